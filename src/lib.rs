@@ -1,0 +1,17 @@
+//! Web+ engine: plain async Rust, no Leptos.
+//!
+//! `domain` (validation rules shared with the browser) builds everywhere; everything else needs the
+//! `server` feature (on by default).
+
+pub mod domain;
+
+#[cfg(feature = "fakes")]
+pub mod fakes;
+#[cfg(feature = "server")]
+pub mod local;
+#[cfg(feature = "server")]
+pub mod providers;
+#[cfg(feature = "server")]
+pub mod settings;
+#[cfg(feature = "server")]
+pub mod time;

@@ -1,0 +1,1 @@
+//! Local models run in-process with candle: no network, no API key.

@@ -1,0 +1,1 @@
+//! The local default provider: models run in-process with candle.

@@ -1,0 +1,139 @@
+//! LLM providers behind one streaming trait.
+//!
+//! Every provider turns a [`ChatRequest`] into a stream of [`ChatEvent`]s. Callers never know which
+//! backend they talk to; the [`Registry`] maps a model id (as shown in `/v1/models`) to its provider.
+
+pub mod local;
+pub mod openai;
+mod registry;
+
+pub use registry::{ModelInfo, Registry};
+
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+/// Who said a message, in the OpenAI sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "system" => Some(Role::System),
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into() }
+    }
+}
+
+/// One generation request. `model` is the provider's own model name (the registry strips its prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    /// Upper bound on generated tokens; `None` lets the provider pick its default.
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub seed: Option<u64>,
+}
+
+impl ChatRequest {
+    pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
+        Self { model: model.into(), messages, max_tokens: None, temperature: None, top_p: None, seed: None }
+    }
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model emitted its end-of-turn token.
+    Stop,
+    /// `max_tokens` or the context window was reached.
+    Length,
+}
+
+/// Token accounting reported at the end of a stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// What a provider stream yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    /// A piece of generated text (may be part of a token or several tokens).
+    Delta(String),
+    /// The last event of a successful stream.
+    Finished { reason: FinishReason, usage: Usage },
+}
+
+/// Errors a provider reports. Their `Display` is safe to log; it is never sent to clients as-is.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The model is not known to this provider.
+    #[error("unknown model {0:?}")]
+    UnknownModel(String),
+    /// The model's files are missing; the string says which command fetches them.
+    #[error("model not available: {0}")]
+    ModelMissing(String),
+    /// The prompt does not fit the model's context window even after trimming.
+    #[error("prompt too long: {tokens} tokens, the model takes {limit}")]
+    PromptTooLong { tokens: usize, limit: usize },
+    /// The provider is overloaded or refused (HTTP 429/5xx, local queue full).
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else that went wrong upstream or in the local runtime.
+    #[error("provider failed: {0}")]
+    Failed(String),
+}
+
+pub type ChatStream = BoxStream<'static, Result<ChatEvent, ProviderError>>;
+
+/// A backend that can generate chat completions as a stream.
+#[async_trait::async_trait]
+pub trait ChatProvider: Send + Sync + 'static {
+    /// Short name for logs and metrics labels (`local`, `openai`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The models this provider serves, by their provider-local names.
+    async fn models(&self) -> Vec<ModelInfo>;
+
+    /// Starts a generation. Dropping the stream cancels it.
+    async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError>;
+
+    /// Counts the tokens of `messages` as this model would see them, used to trim history to fit.
+    /// Providers that cannot count exactly return an estimate that errs on the high side.
+    fn count_tokens(&self, model: &str, messages: &[ChatMessage]) -> usize {
+        let _ = model;
+        messages.iter().map(|m| m.content.len() / 3 + 8).sum()
+    }
+}

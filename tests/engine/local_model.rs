@@ -1,0 +1,1 @@
+//! The local model against its real weights (fetched by `webplus models fetch`).

@@ -1,0 +1,4 @@
+//! Engine integration tests: one binary, one module per area.
+
+mod local_model;
+mod openai_provider;

@@ -1,0 +1,1 @@
+//! The OpenAI provider against the in-process fake OpenAI server.

@@ -1,1 +1,25 @@
-//! Validation rules shared by the server and the browser.
+//! Validation rules shared by the server and the browser: the browser runs the same `parse()`
+//! checks as the server, so a form shows the server's verdict before it is sent.
+
+mod password;
+mod text;
+
+pub use password::{Password, Strength, password_strength};
+pub use text::{ApiKeyName, ConversationTitle, Email, MessageContent};
+
+/// A value that failed validation: which field, and what the user should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -5,6 +5,13 @@
 
 pub mod domain;
 
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod chat;
+
+#[cfg(feature = "server")]
+pub mod error;
 #[cfg(feature = "fakes")]
 pub mod fakes;
 #[cfg(feature = "server")]
@@ -14,4 +21,9 @@ pub mod providers;
 #[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
+pub mod storage;
+#[cfg(feature = "server")]
 pub mod time;
+
+#[cfg(feature = "server")]
+pub use error::{Error, Result};

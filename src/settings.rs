@@ -1,5 +1,238 @@
 //! Typed, layered settings: defaults, then `webplus.toml`, then `WEBPLUS_*` environment variables.
+//!
+//! Every invalid value stops start-up with a [`SettingsError`] that names the key and the form it
+//! expects. The server and the `webplus admin` commands load settings the same way, so they act on
+//! the same database.
 
+mod file;
+mod jwt_secret;
 mod secret;
 
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+
+pub use jwt_secret::resolve_jwt_secret;
 pub use secret::Secret;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable (development).
+    Pretty,
+}
+
+/// The local model runner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalSettings {
+    /// A GGUF file to use instead of the default model.
+    pub model_path: Option<PathBuf>,
+    /// Model id shown to users.
+    pub model_id: String,
+    /// Generations that run at once.
+    pub max_concurrent: usize,
+    /// Generations that may wait for a slot before new ones are refused.
+    pub max_queue: usize,
+}
+
+/// An OpenAI-compatible upstream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAiSettings {
+    pub base_url: String,
+    pub api_key: Secret,
+    /// Models to offer; empty means "ask the server".
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub models_dir: PathBuf,
+    /// `None` until [`resolve_jwt_secret`] fills it from the data dir.
+    pub jwt_secret: Option<Secret>,
+    pub log_format: LogFormat,
+    /// Where the built site (WASM, JS, CSS, assets) is served from.
+    pub site_root: PathBuf,
+    /// Origins allowed to call the API from a browser (CORS). Empty: same origin only.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Model used when a request names none.
+    pub default_model: String,
+    /// Lifetime of an access token in seconds (at most 900).
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token family in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a reverse proxy you run).
+    pub trust_proxy: bool,
+    pub local: LocalSettings,
+    pub openai: Option<OpenAiSettings>,
+}
+
+/// A setting that could not be used: the key, what it should look like, what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {key}: expected {expected}{}", got.as_ref().map(|g| format!(", got {g:?}")).unwrap_or_default())]
+pub struct SettingsError {
+    pub key: String,
+    pub expected: String,
+    pub got: Option<String>,
+}
+
+impl SettingsError {
+    pub fn new(key: impl Into<String>, expected: impl Into<String>, got: Option<String>) -> Self {
+        Self {
+            key: key.into(),
+            expected: expected.into(),
+            got,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults for a data directory: everything embedded, nothing external.
+    pub fn defaults() -> Self {
+        let data_dir = PathBuf::from("data");
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: sqlite_url_in(&data_dir),
+            data_dir,
+            models_dir: default_models_dir(),
+            jwt_secret: None,
+            log_format: LogFormat::Pretty,
+            site_root: PathBuf::from("target/site"),
+            cors_origins: Vec::new(),
+            max_body_bytes: 2 * 1024 * 1024,
+            default_model: "smollm2-135m".into(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            trust_proxy: false,
+            local: LocalSettings {
+                model_path: None,
+                model_id: "smollm2-135m".into(),
+                max_concurrent: 1,
+                max_queue: 16,
+            },
+            openai: None,
+        }
+    }
+
+    /// Loads settings from `webplus.toml` (or the file named by `WEBPLUS_CONFIG`) and the process
+    /// environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("WEBPLUS_"))
+            .collect();
+        let path = env.get("WEBPLUS_CONFIG").map(PathBuf::from);
+        let explicit = path.is_some();
+        let path = path.unwrap_or_else(|| PathBuf::from("webplus.toml"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+            Err(e) => {
+                return Err(SettingsError::new(
+                    "WEBPLUS_CONFIG",
+                    format!("a readable TOML file ({e})"),
+                    Some(path.display().to_string()),
+                ));
+            }
+        };
+        Self::from_sources(text.as_deref(), &env)
+    }
+
+    /// Builds settings from a TOML text and an environment map; later layers win.
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let mut s = Self::defaults();
+        let mut database_url_given = false;
+        if let Some(text) = toml_text {
+            let f = file::parse(text)?;
+            database_url_given |= f.database_url.is_some();
+            f.apply(&mut s)?;
+        }
+        database_url_given |= env.contains_key("WEBPLUS_DATABASE_URL");
+        file::apply_env(&mut s, env)?;
+        if !database_url_given {
+            s.database_url = sqlite_url_in(&s.data_dir);
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            return Err(SettingsError::new(
+                "WEBPLUS_DATABASE_URL",
+                "a sqlite:// URL (PostgreSQL support comes later)",
+                Some(redact_url(&self.database_url)),
+            ));
+        }
+        if self.database_url.starts_with("postgres") {
+            return Err(SettingsError::new(
+                "WEBPLUS_DATABASE_URL",
+                "a sqlite:// URL: this build does not include the PostgreSQL driver yet",
+                Some(redact_url(&self.database_url)),
+            ));
+        }
+        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 900 {
+            return Err(SettingsError::new(
+                "WEBPLUS_ACCESS_TOKEN_TTL_SECS",
+                "a number of seconds from 1 to 900",
+                Some(self.access_token_ttl_secs.to_string()),
+            ));
+        }
+        if self.local.max_concurrent == 0 {
+            return Err(SettingsError::new(
+                "WEBPLUS_LOCAL_MAX_CONCURRENT",
+                "a whole number of at least 1",
+                Some("0".into()),
+            ));
+        }
+        if let Some(s) = &self.jwt_secret
+            && s.expose().len() < 32
+        {
+            return Err(SettingsError::new(
+                "WEBPLUS_JWT_SECRET",
+                "at least 32 characters (or leave it unset to generate one)",
+                None,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The SQLite database inside a data directory, created if missing.
+pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("webplus.db").display()
+    )
+}
+
+/// Where downloaded model weights live by default: a per-user cache, so fresh clones reuse them.
+pub fn default_models_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("webplus/models");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(h).join(".cache/webplus/models");
+    }
+    PathBuf::from("data/models")
+}
+
+/// A database URL with any password replaced, safe for error messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://[redacted]@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,38 @@
+//! Server functions: the browser's API. Each takes and returns JSON at `/api/<endpoint>`.
+
+pub mod admin;
+pub mod auth;
+pub mod chat;
+pub mod keys;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use http::HeaderMap;
+    use webplus::auth::Principal;
+
+    use crate::{
+        error::AppError,
+        ssr::{ServerState, auth, convert::to_app_error, state},
+    };
+
+    pub async fn headers() -> Result<HeaderMap, AppError> {
+        leptos_axum::extract::<HeaderMap>()
+            .await
+            .map_err(|e| AppError::Transport(e.to_string()))
+    }
+
+    /// The state and the logged-in user, or 401.
+    pub async fn require_user() -> Result<(ServerState, Principal), AppError> {
+        let st = state()?;
+        let h = headers().await?;
+        match auth::principal(&st.accounts, &h)
+            .await
+            .map_err(to_app_error)?
+        {
+            Some(p) => Ok((st, p)),
+            None => Err(to_app_error(webplus::Error::Unauthorized(
+                "log in to continue".into(),
+            ))),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Types shared by the browser and the server functions.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub email: String,
+    /// "user" or "admin"
+    pub role: String,
+}
+
+impl UserInfo {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDto {
+    pub id: String,
+    pub title: String,
+    pub model: String,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub items: Vec<ConversationDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDto {
+    pub id: String,
+    /// "user" or "assistant"
+    pub role: String,
+    pub content: String,
+    /// complete | streaming | stopped | error | interrupted
+    pub status: String,
+    pub error: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: ConversationDto,
+    pub messages: Vec<MessageDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    pub user: MessageDto,
+    pub reply: MessageDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelDto {
+    pub id: String,
+    pub provider: String,
+    pub context_window: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyDto {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyDto,
+    /// Shown once; never retrievable again.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserDto {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// Server-sent events on `GET /api/messages/{id}/events` (the `event:` field names the variant).
+pub mod events {
+    /// `event: snapshot`, data: JSON string: the whole text so far (first event of a stream).
+    pub const SNAPSHOT: &str = "snapshot";
+    /// `event: delta`, data: JSON string: text to append.
+    pub const DELTA: &str = "delta";
+    /// `event: done`, data: JSON `{"status": "...", "error": null | "..."}`: the last event.
+    pub const DONE: &str = "done";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DoneEvent {
+    pub status: String,
+    pub error: Option<String>,
+}

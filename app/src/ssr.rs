@@ -1,0 +1,29 @@
+//! Server-only glue for server functions: shared state, cookie auth, error and row conversions.
+//! Also used by the `server` crate for its plain axum endpoints, so both authenticate the same way.
+
+pub mod auth;
+pub mod convert;
+
+use webplus::{auth::Accounts, chat::Chat};
+
+use crate::error::AppError;
+
+/// What server functions reach through Leptos context (provided by the server per request).
+#[derive(Clone)]
+pub struct ServerState {
+    pub accounts: Accounts,
+    pub chat: Chat,
+    /// Trust `X-Forwarded-*` headers (behind a reverse proxy).
+    pub trust_proxy: bool,
+}
+
+/// The server state, or an internal error if the server forgot to provide it.
+pub fn state() -> Result<ServerState, AppError> {
+    leptos::prelude::use_context::<ServerState>().ok_or_else(|| {
+        convert::internal(anyhow_free("ServerState missing from the Leptos context"))
+    })
+}
+
+fn anyhow_free(msg: &'static str) -> webplus::Error {
+    webplus::Error::Internal(std::io::Error::other(msg).into())
+}

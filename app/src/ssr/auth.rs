@@ -1,0 +1,211 @@
+//! Session cookies and request authentication, shared by server functions and axum handlers.
+//!
+//! Cookies are `__Host-` prefixed, HttpOnly, SameSite=Lax and Secure whenever the browser will accept
+//! Secure cookies: over TLS and on loopback hosts (browsers treat http://localhost as secure). On
+//! plain HTTP to any other host (a LAN address without TLS) browsers refuse `__Host-`/Secure cookies,
+//! so the cookies there are unprefixed and not Secure; the server logs a warning to put TLS in front.
+
+use std::net::IpAddr;
+
+use http::{HeaderMap, HeaderValue, header};
+use webplus::auth::{Accounts, Principal, SessionTokens};
+
+pub const ACCESS: &str = "webplus_access";
+pub const REFRESH: &str = "webplus_refresh";
+const HOST_PREFIX: &str = "__Host-";
+
+/// Whether the browser that sent `headers` talks to us over a secure context.
+pub fn secure_context(headers: &HeaderMap, trust_proxy: bool) -> bool {
+    if trust_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+    {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let name = host_without_port(host);
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn host_without_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+fn cookie_name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("{HOST_PREFIX}{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+fn cookie(base: &str, value: &str, max_age: u64, secure: bool) -> Option<HeaderValue> {
+    let secure_attr = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure_attr}",
+        cookie_name(base, secure)
+    ))
+    .ok()
+}
+
+/// `Set-Cookie` values for a new session.
+pub fn session_cookies(
+    tokens: &SessionTokens,
+    accounts: &Accounts,
+    secure: bool,
+) -> Vec<HeaderValue> {
+    [
+        cookie(
+            ACCESS,
+            &tokens.access_token,
+            accounts.access_ttl_secs(),
+            secure,
+        ),
+        cookie(
+            REFRESH,
+            &tokens.refresh_token,
+            accounts.refresh_ttl_secs(),
+            secure,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// `Set-Cookie` values that delete both cookies (under both names).
+pub fn clear_cookies() -> Vec<HeaderValue> {
+    [
+        (ACCESS, true),
+        (REFRESH, true),
+        (ACCESS, false),
+        (REFRESH, false),
+    ]
+    .into_iter()
+    .filter_map(|(b, s)| cookie(b, "", 0, s))
+    .collect()
+}
+
+/// A cookie's value from the request, under its prefixed or plain name.
+pub fn read_cookie(headers: &HeaderMap, base: &str) -> Option<String> {
+    let prefixed = format!("{HOST_PREFIX}{base}");
+    let mut plain = None;
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        for pair in s.split(';') {
+            let Some((k, val)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if k == prefixed && !val.is_empty() {
+                return Some(val.to_string());
+            }
+            if k == base && !val.is_empty() {
+                plain = Some(val.to_string());
+            }
+        }
+    }
+    plain
+}
+
+/// The bearer token of an `Authorization` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Who sent this request: an API key or access JWT in `Authorization: Bearer`, else the access cookie.
+pub async fn principal(
+    accounts: &Accounts,
+    headers: &HeaderMap,
+) -> webplus::Result<Option<Principal>> {
+    if let Some(token) = bearer(headers) {
+        if token.starts_with("wpk_") {
+            return accounts.authenticate_api_key(token).await;
+        }
+        return accounts.authenticate_access(token).await;
+    }
+    match read_cookie(headers, ACCESS) {
+        Some(t) => accounts.authenticate_access(&t).await,
+        None => Ok(None),
+    }
+}
+
+/// The client's IP: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|s| s.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn loopback_hosts_are_secure_contexts_and_lan_hosts_are_not() {
+        for host in [
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "app.localhost",
+        ] {
+            assert!(secure_context(&headers(&[("host", host)]), false), "{host}");
+        }
+        assert!(!secure_context(
+            &headers(&[("host", "192.168.1.5:3000")]),
+            false
+        ));
+        let proxied = headers(&[("host", "chat.example.com"), ("x-forwarded-proto", "https")]);
+        assert!(secure_context(&proxied, true));
+        assert!(!secure_context(&proxied, false));
+    }
+
+    #[test]
+    fn the_prefixed_cookie_wins_over_the_plain_one() {
+        let h = headers(&[(
+            "cookie",
+            "webplus_access=plain; __Host-webplus_access=pref; other=1",
+        )]);
+        assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("pref"));
+        let h = headers(&[("cookie", "webplus_access=plain")]);
+        assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn secure_cookies_are_host_prefixed_http_only_and_lax() {
+        let c = cookie(ACCESS, "t", 900, true).unwrap();
+        let s = c.to_str().unwrap();
+        assert!(s.starts_with("__Host-webplus_access=t; Path=/;"), "{s}");
+        assert!(
+            s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Secure"),
+            "{s}"
+        );
+        assert!(!s.contains("Domain"), "{s}");
+    }
+}

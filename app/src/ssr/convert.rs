@@ -1,0 +1,120 @@
+//! Engine errors and rows into what clients may see.
+
+use http::StatusCode;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use webplus::{
+    Error,
+    storage::{ApiKeyRow, ConversationRow, MessageRow, UserRow},
+};
+
+use crate::{dto::*, error::AppError};
+
+/// The HTTP status for an engine error.
+pub fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The request id of the current request (set by the server's request-id middleware).
+fn request_id() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+/// An engine error as a client sees it. Internal errors are logged with their cause chain and
+/// replaced by "internal error" and the request id. Sets the response status when in a request.
+pub fn to_app_error(e: Error) -> AppError {
+    if let Some(opts) = use_context::<ResponseOptions>() {
+        opts.set_status(status_of(&e));
+        if let Error::RateLimited { retry_after_secs } = &e
+            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            opts.insert_header(http::header::RETRY_AFTER, v);
+        }
+    }
+    match e {
+        Error::NotFound(what) => AppError::NotFound(what.into()),
+        Error::Unauthorized(m) => AppError::Unauthorized(m),
+        Error::Forbidden(m) => AppError::Forbidden(m),
+        Error::Invalid(v) => AppError::Invalid {
+            field: v.field.into(),
+            reason: v.reason,
+        },
+        Error::Conflict(m) => AppError::Conflict(m),
+        Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+        Error::Unavailable(m) => AppError::Unavailable(m),
+        Error::Internal(cause) => {
+            let request_id = request_id();
+            tracing::error!(request_id = %request_id, error = ?cause, "internal error in a server function");
+            AppError::Internal { request_id }
+        }
+    }
+}
+
+pub fn internal(e: Error) -> AppError {
+    to_app_error(e)
+}
+
+pub fn user(u: &UserRow) -> UserInfo {
+    UserInfo {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        role: u.role.clone(),
+    }
+}
+
+pub fn admin_user(u: &UserRow) -> AdminUserDto {
+    AdminUserDto {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        role: u.role.clone(),
+        disabled: u.is_disabled(),
+        created_at: u.created_at,
+    }
+}
+
+pub fn conversation(c: &ConversationRow) -> ConversationDto {
+    ConversationDto {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        model: c.model.clone(),
+        updated_at: c.updated_at,
+    }
+}
+
+pub fn message(m: &MessageRow) -> MessageDto {
+    MessageDto {
+        id: m.id.clone(),
+        role: m.role.clone(),
+        content: m.content.clone(),
+        status: m.status.clone(),
+        error: m.error.clone(),
+        created_at: m.created_at,
+    }
+}
+
+pub fn api_key(k: &ApiKeyRow) -> ApiKeyDto {
+    ApiKeyDto {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        created_at: k.created_at,
+        last_used_at: k.last_used_at,
+        revoked: k.revoked_at.is_some(),
+    }
+}

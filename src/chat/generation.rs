@@ -1,0 +1,247 @@
+//! Background generations: one task per assistant reply, followed through a watch channel.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::metrics::instrument_stream;
+use crate::{
+    providers::{ChatEvent, ChatProvider, ChatRequest, ProviderError},
+    storage::{Db, MessageStatus},
+};
+
+/// Save partial text this often while streaming: a crash loses at most this much of a reply.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The state of a reply as followers see it. `content` only ever grows while streaming.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub content: String,
+    pub status: MessageStatus,
+    /// User-facing reason when `status` is `Error`.
+    pub error: Option<String>,
+}
+
+struct Active {
+    user_id: String,
+    state: watch::Receiver<Snapshot>,
+    stop: CancellationToken,
+}
+
+/// Registry of running generations.
+#[derive(Clone)]
+pub struct Generations {
+    db: Db,
+    active: Arc<Mutex<HashMap<String, Active>>>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Generations {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            active: Arc::default(),
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Starts generating into the (already inserted, `streaming`) message `message_id`.
+    pub fn start(
+        &self,
+        user_id: &str,
+        message_id: &str,
+        provider: Arc<dyn ChatProvider>,
+        request: ChatRequest,
+    ) {
+        let (tx, rx) = watch::channel(Snapshot {
+            content: String::new(),
+            status: MessageStatus::Streaming,
+            error: None,
+        });
+        let stop = self.shutdown.child_token();
+        self.lock().insert(
+            message_id.to_string(),
+            Active {
+                user_id: user_id.to_string(),
+                state: rx,
+                stop: stop.clone(),
+            },
+        );
+        let this = self.clone();
+        let message_id = message_id.to_string();
+        self.tracker.spawn(async move {
+            this.run(&message_id, provider, request, tx, stop).await;
+            this.lock().remove(&message_id);
+        });
+    }
+
+    /// Follows a running generation of `user_id`; `None` if it is not running (read the database).
+    pub fn subscribe(&self, user_id: &str, message_id: &str) -> Option<watch::Receiver<Snapshot>> {
+        self.lock()
+            .get(message_id)
+            .filter(|a| a.user_id == user_id)
+            .map(|a| a.state.clone())
+    }
+
+    /// The live text of a running generation, to show instead of the last saved partial.
+    pub fn snapshot(&self, message_id: &str) -> Option<Snapshot> {
+        self.lock()
+            .get(message_id)
+            .map(|a| a.state.borrow().clone())
+    }
+
+    /// Asks a running generation of `user_id` to stop; false if none was running.
+    pub fn stop(&self, user_id: &str, message_id: &str) -> bool {
+        match self.lock().get(message_id).filter(|a| a.user_id == user_id) {
+            Some(a) => {
+                a.stop.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn active_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Lets running generations finish for up to `grace`, then stops the rest; every reply is saved
+    /// (those cut off as `interrupted`) before this returns.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                remaining = self.active_count(),
+                "stopping generations still running at shutdown"
+            );
+            self.shutdown.cancel();
+            self.tracker.wait().await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Active>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single inserts and
+        // removes), so a poisoned lock is still safe to use.
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[tracing::instrument(skip_all, fields(message_id = %message_id, provider = provider.name(), model = %request.model))]
+    async fn run(
+        &self,
+        message_id: &str,
+        provider: Arc<dyn ChatProvider>,
+        request: ChatRequest,
+        tx: watch::Sender<Snapshot>,
+        stop: CancellationToken,
+    ) {
+        let started = Instant::now();
+        let mut content = String::new();
+        let mut usage = None;
+        let mut failure: Option<String> = None;
+        let mut status = MessageStatus::Complete;
+        let stream = tokio::select! {
+            s = provider.stream_chat(request) => s,
+            _ = stop.cancelled() => Err(ProviderError::Failed("stopped before the model started".into())),
+        };
+        match stream {
+            Err(e) if stop.is_cancelled() => {
+                let _ = e;
+                status = self.stopped_status();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "generation could not start");
+                status = MessageStatus::Error;
+                failure = Some(user_message(&e));
+            }
+            Ok(stream) => {
+                let mut stream = instrument_stream(provider.name(), started, stream);
+                let mut last_save = Instant::now();
+                loop {
+                    let event = tokio::select! {
+                        biased;
+                        _ = stop.cancelled() => { status = self.stopped_status(); break; }
+                        ev = stream.next() => ev,
+                    };
+                    match event {
+                        Some(Ok(ChatEvent::Delta(text))) => {
+                            content.push_str(&text);
+                            tx.send_modify(|s| s.content.push_str(&text));
+                            if last_save.elapsed() >= SAVE_EVERY {
+                                last_save = Instant::now();
+                                if let Err(e) = self.db.save_partial(message_id, &content).await {
+                                    tracing::error!(error = ?e, "could not save partial reply");
+                                }
+                            }
+                        }
+                        Some(Ok(ChatEvent::Finished { usage: u, .. })) => {
+                            usage = Some((u.prompt_tokens, u.completion_tokens));
+                            break;
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(error = %e, "generation failed mid-stream");
+                            status = MessageStatus::Error;
+                            failure = Some(user_message(&e));
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        if let Err(e) = self
+            .db
+            .finish_message(message_id, &content, status, usage, failure.as_deref())
+            .await
+        {
+            tracing::error!(error = ?e, "could not save the finished reply");
+        }
+        tx.send_modify(|s| {
+            s.status = status;
+            s.error = failure;
+        });
+        tracing::info!(
+            status = status.as_str(),
+            chars = content.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "generation ended"
+        );
+    }
+
+    fn stopped_status(&self) -> MessageStatus {
+        if self.shutdown.is_cancelled() {
+            MessageStatus::Interrupted
+        } else {
+            MessageStatus::Stopped
+        }
+    }
+}
+
+/// What the user is told when a generation fails: actionable, never internal detail.
+fn user_message(e: &ProviderError) -> String {
+    match e {
+        ProviderError::ModelMissing(hint) => hint.clone(),
+        ProviderError::PromptTooLong { limit, .. } => {
+            format!(
+                "the conversation is too long for this model ({limit} tokens); start a new conversation"
+            )
+        }
+        ProviderError::UnknownModel(m) => {
+            format!("the model {m:?} is not available any more; pick another one")
+        }
+        ProviderError::Unavailable(_) => {
+            "the model is busy or unreachable; try again in a moment".into()
+        }
+        ProviderError::Failed(_) => "the model failed while answering; try again".into(),
+    }
+}

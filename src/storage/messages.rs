@@ -1,0 +1,173 @@
+//! Messages of a conversation.
+
+use super::{Db, new_id};
+use crate::{Result, time::now_ms};
+
+/// Where a message stands. Only assistant replies are ever anything but `Complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Complete,
+    Streaming,
+    Stopped,
+    Error,
+    Interrupted,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Streaming => "streaming",
+            Self::Stopped => "stopped",
+            Self::Error => "error",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "streaming" => Self::Streaming,
+            "stopped" => Self::Stopped,
+            "error" => Self::Error,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Complete,
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub role: String,
+    pub content: String,
+    pub status: String,
+    pub model: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl MessageRow {
+    pub fn status(&self) -> MessageStatus {
+        MessageStatus::parse(&self.status)
+    }
+}
+
+const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, created_at, updated_at";
+
+impl Db {
+    pub async fn insert_message(
+        &self,
+        conversation_id: &str,
+        role: &str,
+        content: &str,
+        status: MessageStatus,
+        model: Option<&str>,
+    ) -> Result<MessageRow> {
+        let now = now_ms();
+        let row = sqlx::query_as(&format!(
+            "INSERT INTO messages (id, conversation_id, role, content, status, model, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+        ))
+        .bind(new_id())
+        .bind(conversation_id)
+        .bind(role)
+        .bind(content)
+        .bind(status.as_str())
+        .bind(model)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        self.touch_conversation(conversation_id).await?;
+        Ok(row)
+    }
+
+    /// Messages of a conversation the user owns, oldest first.
+    pub async fn list_messages(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<MessageRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.created_at, m.id",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("m.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(conversation_id)
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The owner of a message's conversation, if the message exists.
+    pub async fn message_owner(&self, message_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT c.user_id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn message(&self, message_id: &str) -> Result<Option<MessageRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = $1"))
+                .bind(message_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Saves the partial text of a reply that is still streaming.
+    pub async fn save_partial(&self, message_id: &str, content: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET content = $1, updated_at = $2 WHERE id = $3 AND status = 'streaming'")
+            .bind(content)
+            .bind(now_ms())
+            .bind(message_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Writes a reply's final text and status.
+    pub async fn finish_message(
+        &self,
+        message_id: &str,
+        content: &str,
+        status: MessageStatus,
+        tokens: Option<(u32, u32)>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE messages SET content = $1, status = $2, prompt_tokens = $3, completion_tokens = $4, error = $5, \
+             updated_at = $6 WHERE id = $7",
+        )
+        .bind(content)
+        .bind(status.as_str())
+        .bind(tokens.map(|t| t.0 as i64))
+        .bind(tokens.map(|t| t.1 as i64))
+        .bind(error)
+        .bind(now_ms())
+        .bind(message_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks replies left `streaming` by a crash as `interrupted`. Run once at start-up.
+    pub async fn mark_interrupted(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE messages SET status = 'interrupted', updated_at = $1 WHERE status = 'streaming'")
+            .bind(now_ms())
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+}

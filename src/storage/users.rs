@@ -1,0 +1,184 @@
+//! Users.
+
+use super::{Db, is_unique_violation, new_id};
+use crate::{Error, Result, time::now_ms};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled != 0
+    }
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, disabled, created_at, updated_at";
+
+impl Db {
+    /// Creates a user. `role: None` makes the first user of the database an admin and every later
+    /// one a user, decided inside the INSERT so two simultaneous first sign-ups cannot both win.
+    #[tracing::instrument(skip(self, password_hash), err)]
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Option<Role>,
+    ) -> Result<UserRow> {
+        let now = now_ms();
+        let id = new_id();
+        let role_sql = match role {
+            Some(r) => format!("'{}'", r.as_str()),
+            None => {
+                "CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END".to_string()
+            }
+        };
+        let sql = format!(
+            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) \
+             SELECT $1, $2, $3, {role_sql}, 0, $4, $4 RETURNING {COLUMNS}"
+        );
+        sqlx::query_as::<_, UserRow>(&sql)
+            .bind(&id)
+            .bind(email)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::Conflict(
+                        "an account with this email already exists; log in instead".into(),
+                    )
+                } else {
+                    e.into()
+                }
+            })
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Disables or re-enables a user. Disabling also revokes every session and API key in the same
+    /// transaction, so nothing the user held keeps working.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn set_user_disabled(&self, user_id: &str, disabled: bool) -> Result<bool> {
+        let now = now_ms();
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(disabled as i64)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated > 0 && disabled {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(updated > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::test_support::temp_db;
+
+    #[tokio::test]
+    async fn the_first_user_is_admin_and_later_ones_are_users() {
+        let (db, _dir) = temp_db().await;
+        let a = db.create_user("a@x.io", "h", None).await.unwrap();
+        let b = db.create_user("b@x.io", "h", None).await.unwrap();
+        assert_eq!(a.role(), Role::Admin);
+        assert_eq!(b.role(), Role::User);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_email_is_a_conflict() {
+        let (db, _dir) = temp_db().await;
+        db.create_user("a@x.io", "h", None).await.unwrap();
+        let e = db.create_user("a@x.io", "h", None).await.unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{e:?}");
+    }
+}

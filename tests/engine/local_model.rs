@@ -129,11 +129,13 @@ async fn dropping_the_stream_stops_generation() {
     let first = stream.next().await.expect("an event").expect("no error");
     assert!(matches!(first, ChatEvent::Delta(_)), "{first:?}");
     drop(stream);
-    // 400 tokens take several seconds; a cancelled job ends within a token or two.
-    wait_idle(&p, Duration::from_secs(3)).await;
+    // A cancelled job ends within a token or two of the drop. The bound leaves room for a busy
+    // machine delaying this thread while the worker runs ahead, and is far below the 400 tokens
+    // (and the 32-event buffer) a worker ignoring cancellation would produce.
+    wait_idle(&p, Duration::from_secs(10)).await;
     let generated = p.tokens_generated();
     assert!(
-        generated <= 4,
+        generated < 24,
         "{generated} tokens generated although the client left after the first"
     );
     // The slot is free again.
@@ -161,7 +163,7 @@ async fn a_full_queue_is_refused_with_unavailable() {
     // The queued job runs once the running one is cancelled.
     let (text, _, _) = collect(queued).await;
     assert!(!text.is_empty());
-    wait_idle(&p, Duration::from_secs(3)).await;
+    wait_idle(&p, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]

@@ -1,1 +1,11 @@
+//! The Web+ server: axum + Leptos SSR, the OpenAI-compatible API, and the `webplus` CLI.
 
+pub mod cli;
+pub mod http;
+pub mod middleware;
+pub mod providers;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::Application;

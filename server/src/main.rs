@@ -1,1 +1,5 @@
-fn main() {}
+//! `webplus`: the Web+ server and its admin commands.
+
+fn main() -> std::process::ExitCode {
+    server::cli::main()
+}

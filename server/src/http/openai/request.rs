@@ -1,0 +1,124 @@
+//! The accepted subset of OpenAI's chat completion request, validated into an engine request.
+
+use axum::extract::rejection::JsonRejection;
+use serde::Deserialize;
+use webplus::providers::{ChatMessage, ChatRequest, Role};
+
+use crate::http::ApiError;
+
+#[derive(Debug, Deserialize)]
+pub struct ChatCompletionRequest {
+    pub model: String,
+    pub messages: Vec<InMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    pub stream_options: Option<StreamOptions>,
+    pub max_tokens: Option<u32>,
+    pub max_completion_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub seed: Option<u64>,
+    pub n: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InMessage {
+    pub role: String,
+    pub content: Option<Content>,
+}
+
+/// A message's content: a string, or an array of parts of which only text is supported.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    Text(String),
+    Parts(Vec<Part>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Part {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: Option<String>,
+}
+
+impl ChatCompletionRequest {
+    pub fn to_chat_request(&self) -> Result<ChatRequest, ApiError> {
+        if self.messages.is_empty() {
+            return Err(ApiError::invalid("invalid_value", "messages: send at least one message"));
+        }
+        if self.n.is_some_and(|n| n != 1) {
+            return Err(ApiError::invalid("invalid_value", "n: only n = 1 is supported"));
+        }
+        if let Some(t) = self.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(ApiError::invalid("invalid_value", "temperature: use a number from 0 to 2"));
+        }
+        if let Some(p) = self.top_p
+            && !(p > 0.0 && p <= 1.0)
+        {
+            return Err(ApiError::invalid("invalid_value", "top_p: use a number above 0 and at most 1"));
+        }
+        let mut messages = Vec::with_capacity(self.messages.len());
+        for (i, m) in self.messages.iter().enumerate() {
+            // "developer" is OpenAI's newer name for the system role.
+            let role = match m.role.as_str() {
+                "developer" => Role::System,
+                r => Role::parse(r).ok_or_else(|| {
+                    ApiError::invalid("invalid_value", format!("messages[{i}].role: use system, user or assistant (got {:?})", m.role))
+                })?,
+            };
+            let text = match &m.content {
+                None => String::new(),
+                Some(Content::Text(t)) => t.clone(),
+                Some(Content::Parts(parts)) => {
+                    let mut out = String::new();
+                    for p in parts {
+                        match (p.kind.as_str(), &p.text) {
+                            ("text", Some(t)) => out.push_str(t),
+                            (kind, _) => {
+                                return Err(ApiError::invalid(
+                                    "invalid_value",
+                                    format!("messages[{i}].content: only text parts are supported (got {kind:?})"),
+                                ));
+                            }
+                        }
+                    }
+                    out
+                }
+            };
+            messages.push(ChatMessage::new(role, text));
+        }
+        let mut r = ChatRequest::new(self.model.clone(), messages);
+        r.max_tokens = self.max_completion_tokens.or(self.max_tokens);
+        r.temperature = self.temperature;
+        r.top_p = self.top_p;
+        r.seed = self.seed;
+        Ok(r)
+    }
+}
+
+/// A body that is not the JSON we expect: say what was wrong.
+pub fn rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::invalid("invalid_content_type", "send the body as JSON with `Content-Type: application/json`")
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::invalid("invalid_json", format!("the body is not valid JSON: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => ApiError::invalid("invalid_value", format!("the body does not match the API: {}", e.body_text())),
+        JsonRejection::BytesRejection(_) => ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "body_too_large",
+            "the request body could not be read (too large, or the upload was cut)",
+        ),
+        other => ApiError::invalid("invalid_request", other.body_text()),
+    }
+}

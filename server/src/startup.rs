@@ -1,0 +1,131 @@
+//! Builds the application and binds its listener (port 0 works, for tests).
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use webplus::settings::Settings;
+
+use crate::{
+    http, middleware,
+    state::{AppState, Services},
+    telemetry,
+};
+
+/// How long running replies may go on after a shutdown signal before they are cut and saved.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let services = Services::build(&settings, true).await?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (WEBPLUS_ADDR): {e}", settings.addr))?;
+        if !settings.site_root.join("pkg").exists() {
+            tracing::warn!(site_root = %settings.site_root.display(), "the built site is missing: pages will not hydrate; build with `make run` or `cargo leptos build`");
+        }
+        let leptos_options = LeptosOptions::builder()
+            .output_name("webplus")
+            .site_root(settings.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let state = AppState {
+            leptos_options,
+            services,
+            settings: Arc::new(settings),
+            metrics: telemetry::metrics(),
+        };
+        let router = router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.state.settings.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, then lets replies finish (or saves them) and closes the database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves; used by tests to exercise graceful shutdown.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let generations = self.state.services.chat.generations().clone();
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            stop.await;
+            let _ = stopping_tx.send(true);
+            tracing::info!("shutting down: finishing open replies");
+        });
+        let server = tokio::spawn(async move { serve.await });
+        // When stopping, give generations their grace period; SSE streams end with them, which lets
+        // the HTTP server's own graceful shutdown complete.
+        let mut stopping_rx = stopping_rx;
+        let _ = stopping_rx.wait_for(|s| *s).await;
+        generations.shutdown(SHUTDOWN_GRACE).await;
+        match tokio::time::timeout(Duration::from_secs(5), server).await {
+            Ok(joined) => joined??,
+            Err(_) => tracing::warn!("connections still open after shutdown; closing them"),
+        }
+        self.state.services.db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let server_state = state.server_state();
+    let ctx = server_state.clone();
+    let leptos = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(ctx.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+    let app = Router::new()
+        .merge(http::routes())
+        .merge(leptos)
+        .with_state(state.clone());
+    middleware::apply(app, &state)
+}

@@ -1,0 +1,64 @@
+//! Application state: the engine services, built once and shared by every handler.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use metrics_exporter_prometheus::PrometheusHandle;
+use webplus::{
+    auth::Accounts,
+    chat::Chat,
+    settings::{Settings, resolve_jwt_secret},
+    storage::Db,
+};
+
+/// The engine services; also what the `webplus admin` commands use.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub accounts: Accounts,
+    pub chat: Chat,
+}
+
+impl Services {
+    /// Connects to the database (migrating it) and wires the services. `serving` also marks replies
+    /// left streaming by a crash as interrupted (only the server should do that).
+    pub async fn build(settings: &Settings, serving: bool) -> anyhow::Result<Self> {
+        let mut settings = settings.clone();
+        resolve_jwt_secret(&mut settings)
+            .map_err(|e| anyhow::anyhow!("cannot read or create the JWT secret in {}: {e}", settings.data_dir.display()))?;
+        let db = Db::connect(&settings.database_url).await.map_err(|e| {
+            anyhow::anyhow!("cannot open the database (WEBPLUS_DATABASE_URL / data dir {}): {e:#}", settings.data_dir.display())
+        })?;
+        if serving {
+            let n = db.mark_interrupted().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if n > 0 {
+                tracing::warn!(messages = n, "marked replies left streaming by the last run as interrupted");
+            }
+        }
+        let accounts = Accounts::new(db.clone(), &settings)?;
+        let registry = crate::providers::build_registry(&settings);
+        let chat = Chat::new(db.clone(), registry, &settings.default_model);
+        Ok(Self { db, accounts, chat })
+    }
+}
+
+/// Everything a request handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub settings: Arc<Settings>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// What server functions get through Leptos context.
+    pub fn server_state(&self) -> app::ssr::ServerState {
+        app::ssr::ServerState {
+            accounts: self.services.accounts.clone(),
+            chat: self.services.chat.clone(),
+            trust_proxy: self.settings.trust_proxy,
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub(super) async fn chat_completions(
     });
     // One snapshot per request: a test changing the failure mid-stream affects the next request.
     let config = shared.config().clone();
-    if let Err(denied) = check_auth(&headers, &config.api_key) {
+    if let Some(denied) = auth_failure(&headers, &config.api_key) {
         return denied;
     }
     let Ok(body) = parsed_body else {
@@ -48,7 +48,7 @@ pub(super) async fn chat_completions(
         );
     };
     let request = parse_request(&body);
-    if !config.models.iter().any(|m| *m == request.model) {
+    if !config.models.contains(&request.model) {
         return error(
             StatusCode::NOT_FOUND,
             ErrorBody::new(
@@ -115,7 +115,7 @@ pub(super) fn reply_for<'c>(
 
 pub(super) async fn list_models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let config = shared.config().clone();
-    if let Err(denied) = check_auth(&headers, &config.api_key) {
+    if let Some(denied) = auth_failure(&headers, &config.api_key) {
         return denied;
     }
     let data = config
@@ -146,15 +146,16 @@ pub(super) async fn unknown_url(method: Method, uri: Uri) -> Response {
     )
 }
 
-fn check_auth(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
+/// The 401 OpenAI would send for these headers, if any.
+fn auth_failure(headers: &HeaderMap, expected: &str) -> Option<Response> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(key) if key == expected => Ok(()),
-        Some(key) if !key.is_empty() => Err(error(
+        Some(key) if key == expected => None,
+        Some(key) if !key.is_empty() => Some(error(
             StatusCode::UNAUTHORIZED,
             ErrorBody::new(
                 format!(
@@ -165,7 +166,7 @@ fn check_auth(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
                 Some("invalid_api_key"),
             ),
         )),
-        _ => Err(error(
+        _ => Some(error(
             StatusCode::UNAUTHORIZED,
             ErrorBody::new(
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",

@@ -6,13 +6,12 @@
 
 mod errors;
 mod models;
+mod sse;
 mod stream;
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
 use async_openai::types::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
@@ -54,7 +53,10 @@ impl Default for OpenAiConfig {
 
 pub struct OpenAiProvider {
     name: &'static str,
-    client: Client<OpenAIConfig>,
+    /// async-openai supplies the wire types but not the transport; see `stream.rs` for why.
+    http: Result<reqwest::Client, String>,
+    chat_url: String,
+    models_url: String,
     key: Secret,
     models: Vec<String>,
     listed: models::ListedModels,
@@ -66,16 +68,19 @@ impl OpenAiProvider {
     pub fn new(config: OpenAiConfig) -> Self {
         // A key read from a file often ends in a newline, which no real key contains.
         let key = Secret::new(config.api_key.expose().trim());
-        // async-openai appends paths such as `/chat/completions` to the base verbatim.
+        // Paths are appended verbatim, and `.../v1//models` is a 404 on most servers.
         let base = config.base_url.trim_end_matches('/');
-        let client = Client::with_config(
-            OpenAIConfig::new()
-                .with_api_base(base)
-                .with_api_key(key.expose()),
-        );
+        // Kept as an error rather than a panic: building fails only when the TLS backend cannot
+        // start, and then every request should say so instead of the process dying at startup.
+        let http = reqwest::Client::builder().connect_timeout(config.timeout).build().map_err(|e| {
+            tracing::error!(error = %e, "could not build the HTTP client for the OpenAI provider");
+            e.to_string()
+        });
         Self {
             name: intern(config.name),
-            client,
+            chat_url: format!("{base}/chat/completions"),
+            models_url: format!("{base}/models"),
+            http,
             key,
             models: config.models,
             listed: models::ListedModels::default(),
@@ -84,8 +89,8 @@ impl OpenAiProvider {
         }
     }
 
-    /// async-openai builds the `Authorization` header with `.parse().unwrap()`, so a key with a
-    /// control character would panic inside it; refuse such a key here instead.
+    /// A key with a control character cannot go into a header; saying so beats reqwest's generic
+    /// "builder error".
     fn check_key(&self) -> Result<(), ProviderError> {
         if self
             .key
@@ -99,6 +104,14 @@ impl OpenAiProvider {
                 "the API key contains characters that cannot be sent in an HTTP header".into(),
             ))
         }
+    }
+}
+
+impl OpenAiProvider {
+    fn http(&self) -> Result<&reqwest::Client, ProviderError> {
+        self.http
+            .as_ref()
+            .map_err(|e| ProviderError::Failed(format!("the HTTP client could not be set up: {e}")))
     }
 }
 
@@ -125,23 +138,17 @@ impl ChatProvider for OpenAiProvider {
 
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
         self.check_key()?;
+        let http = self.http()?;
         let estimated_prompt_tokens =
             u32::try_from(self.count_tokens(&request.model, &request.messages)).unwrap_or(u32::MAX);
-        // `create_stream` only builds the request and spawns the reader; HTTP errors arrive as the
-        // first stream item.
-        let upstream = self
-            .client
-            .chat()
-            .create_stream(to_openai_request(request))
-            .await
-            .map_err(|e| errors::from_openai(e, self.name, &self.key))?;
+        let body = to_openai_request(request);
         let ctx = stream::StreamContext {
             provider: self.name,
             key: self.key.clone(),
             idle_timeout: self.timeout,
             estimated_prompt_tokens,
         };
-        stream::start(upstream, ctx).await
+        stream::start(http, self.chat_url.clone(), &body, ctx).await
     }
 }
 
@@ -232,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn a_key_with_a_control_character_is_refused_instead_of_panicking() {
+    fn a_key_with_a_control_character_is_refused_with_a_clear_error() {
         let provider = OpenAiProvider::new(OpenAiConfig {
             api_key: Secret::new("sk-abc\u{0}def"),
             ..OpenAiConfig::default()

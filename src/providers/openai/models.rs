@@ -2,7 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use async_openai::types::ListModelResponse;
+
+use super::stream::ErrorEnvelope;
 use super::{OpenAiProvider, errors};
+use crate::providers::ProviderError;
 
 /// After a failed listing, the registry (which asks on every request) would otherwise hit the
 /// server on every chat request and wait up to the timeout each time.
@@ -43,16 +47,8 @@ impl OpenAiProvider {
     }
 
     async fn fetch_models(&self) -> Option<Vec<String>> {
-        if let Err(e) = self.check_key() {
-            tracing::warn!(provider = self.name, error = %e, "cannot list models");
-            return None;
-        }
-        // The timeout matters more here than anywhere: async-openai retries 429 and 5xx answers to
-        // plain requests with exponential backoff for up to 15 minutes, and that is not configurable
-        // without depending on the `backoff` crate ourselves.
-        match tokio::time::timeout(self.timeout, self.client.models().list()).await {
-            Ok(Ok(list)) => {
-                let ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
+        match tokio::time::timeout(self.timeout, self.request_models()).await {
+            Ok(Ok(ids)) => {
                 tracing::info!(
                     provider = self.name,
                     count = ids.len(),
@@ -60,8 +56,7 @@ impl OpenAiProvider {
                 );
                 Some(ids)
             }
-            Ok(Err(e)) => {
-                let error = errors::from_openai(e, self.name, &self.key);
+            Ok(Err(error)) => {
                 tracing::warn!(provider = self.name, %error, "listing models failed");
                 None
             }
@@ -70,5 +65,41 @@ impl OpenAiProvider {
                 None
             }
         }
+    }
+
+    /// `GET {base}/models`. Plain reqwest, not async-openai's client: that one retries 429 and 5xx
+    /// answers with backoff for up to 15 minutes, configurable only through the `backoff` crate.
+    async fn request_models(&self) -> Result<Vec<String>, ProviderError> {
+        self.check_key()?;
+        let response = self
+            .http()?
+            .get(&self.models_url)
+            .bearer_auth(self.key.expose())
+            .send()
+            .await
+            .map_err(|e| errors::from_reqwest(&e, self.name, &self.key))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| errors::from_reqwest(&e, self.name, &self.key))?;
+        if !status.is_success() {
+            let error = serde_json::from_slice::<ErrorEnvelope>(&body)
+                .ok()
+                .map(|e| e.error);
+            return Err(errors::from_status(
+                status.as_u16(),
+                error.as_ref(),
+                self.name,
+                &self.key,
+            ));
+        }
+        let list: ListModelResponse = serde_json::from_slice(&body).map_err(|e| {
+            tracing::warn!(provider = self.name, error = %e, "unreadable model list");
+            ProviderError::Failed(
+                "the provider's model list is not what the OpenAI API sends".into(),
+            )
+        })?;
+        Ok(list.data.into_iter().map(|m| m.id).collect())
     }
 }

@@ -199,7 +199,11 @@ async fn an_error_event_mid_stream_ends_the_stream_with_an_error_after_the_delta
 
     assert_eq!(deltas(&events), FakeOpenAiConfig::default().reply[..3]);
     assert_eq!(events.len(), 4, "{events:?}");
-    assert!(matches!(events.last(), Some(Err(_))), "{events:?}");
+    // OpenAI's mid-stream errors are server errors: worth a retry, so Unavailable.
+    assert!(
+        matches!(events.last(), Some(Err(ProviderError::Unavailable(_)))),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -279,4 +283,48 @@ async fn a_wrong_key_lists_no_models() {
         ..OpenAiConfig::default()
     });
     assert!(provider.models().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_stream_that_failed_half_way_is_not_sent_again_behind_the_callers_back() {
+    // async-openai's own stream reconnects (re-posting the request) 300 ms after such a failure.
+    for failure in [Failure::DropAfter(2), Failure::ErrorEventAfter(2)] {
+        let fake = FakeOpenAi::start(FakeOpenAiConfig::default().failure(failure)).await;
+        let events = run(&provider_for(&fake), hello()).await;
+        assert!(
+            matches!(events.last(), Some(Err(_))),
+            "{failure:?}: {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(fake.requests().len(), 1, "{failure:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_model_says_what_the_server_said() {
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default()).await;
+    let request = ChatRequest::new("gpt-nonexistent", vec![ChatMessage::new(Role::User, "Hi")]);
+    match provider_for(&fake).stream_chat(request).await {
+        Err(ProviderError::Failed(message)) => {
+            assert!(message.contains("gpt-nonexistent"), "{message}")
+        }
+        Err(other) => panic!("expected Failed, got {other:?}"),
+        Ok(_) => panic!("expected an error"),
+    }
+}
+
+#[tokio::test]
+async fn a_base_url_that_is_not_an_openai_api_is_a_clear_error() {
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default()).await;
+    let provider = OpenAiProvider::new(OpenAiConfig {
+        // Missing `/v1`: the fake answers 404 like OpenAI does for unknown URLs.
+        base_url: format!("http://{}", fake.addr()),
+        api_key: Secret::new(fake.api_key()),
+        models: vec![MODEL.to_owned()],
+        ..OpenAiConfig::default()
+    });
+    assert!(matches!(
+        provider.stream_chat(hello()).await,
+        Err(ProviderError::Failed(_))
+    ));
 }

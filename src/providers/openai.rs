@@ -1,4 +1,4 @@
-//! OpenAI and OpenAI-compatible servers, through async-openai.
+//! OpenAI and OpenAI-compatible servers: async-openai's wire types over our own reqwest calls.
 //!
 //! Any server speaking the Chat Completions API works: point `base_url` at it (vLLM, llama.cpp's
 //! server, Ollama, OpenRouter, ...). Only streaming is used; the non-streaming endpoint is never
@@ -21,7 +21,7 @@ use async_openai::types::{
 use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Role};
 use crate::settings::Secret;
 
-/// How to reach one OpenAI-compatible server.
+/// How to reach one OpenAI-compatible server. `Default` is OpenAI itself, without a key.
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
     /// Label for logs, metrics and [`ModelInfo::provider`].
@@ -105,9 +105,7 @@ impl OpenAiProvider {
             ))
         }
     }
-}
 
-impl OpenAiProvider {
     fn http(&self) -> Result<&reqwest::Client, ProviderError> {
         self.http
             .as_ref()

@@ -1,0 +1,257 @@
+//! Sends a streaming chat request and adapts the SSE answer to [`ChatEvent`]s.
+//!
+//! The HTTP side is plain reqwest rather than async-openai's `create_stream`: that one runs the
+//! request through reqwest-eventsource, which *reconnects* when a stream fails half-way, silently
+//! posting the same (billed) request again after the caller has given up on it, and which drops
+//! the error body of a failed request. async-openai still provides the request and chunk types.
+
+use std::time::Duration;
+
+use async_openai::error::ApiError;
+use async_openai::types::{
+    CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FinishReason as OpenAiFinish,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+
+use super::super::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage};
+use super::errors;
+use super::sse::SseDecoder;
+use crate::settings::Secret;
+
+/// What one stream needs besides the upstream bytes.
+pub(super) struct StreamContext {
+    pub provider: &'static str,
+    pub key: Secret,
+    /// Longest wait for the answer's headers, for the first chunk and between two chunks.
+    pub idle_timeout: Duration,
+    /// Our own prompt estimate, reported if the server sends no usage.
+    pub estimated_prompt_tokens: u32,
+}
+
+/// `{"error": {...}}`, as an error answer or as an SSE event in the middle of a stream.
+#[derive(serde::Deserialize)]
+pub(super) struct ErrorEnvelope {
+    pub error: ApiError,
+}
+
+/// Posts the request and waits for the first chunk, then hands back the rest as a stream.
+///
+/// Waiting first means failures before any text (wrong key, rate limit, unreachable server) come
+/// back from `stream_chat` itself, while the caller can still answer with a proper HTTP status
+/// instead of a broken stream.
+pub(super) async fn start(
+    http: &reqwest::Client,
+    url: String,
+    request: &CreateChatCompletionRequest,
+    ctx: StreamContext,
+) -> Result<ChatStream, ProviderError> {
+    let mut upstream = Upstream::open(http, url, request, &ctx).await?;
+    let first = upstream.next_chunk(&ctx).await?;
+    let stream = async_stream::stream! {
+        let mut state = State::default();
+        let mut next = first;
+        loop {
+            let Some(chunk) = next else {
+                yield state.finish(&ctx);
+                break;
+            };
+            if let Some(text) = state.absorb(chunk) {
+                metrics::counter!("webplus_tokens_generated_total", "provider" => ctx.provider).increment(1);
+                yield Ok(ChatEvent::Delta(text));
+            }
+            next = match upstream.next_chunk(&ctx).await {
+                Ok(next) => next,
+                // The model already said why it stopped; losing the connection before `[DONE]`
+                // (some servers just close) loses nothing the caller needs.
+                Err(e) if state.finish_reason.is_some() => {
+                    tracing::debug!(provider = ctx.provider, error = %e, "stream cut after the finish chunk");
+                    None
+                }
+                Err(e) => {
+                    yield Err(e);
+                    break;
+                }
+            };
+        }
+        // Dropping `upstream` (here, or when the caller drops this stream) closes the connection,
+        // which is how OpenAI-compatible servers learn to stop generating.
+    };
+    Ok(Box::pin(stream))
+}
+
+/// The response body being read.
+struct Upstream {
+    /// `Vec<u8>` rather than `Bytes` to avoid a direct dependency on the `bytes` crate; at worst
+    /// that copies each network read (a few hundred bytes) once.
+    body: BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    decoder: SseDecoder,
+}
+
+impl Upstream {
+    async fn open(
+        http: &reqwest::Client,
+        url: String,
+        request: &CreateChatCompletionRequest,
+        ctx: &StreamContext,
+    ) -> Result<Upstream, ProviderError> {
+        let send = http
+            .post(url)
+            // `bearer_auth` marks the header sensitive, so reqwest never prints it either.
+            .bearer_auth(ctx.key.expose())
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
+            .json(request)
+            .send();
+        let response = match tokio::time::timeout(ctx.idle_timeout, send).await {
+            Err(_) => return Err(silent(ctx)),
+            Ok(Err(e)) => return Err(errors::from_reqwest(&e, ctx.provider, &ctx.key)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            // The body says why; a body that does not arrive in time is no reason to wait longer.
+            let body = tokio::time::timeout(ctx.idle_timeout, response.bytes()).await;
+            let error = body
+                .ok()
+                .and_then(Result::ok)
+                .and_then(|b| serde_json::from_slice::<ErrorEnvelope>(&b).ok())
+                .map(|envelope| envelope.error);
+            return Err(errors::from_status(
+                status.as_u16(),
+                error.as_ref(),
+                ctx.provider,
+                &ctx.key,
+            ));
+        }
+        let is_sse = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
+        if !is_sse {
+            return Err(ProviderError::Failed(
+                "the provider did not answer with an event stream; check the base URL".into(),
+            ));
+        }
+        let body = response
+            .bytes_stream()
+            .map(|chunk| chunk.map(Vec::from))
+            .boxed();
+        Ok(Upstream {
+            body,
+            decoder: SseDecoder::default(),
+        })
+    }
+
+    /// The next chunk; `Ok(None)` at `[DONE]`.
+    async fn next_chunk(
+        &mut self,
+        ctx: &StreamContext,
+    ) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
+        loop {
+            match self.decoder.next_event() {
+                Ok(Some(data)) => return parse_event(&data, ctx),
+                Ok(None) => {}
+                Err(_) => {
+                    return Err(ProviderError::Failed(
+                        "the provider sent an oversized event".into(),
+                    ));
+                }
+            }
+            match tokio::time::timeout(ctx.idle_timeout, self.body.next()).await {
+                Err(_) => return Err(silent(ctx)),
+                Ok(None) => {
+                    return Err(ProviderError::Unavailable(
+                        "the provider closed the stream before it finished".into(),
+                    ));
+                }
+                Ok(Some(Err(e))) => return Err(errors::from_reqwest(&e, ctx.provider, &ctx.key)),
+                Ok(Some(Ok(bytes))) => self.decoder.push(&bytes),
+            }
+        }
+    }
+}
+
+fn parse_event(
+    data: &str,
+    ctx: &StreamContext,
+) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
+    if data == "[DONE]" {
+        return Ok(None);
+    }
+    let chunk_error = match serde_json::from_str::<CreateChatCompletionStreamResponse>(data) {
+        Ok(chunk) => return Ok(Some(chunk)),
+        Err(e) => e,
+    };
+    if let Ok(envelope) = serde_json::from_str::<ErrorEnvelope>(data) {
+        return Err(errors::mid_stream(&envelope.error, ctx.provider, &ctx.key));
+    }
+    let start: String = data.chars().take(200).collect();
+    tracing::warn!(
+        provider = ctx.provider,
+        error = %chunk_error,
+        event = %errors::redact(&start, &ctx.key),
+        "unreadable chunk from the provider"
+    );
+    Err(ProviderError::Failed(
+        "the provider sent an event that is not an OpenAI chat completion chunk".into(),
+    ))
+}
+
+fn silent(ctx: &StreamContext) -> ProviderError {
+    tracing::warn!(provider = ctx.provider, timeout = ?ctx.idle_timeout, "provider went silent");
+    ProviderError::Unavailable(format!(
+        "the provider sent nothing for {} s",
+        ctx.idle_timeout.as_secs_f32()
+    ))
+}
+
+#[derive(Default)]
+struct State {
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    deltas: u32,
+}
+
+impl State {
+    /// Takes in one chunk; returns its text, if any. Only choice 0 counts: Web+ never asks for `n > 1`.
+    fn absorb(&mut self, chunk: CreateChatCompletionStreamResponse) -> Option<String> {
+        if let Some(u) = chunk.usage {
+            self.usage = Some(Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            });
+        }
+        let choice = chunk.choices.into_iter().find(|c| c.index == 0)?;
+        if let Some(reason) = choice.finish_reason {
+            self.finish_reason = Some(match reason {
+                OpenAiFinish::Length => FinishReason::Length,
+                // Tools are never offered and a content-filter stop is still a stop: the text so
+                // far is all there will be.
+                OpenAiFinish::Stop
+                | OpenAiFinish::ContentFilter
+                | OpenAiFinish::ToolCalls
+                | OpenAiFinish::FunctionCall => FinishReason::Stop,
+            });
+        }
+        let text = choice.delta.content.filter(|t| !t.is_empty())?;
+        self.deltas = self.deltas.saturating_add(1);
+        Some(text)
+    }
+
+    fn finish(&self, ctx: &StreamContext) -> Result<ChatEvent, ProviderError> {
+        let Some(reason) = self.finish_reason else {
+            return Err(ProviderError::Unavailable(
+                "the provider ended the stream without saying why it stopped".into(),
+            ));
+        };
+        // Servers that ignore `stream_options.include_usage` send no usage; an estimate (one token
+        // per chunk is how OpenAI-compatible servers stream) beats reporting zero.
+        let usage = self.usage.unwrap_or(Usage {
+            prompt_tokens: ctx.estimated_prompt_tokens,
+            completion_tokens: self.deltas,
+        });
+        Ok(ChatEvent::Finished { reason, usage })
+    }
+}

@@ -52,9 +52,10 @@ pub struct Accounts {
 impl Accounts {
     /// `settings.jwt_secret` must be resolved (see [`crate::settings::resolve_jwt_secret`]).
     pub fn new(db: Db, settings: &Settings) -> anyhow::Result<Self> {
-        let secret = settings.jwt_secret.as_ref().ok_or_else(|| {
-            anyhow::anyhow!("the JWT secret was not resolved before building Accounts")
-        })?;
+        let secret = settings
+            .jwt_secret
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the JWT secret was not resolved before building Accounts"))?;
         Ok(Self {
             db,
             hasher: PasswordHasher::new(),

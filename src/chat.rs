@@ -30,12 +30,7 @@ pub struct Chat {
 
 impl Chat {
     pub fn new(db: Db, registry: Registry, default_model: &str) -> Self {
-        Self {
-            generations: Generations::new(db.clone()),
-            db,
-            registry,
-            default_model: default_model.into(),
-        }
+        Self { generations: Generations::new(db.clone()), db, registry, default_model: default_model.into() }
     }
 
     pub fn registry(&self) -> &Registry {

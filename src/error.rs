@@ -55,18 +55,15 @@ impl From<crate::providers::ProviderError> for Error {
     fn from(e: crate::providers::ProviderError) -> Self {
         use crate::providers::ProviderError as P;
         match e {
-            P::UnknownModel(m) => Error::invalid(
-                "model",
-                format!("unknown model {m:?}; GET /v1/models lists the available ones"),
-            ),
+            P::UnknownModel(m) => {
+                Error::invalid("model", format!("unknown model {m:?}; GET /v1/models lists the available ones"))
+            }
             P::ModelMissing(hint) => Error::Unavailable(hint),
             P::PromptTooLong { tokens, limit } => Error::invalid(
                 "messages",
                 format!("the prompt has {tokens} tokens but the model takes at most {limit}"),
             ),
-            P::Unavailable(_) => {
-                Error::Unavailable("the model is busy or unreachable; try again shortly".into())
-            }
+            P::Unavailable(_) => Error::Unavailable("the model is busy or unreachable; try again shortly".into()),
             P::Failed(m) => Error::Internal(anyhow::anyhow!(m)),
         }
     }

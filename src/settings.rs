@@ -82,11 +82,7 @@ pub struct SettingsError {
 
 impl SettingsError {
     pub fn new(key: impl Into<String>, expected: impl Into<String>, got: Option<String>) -> Self {
-        Self {
-            key: key.into(),
-            expected: expected.into(),
-            got,
-        }
+        Self { key: key.into(), expected: expected.into(), got }
     }
 }
 
@@ -121,9 +117,7 @@ impl Settings {
     /// Loads settings from `webplus.toml` (or the file named by `WEBPLUS_CONFIG`) and the process
     /// environment.
     pub fn load() -> Result<Self, SettingsError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("WEBPLUS_"))
-            .collect();
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("WEBPLUS_")).collect();
         let path = env.get("WEBPLUS_CONFIG").map(PathBuf::from);
         let explicit = path.is_some();
         let path = path.unwrap_or_else(|| PathBuf::from("webplus.toml"));
@@ -142,10 +136,7 @@ impl Settings {
     }
 
     /// Builds settings from a TOML text and an environment map; later layers win.
-    pub fn from_sources(
-        toml_text: Option<&str>,
-        env: &HashMap<String, String>,
-    ) -> Result<Self, SettingsError> {
+    pub fn from_sources(toml_text: Option<&str>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let mut s = Self::defaults();
         let mut database_url_given = false;
         if let Some(text) = toml_text {
@@ -163,8 +154,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
-        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
-        {
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
             return Err(SettingsError::new(
                 "WEBPLUS_DATABASE_URL",
                 "a sqlite:// URL (PostgreSQL support comes later)",
@@ -207,10 +197,7 @@ impl Settings {
 
 /// The SQLite database inside a data directory, created if missing.
 pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("webplus.db").display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join("webplus.db").display())
 }
 
 /// Where downloaded model weights live by default: a per-user cache, so fresh clones reuse them.

@@ -16,23 +16,16 @@ pub(crate) mod ssr {
     };
 
     pub async fn headers() -> Result<HeaderMap, AppError> {
-        leptos_axum::extract::<HeaderMap>()
-            .await
-            .map_err(|e| AppError::Transport(e.to_string()))
+        leptos_axum::extract::<HeaderMap>().await.map_err(|e| AppError::Transport(e.to_string()))
     }
 
     /// The state and the logged-in user, or 401.
     pub async fn require_user() -> Result<(ServerState, Principal), AppError> {
         let st = state()?;
         let h = headers().await?;
-        match auth::principal(&st.accounts, &h)
-            .await
-            .map_err(to_app_error)?
-        {
+        match auth::principal(&st.accounts, &h).await.map_err(to_app_error)? {
             Some(p) => Ok((st, p)),
-            None => Err(to_app_error(webplus::Error::Unauthorized(
-                "log in to continue".into(),
-            ))),
+            None => Err(to_app_error(webplus::Error::Unauthorized("log in to continue".into()))),
         }
     }
 }

@@ -28,10 +28,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        AppError::Invalid { field: field.into(), reason: reason.into() }
     }
 
     /// The field a validation error is about, to show the message beside it.
@@ -45,10 +42,7 @@ impl AppError {
 
 impl From<webplus::domain::ValidationError> for AppError {
     fn from(e: webplus::domain::ValidationError) -> Self {
-        AppError::Invalid {
-            field: e.field.into(),
-            reason: e.reason,
-        }
+        AppError::Invalid { field: e.field.into(), reason: e.reason }
     }
 }
 
@@ -59,13 +53,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match e {
             // The request body did not match the function's arguments: the caller's mistake.
-            E::Args(m) | E::Deserialization(m) => {
-                AppError::invalid("request", format!("malformed request: {m}"))
-            }
+            E::Args(m) | E::Deserialization(m) => AppError::invalid("request", format!("malformed request: {m}")),
             E::Request(m) => AppError::Transport(format!("could not reach the server: {m}")),
-            E::Response(m) => {
-                AppError::Transport(format!("unreadable answer from the server: {m}"))
-            }
+            E::Response(m) => AppError::Transport(format!("unreadable answer from the server: {m}")),
             E::MissingArg(m) => AppError::invalid("request", format!("missing argument {m}")),
             other => AppError::Transport(other.to_string()),
         }

@@ -64,16 +64,12 @@ pub fn App() -> impl IntoView {
 /// hydration script), WASM allowed to compile, no inline styles, no framing.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
-    let (Some(nonce), Some(opts)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
+    let (Some(nonce), Some(opts)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
         return;
     };
     // `cargo leptos watch` reloads the page over a websocket on the reload port.
-    let dev_reload = if std::env::var("LEPTOS_WATCH").is_ok() {
-        " ws://127.0.0.1:3001 ws://localhost:3001"
-    } else {
-        ""
-    };
+    let dev_reload =
+        if std::env::var("LEPTOS_WATCH").is_ok() { " ws://127.0.0.1:3001 ws://localhost:3001" } else { "" };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'{dev_reload}; font-src 'self'; object-src 'none'; \

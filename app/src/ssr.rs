@@ -19,9 +19,8 @@ pub struct ServerState {
 
 /// The server state, or an internal error if the server forgot to provide it.
 pub fn state() -> Result<ServerState, AppError> {
-    leptos::prelude::use_context::<ServerState>().ok_or_else(|| {
-        convert::internal(anyhow_free("ServerState missing from the Leptos context"))
-    })
+    leptos::prelude::use_context::<ServerState>()
+        .ok_or_else(|| convert::internal(anyhow_free("ServerState missing from the Leptos context")))
 }
 
 fn anyhow_free(msg: &'static str) -> webplus::Error {

@@ -126,7 +126,11 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             println!("created {} ({})", user.email, user.role);
         }
         Admin::CreateApiKey { email, name } => {
-            let user = accounts.user_by_email(&email).await.map_err(user_error)?.ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            let user = accounts
+                .user_by_email(&email)
+                .await
+                .map_err(user_error)?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let key = accounts.create_api_key(&user.id, &name).await.map_err(user_error)?;
             println!("created API key {:?} for {} (shown once; store it now):", key.row.name, user.email);
             println!("{}", key.secret);

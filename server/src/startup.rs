@@ -21,6 +21,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    shutdown_grace: Duration,
 }
 
 impl Application {
@@ -38,14 +39,9 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let state = AppState {
-            leptos_options,
-            services,
-            settings: Arc::new(settings),
-            metrics: telemetry::metrics(),
-        };
+        let state = AppState { leptos_options, services, settings: Arc::new(settings), metrics: telemetry::metrics() };
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, router, state, shutdown_grace: SHUTDOWN_GRACE })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -54,6 +50,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.addr().port()
+    }
+
+    /// How long open replies may run on after a shutdown signal (default 10 s).
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
     }
 
     pub fn state(&self) -> &AppState {
@@ -80,7 +82,7 @@ impl Application {
         // the HTTP server's own graceful shutdown complete.
         let mut stopping_rx = stopping_rx;
         let _ = stopping_rx.wait_for(|s| *s).await;
-        generations.shutdown(SHUTDOWN_GRACE).await;
+        generations.shutdown(self.shutdown_grace).await;
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(joined) => joined??,
             Err(_) => tracing::warn!("connections still open after shutdown; closing them"),
@@ -113,19 +115,11 @@ fn router(state: AppState) -> Router {
     let server_state = state.server_state();
     let ctx = server_state.clone();
     let leptos = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || leptos::prelude::provide_context(ctx.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(ctx.clone()), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
-    let app = Router::new()
-        .merge(http::routes())
-        .merge(leptos)
-        .with_state(state.clone());
+    let app = Router::new().merge(http::routes()).merge(leptos).with_state(state.clone());
     middleware::apply(app, &state)
 }

@@ -25,10 +25,14 @@ impl Services {
     /// left streaming by a crash as interrupted (only the server should do that).
     pub async fn build(settings: &Settings, serving: bool) -> anyhow::Result<Self> {
         let mut settings = settings.clone();
-        resolve_jwt_secret(&mut settings)
-            .map_err(|e| anyhow::anyhow!("cannot read or create the JWT secret in {}: {e}", settings.data_dir.display()))?;
+        resolve_jwt_secret(&mut settings).map_err(|e| {
+            anyhow::anyhow!("cannot read or create the JWT secret in {}: {e}", settings.data_dir.display())
+        })?;
         let db = Db::connect(&settings.database_url).await.map_err(|e| {
-            anyhow::anyhow!("cannot open the database (WEBPLUS_DATABASE_URL / data dir {}): {e:#}", settings.data_dir.display())
+            anyhow::anyhow!(
+                "cannot open the database (WEBPLUS_DATABASE_URL / data dir {}): {e:#}",
+                settings.data_dir.display()
+            )
         })?;
         if serving {
             let n = db.mark_interrupted().await.map_err(|e| anyhow::anyhow!("{e}"))?;

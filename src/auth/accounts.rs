@@ -26,7 +26,8 @@ pub struct LoginOutcome {
 
 /// A valid argon2id hash of a random string: verifying against it when the email is unknown makes
 /// "no such user" take as long as "wrong password", so timing does not reveal which emails exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
 
 impl Accounts {
     /// Creates an account. The first account of the instance becomes admin.
@@ -70,41 +71,23 @@ impl Accounts {
             _ => return Err(wrong_credentials()),
         };
         if user.is_disabled() {
-            return Err(Error::Forbidden(
-                "this account is disabled; ask an administrator".into(),
-            ));
+            return Err(Error::Forbidden("this account is disabled; ask an administrator".into()));
         }
         let tokens = self.start_session(&user.id, user_agent).await?;
         Ok(LoginOutcome { user, tokens })
     }
 
-    async fn start_session(
-        &self,
-        user_id: &str,
-        user_agent: Option<&str>,
-    ) -> Result<SessionTokens> {
+    /// Starts a session for a user who proved who they are another way (registration).
+    pub async fn start_session(&self, user_id: &str, user_agent: Option<&str>) -> Result<SessionTokens> {
         let session_id = new_id();
         let refresh_token = tokens::random_token("wpr_");
         let expires_at = now_ms() + ms(self.refresh_ttl_secs);
         let ua = user_agent.map(|u| u.chars().take(300).collect::<String>());
         self.db
-            .create_session(
-                &session_id,
-                user_id,
-                expires_at,
-                &tokens::token_hash(&refresh_token),
-                ua.as_deref(),
-            )
+            .create_session(&session_id, user_id, expires_at, &tokens::token_hash(&refresh_token), ua.as_deref())
             .await?;
-        let access_token = self
-            .keys
-            .issue(user_id, &session_id, self.access_ttl_secs)
-            .map_err(Error::Internal)?;
-        Ok(SessionTokens {
-            access_token,
-            refresh_token,
-            session_id,
-        })
+        let access_token = self.keys.issue(user_id, &session_id, self.access_ttl_secs).map_err(Error::Internal)?;
+        Ok(SessionTokens { access_token, refresh_token, session_id })
     }
 
     /// Exchanges a refresh token for a new pair. A token is good once: presenting a used token again
@@ -119,33 +102,19 @@ impl Accounts {
             self.db.revoke_session(&row.session_id).await?;
             return Err(expired());
         }
-        let session = self
-            .db
-            .session_auth(&row.session_id)
-            .await?
-            .ok_or_else(expired)?;
+        let session = self.db.session_auth(&row.session_id).await?.ok_or_else(expired)?;
         if session.revoked_at.is_some() || session.expires_at <= now_ms() || session.disabled != 0 {
             return Err(expired());
         }
         let new_refresh = tokens::random_token("wpr_");
-        if !self
-            .db
-            .rotate_refresh_token(&hash, &tokens::token_hash(&new_refresh), &row.session_id)
-            .await?
-        {
+        if !self.db.rotate_refresh_token(&hash, &tokens::token_hash(&new_refresh), &row.session_id).await? {
             // Lost a race with another use of the same token: treat as replay.
             self.db.revoke_session(&row.session_id).await?;
             return Err(expired());
         }
-        let access_token = self
-            .keys
-            .issue(&session.user_id, &row.session_id, self.access_ttl_secs)
-            .map_err(Error::Internal)?;
-        Ok(SessionTokens {
-            access_token,
-            refresh_token: new_refresh,
-            session_id: row.session_id,
-        })
+        let access_token =
+            self.keys.issue(&session.user_id, &row.session_id, self.access_ttl_secs).map_err(Error::Internal)?;
+        Ok(SessionTokens { access_token, refresh_token: new_refresh, session_id: row.session_id })
     }
 
     /// Ends a session (its access tokens stop working at once).
@@ -161,11 +130,7 @@ impl Accounts {
         let Some(s) = self.db.session_auth(&claims.sid).await? else {
             return Ok(None);
         };
-        if s.revoked_at.is_some()
-            || s.disabled != 0
-            || s.user_id != claims.sub
-            || s.expires_at <= now_ms()
-        {
+        if s.revoked_at.is_some() || s.disabled != 0 || s.user_id != claims.sub || s.expires_at <= now_ms() {
             return Ok(None);
         }
         Ok(Some(Principal {
@@ -181,22 +146,13 @@ impl Accounts {
     #[tracing::instrument(skip(self, current, new), fields(user_id = %who.user_id), err(level = "info"))]
     pub async fn change_password(&self, who: &Principal, current: &str, new: &str) -> Result<()> {
         let new = Password::parse(new)?;
-        let user = self
-            .db
-            .user_by_id(&who.user_id)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+        let user = self.db.user_by_id(&who.user_id).await?.ok_or(Error::NotFound("user"))?;
         if !self.hasher.verify(current, &user.password_hash).await? {
-            return Err(Error::invalid(
-                "current_password",
-                "the current password is not correct",
-            ));
+            return Err(Error::invalid("current_password", "the current password is not correct"));
         }
         let hash = self.hasher.hash(new.expose()).await?;
         self.db.set_password_hash(&user.id, &hash).await?;
-        self.db
-            .revoke_other_sessions(&user.id, who.session_id.as_deref())
-            .await?;
+        self.db.revoke_other_sessions(&user.id, who.session_id.as_deref()).await?;
         Ok(())
     }
 }
@@ -226,53 +182,24 @@ mod tests {
     async fn login_with_the_wrong_password_or_unknown_email_says_the_same() {
         let (a, _d) = accounts().await;
         a.register("ada@x.io", "lovelace-1815").await.unwrap();
-        let e1 = a
-            .login("ada@x.io", "wrong-password", None, None)
-            .await
-            .unwrap_err()
-            .to_string();
-        let e2 = a
-            .login("bob@x.io", "lovelace-1815", None, None)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e1 = a.login("ada@x.io", "wrong-password", None, None).await.unwrap_err().to_string();
+        let e2 = a.login("bob@x.io", "lovelace-1815", None, None).await.unwrap_err().to_string();
         assert_eq!(e1, e2);
-        assert!(
-            a.login("ADA@x.io", "lovelace-1815", None, None)
-                .await
-                .is_ok()
-        );
+        assert!(a.login("ADA@x.io", "lovelace-1815", None, None).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_replayed_refresh_token_revokes_the_whole_session() {
         let (a, _d) = accounts().await;
         a.register("ada@x.io", "lovelace-1815").await.unwrap();
-        let t0 = a
-            .login("ada@x.io", "lovelace-1815", None, None)
-            .await
-            .unwrap()
-            .tokens;
+        let t0 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
         let t1 = a.refresh(&t0.refresh_token).await.unwrap();
-        assert!(
-            a.authenticate_access(&t1.access_token)
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert!(a.authenticate_access(&t1.access_token).await.unwrap().is_some());
         // The old token again: replay.
-        assert!(matches!(
-            a.refresh(&t0.refresh_token).await,
-            Err(Error::Unauthorized(_))
-        ));
+        assert!(matches!(a.refresh(&t0.refresh_token).await, Err(Error::Unauthorized(_))));
         // The whole family is gone: the newest refresh token and the access token too.
         assert!(a.refresh(&t1.refresh_token).await.is_err());
-        assert!(
-            a.authenticate_access(&t1.access_token)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(a.authenticate_access(&t1.access_token).await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -280,79 +207,29 @@ mod tests {
         let (a, _d) = accounts().await;
         let admin = a.register("root@x.io", "lovelace-1815").await.unwrap();
         a.register("bob@x.io", "babbage-1791").await.unwrap();
-        let bob = a
-            .login("bob@x.io", "babbage-1791", None, None)
-            .await
-            .unwrap();
+        let bob = a.login("bob@x.io", "babbage-1791", None, None).await.unwrap();
         let key = a.create_api_key(&bob.user.id, "ci").await.unwrap();
         assert!(a.authenticate_api_key(&key.secret).await.unwrap().is_some());
-        let root = Principal {
-            user_id: admin.id,
-            email: admin.email,
-            role: Role::Admin,
-            session_id: None,
-            api_key_id: None,
-        };
-        a.set_user_disabled(&root, &bob.user.id, true)
-            .await
-            .unwrap();
-        assert!(
-            a.authenticate_access(&bob.tokens.access_token)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        let root =
+            Principal { user_id: admin.id, email: admin.email, role: Role::Admin, session_id: None, api_key_id: None };
+        a.set_user_disabled(&root, &bob.user.id, true).await.unwrap();
+        assert!(a.authenticate_access(&bob.tokens.access_token).await.unwrap().is_none());
         assert!(a.authenticate_api_key(&key.secret).await.unwrap().is_none());
         assert!(a.refresh(&bob.tokens.refresh_token).await.is_err());
-        assert!(matches!(
-            a.login("bob@x.io", "babbage-1791", None, None).await,
-            Err(Error::Forbidden(_))
-        ));
+        assert!(matches!(a.login("bob@x.io", "babbage-1791", None, None).await, Err(Error::Forbidden(_))));
     }
 
     #[tokio::test]
     async fn changing_the_password_needs_the_current_one_and_logs_out_other_sessions() {
         let (a, _d) = accounts().await;
         a.register("ada@x.io", "lovelace-1815").await.unwrap();
-        let s1 = a
-            .login("ada@x.io", "lovelace-1815", None, None)
-            .await
-            .unwrap()
-            .tokens;
-        let s2 = a
-            .login("ada@x.io", "lovelace-1815", None, None)
-            .await
-            .unwrap()
-            .tokens;
-        let me = a
-            .authenticate_access(&s1.access_token)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(matches!(
-            a.change_password(&me, "nope-nope-nope", "analytical-engine")
-                .await,
-            Err(Error::Invalid(_))
-        ));
-        a.change_password(&me, "lovelace-1815", "analytical-engine")
-            .await
-            .unwrap();
-        assert!(
-            a.authenticate_access(&s1.access_token)
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            a.authenticate_access(&s2.access_token)
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            a.login("ada@x.io", "analytical-engine", None, None)
-                .await
-                .is_ok()
-        );
+        let s1 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
+        let s2 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
+        let me = a.authenticate_access(&s1.access_token).await.unwrap().unwrap();
+        assert!(matches!(a.change_password(&me, "nope-nope-nope", "analytical-engine").await, Err(Error::Invalid(_))));
+        a.change_password(&me, "lovelace-1815", "analytical-engine").await.unwrap();
+        assert!(a.authenticate_access(&s1.access_token).await.unwrap().is_some());
+        assert!(a.authenticate_access(&s2.access_token).await.unwrap().is_none());
+        assert!(a.login("ada@x.io", "analytical-engine", None, None).await.is_ok());
     }
 }

@@ -8,11 +8,7 @@ use crate::{
 
 impl Accounts {
     fn require_admin(who: &Principal) -> Result<()> {
-        if who.is_admin() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("only administrators can do this".into()))
-        }
+        if who.is_admin() { Ok(()) } else { Err(Error::Forbidden("only administrators can do this".into())) }
     }
 
     pub async fn list_users(&self, who: &Principal) -> Result<Vec<UserRow>> {
@@ -22,33 +18,17 @@ impl Accounts {
 
     /// Disables (or re-enables) a user. Disabling ends their sessions and revokes their API keys at
     /// once. Admins cannot disable themselves (that would lock out the last admin).
-    pub async fn set_user_disabled(
-        &self,
-        who: &Principal,
-        user_id: &str,
-        disabled: bool,
-    ) -> Result<()> {
+    pub async fn set_user_disabled(&self, who: &Principal, user_id: &str, disabled: bool) -> Result<()> {
         Self::require_admin(who)?;
         if disabled && who.user_id == user_id {
-            return Err(Error::invalid(
-                "user_id",
-                "you cannot disable your own account",
-            ));
+            return Err(Error::invalid("user_id", "you cannot disable your own account"));
         }
-        if self.db.set_user_disabled(user_id, disabled).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("user"))
-        }
+        if self.db.set_user_disabled(user_id, disabled).await? { Ok(()) } else { Err(Error::NotFound("user")) }
     }
 
     /// The same, from the command line (no principal: whoever can run the binary on the data is trusted).
     pub async fn set_user_disabled_by_email(&self, email: &str, disabled: bool) -> Result<()> {
-        let user = self
-            .db
-            .user_by_email(&email.trim().to_lowercase())
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+        let user = self.db.user_by_email(&email.trim().to_lowercase()).await?.ok_or(Error::NotFound("user"))?;
         self.db.set_user_disabled(&user.id, disabled).await?;
         Ok(())
     }

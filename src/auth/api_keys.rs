@@ -23,15 +23,7 @@ impl Accounts {
         let name = ApiKeyName::parse(name)?;
         let secret = tokens::random_token("wpk_");
         let prefix: String = secret.chars().take(10).collect();
-        let row = self
-            .db
-            .create_api_key(
-                user_id,
-                name.as_str(),
-                &prefix,
-                &tokens::token_hash(&secret),
-            )
-            .await?;
+        let row = self.db.create_api_key(user_id, name.as_str(), &prefix, &tokens::token_hash(&secret)).await?;
         Ok(NewApiKey { row, secret })
     }
 
@@ -40,11 +32,7 @@ impl Accounts {
     }
 
     pub async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> Result<()> {
-        if self.db.revoke_api_key(user_id, key_id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API key"))
-        }
+        if self.db.revoke_api_key(user_id, key_id).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 
     /// The principal behind an API key, if it is live and its user is enabled.

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use argon2::{
     Algorithm, Argon2, Params, Version,
-    password_hash::{
-        PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
-    },
+    password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 use tokio::sync::Semaphore;
 
@@ -36,12 +34,8 @@ fn argon2() -> Argon2<'static> {
 
 impl PasswordHasher {
     pub fn new() -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        Self {
-            permits: Arc::new(Semaphore::new(cores)),
-        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self { permits: Arc::new(Semaphore::new(cores)) }
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
@@ -61,24 +55,16 @@ impl PasswordHasher {
         let password = password.to_owned();
         let hash = hash.to_owned();
         self.run(move || {
-            let parsed = PasswordHash::new(&hash)
-                .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-            Ok(argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
+            let parsed =
+                PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
+            Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T> {
         let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(Error::internal)?
-            .map_err(Error::Internal)
+        tokio::task::spawn_blocking(f).await.map_err(Error::internal)?.map_err(Error::Internal)
     }
 }
 
@@ -90,10 +76,7 @@ mod tests {
     async fn a_hash_verifies_its_password_and_nothing_else() {
         let h = PasswordHasher::new();
         let hash = h.hash("correct horse battery").await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(h.verify("correct horse battery", &hash).await.unwrap());
         assert!(!h.verify("correct horse batterY", &hash).await.unwrap());
     }

@@ -25,24 +25,16 @@ impl Default for Throttle {
 
 fn quota(burst: u32, every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(every)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst)
+    Quota::with_period(every).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
 }
 
 impl Throttle {
     pub fn new() -> Self {
-        Self::with_quotas(
-            quota(5, Duration::from_secs(12)),
-            quota(30, Duration::from_secs(2)),
-        )
+        Self::with_quotas(quota(5, Duration::from_secs(12)), quota(30, Duration::from_secs(2)))
     }
 
     pub fn with_quotas(per_account: Quota, per_ip: Quota) -> Self {
-        Self {
-            per_account: Arc::new(RateLimiter::keyed(per_account)),
-            per_ip: Arc::new(RateLimiter::keyed(per_ip)),
-        }
+        Self { per_account: Arc::new(RateLimiter::keyed(per_account)), per_ip: Arc::new(RateLimiter::keyed(per_ip)) }
     }
 
     /// Counts one login attempt; `RateLimited` with the wait when either limit is exhausted.
@@ -68,9 +60,7 @@ impl Throttle {
 }
 
 fn limited(wait: Duration) -> Error {
-    Error::RateLimited {
-        retry_after_secs: wait.as_secs().max(1),
-    }
+    Error::RateLimited { retry_after_secs: wait.as_secs().max(1) }
 }
 
 #[cfg(test)]
@@ -100,9 +90,6 @@ mod tests {
         for i in 0..30 {
             t.check_login(&format!("u{i}@x.io"), Some(ip)).unwrap();
         }
-        assert!(matches!(
-            t.check_login("new@x.io", Some(ip)),
-            Err(Error::RateLimited { .. })
-        ));
+        assert!(matches!(t.check_login("new@x.io", Some(ip)), Err(Error::RateLimited { .. })));
     }
 }

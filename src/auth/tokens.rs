@@ -38,11 +38,7 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
         validation.leeway = 5;
-        Self {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            validation,
-        }
+        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), validation }
     }
 
     pub fn issue(&self, user_id: &str, session_id: &str, ttl_secs: u64) -> anyhow::Result<String> {
@@ -55,36 +51,24 @@ impl TokenKeys {
             iat: now,
             exp: now + ttl_secs,
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     /// The claims of a valid, unexpired token; `None` for anything else (tampered, expired, foreign).
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
     }
 }
 
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// 32 random bytes, URL-safe base64, with a readable prefix (`wpr_` refresh, `wpk_` API key).
 pub fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// SHA-256 hex of a token. The tokens carry 256 bits of randomness, so a fast hash is enough to
@@ -114,9 +98,8 @@ mod tests {
         let k = keys();
         let t = k.issue("u1", "s1", 60).unwrap();
         let mut parts: Vec<String> = t.split('.').map(String::from).collect();
-        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-            br#"{"sub":"admin","sid":"s1","iss":"webplus","aud":"webplus","iat":0,"exp":99999999999}"#,
-        );
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"admin","sid":"s1","iss":"webplus","aud":"webplus","iat":0,"exp":99999999999}"#);
         parts[1] = forged;
         assert!(k.verify(&parts.join(".")).is_none());
     }

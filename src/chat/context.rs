@@ -15,27 +15,19 @@ pub fn fit_history(
     let budget = context_window.saturating_sub(reserve);
     // Binary search on how many leading messages to drop: counting is the costly part for long
     // histories, and the token count only shrinks as messages are dropped.
-    let fits =
-        |skip: usize, msgs: &[ChatMessage]| provider.count_tokens(model, &msgs[skip..]) <= budget;
+    let fits = |skip: usize, msgs: &[ChatMessage]| provider.count_tokens(model, &msgs[skip..]) <= budget;
     if fits(0, &messages) {
         return Ok(messages);
     }
     let last = messages.len().saturating_sub(1);
     if !fits(last, &messages) {
         let tokens = provider.count_tokens(model, &messages[last..]);
-        return Err(ProviderError::PromptTooLong {
-            tokens: tokens + reserve,
-            limit: context_window,
-        });
+        return Err(ProviderError::PromptTooLong { tokens: tokens + reserve, limit: context_window });
     }
     let (mut lo, mut hi) = (0, last); // !fits(lo) && fits(hi)
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        if fits(mid, &messages) {
-            hi = mid
-        } else {
-            lo = mid
-        }
+        if fits(mid, &messages) { hi = mid } else { lo = mid }
     }
     messages.drain(..hi);
     Ok(messages)
@@ -66,20 +58,12 @@ mod tests {
     }
 
     fn msgs(lens: &[usize]) -> Vec<ChatMessage> {
-        lens.iter()
-            .enumerate()
-            .map(|(i, n)| ChatMessage::new(Role::User, format!("{i}").repeat(*n)))
-            .collect()
+        lens.iter().enumerate().map(|(i, n)| ChatMessage::new(Role::User, format!("{i}").repeat(*n))).collect()
     }
 
     #[test]
     fn history_that_fits_is_kept_whole() {
-        assert_eq!(
-            fit_history(&CharCounter, "m", msgs(&[10, 10, 10]), 100, 50)
-                .unwrap()
-                .len(),
-            3
-        );
+        assert_eq!(fit_history(&CharCounter, "m", msgs(&[10, 10, 10]), 100, 50).unwrap().len(), 3);
     }
 
     #[test]

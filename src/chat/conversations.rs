@@ -32,10 +32,7 @@ impl Chat {
         };
         let model = model.unwrap_or(&self.default_model);
         if self.registry.resolve(model).await.is_none() {
-            return Err(Error::invalid(
-                "model",
-                format!("unknown model {model:?}; pick one from the model list"),
-            ));
+            return Err(Error::invalid("model", format!("unknown model {model:?}; pick one from the model list")));
         }
         self.db.create_conversation(user_id, &title, model).await
     }
@@ -48,19 +45,13 @@ impl Chat {
     ) -> Result<ConversationPage> {
         let limit = limit.clamp(1, 100);
         let before = match cursor {
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-                Error::invalid("cursor", "use the next_cursor of the previous page")
-            })?),
+            Some(c) => Some(
+                decode_cursor(c).ok_or_else(|| Error::invalid("cursor", "use the next_cursor of the previous page"))?,
+            ),
             None => None,
         };
-        let mut items = self
-            .db
-            .list_conversations(
-                user_id,
-                before.as_ref().map(|(t, i)| (*t, i.as_str())),
-                limit + 1,
-            )
-            .await?;
+        let mut items =
+            self.db.list_conversations(user_id, before.as_ref().map(|(t, i)| (*t, i.as_str())), limit + 1).await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|c| encode_cursor(c.updated_at, &c.id))
@@ -71,19 +62,12 @@ impl Chat {
     }
 
     pub async fn conversation(&self, user_id: &str, id: &str) -> Result<ConversationRow> {
-        self.db
-            .conversation(user_id, id)
-            .await?
-            .ok_or(Error::NotFound("conversation"))
+        self.db.conversation(user_id, id).await?.ok_or(Error::NotFound("conversation"))
     }
 
     pub async fn rename_conversation(&self, user_id: &str, id: &str, title: &str) -> Result<()> {
         let title = ConversationTitle::parse(title)?;
-        if self
-            .db
-            .rename_conversation(user_id, id, title.as_str())
-            .await?
-        {
+        if self.db.rename_conversation(user_id, id, title.as_str()).await? {
             Ok(())
         } else {
             Err(Error::NotFound("conversation"))
@@ -96,21 +80,14 @@ impl Chat {
                 self.generations.stop(user_id, &m.id);
             }
         }
-        if self.db.delete_conversation(user_id, id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("conversation"))
-        }
+        if self.db.delete_conversation(user_id, id).await? { Ok(()) } else { Err(Error::NotFound("conversation")) }
     }
 
     /// Messages oldest first; a reply still streaming shows its live text.
     pub async fn messages(&self, user_id: &str, conversation_id: &str) -> Result<Vec<MessageRow>> {
         self.conversation(user_id, conversation_id).await?;
         let mut rows = self.db.list_messages(user_id, conversation_id).await?;
-        for m in rows
-            .iter_mut()
-            .filter(|m| m.status() == MessageStatus::Streaming)
-        {
+        for m in rows.iter_mut().filter(|m| m.status() == MessageStatus::Streaming) {
             if let Some(Snapshot { content, .. }) = self.generations.snapshot(&m.id) {
                 m.content = content;
             }
@@ -129,12 +106,10 @@ impl Chat {
     ) -> Result<(MessageRow, MessageRow)> {
         let content = MessageContent::parse(content)?;
         let conv = self.conversation(user_id, conversation_id).await?;
-        let (provider, model) = self.registry.resolve(&conv.model).await.ok_or_else(|| {
-            Error::invalid(
-                "model",
-                format!("the model {:?} is not available any more", conv.model),
-            )
-        })?;
+        let (provider, model) =
+            self.registry.resolve(&conv.model).await.ok_or_else(|| {
+                Error::invalid("model", format!("the model {:?} is not available any more", conv.model))
+            })?;
         let history: Vec<ChatMessage> = self
             .db
             .list_messages(user_id, conversation_id)
@@ -142,59 +117,24 @@ impl Chat {
             .into_iter()
             .filter(|m| !m.content.is_empty() && m.status() != MessageStatus::Error)
             .filter_map(|m| Role::parse(&m.role).map(|r| ChatMessage::new(r, m.content)))
-            .chain(std::iter::once(ChatMessage::new(
-                Role::User,
-                content.as_str(),
-            )))
+            .chain(std::iter::once(ChatMessage::new(Role::User, content.as_str())))
             .collect();
         let reserve = REPLY_RESERVE.min(model.context_window / 4);
-        let history = fit_history(
-            provider.as_ref(),
-            &model.id,
-            history,
-            model.context_window,
-            reserve,
-        )?;
+        let history = fit_history(provider.as_ref(), &model.id, history, model.context_window, reserve)?;
 
-        let user_msg = self
-            .db
-            .insert_message(
-                conversation_id,
-                "user",
-                content.as_str(),
-                MessageStatus::Complete,
-                None,
-            )
-            .await?;
-        let reply = self
-            .db
-            .insert_message(
-                conversation_id,
-                "assistant",
-                "",
-                MessageStatus::Streaming,
-                Some(&model.id),
-            )
-            .await?;
+        let user_msg =
+            self.db.insert_message(conversation_id, "user", content.as_str(), MessageStatus::Complete, None).await?;
+        let reply =
+            self.db.insert_message(conversation_id, "assistant", "", MessageStatus::Streaming, Some(&model.id)).await?;
         if conv.title == DEFAULT_TITLE {
-            let title: String = content
-                .as_str()
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(60)
-                .collect();
+            let title: String = content.as_str().lines().next().unwrap_or("").chars().take(60).collect();
             if let Ok(t) = ConversationTitle::parse(&title) {
-                self.db
-                    .rename_conversation(user_id, conversation_id, t.as_str())
-                    .await?;
+                self.db.rename_conversation(user_id, conversation_id, t.as_str()).await?;
             }
         }
         let mut request = ChatRequest::new(model.id.clone(), history);
         request.max_tokens = Some(reserve as u32);
-        self.generations
-            .start(user_id, &reply.id, provider, request);
+        self.generations.start(user_id, &reply.id, provider, request);
         Ok((user_msg, reply))
     }
 
@@ -221,11 +161,7 @@ impl Chat {
 
     async fn owned_message(&self, user_id: &str, message_id: &str) -> Result<MessageRow> {
         match self.db.message_owner(message_id).await? {
-            Some(owner) if owner == user_id => self
-                .db
-                .message(message_id)
-                .await?
-                .ok_or(Error::NotFound("message")),
+            Some(owner) if owner == user_id => self.db.message(message_id).await?.ok_or(Error::NotFound("message")),
             _ => Err(Error::NotFound("message")),
         }
     }

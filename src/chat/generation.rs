@@ -45,36 +45,16 @@ pub struct Generations {
 
 impl Generations {
     pub fn new(db: Db) -> Self {
-        Self {
-            db,
-            active: Arc::default(),
-            tracker: TaskTracker::new(),
-            shutdown: CancellationToken::new(),
-        }
+        Self { db, active: Arc::default(), tracker: TaskTracker::new(), shutdown: CancellationToken::new() }
     }
 
     /// Starts generating into the (already inserted, `streaming`) message `message_id`.
-    pub fn start(
-        &self,
-        user_id: &str,
-        message_id: &str,
-        provider: Arc<dyn ChatProvider>,
-        request: ChatRequest,
-    ) {
-        let (tx, rx) = watch::channel(Snapshot {
-            content: String::new(),
-            status: MessageStatus::Streaming,
-            error: None,
-        });
+    pub fn start(&self, user_id: &str, message_id: &str, provider: Arc<dyn ChatProvider>, request: ChatRequest) {
+        let (tx, rx) =
+            watch::channel(Snapshot { content: String::new(), status: MessageStatus::Streaming, error: None });
         let stop = self.shutdown.child_token();
-        self.lock().insert(
-            message_id.to_string(),
-            Active {
-                user_id: user_id.to_string(),
-                state: rx,
-                stop: stop.clone(),
-            },
-        );
+        self.lock()
+            .insert(message_id.to_string(), Active { user_id: user_id.to_string(), state: rx, stop: stop.clone() });
         let this = self.clone();
         let message_id = message_id.to_string();
         self.tracker.spawn(async move {
@@ -85,17 +65,12 @@ impl Generations {
 
     /// Follows a running generation of `user_id`; `None` if it is not running (read the database).
     pub fn subscribe(&self, user_id: &str, message_id: &str) -> Option<watch::Receiver<Snapshot>> {
-        self.lock()
-            .get(message_id)
-            .filter(|a| a.user_id == user_id)
-            .map(|a| a.state.clone())
+        self.lock().get(message_id).filter(|a| a.user_id == user_id).map(|a| a.state.clone())
     }
 
     /// The live text of a running generation, to show instead of the last saved partial.
     pub fn snapshot(&self, message_id: &str) -> Option<Snapshot> {
-        self.lock()
-            .get(message_id)
-            .map(|a| a.state.borrow().clone())
+        self.lock().get(message_id).map(|a| a.state.borrow().clone())
     }
 
     /// Asks a running generation of `user_id` to stop; false if none was running.
@@ -117,14 +92,8 @@ impl Generations {
     /// (those cut off as `interrupted`) before this returns.
     pub async fn shutdown(&self, grace: Duration) {
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                remaining = self.active_count(),
-                "stopping generations still running at shutdown"
-            );
+        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+            tracing::warn!(remaining = self.active_count(), "stopping generations still running at shutdown");
             self.shutdown.cancel();
             self.tracker.wait().await;
         }
@@ -199,11 +168,7 @@ impl Generations {
                 }
             }
         }
-        if let Err(e) = self
-            .db
-            .finish_message(message_id, &content, status, usage, failure.as_deref())
-            .await
-        {
+        if let Err(e) = self.db.finish_message(message_id, &content, status, usage, failure.as_deref()).await {
             tracing::error!(error = ?e, "could not save the finished reply");
         }
         tx.send_modify(|s| {
@@ -219,11 +184,7 @@ impl Generations {
     }
 
     fn stopped_status(&self) -> MessageStatus {
-        if self.shutdown.is_cancelled() {
-            MessageStatus::Interrupted
-        } else {
-            MessageStatus::Stopped
-        }
+        if self.shutdown.is_cancelled() { MessageStatus::Interrupted } else { MessageStatus::Stopped }
     }
 }
 
@@ -232,16 +193,12 @@ fn user_message(e: &ProviderError) -> String {
     match e {
         ProviderError::ModelMissing(hint) => hint.clone(),
         ProviderError::PromptTooLong { limit, .. } => {
-            format!(
-                "the conversation is too long for this model ({limit} tokens); start a new conversation"
-            )
+            format!("the conversation is too long for this model ({limit} tokens); start a new conversation")
         }
         ProviderError::UnknownModel(m) => {
             format!("the model {m:?} is not available any more; pick another one")
         }
-        ProviderError::Unavailable(_) => {
-            "the model is busy or unreachable; try again in a moment".into()
-        }
+        ProviderError::Unavailable(_) => "the model is busy or unreachable; try again in a moment".into(),
         ProviderError::Failed(_) => "the model failed while answering; try again".into(),
     }
 }

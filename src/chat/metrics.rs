@@ -7,11 +7,7 @@ use futures::StreamExt;
 use crate::providers::{ChatEvent, ChatStream};
 
 /// Wraps a provider stream to record time to first token and the number of active streams.
-pub fn instrument_stream(
-    provider: &'static str,
-    started: Instant,
-    stream: ChatStream,
-) -> ChatStream {
+pub fn instrument_stream(provider: &'static str, started: Instant, stream: ChatStream) -> ChatStream {
     let guard = ActiveStream::new(provider);
     let mut first = true;
     stream

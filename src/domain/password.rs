@@ -23,16 +23,10 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let n = raw.chars().count();
         if n < Self::MIN_CHARS {
-            return Err(ValidationError::new(
-                "password",
-                "use at least 8 characters",
-            ));
+            return Err(ValidationError::new("password", "use at least 8 characters"));
         }
         if n > Self::MAX_CHARS {
-            return Err(ValidationError::new(
-                "password",
-                "use at most 1024 characters",
-            ));
+            return Err(ValidationError::new("password", "use at most 1024 characters"));
         }
         if is_common(raw) {
             return Err(ValidationError::new(

@@ -176,11 +176,7 @@ impl FakeOpenAi {
                 tracing::warn!(error = %e, "fake OpenAI server stopped with an error");
             }
         });
-        Ok(FakeOpenAi {
-            addr,
-            shared,
-            shutdown: Some(shutdown),
-        })
+        Ok(FakeOpenAi { addr, shared, shutdown: Some(shutdown) })
     }
 
     /// What to configure a client with: `http://127.0.0.1:PORT/v1`.

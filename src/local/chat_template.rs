@@ -10,8 +10,7 @@ use super::tokenizer::Tokenizer;
 use crate::providers::{ChatMessage, Role};
 
 /// The per-message part every ChatML template contains.
-const CHATML_MESSAGE: &str =
-    "'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>'";
+const CHATML_MESSAGE: &str = "'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>'";
 const SYSTEM_START: &str = "<|im_start|>system\n";
 const IM_START: &str = "<|im_start|>";
 const IM_END: &str = "<|im_end|>";
@@ -55,14 +54,8 @@ impl ChatTemplate {
     /// The prompt as token ids. Unlike tokenizing [`render`](Self::render)'s output, text inside a
     /// message never becomes a control token, so a user cannot close their turn and write a system
     /// message by typing `<|im_end|>`.
-    pub fn encode(
-        &self,
-        tokenizer: &Tokenizer,
-        messages: &[ChatMessage],
-    ) -> anyhow::Result<Vec<u32>> {
-        let (Some(start), Some(end)) =
-            (tokenizer.special_id(IM_START), tokenizer.special_id(IM_END))
-        else {
+    pub fn encode(&self, tokenizer: &Tokenizer, messages: &[ChatMessage]) -> anyhow::Result<Vec<u32>> {
+        let (Some(start), Some(end)) = (tokenizer.special_id(IM_START), tokenizer.special_id(IM_END)) else {
             bail!("the vocabulary lacks <|im_start|>/<|im_end|>");
         };
         let mut ids = Vec::new();
@@ -78,19 +71,12 @@ impl ChatTemplate {
     }
 
     /// (role, content) pairs, with the default system prompt first when the template wants one.
-    fn turns<'a>(
-        &'a self,
-        messages: &'a [ChatMessage],
-    ) -> impl Iterator<Item = (&'a str, &'a str)> {
+    fn turns<'a>(&'a self, messages: &'a [ChatMessage]) -> impl Iterator<Item = (&'a str, &'a str)> {
         let default = match (messages.first().map(|m| m.role), &self.default_system) {
             (Some(Role::System), _) | (_, None) => None,
             (_, Some(system)) => Some(("system", system.as_str())),
         };
-        default.into_iter().chain(
-            messages
-                .iter()
-                .map(|m| (m.role.as_str(), m.content.as_str())),
-        )
+        default.into_iter().chain(messages.iter().map(|m| (m.role.as_str(), m.content.as_str())))
     }
 }
 
@@ -139,9 +125,6 @@ mod tests {
 
     #[test]
     fn a_non_chatml_template_is_refused() {
-        assert!(
-            ChatTemplate::from_jinja("{{ bos_token }}[INST] {{ message['content'] }} [/INST]")
-                .is_err()
-        );
+        assert!(ChatTemplate::from_jinja("{{ bos_token }}[INST] {{ message['content'] }} [/INST]").is_err());
     }
 }

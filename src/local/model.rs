@@ -40,19 +40,13 @@ impl Vocab {
         Self::from_metadata(&content.metadata)
     }
 
-    pub fn from_metadata(
-        md: &HashMap<String, candle_core::quantized::gguf_file::Value>,
-    ) -> anyhow::Result<Self> {
+    pub fn from_metadata(md: &HashMap<String, candle_core::quantized::gguf_file::Value>) -> anyhow::Result<Self> {
         let tokenizer = Tokenizer::from_gguf_metadata(md)?;
         let template = match md.get("tokenizer.chat_template") {
             Some(t) => ChatTemplate::from_jinja(t.to_string()?)?,
             None => anyhow::bail!("the GGUF has no tokenizer.chat_template"),
         };
-        let arch = md
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
+        let arch = md.get("general.architecture").and_then(|v| v.to_string().ok()).cloned().unwrap_or_default();
         let trained = md
             .get(&format!("{arch}.context_length"))
             .and_then(|v| v.to_u32().ok())
@@ -60,27 +54,15 @@ impl Vocab {
             .unwrap_or(MAX_SEQ_LEN);
         // candle precomputes rotary embeddings for MAX_SEQ_LEN positions; past it, forward fails.
         let context_window = trained.min(MAX_SEQ_LEN);
-        let mut stop_ids: Vec<u32> = tokenizer
-            .special_id("<|im_end|>")
-            .into_iter()
-            .chain(tokenizer.eos_id)
-            .collect();
+        let mut stop_ids: Vec<u32> = tokenizer.special_id("<|im_end|>").into_iter().chain(tokenizer.eos_id).collect();
         stop_ids.dedup();
-        Ok(Self {
-            tokenizer,
-            template,
-            context_window,
-            stop_ids,
-        })
+        Ok(Self { tokenizer, template, context_window, stop_ids })
     }
 }
 
 fn read_header(path: &Path) -> anyhow::Result<Content> {
-    let mut reader = BufReader::new(
-        File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-    );
-    Content::read(&mut reader)
-        .with_context(|| format!("{} is not a valid GGUF file", path.display()))
+    let mut reader = BufReader::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?);
+    Content::read(&mut reader).with_context(|| format!("{} is not a valid GGUF file", path.display()))
 }
 
 /// Loads the weights on the CPU.
@@ -92,17 +74,9 @@ fn read_header(path: &Path) -> anyhow::Result<Content> {
 pub fn load_weights(path: &Path, requantize_q4_1: bool) -> anyhow::Result<ModelWeights> {
     let started = Instant::now();
     let device = Device::Cpu;
-    let mut reader = BufReader::new(
-        File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-    );
-    let content = Content::read(&mut reader)
-        .with_context(|| format!("{} is not a valid GGUF file", path.display()))?;
-    let weights = if requantize_q4_1
-        && content
-            .tensor_infos
-            .values()
-            .any(|t| t.ggml_dtype == GgmlDType::Q4_1)
-    {
+    let mut reader = BufReader::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?);
+    let content = Content::read(&mut reader).with_context(|| format!("{} is not a valid GGUF file", path.display()))?;
+    let weights = if requantize_q4_1 && content.tensor_infos.values().any(|t| t.ggml_dtype == GgmlDType::Q4_1) {
         // candle's loader reads tensors by name from a reader, so we hand it a rewritten copy of the
         // tensor data: same metadata, Q4_1 tensors replaced by Q8_0 ones.
         let (content, data) = requantized(content, &mut reader, &device)?;
@@ -135,21 +109,10 @@ fn requantized<R: std::io::Read + std::io::Seek>(
         };
         let offset = data.len() as u64;
         data.extend_from_slice(&tensor.data()?);
-        infos.insert(
-            name.clone(),
-            TensorInfo {
-                ggml_dtype: tensor.dtype(),
-                shape: tensor.shape().clone(),
-                offset,
-            },
-        );
+        infos.insert(name.clone(), TensorInfo { ggml_dtype: tensor.dtype(), shape: tensor.shape().clone(), offset });
     }
-    let rewritten = Content {
-        magic: content.magic,
-        metadata: content.metadata,
-        tensor_infos: infos,
-        tensor_data_offset: 0,
-    };
+    let rewritten =
+        Content { magic: content.magic, metadata: content.metadata, tensor_infos: infos, tensor_data_offset: 0 };
     Ok((rewritten, data))
 }
 
@@ -186,29 +149,16 @@ pub fn generate(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     if prompt.is_empty() || prompt.len() >= vocab.context_window {
-        anyhow::bail!(
-            "prompt of {} tokens does not fit the context of {}",
-            prompt.len(),
-            vocab.context_window
-        );
+        anyhow::bail!("prompt of {} tokens does not fit the context of {}", prompt.len(), vocab.context_window);
     }
-    let mut outcome = Outcome {
-        reason: None,
-        completion_tokens: 0,
-        prompt_time: Duration::ZERO,
-        generation_time: Duration::ZERO,
-    };
+    let mut outcome =
+        Outcome { reason: None, completion_tokens: 0, prompt_time: Duration::ZERO, generation_time: Duration::ZERO };
     let sampling = if params.temperature <= 0.0 {
         Sampling::ArgMax
     } else {
         match params.top_p {
-            Some(p) if p > 0.0 && p < 1.0 => Sampling::TopP {
-                p,
-                temperature: params.temperature,
-            },
-            _ => Sampling::All {
-                temperature: params.temperature,
-            },
+            Some(p) if p > 0.0 && p < 1.0 => Sampling::TopP { p, temperature: params.temperature },
+            _ => Sampling::All { temperature: params.temperature },
         }
     };
     let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);

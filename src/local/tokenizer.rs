@@ -14,8 +14,7 @@ use candle_core::quantized::gguf_file::Value;
 use fancy_regex::Regex;
 
 /// The GPT-2 split regex. `\s+(?!\S)` needs look-ahead, hence fancy-regex.
-const GPT2_PATTERN: &str =
-    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+const GPT2_PATTERN: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
 /// GGUF token type of control tokens (`<|im_start|>` and friends).
 const TOKEN_TYPE_CONTROL: i32 = 3;
@@ -39,22 +38,14 @@ pub struct Tokenizer {
 impl Tokenizer {
     /// Builds the tokenizer from a GGUF file's metadata. Fails on anything but a `gpt2` tokenizer.
     pub fn from_gguf_metadata(md: &HashMap<String, Value>) -> anyhow::Result<Self> {
-        let model = md
-            .get("tokenizer.ggml.model")
-            .and_then(|v| v.to_string().ok());
+        let model = md.get("tokenizer.ggml.model").and_then(|v| v.to_string().ok());
         if model.map(String::as_str) != Some("gpt2") {
-            bail!(
-                "unsupported tokenizer {model:?}: only byte-level BPE (gpt2) GGUF tokenizers are supported"
-            );
+            bail!("unsupported tokenizer {model:?}: only byte-level BPE (gpt2) GGUF tokenizers are supported");
         }
         let tokens = string_array(md, "tokenizer.ggml.tokens")?;
         let merges = string_array(md, "tokenizer.ggml.merges")?;
         let types: Vec<i32> = match md.get("tokenizer.ggml.token_type") {
-            Some(v) => v
-                .to_vec()?
-                .iter()
-                .map(|t| t.to_i32().unwrap_or(1))
-                .collect(),
+            Some(v) => v.to_vec()?.iter().map(|t| t.to_i32().unwrap_or(1)).collect(),
             None => Vec::new(),
         };
         let u32_of = |key: &str| md.get(key).and_then(|v| v.to_u32().ok());
@@ -95,13 +86,9 @@ impl Tokenizer {
 
         let mut merge_map = HashMap::with_capacity(merges.len());
         for (rank, m) in merges.iter().enumerate() {
-            let (l, r) = m
-                .split_once(' ')
-                .with_context(|| format!("malformed merge {m:?}"))?;
+            let (l, r) = m.split_once(' ').with_context(|| format!("malformed merge {m:?}"))?;
             let merged = format!("{l}{r}");
-            let (Some(&l), Some(&r), Some(&id)) =
-                (vocab.get(l), vocab.get(r), vocab.get(merged.as_str()))
-            else {
+            let (Some(&l), Some(&r), Some(&id)) = (vocab.get(l), vocab.get(r), vocab.get(merged.as_str())) else {
                 bail!("merge {m:?} names tokens missing from the vocabulary");
             };
             // First occurrence wins, as in the reference implementations.
@@ -125,10 +112,7 @@ impl Tokenizer {
 
     /// The id of a control token such as `<|im_end|>`.
     pub fn special_id(&self, text: &str) -> Option<u32> {
-        self.specials
-            .iter()
-            .find(|(s, _)| s == text)
-            .map(|(_, id)| *id)
+        self.specials.iter().find(|(s, _)| s == text).map(|(_, id)| *id)
     }
 
     /// Encodes `text`; control tokens written in the text become their single ids.
@@ -162,10 +146,7 @@ impl Tokenizer {
 
     /// The raw bytes of a token; unknown ids decode to nothing rather than panic.
     pub fn token_bytes(&self, id: u32) -> &[u8] {
-        self.id_to_bytes
-            .get(id as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.id_to_bytes.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Earliest control token in `text`: (byte offset, byte length, id).
@@ -174,11 +155,7 @@ impl Tokenizer {
         let mut from = 0;
         while let Some(pos) = text[from..].find('<') {
             let at = from + pos;
-            if let Some((s, id)) = self
-                .specials
-                .iter()
-                .find(|(s, _)| text[at..].starts_with(s.as_str()))
-            {
+            if let Some((s, id)) = self.specials.iter().find(|(s, _)| text[at..].starts_with(s.as_str())) {
                 return Some((at, s.len(), *id));
             }
             from = at + 1;
@@ -219,19 +196,12 @@ impl Tokenizer {
     /// Bytes without a token are dropped, as the Hugging Face tokenizer (no `unk_token`) does: they
     /// are control characters no text the model saw contained.
     fn bpe(&self, piece: &[u8], out: &mut Vec<u32>) {
-        let mut parts: Vec<u32> = piece
-            .iter()
-            .filter_map(|b| self.byte_to_id[*b as usize])
-            .collect();
+        let mut parts: Vec<u32> = piece.iter().filter_map(|b| self.byte_to_id[*b as usize]).collect();
         loop {
             let best = parts
                 .windows(2)
                 .enumerate()
-                .filter_map(|(i, w)| {
-                    self.merges
-                        .get(&(w[0], w[1]))
-                        .map(|(rank, id)| (*rank, i, *id))
-                })
+                .filter_map(|(i, w)| self.merges.get(&(w[0], w[1])).map(|(rank, id)| (*rank, i, *id)))
                 .min_by_key(|(rank, i, _)| (*rank, *i));
             let Some((_, i, id)) = best else { break };
             parts[i] = id;
@@ -294,14 +264,8 @@ impl IncrementalDecoder {
 }
 
 fn string_array<'a>(md: &'a HashMap<String, Value>, key: &str) -> anyhow::Result<Vec<&'a String>> {
-    let values = md
-        .get(key)
-        .with_context(|| format!("the GGUF has no {key}"))?
-        .to_vec()?;
-    values
-        .iter()
-        .map(|v| v.to_string().map_err(anyhow::Error::from))
-        .collect()
+    let values = md.get(key).with_context(|| format!("the GGUF has no {key}"))?.to_vec()?;
+    values.iter().map(|v| v.to_string().map_err(anyhow::Error::from)).collect()
 }
 
 /// GPT-2's reversible byte -> printable char table: printable Latin-1 bytes map to themselves,
@@ -310,8 +274,7 @@ fn byte_to_unicode_map() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut next = 0u32;
     for b in 0u32..256 {
-        let printable =
-            (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+        let printable = (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
         let code = if printable {
             b
         } else {
@@ -325,11 +288,7 @@ fn byte_to_unicode_map() -> [char; 256] {
 }
 
 fn unicode_to_byte_map() -> HashMap<char, u8> {
-    byte_to_unicode_map()
-        .iter()
-        .enumerate()
-        .map(|(b, c)| (*c, b as u8))
-        .collect()
+    byte_to_unicode_map().iter().enumerate().map(|(b, c)| (*c, b as u8)).collect()
 }
 
 #[cfg(test)]
@@ -342,10 +301,7 @@ mod tests {
         VOCAB.get_or_init(|| {
             let path = crate::local::default_gguf_path(&crate::local::default_models_dir());
             crate::local::model::Vocab::from_gguf_file(&path).unwrap_or_else(|e| {
-                panic!(
-                    "SmolLM2 GGUF unusable at {} ({e:#}); run `webplus models fetch` first",
-                    path.display()
-                )
+                panic!("SmolLM2 GGUF unusable at {} ({e:#}); run `webplus models fetch` first", path.display())
             })
         });
         &VOCAB.get().expect("initialised above").tokenizer
@@ -359,23 +315,14 @@ mod tests {
         ("user", &[4093]),
         ("\n", &[198]),
         ("Hello, world!", &[19556, 28, 905, 17]),
-        (
-            "What is the capital of France?",
-            &[1780, 314, 260, 3575, 282, 4649, 47],
-        ),
+        ("What is the capital of France?", &[1780, 314, 260, 3575, 282, 4649, 47]),
         (" leading space", &[2899, 1898]),
         ("12345 apples", &[33, 34, 35, 36, 37, 13855]),
         (
             "héllo wörld 🤖 日本語",
-            &[
-                88, 2756, 31394, 267, 29989, 400, 15107, 114, 240, 17097, 241, 115, 40993, 179,
-                120, 248,
-            ],
+            &[88, 2756, 31394, 267, 29989, 400, 15107, 114, 240, 17097, 241, 115, 40993, 179, 120, 248],
         ),
-        (
-            "  two  spaces\n\n\tand tabs  ",
-            &[216, 827, 216, 5600, 1116, 197, 397, 29416, 256],
-        ),
+        ("  two  spaces\n\n\tand tabs  ", &[216, 827, 216, 5600, 1116, 197, 397, 29416, 256]),
         ("don't I'll we've", &[12420, 982, 339, 3060, 392, 3543]),
         // 0x04 has no token in this vocabulary; the reference drops it.
         ("a\u{4}b", &[81, 82]),
@@ -397,23 +344,17 @@ mod tests {
         let text = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n\
                     <|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n";
         let expected: &[u32] = &[
-            1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411,
-            407, 19712, 8182, 2, 198, 1, 4093, 198, 1780, 314, 216, 34, 27, 34, 47, 2, 198, 1, 520,
-            9531, 198,
+            1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182,
+            2, 198, 1, 4093, 198, 1780, 314, 216, 34, 27, 34, 47, 2, 198, 1, 520, 9531, 198,
         ];
         let t = smollm2();
         assert_eq!(t.encode(text).unwrap(), expected);
         assert_eq!(t.decode(expected), text);
         // The template path (control tokens placed structurally) gives the same ids.
         let template = crate::local::chat_template::ChatTemplate {
-            default_system: Some(
-                "You are a helpful AI assistant named SmolLM, trained by Hugging Face".into(),
-            ),
+            default_system: Some("You are a helpful AI assistant named SmolLM, trained by Hugging Face".into()),
         };
-        let messages = [crate::providers::ChatMessage::new(
-            crate::providers::Role::User,
-            "What is 2+2?",
-        )];
+        let messages = [crate::providers::ChatMessage::new(crate::providers::Role::User, "What is 2+2?")];
         assert_eq!(template.encode(t, &messages).unwrap(), expected);
     }
 

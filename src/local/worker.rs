@@ -66,10 +66,7 @@ impl WorkerPool {
             tokens_generated: AtomicU64::new(0),
             weights: Mutex::new(None),
         });
-        Self {
-            shared,
-            sender: Mutex::new(None),
-        }
+        Self { shared, sender: Mutex::new(None) }
     }
 
     /// Jobs admitted and not finished, queued or running.
@@ -91,12 +88,8 @@ impl WorkerPool {
     pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
         let cfg = &self.shared.config;
         let capacity = cfg.max_concurrent + cfg.max_queue;
-        let admitted = self
-            .shared
-            .admitted
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < capacity).then_some(n + 1)
-            });
+        let admitted =
+            self.shared.admitted.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < capacity).then_some(n + 1));
         if admitted.is_err() {
             return Err(ProviderError::Unavailable(format!(
                 "local model busy: {} generating and {} queued",
@@ -110,9 +103,7 @@ impl WorkerPool {
                 Ok(tx) => sender.insert(tx).clone(),
                 Err(e) => {
                     self.shared.admitted.fetch_sub(1, Ordering::SeqCst);
-                    return Err(ProviderError::Failed(format!(
-                        "cannot start local model threads: {e}"
-                    )));
+                    return Err(ProviderError::Failed(format!("cannot start local model threads: {e}")));
                 }
             },
         };
@@ -134,9 +125,7 @@ impl WorkerPool {
         for i in 0..cfg.max_concurrent {
             let shared = self.shared.clone();
             let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("webplus-local-{i}"))
-                .spawn(move || worker_loop(&shared, &rx))?;
+            std::thread::Builder::new().name(format!("webplus-local-{i}")).spawn(move || worker_loop(&shared, &rx))?;
         }
         Ok(tx)
     }
@@ -163,9 +152,7 @@ fn worker_loop(shared: &Shared, jobs: &Mutex<Receiver<Job>>) {
                 Ok(w) => weights = Some(w),
                 Err(e) => {
                     tracing::error!(error = format!("{e:#}"), "loading the local model failed");
-                    let _ = job
-                        .events
-                        .blocking_send(Err(ProviderError::Failed(format!("{e:#}"))));
+                    let _ = job.events.blocking_send(Err(ProviderError::Failed(format!("{e:#}"))));
                     continue;
                 }
             }
@@ -173,12 +160,9 @@ fn worker_loop(shared: &Shared, jobs: &Mutex<Receiver<Job>>) {
         if let Some(w) = weights.as_mut() {
             // A panic inside candle must not take the thread (and a slot of capacity) with it.
             // The KV cache is cleared at the start of every generation, so the weights stay usable.
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_job(shared, w, job)));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_job(shared, w, job)));
             if ran.is_err() {
-                tracing::error!(
-                    "local generation panicked; the request's stream ends with an error"
-                );
+                tracing::error!("local generation panicked; the request's stream ends with an error");
             }
         }
     }
@@ -187,10 +171,7 @@ fn worker_loop(shared: &Shared, jobs: &Mutex<Receiver<Job>>) {
 /// The shared weights, loading them on first use. The lock is held while loading so concurrent
 /// first jobs load the file once.
 fn shared_weights(shared: &Shared) -> anyhow::Result<ModelWeights> {
-    let mut slot = shared
-        .weights
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut slot = shared.weights.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(w) = slot.as_ref() {
         return Ok(w.clone());
     }
@@ -200,12 +181,7 @@ fn shared_weights(shared: &Shared) -> anyhow::Result<ModelWeights> {
 }
 
 fn run_job(shared: &Shared, weights: &mut ModelWeights, job: Job) {
-    let Job {
-        prompt,
-        params,
-        vocab,
-        events,
-    } = job;
+    let Job { prompt, params, vocab, events } = job;
     let mut decoder = IncrementalDecoder::new();
     let result = model::generate(
         weights,
@@ -221,20 +197,13 @@ fn run_job(shared: &Shared, weights: &mut ModelWeights, job: Job) {
                 Some(text) => events.blocking_send(Ok(ChatEvent::Delta(text))).is_ok(),
                 None => true,
             };
-            if sent && !events.is_closed() {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
+            if sent && !events.is_closed() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
         },
     );
     match result {
         Ok(outcome) => {
             let Some(reason) = outcome.reason else {
-                tracing::debug!(
-                    tokens = outcome.completion_tokens,
-                    "local generation cancelled by the client"
-                );
+                tracing::debug!(tokens = outcome.completion_tokens, "local generation cancelled by the client");
                 return;
             };
             if let Some(rest) = decoder.finish() {

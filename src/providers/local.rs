@@ -9,9 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use futures::StreamExt;
 
-use super::{
-    ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError,
-};
+use super::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError};
 use crate::local::model::{GenerateParams, Vocab};
 use crate::local::worker::{Job, WorkerConfig, WorkerPool};
 use crate::local::{default_gguf_path, default_models_dir};
@@ -76,11 +74,7 @@ impl LocalProvider {
                 );
             }
         }
-        Self {
-            config,
-            vocab: OnceLock::new(),
-            pool,
-        }
+        Self { config, vocab: OnceLock::new(), pool }
     }
 
     pub fn config(&self) -> &LocalConfig {
@@ -110,10 +104,7 @@ impl LocalProvider {
         if let Some(v) = self.vocab.get() {
             return Ok(v.clone());
         }
-        if !tokio::fs::try_exists(&self.config.gguf_path)
-            .await
-            .unwrap_or(false)
-        {
+        if !tokio::fs::try_exists(&self.config.gguf_path).await.unwrap_or(false) {
             return Err(self.missing());
         }
         let path = self.config.gguf_path.clone();
@@ -126,16 +117,9 @@ impl LocalProvider {
     }
 
     fn params(&self, request: &ChatRequest, room: usize) -> GenerateParams {
-        let temperature = request
-            .temperature
-            .map(f64::from)
-            .filter(|t| t.is_finite())
-            .unwrap_or(DEFAULT_TEMPERATURE);
+        let temperature = request.temperature.map(f64::from).filter(|t| t.is_finite()).unwrap_or(DEFAULT_TEMPERATURE);
         GenerateParams {
-            max_tokens: request
-                .max_tokens
-                .map_or(DEFAULT_MAX_TOKENS, |n| n as usize)
-                .min(room),
+            max_tokens: request.max_tokens.map_or(DEFAULT_MAX_TOKENS, |n| n as usize).min(room),
             temperature: temperature.max(0.0),
             top_p: request.top_p.map(f64::from).filter(|p| p.is_finite()),
             seed: request.seed.unwrap_or_else(rand::random),
@@ -150,25 +134,15 @@ impl ChatProvider for LocalProvider {
     }
 
     async fn models(&self) -> Vec<ModelInfo> {
-        let context_window = self
-            .vocab
-            .get()
-            .map_or(FALLBACK_CONTEXT_WINDOW, |v| v.context_window);
-        vec![ModelInfo {
-            id: self.config.model_id.clone(),
-            provider: "local".into(),
-            context_window,
-        }]
+        let context_window = self.vocab.get().map_or(FALLBACK_CONTEXT_WINDOW, |v| v.context_window);
+        vec![ModelInfo { id: self.config.model_id.clone(), provider: "local".into(), context_window }]
     }
 
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
         if request.model != self.config.model_id {
             return Err(ProviderError::UnknownModel(request.model));
         }
-        if !tokio::fs::try_exists(&self.config.gguf_path)
-            .await
-            .unwrap_or(false)
-        {
+        if !tokio::fs::try_exists(&self.config.gguf_path).await.unwrap_or(false) {
             return Err(self.missing());
         }
         let vocab = self.vocab().await?;
@@ -177,19 +151,11 @@ impl ChatProvider for LocalProvider {
             .encode(&vocab.tokenizer, &request.messages)
             .map_err(|e| ProviderError::Failed(format!("cannot tokenize the prompt: {e:#}")))?;
         if prompt.len() >= vocab.context_window {
-            return Err(ProviderError::PromptTooLong {
-                tokens: prompt.len(),
-                limit: vocab.context_window,
-            });
+            return Err(ProviderError::PromptTooLong { tokens: prompt.len(), limit: vocab.context_window });
         }
         let params = self.params(&request, vocab.context_window - prompt.len());
         let (tx, rx) = tokio::sync::mpsc::channel(EVENT_BUFFER);
-        self.pool.submit(Job {
-            prompt,
-            params,
-            vocab,
-            events: tx,
-        })?;
+        self.pool.submit(Job { prompt, params, vocab, events: tx })?;
         // The worker ends every stream with Finished or an error; if its channel closes without
         // either (a panic in candle), say so rather than end as if the answer were complete.
         let events = tokio_stream::wrappers::ReceiverStream::new(rx);
@@ -203,12 +169,9 @@ impl ChatProvider for LocalProvider {
                 }
                 Some(Err(e)) => Some((Err(e), (events, true))),
                 Some(ok) => Some((ok, (events, false))),
-                None => Some((
-                    Err(ProviderError::Failed(
-                        "local generation ended unexpectedly".into(),
-                    )),
-                    (events, true),
-                )),
+                None => {
+                    Some((Err(ProviderError::Failed("local generation ended unexpectedly".into())), (events, true)))
+                }
             }
         });
         Ok(stream.boxed())

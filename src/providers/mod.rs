@@ -48,10 +48,7 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
+        Self { role, content: content.into() }
     }
 }
 
@@ -69,14 +66,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
-        Self {
-            model: model.into(),
-            messages,
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            seed: None,
-        }
+        Self { model: model.into(), messages, max_tokens: None, temperature: None, top_p: None, seed: None }
     }
 }
 

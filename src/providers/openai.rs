@@ -13,9 +13,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_openai::types::{
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
-    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    ChatCompletionStreamOptions, CreateChatCompletionRequest,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
 };
 
 use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Role};
@@ -92,24 +91,15 @@ impl OpenAiProvider {
     /// A key with a control character cannot go into a header; saying so beats reqwest's generic
     /// "builder error".
     fn check_key(&self) -> Result<(), ProviderError> {
-        if self
-            .key
-            .expose()
-            .bytes()
-            .all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t')
-        {
+        if self.key.expose().bytes().all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t') {
             Ok(())
         } else {
-            Err(ProviderError::Failed(
-                "the API key contains characters that cannot be sent in an HTTP header".into(),
-            ))
+            Err(ProviderError::Failed("the API key contains characters that cannot be sent in an HTTP header".into()))
         }
     }
 
     fn http(&self) -> Result<&reqwest::Client, ProviderError> {
-        self.http
-            .as_ref()
-            .map_err(|e| ProviderError::Failed(format!("the HTTP client could not be set up: {e}")))
+        self.http.as_ref().map_err(|e| ProviderError::Failed(format!("the HTTP client could not be set up: {e}")))
     }
 }
 
@@ -120,17 +110,9 @@ impl ChatProvider for OpenAiProvider {
     }
 
     async fn models(&self) -> Vec<ModelInfo> {
-        let ids = if self.models.is_empty() {
-            self.listed_models().await
-        } else {
-            self.models.clone()
-        };
+        let ids = if self.models.is_empty() { self.listed_models().await } else { self.models.clone() };
         ids.into_iter()
-            .map(|id| ModelInfo {
-                id,
-                provider: self.name.to_owned(),
-                context_window: self.context_window,
-            })
+            .map(|id| ModelInfo { id, provider: self.name.to_owned(), context_window: self.context_window })
             .collect()
     }
 
@@ -156,11 +138,7 @@ fn to_openai_request(request: ChatRequest) -> CreateChatCompletionRequest {
     #[allow(deprecated)]
     CreateChatCompletionRequest {
         model: request.model,
-        messages: request
-            .messages
-            .into_iter()
-            .map(to_openai_message)
-            .collect(),
+        messages: request.messages.into_iter().map(to_openai_message).collect(),
         max_tokens: request.max_tokens,
         temperature: request.temperature,
         top_p: request.top_p,
@@ -169,9 +147,7 @@ fn to_openai_request(request: ChatRequest) -> CreateChatCompletionRequest {
         seed: request.seed.map(|s| i64::from_ne_bytes(s.to_ne_bytes())),
         stream: Some(true),
         // Without this, OpenAI sends no token counts on a stream.
-        stream_options: Some(ChatCompletionStreamOptions {
-            include_usage: true,
-        }),
+        stream_options: Some(ChatCompletionStreamOptions { include_usage: true }),
         ..Default::default()
     }
 }
@@ -191,10 +167,7 @@ fn intern(name: String) -> &'static str {
     if name == "openai" {
         return "openai";
     }
-    let mut names = NAMES
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(known) = names.iter().find(|n| **n == name) {
         return known;
     }
@@ -238,21 +211,13 @@ mod tests {
 
     #[test]
     fn a_key_with_a_control_character_is_refused_with_a_clear_error() {
-        let provider = OpenAiProvider::new(OpenAiConfig {
-            api_key: Secret::new("sk-abc\u{0}def"),
-            ..OpenAiConfig::default()
-        });
-        assert!(matches!(
-            provider.check_key(),
-            Err(ProviderError::Failed(_))
-        ));
+        let provider =
+            OpenAiProvider::new(OpenAiConfig { api_key: Secret::new("sk-abc\u{0}def"), ..OpenAiConfig::default() });
+        assert!(matches!(provider.check_key(), Err(ProviderError::Failed(_))));
     }
 
     #[test]
     fn a_label_is_interned_once() {
-        assert!(std::ptr::eq(
-            intern("groq".to_owned()),
-            intern("groq".to_owned())
-        ));
+        assert!(std::ptr::eq(intern("groq".to_owned()), intern("groq".to_owned())));
     }
 }

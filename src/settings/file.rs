@@ -48,12 +48,7 @@ pub(super) fn parse(text: &str) -> Result<FileSettings, SettingsError> {
     toml::from_str(text).map_err(|e| {
         // toml's message names the key and line; it never contains secrets other than what the
         // file itself holds at that spot, so keep only the first line.
-        let msg = e
-            .message()
-            .lines()
-            .next()
-            .unwrap_or("invalid TOML")
-            .to_string();
+        let msg = e.message().lines().next().unwrap_or("invalid TOML").to_string();
         SettingsError::new("webplus.toml", format!("valid settings ({msg})"), None)
     })
 }
@@ -111,10 +106,7 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     }
 }
 
-pub(super) fn apply_env(
-    s: &mut Settings,
-    env: &HashMap<String, String>,
-) -> Result<(), SettingsError> {
+pub(super) fn apply_env(s: &mut Settings, env: &HashMap<String, String>) -> Result<(), SettingsError> {
     let get = |k: &str| env.get(k).map(|v| v.trim().to_string());
     if let Some(v) = get("WEBPLUS_ADDR") {
         s.addr = parse_addr("WEBPLUS_ADDR", &v)?;
@@ -157,11 +149,7 @@ pub(super) fn apply_env(
             "true" | "1" => true,
             "false" | "0" => false,
             _ => {
-                return Err(SettingsError::new(
-                    "WEBPLUS_TRUST_PROXY",
-                    "true or false",
-                    Some(v),
-                ));
+                return Err(SettingsError::new("WEBPLUS_TRUST_PROXY", "true or false", Some(v)));
             }
         };
     }
@@ -175,10 +163,7 @@ pub(super) fn apply_env(
         let prev = s.openai.take();
         s.openai = Some(OpenAiSettings {
             base_url,
-            api_key: prev
-                .as_ref()
-                .map(|p| p.api_key.clone())
-                .unwrap_or_else(|| Secret::new("")),
+            api_key: prev.as_ref().map(|p| p.api_key.clone()).unwrap_or_else(|| Secret::new("")),
             models: prev.map(|p| p.models).unwrap_or_default(),
         });
     }
@@ -210,13 +195,8 @@ pub(super) fn apply_env(
 }
 
 fn parse_addr(key: &str, v: &str) -> Result<SocketAddr, SettingsError> {
-    SocketAddr::from_str(v).map_err(|_| {
-        SettingsError::new(
-            key,
-            "an address and port like 127.0.0.1:3000",
-            Some(v.into()),
-        )
-    })
+    SocketAddr::from_str(v)
+        .map_err(|_| SettingsError::new(key, "an address and port like 127.0.0.1:3000", Some(v.into())))
 }
 
 fn parse_log_format(key: &str, v: &str) -> Result<LogFormat, SettingsError> {
@@ -228,14 +208,9 @@ fn parse_log_format(key: &str, v: &str) -> Result<LogFormat, SettingsError> {
 }
 
 fn number<T: FromStr>(key: &str, v: &str) -> Result<T, SettingsError> {
-    v.parse()
-        .map_err(|_| SettingsError::new(key, "a whole number", Some(v.into())))
+    v.parse().map_err(|_| SettingsError::new(key, "a whole number", Some(v.into())))
 }
 
 fn list(v: &str) -> Vec<String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }

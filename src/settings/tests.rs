@@ -3,10 +3,7 @@ use std::collections::HashMap;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[test]
@@ -20,8 +17,7 @@ fn defaults_are_embedded_sqlite_in_the_data_dir_on_localhost_3000() {
 #[test]
 fn the_environment_overrides_the_file_which_overrides_defaults() {
     let file = "addr = \"0.0.0.0:8080\"\nlog_format = \"json\"\ndata_dir = \"/srv/webplus\"\n";
-    let s =
-        Settings::from_sources(Some(file), &env(&[("WEBPLUS_ADDR", "127.0.0.1:9999")])).unwrap();
+    let s = Settings::from_sources(Some(file), &env(&[("WEBPLUS_ADDR", "127.0.0.1:9999")])).unwrap();
     assert_eq!(s.addr.to_string(), "127.0.0.1:9999");
     assert_eq!(s.log_format, LogFormat::Json);
     assert_eq!(s.database_url, "sqlite:///srv/webplus/webplus.db?mode=rwc");
@@ -42,8 +38,7 @@ fn an_unknown_key_in_the_file_is_an_error() {
 
 #[test]
 fn a_short_jwt_secret_is_refused_without_printing_it() {
-    let e = Settings::from_sources(None, &env(&[("WEBPLUS_JWT_SECRET", "tooshort-secret")]))
-        .unwrap_err();
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_JWT_SECRET", "tooshort-secret")])).unwrap_err();
     assert_eq!(e.key, "WEBPLUS_JWT_SECRET");
     assert!(!e.to_string().contains("tooshort"), "{e}");
 }

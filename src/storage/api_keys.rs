@@ -29,13 +29,7 @@ pub struct ApiKeyAuth {
 const COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at, revoked_at";
 
 impl Db {
-    pub async fn create_api_key(
-        &self,
-        user_id: &str,
-        name: &str,
-        prefix: &str,
-        key_hash: &str,
-    ) -> Result<ApiKeyRow> {
+    pub async fn create_api_key(&self, user_id: &str, name: &str, prefix: &str, key_hash: &str) -> Result<ApiKeyRow> {
         Ok(sqlx::query_as(&format!(
             "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING {COLUMNS}"
@@ -61,13 +55,14 @@ impl Db {
 
     /// Revokes one of the user's keys; false if the user has no such (unrevoked) key.
     pub async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> Result<bool> {
-        let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(key_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let n =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(key_id)
+                .bind(user_id)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
         Ok(n > 0)
     }
 

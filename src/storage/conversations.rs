@@ -16,12 +16,7 @@ pub struct ConversationRow {
 const COLUMNS: &str = "id, user_id, title, model, created_at, updated_at";
 
 impl Db {
-    pub async fn create_conversation(
-        &self,
-        user_id: &str,
-        title: &str,
-        model: &str,
-    ) -> Result<ConversationRow> {
+    pub async fn create_conversation(&self, user_id: &str, title: &str, model: &str) -> Result<ConversationRow> {
         let now = now_ms();
         Ok(sqlx::query_as(&format!(
             "INSERT INTO conversations (id, user_id, title, model, created_at, updated_at) \
@@ -37,13 +32,11 @@ impl Db {
     }
 
     pub async fn conversation(&self, user_id: &str, id: &str) -> Result<Option<ConversationRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2"
-        ))
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(self.pool())
-        .await?)
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2"))
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// Newest first. `before` is the `(updated_at, id)` of the last row of the previous page.
@@ -53,44 +46,41 @@ impl Db {
         before: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ConversationRow>> {
-        let rows = match before {
-            None => {
-                sqlx::query_as(&format!(
+        let rows =
+            match before {
+                None => sqlx::query_as(&format!(
                     "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
                 ))
                 .bind(user_id)
                 .bind(limit as i64)
                 .fetch_all(self.pool())
-                .await?
-            }
-            Some((ts, id)) => {
-                sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 \
+                .await?,
+                Some((ts, id)) => {
+                    sqlx::query_as(&format!(
+                        "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 \
                      AND (updated_at < $2 OR (updated_at = $2 AND id < $3)) \
                      ORDER BY updated_at DESC, id DESC LIMIT $4"
-                ))
-                .bind(user_id)
-                .bind(ts)
-                .bind(id)
-                .bind(limit as i64)
-                .fetch_all(self.pool())
-                .await?
-            }
-        };
+                    ))
+                    .bind(user_id)
+                    .bind(ts)
+                    .bind(id)
+                    .bind(limit as i64)
+                    .fetch_all(self.pool())
+                    .await?
+                }
+            };
         Ok(rows)
     }
 
     pub async fn rename_conversation(&self, user_id: &str, id: &str, title: &str) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE conversations SET title = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
-        )
-        .bind(title)
-        .bind(now_ms())
-        .bind(id)
-        .bind(user_id)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
+        let n = sqlx::query("UPDATE conversations SET title = $1, updated_at = $2 WHERE id = $3 AND user_id = $4")
+            .bind(title)
+            .bind(now_ms())
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
         Ok(n > 0)
     }
 

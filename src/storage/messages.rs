@@ -87,19 +87,11 @@ impl Db {
     }
 
     /// Messages of a conversation the user owns, oldest first.
-    pub async fn list_messages(
-        &self,
-        user_id: &str,
-        conversation_id: &str,
-    ) -> Result<Vec<MessageRow>> {
+    pub async fn list_messages(&self, user_id: &str, conversation_id: &str) -> Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.created_at, m.id",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("m.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
         ))
         .bind(conversation_id)
         .bind(user_id)
@@ -118,12 +110,10 @@ impl Db {
     }
 
     pub async fn message(&self, message_id: &str) -> Result<Option<MessageRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = $1"))
-                .bind(message_id)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = $1"))
+            .bind(message_id)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// Saves the partial text of a reply that is still streaming.

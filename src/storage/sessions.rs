@@ -42,22 +42,22 @@ impl Db {
     ) -> Result<()> {
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
-        sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(user_id)
-            .bind(now)
-            .bind(expires_at)
-            .bind(user_agent)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(token_hash)
         .bind(id)
+        .bind(user_id)
         .bind(now)
+        .bind(expires_at)
+        .bind(user_agent)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -73,44 +73,33 @@ impl Db {
     }
 
     pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
-        Ok(sqlx::query_as(
-            "SELECT token_hash, session_id, used_at FROM refresh_tokens WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(self.pool())
-        .await?)
+        Ok(sqlx::query_as("SELECT token_hash, session_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// Marks `old_hash` used and adds `new_hash` to the same session, atomically. Returns false when
     /// the old token had already been used (a concurrent refresh or a replay won the race).
-    pub async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        session_id: &str,
-    ) -> Result<bool> {
+    pub async fn rotate_refresh_token(&self, old_hash: &str, new_hash: &str, session_id: &str) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
-        let marked = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(old_hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if marked == 0 {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new_hash)
-        .bind(session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(new_hash)
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -54,19 +54,12 @@ impl Db {
     /// Creates a user. `role: None` makes the first user of the database an admin and every later
     /// one a user, decided inside the INSERT so two simultaneous first sign-ups cannot both win.
     #[tracing::instrument(skip(self, password_hash), err)]
-    pub async fn create_user(
-        &self,
-        email: &str,
-        password_hash: &str,
-        role: Option<Role>,
-    ) -> Result<UserRow> {
+    pub async fn create_user(&self, email: &str, password_hash: &str, role: Option<Role>) -> Result<UserRow> {
         let now = now_ms();
         let id = new_id();
         let role_sql = match role {
             Some(r) => format!("'{}'", r.as_str()),
-            None => {
-                "CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END".to_string()
-            }
+            None => "CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END".to_string(),
         };
         let sql = format!(
             "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) \
@@ -81,9 +74,7 @@ impl Db {
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    Error::Conflict(
-                        "an account with this email already exists; log in instead".into(),
-                    )
+                    Error::Conflict("an account with this email already exists; log in instead".into())
                 } else {
                     e.into()
                 }
@@ -91,29 +82,23 @@ impl Db {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
-                .bind(email)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM users ORDER BY created_at, id"
-        ))
-        .fetch_all(self.pool())
-        .await?)
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id"))
+            .fetch_all(self.pool())
+            .await?)
     }
 
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
@@ -140,20 +125,16 @@ impl Db {
             .await?
             .rows_affected();
         if updated > 0 && disabled {
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(updated > 0)

@@ -9,8 +9,7 @@ use futures::StreamExt;
 use webplus::local::{default_gguf_path, default_models_dir};
 use webplus::providers::local::{LocalConfig, LocalProvider};
 use webplus::providers::{
-    ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason, ProviderError,
-    Role, Usage,
+    ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason, ProviderError, Role, Usage,
 };
 
 const MODEL: &str = "smollm2-135m";
@@ -22,13 +21,7 @@ fn provider(max_concurrent: usize, max_queue: usize) -> LocalProvider {
         "SmolLM2 weights missing at {}: run `webplus models fetch` (or `make run`) first",
         gguf_path.display()
     );
-    LocalProvider::new(LocalConfig {
-        gguf_path,
-        model_id: MODEL.into(),
-        max_concurrent,
-        max_queue,
-        threads: None,
-    })
+    LocalProvider::new(LocalConfig { gguf_path, model_id: MODEL.into(), max_concurrent, max_queue, threads: None })
 }
 
 fn ask(question: &str, max_tokens: u32) -> ChatRequest {
@@ -57,11 +50,7 @@ async fn collect(mut stream: ChatStream) -> (String, FinishReason, Usage) {
 async fn wait_idle(p: &LocalProvider, limit: Duration) {
     let started = Instant::now();
     while p.active_jobs() > 0 {
-        assert!(
-            started.elapsed() < limit,
-            "still {} jobs after {limit:?}",
-            p.active_jobs()
-        );
+        assert!(started.elapsed() < limit, "still {} jobs after {limit:?}", p.active_jobs());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -69,18 +58,8 @@ async fn wait_idle(p: &LocalProvider, limit: Duration) {
 #[tokio::test]
 async fn a_greedy_answer_is_non_empty_and_the_same_twice() {
     let p = provider(1, 2);
-    let first = collect(
-        p.stream_chat(ask("What is the capital of France?", 16))
-            .await
-            .unwrap(),
-    )
-    .await;
-    let second = collect(
-        p.stream_chat(ask("What is the capital of France?", 16))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let first = collect(p.stream_chat(ask("What is the capital of France?", 16)).await.unwrap()).await;
+    let second = collect(p.stream_chat(ask("What is the capital of France?", 16)).await.unwrap()).await;
     assert!(!first.0.trim().is_empty(), "empty answer");
     assert_eq!(first, second, "greedy decoding must be deterministic");
     let (_, reason, usage) = first;
@@ -107,12 +86,8 @@ async fn sampling_with_the_same_seed_repeats_itself() {
 #[tokio::test]
 async fn generation_stops_at_exactly_max_tokens() {
     let p = provider(1, 2);
-    let (text, reason, usage) = collect(
-        p.stream_chat(ask("Write a long story about a dragon.", 5))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (text, reason, usage) =
+        collect(p.stream_chat(ask("Write a long story about a dragon.", 5)).await.unwrap()).await;
     assert_eq!(reason, FinishReason::Length);
     assert_eq!(usage.completion_tokens, 5);
     assert!(!text.is_empty());
@@ -122,10 +97,7 @@ async fn generation_stops_at_exactly_max_tokens() {
 #[tokio::test]
 async fn dropping_the_stream_stops_generation() {
     let p = provider(1, 0);
-    let mut stream = p
-        .stream_chat(ask("Write a long story about a dragon.", 400))
-        .await
-        .unwrap();
+    let mut stream = p.stream_chat(ask("Write a long story about a dragon.", 400)).await.unwrap();
     let first = stream.next().await.expect("an event").expect("no error");
     assert!(matches!(first, ChatEvent::Delta(_)), "{first:?}");
     drop(stream);
@@ -134,10 +106,7 @@ async fn dropping_the_stream_stops_generation() {
     // (and the 32-event buffer) a worker ignoring cancellation would produce.
     wait_idle(&p, Duration::from_secs(10)).await;
     let generated = p.tokens_generated();
-    assert!(
-        generated < 24,
-        "{generated} tokens generated although the client left after the first"
-    );
+    assert!(generated < 24, "{generated} tokens generated although the client left after the first");
     // The slot is free again.
     let (text, _, _) = collect(p.stream_chat(ask("Hi", 2)).await.unwrap()).await;
     assert!(!text.is_empty());
@@ -146,10 +115,7 @@ async fn dropping_the_stream_stops_generation() {
 #[tokio::test]
 async fn a_full_queue_is_refused_with_unavailable() {
     let p = provider(1, 1);
-    let mut running = p
-        .stream_chat(ask("Write a long story about a dragon.", 400))
-        .await
-        .unwrap();
+    let mut running = p.stream_chat(ask("Write a long story about a dragon.", 400)).await.unwrap();
     // Reading one event proves the job holds the only generation thread.
     running.next().await.expect("an event").expect("no error");
     let queued = p.stream_chat(ask("Hi", 2)).await.unwrap();
@@ -178,10 +144,7 @@ async fn a_missing_weights_file_is_model_missing_and_still_listed() {
     });
     let models = p.models().await;
     assert_eq!(models.len(), 1);
-    assert_eq!(
-        (models[0].id.as_str(), models[0].context_window),
-        (MODEL, 2048)
-    );
+    assert_eq!((models[0].id.as_str(), models[0].context_window), (MODEL, 2048));
     match p.stream_chat(ask("Hi", 2)).await {
         Err(ProviderError::ModelMissing(msg)) => {
             assert!(msg.contains("webplus models fetch"), "{msg}")
@@ -197,9 +160,7 @@ async fn an_unknown_model_is_refused() {
     let p = provider(1, 1);
     let mut request = ask("Hi", 2);
     request.model = "gpt-5".into();
-    assert!(
-        matches!(p.stream_chat(request).await, Err(ProviderError::UnknownModel(m)) if m == "gpt-5")
-    );
+    assert!(matches!(p.stream_chat(request).await, Err(ProviderError::UnknownModel(m)) if m == "gpt-5"));
 }
 
 #[tokio::test]

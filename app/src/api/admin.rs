@@ -8,11 +8,7 @@ use crate::{dto::*, error::AppError};
 pub async fn list_users() -> Result<Vec<AdminUserDto>, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let users = st
-        .accounts
-        .list_users(&me)
-        .await
-        .map_err(convert::to_app_error)?;
+    let users = st.accounts.list_users(&me).await.map_err(convert::to_app_error)?;
     Ok(users.iter().map(convert::admin_user).collect())
 }
 
@@ -21,8 +17,5 @@ pub async fn list_users() -> Result<Vec<AdminUserDto>, AppError> {
 pub async fn set_user_disabled(user_id: String, disabled: bool) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.accounts
-        .set_user_disabled(&me, &user_id, disabled)
-        .await
-        .map_err(convert::to_app_error)
+    st.accounts.set_user_disabled(&me, &user_id, disabled).await.map_err(convert::to_app_error)
 }

@@ -37,10 +37,7 @@ mod ssr {
     pub async fn peer_ip(trust_proxy: bool) -> Option<std::net::IpAddr> {
         use axum::extract::ConnectInfo;
         let h = headers().await.ok()?;
-        let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
-            .await
-            .ok()
-            .map(|c| c.0.ip());
+        let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip());
         auth::client_ip(&h, peer, trust_proxy)
     }
 }
@@ -50,18 +47,10 @@ mod ssr {
 pub async fn register(email: String, password: String) -> Result<UserInfo, AppError> {
     use crate::ssr::{convert, state};
     let st = state()?;
-    let user = st
-        .accounts
-        .register(&email, &password)
-        .await
-        .map_err(convert::to_app_error)?;
-    let ip = ssr::peer_ip(st.trust_proxy).await;
-    let outcome = st
-        .accounts
-        .login(&email, &password, ip, None)
-        .await
-        .map_err(convert::to_app_error)?;
-    ssr::set_session(&st, &outcome.tokens).await?;
+    let user = st.accounts.register(&email, &password).await.map_err(convert::to_app_error)?;
+    // Registration proves the password already: start the session without a (throttled) login.
+    let tokens = st.accounts.start_session(&user.id, None).await.map_err(convert::to_app_error)?;
+    ssr::set_session(&st, &tokens).await?;
     Ok(convert::user(&user))
 }
 
@@ -70,16 +59,11 @@ pub async fn login(email: String, password: String) -> Result<UserInfo, AppError
     use crate::ssr::{convert, state};
     let st = state()?;
     let ip = ssr::peer_ip(st.trust_proxy).await;
-    let ua = crate::api::ssr::headers().await.ok().and_then(|h| {
-        h.get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
-    });
-    let outcome = st
-        .accounts
-        .login(&email, &password, ip, ua.as_deref())
+    let ua = crate::api::ssr::headers()
         .await
-        .map_err(convert::to_app_error)?;
+        .ok()
+        .and_then(|h| h.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(String::from));
+    let outcome = st.accounts.login(&email, &password, ip, ua.as_deref()).await.map_err(convert::to_app_error)?;
     ssr::set_session(&st, &outcome.tokens).await?;
     Ok(convert::user(&outcome.user))
 }
@@ -93,15 +77,10 @@ pub async fn logout() -> Result<(), AppError> {
     };
     let st = state()?;
     let h = headers().await?;
-    if let Some(p) = auth::principal(&st.accounts, &h)
-        .await
-        .map_err(convert::to_app_error)?
+    if let Some(p) = auth::principal(&st.accounts, &h).await.map_err(convert::to_app_error)?
         && let Some(sid) = p.session_id
     {
-        st.accounts
-            .logout(&sid)
-            .await
-            .map_err(convert::to_app_error)?;
+        st.accounts.logout(&sid).await.map_err(convert::to_app_error)?;
     }
     ssr::clear_session();
     Ok(())
@@ -117,9 +96,7 @@ pub async fn refresh_session() -> Result<(), AppError> {
     let st = state()?;
     let h = headers().await?;
     let Some(token) = auth::read_cookie(&h, auth::REFRESH) else {
-        return Err(convert::to_app_error(webplus::Error::Unauthorized(
-            "no session; log in".into(),
-        )));
+        return Err(convert::to_app_error(webplus::Error::Unauthorized("no session; log in".into())));
     };
     match st.accounts.refresh(&token).await {
         Ok(tokens) => ssr::set_session(&st, &tokens).await,
@@ -139,28 +116,15 @@ pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     };
     let st = state()?;
     let h = headers().await?;
-    let Some(p) = auth::principal(&st.accounts, &h)
-        .await
-        .map_err(convert::to_app_error)?
-    else {
+    let Some(p) = auth::principal(&st.accounts, &h).await.map_err(convert::to_app_error)? else {
         return Ok(None);
     };
-    Ok(Some(UserInfo {
-        id: p.user_id,
-        email: p.email,
-        role: p.role.as_str().into(),
-    }))
+    Ok(Some(UserInfo { id: p.user_id, email: p.email, role: p.role.as_str().into() }))
 }
 
 #[server(prefix = "/api", endpoint = "auth/change-password", input = server_fn::codec::Json)]
-pub async fn change_password(
-    current_password: String,
-    new_password: String,
-) -> Result<(), AppError> {
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.accounts
-        .change_password(&me, &current_password, &new_password)
-        .await
-        .map_err(convert::to_app_error)
+    st.accounts.change_password(&me, &current_password, &new_password).await.map_err(convert::to_app_error)
 }

@@ -14,11 +14,7 @@ pub async fn list_models() -> Result<Vec<ModelDto>, AppError> {
         .models()
         .await
         .into_iter()
-        .map(|m| ModelDto {
-            id: m.id,
-            provider: m.provider,
-            context_window: m.context_window,
-        })
+        .map(|m| ModelDto { id: m.id, provider: m.provider, context_window: m.context_window })
         .collect())
 }
 
@@ -26,11 +22,7 @@ pub async fn list_models() -> Result<Vec<ModelDto>, AppError> {
 pub async fn list_conversations(cursor: Option<String>) -> Result<ConversationPage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let page = st
-        .chat
-        .list_conversations(&me.user_id, cursor.as_deref(), 30)
-        .await
-        .map_err(convert::to_app_error)?;
+    let page = st.chat.list_conversations(&me.user_id, cursor.as_deref(), 30).await.map_err(convert::to_app_error)?;
     Ok(ConversationPage {
         items: page.items.iter().map(convert::conversation).collect(),
         next_cursor: page.next_cursor,
@@ -38,10 +30,7 @@ pub async fn list_conversations(cursor: Option<String>) -> Result<ConversationPa
 }
 
 #[server(prefix = "/api", endpoint = "chat/create", input = server_fn::codec::Json)]
-pub async fn create_conversation(
-    title: Option<String>,
-    model: Option<String>,
-) -> Result<ConversationDto, AppError> {
+pub async fn create_conversation(title: Option<String>, model: Option<String>) -> Result<ConversationDto, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let c = st
@@ -56,16 +45,8 @@ pub async fn create_conversation(
 pub async fn get_conversation(id: String) -> Result<ConversationDetail, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let c = st
-        .chat
-        .conversation(&me.user_id, &id)
-        .await
-        .map_err(convert::to_app_error)?;
-    let messages = st
-        .chat
-        .messages(&me.user_id, &id)
-        .await
-        .map_err(convert::to_app_error)?;
+    let c = st.chat.conversation(&me.user_id, &id).await.map_err(convert::to_app_error)?;
+    let messages = st.chat.messages(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     Ok(ConversationDetail {
         conversation: convert::conversation(&c),
         messages: messages.iter().map(convert::message).collect(),
@@ -76,47 +57,28 @@ pub async fn get_conversation(id: String) -> Result<ConversationDetail, AppError
 pub async fn rename_conversation(id: String, title: String) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.chat
-        .rename_conversation(&me.user_id, &id, &title)
-        .await
-        .map_err(convert::to_app_error)
+    st.chat.rename_conversation(&me.user_id, &id, &title).await.map_err(convert::to_app_error)
 }
 
 #[server(prefix = "/api", endpoint = "chat/delete", input = server_fn::codec::Json)]
 pub async fn delete_conversation(id: String) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.chat
-        .delete_conversation(&me.user_id, &id)
-        .await
-        .map_err(convert::to_app_error)
+    st.chat.delete_conversation(&me.user_id, &id).await.map_err(convert::to_app_error)
 }
 
 /// Commits the message and starts the reply; follow it at `/api/messages/{reply.id}/events`.
 #[server(prefix = "/api", endpoint = "chat/send", input = server_fn::codec::Json)]
-pub async fn send_message(
-    conversation_id: String,
-    content: String,
-) -> Result<SentMessage, AppError> {
+pub async fn send_message(conversation_id: String, content: String) -> Result<SentMessage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let (u, r) = st
-        .chat
-        .send_message(&me.user_id, &conversation_id, &content)
-        .await
-        .map_err(convert::to_app_error)?;
-    Ok(SentMessage {
-        user: convert::message(&u),
-        reply: convert::message(&r),
-    })
+    let (u, r) = st.chat.send_message(&me.user_id, &conversation_id, &content).await.map_err(convert::to_app_error)?;
+    Ok(SentMessage { user: convert::message(&u), reply: convert::message(&r) })
 }
 
 #[server(prefix = "/api", endpoint = "chat/stop", input = server_fn::codec::Json)]
 pub async fn stop_generation(message_id: String) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.chat
-        .stop(&me.user_id, &message_id)
-        .await
-        .map_err(convert::to_app_error)
+    st.chat.stop(&me.user_id, &message_id).await.map_err(convert::to_app_error)
 }

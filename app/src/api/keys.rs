@@ -8,11 +8,7 @@ use crate::{dto::*, error::AppError};
 pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let keys = st
-        .accounts
-        .list_api_keys(&me.user_id)
-        .await
-        .map_err(convert::to_app_error)?;
+    let keys = st.accounts.list_api_keys(&me.user_id).await.map_err(convert::to_app_error)?;
     Ok(keys.iter().map(convert::api_key).collect())
 }
 
@@ -21,23 +17,13 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
 pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let k = st
-        .accounts
-        .create_api_key(&me.user_id, &name)
-        .await
-        .map_err(convert::to_app_error)?;
-    Ok(CreatedApiKey {
-        key: convert::api_key(&k.row),
-        secret: k.secret,
-    })
+    let k = st.accounts.create_api_key(&me.user_id, &name).await.map_err(convert::to_app_error)?;
+    Ok(CreatedApiKey { key: convert::api_key(&k.row), secret: k.secret })
 }
 
 #[server(prefix = "/api", endpoint = "keys/revoke", input = server_fn::codec::Json)]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    st.accounts
-        .revoke_api_key(&me.user_id, &id)
-        .await
-        .map_err(convert::to_app_error)
+    st.accounts.revoke_api_key(&me.user_id, &id).await.map_err(convert::to_app_error)
 }

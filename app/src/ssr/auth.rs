@@ -24,14 +24,9 @@ pub fn secure_context(headers: &HeaderMap, trust_proxy: bool) -> bool {
     {
         return true;
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let name = host_without_port(host);
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn host_without_port(host: &str) -> &str {
@@ -42,11 +37,7 @@ fn host_without_port(host: &str) -> &str {
 }
 
 fn cookie_name(base: &str, secure: bool) -> String {
-    if secure {
-        format!("{HOST_PREFIX}{base}")
-    } else {
-        base.to_string()
-    }
+    if secure { format!("{HOST_PREFIX}{base}") } else { base.to_string() }
 }
 
 fn cookie(base: &str, value: &str, max_age: u64, secure: bool) -> Option<HeaderValue> {
@@ -59,24 +50,10 @@ fn cookie(base: &str, value: &str, max_age: u64, secure: bool) -> Option<HeaderV
 }
 
 /// `Set-Cookie` values for a new session.
-pub fn session_cookies(
-    tokens: &SessionTokens,
-    accounts: &Accounts,
-    secure: bool,
-) -> Vec<HeaderValue> {
+pub fn session_cookies(tokens: &SessionTokens, accounts: &Accounts, secure: bool) -> Vec<HeaderValue> {
     [
-        cookie(
-            ACCESS,
-            &tokens.access_token,
-            accounts.access_ttl_secs(),
-            secure,
-        ),
-        cookie(
-            REFRESH,
-            &tokens.refresh_token,
-            accounts.refresh_ttl_secs(),
-            secure,
-        ),
+        cookie(ACCESS, &tokens.access_token, accounts.access_ttl_secs(), secure),
+        cookie(REFRESH, &tokens.refresh_token, accounts.refresh_ttl_secs(), secure),
     ]
     .into_iter()
     .flatten()
@@ -85,15 +62,10 @@ pub fn session_cookies(
 
 /// `Set-Cookie` values that delete both cookies (under both names).
 pub fn clear_cookies() -> Vec<HeaderValue> {
-    [
-        (ACCESS, true),
-        (REFRESH, true),
-        (ACCESS, false),
-        (REFRESH, false),
-    ]
-    .into_iter()
-    .filter_map(|(b, s)| cookie(b, "", 0, s))
-    .collect()
+    [(ACCESS, true), (REFRESH, true), (ACCESS, false), (REFRESH, false)]
+        .into_iter()
+        .filter_map(|(b, s)| cookie(b, "", 0, s))
+        .collect()
 }
 
 /// A cookie's value from the request, under its prefixed or plain name.
@@ -125,10 +97,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Who sent this request: an API key or access JWT in `Authorization: Bearer`, else the access cookie.
-pub async fn principal(
-    accounts: &Accounts,
-    headers: &HeaderMap,
-) -> webplus::Result<Option<Principal>> {
+pub async fn principal(accounts: &Accounts, headers: &HeaderMap) -> webplus::Result<Option<Principal>> {
     if let Some(token) = bearer(headers) {
         if token.starts_with("wpk_") {
             return accounts.authenticate_api_key(token).await;
@@ -169,18 +138,10 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_secure_contexts_and_lan_hosts_are_not() {
-        for host in [
-            "localhost:3000",
-            "127.0.0.1:3000",
-            "[::1]:3000",
-            "app.localhost",
-        ] {
+        for host in ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "app.localhost"] {
             assert!(secure_context(&headers(&[("host", host)]), false), "{host}");
         }
-        assert!(!secure_context(
-            &headers(&[("host", "192.168.1.5:3000")]),
-            false
-        ));
+        assert!(!secure_context(&headers(&[("host", "192.168.1.5:3000")]), false));
         let proxied = headers(&[("host", "chat.example.com"), ("x-forwarded-proto", "https")]);
         assert!(secure_context(&proxied, true));
         assert!(!secure_context(&proxied, false));
@@ -188,10 +149,7 @@ mod tests {
 
     #[test]
     fn the_prefixed_cookie_wins_over_the_plain_one() {
-        let h = headers(&[(
-            "cookie",
-            "webplus_access=plain; __Host-webplus_access=pref; other=1",
-        )]);
+        let h = headers(&[("cookie", "webplus_access=plain; __Host-webplus_access=pref; other=1")]);
         assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("pref"));
         let h = headers(&[("cookie", "webplus_access=plain")]);
         assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("plain"));
@@ -202,10 +160,7 @@ mod tests {
         let c = cookie(ACCESS, "t", 900, true).unwrap();
         let s = c.to_str().unwrap();
         assert!(s.starts_with("__Host-webplus_access=t; Path=/;"), "{s}");
-        assert!(
-            s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Secure"),
-            "{s}"
-        );
+        assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Secure"), "{s}");
         assert!(!s.contains("Domain"), "{s}");
     }
 }

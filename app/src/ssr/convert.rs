@@ -27,12 +27,7 @@ pub fn status_of(e: &Error) -> StatusCode {
 /// The request id of the current request (set by the server's request-id middleware).
 fn request_id() -> String {
     use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from)
-        })
+        .and_then(|p| p.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(String::from))
         .unwrap_or_else(|| "-".into())
 }
 
@@ -51,10 +46,7 @@ pub fn to_app_error(e: Error) -> AppError {
         Error::NotFound(what) => AppError::NotFound(what.into()),
         Error::Unauthorized(m) => AppError::Unauthorized(m),
         Error::Forbidden(m) => AppError::Forbidden(m),
-        Error::Invalid(v) => AppError::Invalid {
-            field: v.field.into(),
-            reason: v.reason,
-        },
+        Error::Invalid(v) => AppError::Invalid { field: v.field.into(), reason: v.reason },
         Error::Conflict(m) => AppError::Conflict(m),
         Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
         Error::Unavailable(m) => AppError::Unavailable(m),
@@ -71,11 +63,7 @@ pub fn internal(e: Error) -> AppError {
 }
 
 pub fn user(u: &UserRow) -> UserInfo {
-    UserInfo {
-        id: u.id.clone(),
-        email: u.email.clone(),
-        role: u.role.clone(),
-    }
+    UserInfo { id: u.id.clone(), email: u.email.clone(), role: u.role.clone() }
 }
 
 pub fn admin_user(u: &UserRow) -> AdminUserDto {
@@ -89,12 +77,7 @@ pub fn admin_user(u: &UserRow) -> AdminUserDto {
 }
 
 pub fn conversation(c: &ConversationRow) -> ConversationDto {
-    ConversationDto {
-        id: c.id.clone(),
-        title: c.title.clone(),
-        model: c.model.clone(),
-        updated_at: c.updated_at,
-    }
+    ConversationDto { id: c.id.clone(), title: c.title.clone(), model: c.model.clone(), updated_at: c.updated_at }
 }
 
 pub fn message(m: &MessageRow) -> MessageDto {

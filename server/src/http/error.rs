@@ -35,7 +35,9 @@ impl ApiError {
     pub fn from_engine(e: webplus::Error, request_id: &str) -> Self {
         use webplus::Error as E;
         match e {
-            E::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", format!("{what} not found")),
+            E::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", format!("{what} not found"))
+            }
             E::Unauthorized(m) => Self::unauthorized(m),
             E::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", m),
             E::Invalid(v) => Self::invalid("invalid_value", format!("{}: {}", v.field, v.reason)),

@@ -15,6 +15,9 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.services.db.ready().await {
         (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" })))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "database": "unreachable or not migrated" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "database": "unreachable or not migrated" })),
+        )
     }
 }

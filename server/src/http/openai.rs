@@ -71,7 +71,11 @@ pub async fn chat_completions(
 }
 
 /// Runs a stream to its end and answers with one `chat.completion` object.
-async fn collect(mut stream: webplus::providers::ChatStream, meta: response::Meta, rid: &str) -> Result<serde_json::Value, ApiError> {
+async fn collect(
+    mut stream: webplus::providers::ChatStream,
+    meta: response::Meta,
+    rid: &str,
+) -> Result<serde_json::Value, ApiError> {
     let mut text = String::new();
     let mut finish = FinishReason::Stop;
     let mut usage = Usage::default();

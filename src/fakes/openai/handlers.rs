@@ -21,11 +21,7 @@ pub(super) struct ParsedRequest {
     pub prompt_tokens: u32,
 }
 
-pub(super) async fn chat_completions(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub(super) async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let parsed_body = serde_json::from_slice::<serde_json::Value>(&body);
     // Recorded before any check so tests can see exactly what reached the wire, failed or not.
     shared.requests().push(match &parsed_body {
@@ -52,10 +48,7 @@ pub(super) async fn chat_completions(
         return error(
             StatusCode::NOT_FOUND,
             ErrorBody::new(
-                format!(
-                    "The model `{}` does not exist or you do not have access to it.",
-                    request.model
-                ),
+                format!("The model `{}` does not exist or you do not have access to it.", request.model),
                 "invalid_request_error",
                 Some("model_not_found"),
             ),
@@ -64,15 +57,8 @@ pub(super) async fn chat_completions(
     if let Some(Failure::Status(code)) = config.failure {
         return status_failure(code);
     }
-    let id = format!(
-        "chatcmpl-fake{:016}",
-        shared.next_id.fetch_add(1, Ordering::Relaxed)
-    );
-    if request.stream {
-        stream::response(id, request, config)
-    } else {
-        complete(&id, &request, &config)
-    }
+    let id = format!("chatcmpl-fake{:016}", shared.next_id.fetch_add(1, Ordering::Relaxed));
+    if request.stream { stream::response(id, request, config) } else { complete(&id, &request, &config) }
 }
 
 /// The non-streaming answer. Mid-stream failures do not apply: there is no stream to break.
@@ -86,12 +72,7 @@ fn complete(id: &str, request: &ParsedRequest, config: &FakeOpenAiConfig) -> Res
         model: &request.model,
         choices: [wire::CompletionChoice {
             index: 0,
-            message: wire::Message {
-                role: "assistant",
-                content: &content,
-                refusal: None,
-                annotations: [],
-            },
+            message: wire::Message { role: "assistant", content: &content, refusal: None, annotations: [] },
             logprobs: None,
             finish_reason,
         }],
@@ -103,10 +84,7 @@ fn complete(id: &str, request: &ParsedRequest, config: &FakeOpenAiConfig) -> Res
 }
 
 /// The chunks to send and why the answer ends: all of the reply, or as many as `max_tokens` allows.
-pub(super) fn reply_for<'c>(
-    request: &ParsedRequest,
-    config: &'c FakeOpenAiConfig,
-) -> (&'c [String], &'static str) {
+pub(super) fn reply_for<'c>(request: &ParsedRequest, config: &'c FakeOpenAiConfig) -> (&'c [String], &'static str) {
     match request.max_tokens {
         Some(max) if max < config.reply.len() => (&config.reply[..max], "length"),
         _ => (&config.reply[..], "stop"),
@@ -121,28 +99,15 @@ pub(super) async fn list_models(State(shared): State<Arc<Shared>>, headers: Head
     let data = config
         .models
         .iter()
-        .map(|id| wire::Model {
-            id,
-            object: "model",
-            created: 1_686_935_002,
-            owned_by: "system",
-        })
+        .map(|id| wire::Model { id, object: "model", created: 1_686_935_002, owned_by: "system" })
         .collect();
-    Json(wire::ModelList {
-        object: "list",
-        data,
-    })
-    .into_response()
+    Json(wire::ModelList { object: "list", data }).into_response()
 }
 
 pub(super) async fn unknown_url(method: Method, uri: Uri) -> Response {
     error(
         StatusCode::NOT_FOUND,
-        ErrorBody::new(
-            format!("Invalid URL ({method} {})", uri.path()),
-            "invalid_request_error",
-            None,
-        ),
+        ErrorBody::new(format!("Invalid URL ({method} {})", uri.path()), "invalid_request_error", None),
     )
 }
 
@@ -198,27 +163,15 @@ fn status_failure(code: u16) -> Response {
             "requests",
             Some("rate_limit_exceeded"),
         ),
-        503 => ErrorBody::new(
-            "The engine is currently overloaded, please try again later",
-            "server_error",
-            None,
-        ),
+        503 => ErrorBody::new("The engine is currently overloaded, please try again later", "server_error", None),
         500..=599 => server_error(),
-        _ => ErrorBody::new(
-            format!("Fake failure with HTTP {code}"),
-            "invalid_request_error",
-            None,
-        ),
+        _ => ErrorBody::new(format!("Fake failure with HTTP {code}"), "invalid_request_error", None),
     };
     error(status, body)
 }
 
 pub(super) fn server_error() -> ErrorBody {
-    ErrorBody::new(
-        "The server had an error while processing your request. Sorry about that!",
-        "server_error",
-        None,
-    )
+    ErrorBody::new("The server had an error while processing your request. Sorry about that!", "server_error", None)
 }
 
 fn error(status: StatusCode, body: ErrorBody) -> Response {
@@ -228,19 +181,9 @@ fn error(status: StatusCode, body: ErrorBody) -> Response {
 }
 
 fn parse_request(body: &serde_json::Value) -> ParsedRequest {
-    let model = body
-        .get("model")
-        .and_then(|m| m.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    let stream = body
-        .get("stream")
-        .and_then(|s| s.as_bool())
-        .unwrap_or(false);
-    let include_usage = body
-        .pointer("/stream_options/include_usage")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let model = body.get("model").and_then(|m| m.as_str()).unwrap_or_default().to_owned();
+    let stream = body.get("stream").and_then(|s| s.as_bool()).unwrap_or(false);
+    let include_usage = body.pointer("/stream_options/include_usage").and_then(|v| v.as_bool()).unwrap_or(false);
     let max_tokens = ["max_completion_tokens", "max_tokens"]
         .iter()
         .find_map(|k| body.get(*k).and_then(|v| v.as_u64()))
@@ -252,13 +195,7 @@ fn parse_request(body: &serde_json::Value) -> ParsedRequest {
         .and_then(|m| m.as_array())
         .map(|messages| messages.iter().map(|m| message_words(m) + 4).sum::<usize>())
         .unwrap_or(0);
-    ParsedRequest {
-        model,
-        stream,
-        include_usage,
-        max_tokens,
-        prompt_tokens: count(prompt_tokens),
-    }
+    ParsedRequest { model, stream, include_usage, max_tokens, prompt_tokens: count(prompt_tokens) }
 }
 
 /// Words in a message whose content is a string or an array of `{"type":"text","text":..}` parts.
@@ -286,13 +223,7 @@ pub(super) fn now_secs() -> u64 {
 pub(super) fn sse_response(body: Body) -> Response {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache"),
-    );
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
     response
 }

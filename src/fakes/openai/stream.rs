@@ -75,12 +75,7 @@ struct Frames<'a> {
 
 impl Frames<'_> {
     fn chunk(&self, delta: Delta<'_>, finish_reason: Option<&'static str>) -> Bytes {
-        let choice = ChunkChoice {
-            index: 0,
-            delta,
-            logprobs: None,
-            finish_reason,
-        };
+        let choice = ChunkChoice { index: 0, delta, logprobs: None, finish_reason };
         wire::sse_event(&self.base(vec![choice], self.include_usage.then_some(None)))
     }
 
@@ -89,11 +84,7 @@ impl Frames<'_> {
         wire::sse_event(&self.base(Vec::new(), Some(Some(usage))))
     }
 
-    fn base<'c>(
-        &'c self,
-        choices: Vec<ChunkChoice<'c>>,
-        usage: Option<Option<wire::Usage>>,
-    ) -> Chunk<'c> {
+    fn base<'c>(&'c self, choices: Vec<ChunkChoice<'c>>, usage: Option<Option<wire::Usage>>) -> Chunk<'c> {
         Chunk {
             id: self.id,
             object: "chat.completion.chunk",

@@ -39,10 +39,7 @@ impl Usage {
             prompt_tokens,
             completion_tokens,
             total_tokens: prompt_tokens.saturating_add(completion_tokens),
-            prompt_tokens_details: PromptTokensDetails {
-                cached_tokens: 0,
-                audio_tokens: 0,
-            },
+            prompt_tokens_details: PromptTokensDetails { cached_tokens: 0, audio_tokens: 0 },
             completion_tokens_details: CompletionTokensDetails {
                 reasoning_tokens: 0,
                 audio_tokens: 0,
@@ -150,14 +147,7 @@ pub(super) struct ErrorObject {
 
 impl ErrorBody {
     pub fn new(message: impl Into<String>, kind: &'static str, code: Option<&'static str>) -> Self {
-        Self {
-            error: ErrorObject {
-                message: message.into(),
-                kind,
-                param: None,
-                code,
-            },
-        }
+        Self { error: ErrorObject { message: message.into(), kind, param: None, code } }
     }
 }
 

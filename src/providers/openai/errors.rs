@@ -12,37 +12,24 @@ use crate::settings::Secret;
 pub(super) const AUTH_FAILED: &str = "authentication with the provider failed; check the API key";
 
 /// A non-2xx answer to a request, with OpenAI's error object if the body held one.
-pub(super) fn from_status(
-    code: u16,
-    error: Option<&ApiError>,
-    provider: &str,
-    key: &Secret,
-) -> ProviderError {
+pub(super) fn from_status(code: u16, error: Option<&ApiError>, provider: &str, key: &Secret) -> ProviderError {
     let detail = error.map(|e| redact(&e.message, key));
     let mapped = match code {
         401 | 403 => ProviderError::Failed(AUTH_FAILED.into()),
-        429 => {
-            ProviderError::Unavailable("the provider is rate limiting requests (HTTP 429)".into())
-        }
+        429 => ProviderError::Unavailable("the provider is rate limiting requests (HTTP 429)".into()),
         500..=599 => ProviderError::Unavailable(format!("the provider returned HTTP {code}")),
         // Wrong model names and context overflows land here; the upstream message says which.
         _ => match &detail {
-            Some(message) => ProviderError::Failed(format!(
-                "the provider rejected the request (HTTP {code}): {message}"
-            )),
-            None if code == 404 => ProviderError::Failed(
-                "the provider returned HTTP 404; check the base URL and the model name".into(),
-            ),
-            None => ProviderError::Failed(format!(
-                "the provider rejected the request with HTTP {code}"
-            )),
+            Some(message) => {
+                ProviderError::Failed(format!("the provider rejected the request (HTTP {code}): {message}"))
+            }
+            None if code == 404 => {
+                ProviderError::Failed("the provider returned HTTP 404; check the base URL and the model name".into())
+            }
+            None => ProviderError::Failed(format!("the provider rejected the request with HTTP {code}")),
         },
     };
-    let cause = if matches!(code, 401 | 403) {
-        None
-    } else {
-        detail
-    };
+    let cause = if matches!(code, 401 | 403) { None } else { detail };
     tracing::warn!(provider, status = code, cause = cause.as_deref(), error = %mapped, "OpenAI-compatible request refused");
     mapped
 }
@@ -67,10 +54,9 @@ pub(super) fn mid_stream(error: &ApiError, provider: &str, key: &Secret) -> Prov
     let mapped = match classify(error) {
         Class::Auth => ProviderError::Failed(AUTH_FAILED.into()),
         Class::Busy => ProviderError::Unavailable("the provider failed mid-answer".into()),
-        Class::Other => ProviderError::Failed(format!(
-            "the provider failed mid-answer: {}",
-            redact(&error.message, key)
-        )),
+        Class::Other => {
+            ProviderError::Failed(format!("the provider failed mid-answer: {}", redact(&error.message, key)))
+        }
     };
     tracing::warn!(provider, error = %mapped, "OpenAI-compatible stream reported an error");
     mapped
@@ -127,49 +113,24 @@ mod tests {
     use super::*;
 
     fn api(message: &str, kind: Option<&str>, code: Option<&str>) -> ApiError {
-        ApiError {
-            message: message.into(),
-            r#type: kind.map(Into::into),
-            param: None,
-            code: code.map(Into::into),
-        }
+        ApiError { message: message.into(), r#type: kind.map(Into::into), param: None, code: code.map(Into::into) }
     }
 
     #[test]
     fn statuses_map_to_what_the_user_can_do() {
         let key = Secret::new("k");
-        assert!(
-            matches!(from_status(401, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED)
-        );
-        assert!(
-            matches!(from_status(403, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED)
-        );
-        assert!(matches!(
-            from_status(429, None, "t", &key),
-            ProviderError::Unavailable(_)
-        ));
-        assert!(matches!(
-            from_status(502, None, "t", &key),
-            ProviderError::Unavailable(_)
-        ));
-        assert!(matches!(
-            from_status(400, None, "t", &key),
-            ProviderError::Failed(_)
-        ));
+        assert!(matches!(from_status(401, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED));
+        assert!(matches!(from_status(403, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED));
+        assert!(matches!(from_status(429, None, "t", &key), ProviderError::Unavailable(_)));
+        assert!(matches!(from_status(502, None, "t", &key), ProviderError::Unavailable(_)));
+        assert!(matches!(from_status(400, None, "t", &key), ProviderError::Failed(_)));
     }
 
     #[test]
     fn an_upstream_message_echoing_the_key_is_not_passed_on() {
         let key = Secret::new("sk-secret-123456");
-        let error = api(
-            "Incorrect API key provided: sk-secret-123456.",
-            Some("invalid_request_error"),
-            None,
-        );
-        for mapped in [
-            from_status(401, Some(&error), "t", &key),
-            mid_stream(&error, "t", &key),
-        ] {
+        let error = api("Incorrect API key provided: sk-secret-123456.", Some("invalid_request_error"), None);
+        for mapped in [from_status(401, Some(&error), "t", &key), mid_stream(&error, "t", &key)] {
             let text = mapped.to_string();
             assert!(!text.contains("sk-secret"), "{text}");
             assert!(text.contains("check the API key"), "{text}");
@@ -179,26 +140,14 @@ mod tests {
     #[test]
     fn other_upstream_messages_are_passed_on_without_the_key() {
         let key = Secret::new("sk-secret-123456");
-        let error = api(
-            "model sk-secret-123456 not found",
-            Some("invalid_request_error"),
-            Some("model_not_found"),
-        );
+        let error = api("model sk-secret-123456 not found", Some("invalid_request_error"), Some("model_not_found"));
         let text = from_status(404, Some(&error), "t", &key).to_string();
-        assert!(
-            text.contains("not found")
-                && text.contains("[redacted]")
-                && !text.contains("sk-secret"),
-            "{text}"
-        );
+        assert!(text.contains("not found") && text.contains("[redacted]") && !text.contains("sk-secret"), "{text}");
     }
 
     #[test]
     fn a_server_error_event_mid_stream_is_unavailable() {
         let error = api("The server had an error", Some("server_error"), None);
-        assert!(matches!(
-            mid_stream(&error, "t", &Secret::new("k")),
-            ProviderError::Unavailable(_)
-        ));
+        assert!(matches!(mid_stream(&error, "t", &Secret::new("k")), ProviderError::Unavailable(_)));
     }
 }

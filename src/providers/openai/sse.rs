@@ -85,18 +85,12 @@ mod tests {
 
     #[test]
     fn events_split_across_reads_are_put_back_together() {
-        assert_eq!(
-            events(&[b"data: {\"a\"", b":1}\n", b"\ndata: [DONE]\n\n"]),
-            ["{\"a\":1}", "[DONE]"]
-        );
+        assert_eq!(events(&[b"data: {\"a\"", b":1}\n", b"\ndata: [DONE]\n\n"]), ["{\"a\":1}", "[DONE]"]);
     }
 
     #[test]
     fn crlf_line_ends_comments_and_other_fields_are_handled() {
-        assert_eq!(
-            events(&[b": keep-alive\r\n\r\nevent: x\r\nid: 7\r\ndata:one\r\n\r\n"]),
-            ["one"]
-        );
+        assert_eq!(events(&[b": keep-alive\r\n\r\nevent: x\r\nid: 7\r\ndata:one\r\n\r\n"]), ["one"]);
     }
 
     #[test]

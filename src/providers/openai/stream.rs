@@ -117,12 +117,7 @@ impl Upstream {
                 .and_then(Result::ok)
                 .and_then(|b| serde_json::from_slice::<ErrorEnvelope>(&b).ok())
                 .map(|envelope| envelope.error);
-            return Err(errors::from_status(
-                status.as_u16(),
-                error.as_ref(),
-                ctx.provider,
-                &ctx.key,
-            ));
+            return Err(errors::from_status(status.as_u16(), error.as_ref(), ctx.provider, &ctx.key));
         }
         let is_sse = response
             .headers()
@@ -134,14 +129,8 @@ impl Upstream {
                 "the provider did not answer with an event stream; check the base URL".into(),
             ));
         }
-        let body = response
-            .bytes_stream()
-            .map(|chunk| chunk.map(Vec::from))
-            .boxed();
-        Ok(Upstream {
-            body,
-            decoder: SseDecoder::default(),
-        })
+        let body = response.bytes_stream().map(|chunk| chunk.map(Vec::from)).boxed();
+        Ok(Upstream { body, decoder: SseDecoder::default() })
     }
 
     /// The next chunk; `Ok(None)` at `[DONE]`.
@@ -154,17 +143,13 @@ impl Upstream {
                 Ok(Some(data)) => return parse_event(&data, ctx),
                 Ok(None) => {}
                 Err(_) => {
-                    return Err(ProviderError::Failed(
-                        "the provider sent an oversized event".into(),
-                    ));
+                    return Err(ProviderError::Failed("the provider sent an oversized event".into()));
                 }
             }
             match tokio::time::timeout(ctx.idle_timeout, self.body.next()).await {
                 Err(_) => return Err(silent(ctx)),
                 Ok(None) => {
-                    return Err(ProviderError::Unavailable(
-                        "the provider closed the stream before it finished".into(),
-                    ));
+                    return Err(ProviderError::Unavailable("the provider closed the stream before it finished".into()));
                 }
                 Ok(Some(Err(e))) => return Err(errors::from_reqwest(&e, ctx.provider, &ctx.key)),
                 Ok(Some(Ok(bytes))) => self.decoder.push(&bytes),
@@ -173,10 +158,7 @@ impl Upstream {
     }
 }
 
-fn parse_event(
-    data: &str,
-    ctx: &StreamContext,
-) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
+fn parse_event(data: &str, ctx: &StreamContext) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
     if data == "[DONE]" {
         return Ok(None);
     }
@@ -194,17 +176,12 @@ fn parse_event(
         event = %errors::redact(&start, &ctx.key),
         "unreadable chunk from the provider"
     );
-    Err(ProviderError::Failed(
-        "the provider sent an event that is not an OpenAI chat completion chunk".into(),
-    ))
+    Err(ProviderError::Failed("the provider sent an event that is not an OpenAI chat completion chunk".into()))
 }
 
 fn silent(ctx: &StreamContext) -> ProviderError {
     tracing::warn!(provider = ctx.provider, timeout = ?ctx.idle_timeout, "provider went silent");
-    ProviderError::Unavailable(format!(
-        "the provider sent nothing for {} s",
-        ctx.idle_timeout.as_secs_f32()
-    ))
+    ProviderError::Unavailable(format!("the provider sent nothing for {} s", ctx.idle_timeout.as_secs_f32()))
 }
 
 #[derive(Default)]
@@ -218,10 +195,7 @@ impl State {
     /// Takes in one chunk; returns its text, if any. Only choice 0 counts: Web+ never asks for `n > 1`.
     fn absorb(&mut self, chunk: CreateChatCompletionStreamResponse) -> Option<String> {
         if let Some(u) = chunk.usage {
-            self.usage = Some(Usage {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
-            });
+            self.usage = Some(Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens });
         }
         let choice = chunk.choices.into_iter().find(|c| c.index == 0)?;
         if let Some(reason) = choice.finish_reason {
@@ -248,10 +222,8 @@ impl State {
         };
         // Servers that ignore `stream_options.include_usage` send no usage; an estimate (one token
         // per chunk is how OpenAI-compatible servers stream) beats reporting zero.
-        let usage = self.usage.unwrap_or(Usage {
-            prompt_tokens: ctx.estimated_prompt_tokens,
-            completion_tokens: self.deltas,
-        });
+        let usage =
+            self.usage.unwrap_or(Usage { prompt_tokens: ctx.estimated_prompt_tokens, completion_tokens: self.deltas });
         Ok(ChatEvent::Finished { reason, usage })
     }
 }

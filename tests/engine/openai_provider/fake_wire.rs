@@ -26,10 +26,7 @@ fn chat_body(stream: bool, include_usage: bool) -> Value {
 
 /// The JSON payloads of `data:` events, `[DONE]` kept as a string.
 fn sse_payloads(text: &str) -> Vec<String> {
-    text.split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .map(str::to_owned)
-        .collect()
+    text.split("\n\n").filter_map(|e| e.strip_prefix("data: ")).map(str::to_owned).collect()
 }
 
 #[tokio::test]
@@ -40,11 +37,7 @@ async fn a_non_streaming_answer_has_openais_shape() {
     let body: Value = response.json().await.expect("JSON");
 
     assert_eq!(body["object"], "chat.completion");
-    assert!(
-        body["id"]
-            .as_str()
-            .is_some_and(|id| id.starts_with("chatcmpl-"))
-    );
+    assert!(body["id"].as_str().is_some_and(|id| id.starts_with("chatcmpl-")));
     assert!(body["created"].as_u64().is_some());
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["choices"][0]["index"], 0);
@@ -54,10 +47,7 @@ async fn a_non_streaming_answer_has_openais_shape() {
     assert!(body["choices"][0]["logprobs"].is_null());
     assert_eq!(body["usage"]["completion_tokens"], 2);
     let usage = &body["usage"];
-    assert_eq!(
-        usage["total_tokens"].as_u64(),
-        Some(usage["prompt_tokens"].as_u64().unwrap_or(0) + 2)
-    );
+    assert_eq!(usage["total_tokens"].as_u64(), Some(usage["prompt_tokens"].as_u64().unwrap_or(0) + 2));
 }
 
 #[tokio::test]
@@ -65,29 +55,17 @@ async fn a_stream_is_role_then_content_then_finish_then_usage_then_done() {
     let fake = FakeOpenAi::start(FakeOpenAiConfig::default().reply(["Hi", " you"])).await;
     let response = post(&fake, &fake.api_key(), chat_body(true, true)).await;
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        content_type.starts_with("text/event-stream"),
-        "{content_type}"
-    );
+    let content_type = response.headers()["content-type"].to_str().unwrap_or_default().to_owned();
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
     let text = response.text().await.expect("a body");
 
     assert!(text.starts_with(r#"data: {"id":"chatcmpl-"#), "{text}");
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
     let payloads = sse_payloads(&text);
     assert_eq!(payloads.len(), 6, "{payloads:?}");
-    let chunks: Vec<Value> = payloads[..5]
-        .iter()
-        .map(|p| serde_json::from_str(p).expect("each event is JSON"))
-        .collect();
-    assert!(
-        chunks
-            .iter()
-            .all(|c| c["object"] == "chat.completion.chunk")
-    );
+    let chunks: Vec<Value> =
+        payloads[..5].iter().map(|p| serde_json::from_str(p).expect("each event is JSON")).collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     assert_eq!(chunks[0]["choices"][0]["delta"]["content"], "");
     assert!(chunks[0]["choices"][0]["finish_reason"].is_null());
@@ -103,11 +81,7 @@ async fn a_stream_is_role_then_content_then_finish_then_usage_then_done() {
 #[tokio::test]
 async fn without_include_usage_a_stream_has_no_usage_chunk() {
     let fake = FakeOpenAi::start(FakeOpenAiConfig::default().reply(["Hi"])).await;
-    let text = post(&fake, &fake.api_key(), chat_body(true, false))
-        .await
-        .text()
-        .await
-        .expect("a body");
+    let text = post(&fake, &fake.api_key(), chat_body(true, false)).await.text().await.expect("a body");
     assert!(!text.contains("usage"), "{text}");
     assert_eq!(sse_payloads(&text).len(), 4);
 }
@@ -129,13 +103,8 @@ async fn a_wrong_key_gets_openais_401_error_object() {
 
 #[tokio::test]
 async fn a_mid_stream_error_event_ends_the_body_without_done() {
-    let fake =
-        FakeOpenAi::start(FakeOpenAiConfig::default().failure(Failure::ErrorEventAfter(1))).await;
-    let text = post(&fake, &fake.api_key(), chat_body(true, false))
-        .await
-        .text()
-        .await
-        .expect("a body");
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default().failure(Failure::ErrorEventAfter(1))).await;
+    let text = post(&fake, &fake.api_key(), chat_body(true, false)).await.text().await.expect("a body");
     let payloads = sse_payloads(&text);
     assert_eq!(payloads.len(), 3, "{payloads:?}");
     let error: Value = serde_json::from_str(&payloads[2]).expect("JSON");
@@ -148,10 +117,7 @@ async fn a_dropped_stream_is_a_body_error_for_the_client() {
     let fake = FakeOpenAi::start(FakeOpenAiConfig::default().failure(Failure::DropAfter(1))).await;
     let response = post(&fake, &fake.api_key(), chat_body(true, false)).await;
     assert_eq!(response.status(), 200);
-    assert!(
-        response.text().await.is_err(),
-        "the body must not end cleanly"
-    );
+    assert!(response.text().await.is_err(), "the body must not end cleanly");
 }
 
 #[tokio::test]
@@ -175,16 +141,8 @@ async fn models_are_listed_like_openai_does() {
 #[tokio::test]
 async fn chunks_are_spaced_by_the_configured_delay() {
     let delay = Duration::from_millis(30);
-    let fake = FakeOpenAi::start(
-        FakeOpenAiConfig::default()
-            .reply(["a", "b", "c"])
-            .chunk_delay(delay),
-    )
-    .await;
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default().reply(["a", "b", "c"]).chunk_delay(delay)).await;
     let started = std::time::Instant::now();
-    let _ = post(&fake, &fake.api_key(), chat_body(true, false))
-        .await
-        .text()
-        .await;
+    let _ = post(&fake, &fake.api_key(), chat_body(true, false)).await.text().await;
     assert!(started.elapsed() >= delay * 3);
 }

@@ -18,18 +18,13 @@ async fn configured_models_are_listed_without_asking_the_server() {
     let models = provider.models().await;
     let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
-    assert!(
-        models
-            .iter()
-            .all(|m| m.provider == "compat" && m.context_window == 8192)
-    );
+    assert!(models.iter().all(|m| m.provider == "compat" && m.context_window == 8192));
     assert_eq!(provider.name(), "compat");
 }
 
 #[tokio::test]
 async fn without_configured_models_the_servers_list_is_used() {
-    let fake =
-        FakeOpenAi::start(FakeOpenAiConfig::default().models(["gpt-4o", "gpt-4o-mini"])).await;
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default().models(["gpt-4o", "gpt-4o-mini"])).await;
     let provider = OpenAiProvider::new(OpenAiConfig {
         base_url: fake.base_url(),
         api_key: Secret::new(fake.api_key()),

@@ -72,7 +72,10 @@ impl ChatCompletionRequest {
             let role = match m.role.as_str() {
                 "developer" => Role::System,
                 r => Role::parse(r).ok_or_else(|| {
-                    ApiError::invalid("invalid_value", format!("messages[{i}].role: use system, user or assistant (got {:?})", m.role))
+                    ApiError::invalid(
+                        "invalid_value",
+                        format!("messages[{i}].role: use system, user or assistant (got {:?})", m.role),
+                    )
                 })?,
             };
             let text = match &m.content {
@@ -111,8 +114,12 @@ pub fn rejection(r: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => {
             ApiError::invalid("invalid_content_type", "send the body as JSON with `Content-Type: application/json`")
         }
-        JsonRejection::JsonSyntaxError(e) => ApiError::invalid("invalid_json", format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => ApiError::invalid("invalid_value", format!("the body does not match the API: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::invalid("invalid_json", format!("the body is not valid JSON: {}", e.body_text()))
+        }
+        JsonRejection::JsonDataError(e) => {
+            ApiError::invalid("invalid_value", format!("the body does not match the API: {}", e.body_text()))
+        }
         JsonRejection::BytesRejection(_) => ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",

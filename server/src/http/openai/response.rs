@@ -41,7 +41,12 @@ fn chunk(meta: &Meta, delta: Value, finish: Option<&str>) -> String {
 
 /// The `data:` payloads of a streamed completion, ending with `[DONE]`. An error mid-stream becomes
 /// an `{"error": …}` frame (as OpenAI sends) and ends the stream without `[DONE]`.
-pub fn sse_stream(mut stream: ChatStream, meta: Meta, include_usage: bool, request_id: String) -> impl Stream<Item = String> {
+pub fn sse_stream(
+    mut stream: ChatStream,
+    meta: Meta,
+    include_usage: bool,
+    request_id: String,
+) -> impl Stream<Item = String> {
     async_stream::stream! {
         yield chunk(&meta, json!({ "role": "assistant", "content": "" }), None);
         while let Some(ev) = stream.next().await {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the build tools Web+ needs, skipping whatever is already there.
+#   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt
+#   .ci/tools.sh leptos  the above plus cargo-leptos (for `make run` / `make dev`)
+#   .ci/tools.sh e2e     Chromium (Debian) and the end2end npm packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing ${missing[*]} (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+site_tools() {
+  rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want (matches Cargo.lock)"
+    # Not --locked: its own lock file names a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+  command -v wasm-opt >/dev/null || apt_install binaryen
+}
+
+leptos_tools() {
+  site_tools
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "0.3.11" ]; then
+    log "installing cargo-leptos 0.3.11 (about 20 minutes on 2 cores, once)"
+    # Its locked dependencies need a newer rustc than stable 1.95; nightly builds it.
+    rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+    cargo +nightly install cargo-leptos --locked --version 0.3.11
+  fi
+}
+
+e2e_tools() {
+  apt_install chromium
+  if [ ! -d end2end/node_modules/playwright-core ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    log "installing end2end npm packages"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+case "${1:-}" in
+  site) site_tools ;;
+  leptos) leptos_tools ;;
+  e2e) e2e_tools ;;
+  *) echo "usage: $0 site|leptos|e2e" >&2; exit 2 ;;
+esac

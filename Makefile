@@ -1,0 +1,61 @@
+# Web+ — two commands:
+#   make run    set up everything, build in release, serve http://127.0.0.1:3000 on embedded defaults
+#   make test   set up what tests need and run every test (unit, integration, end-to-end)
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+.PHONY: run test dev build models setup-run setup-test unit e2e bench lint fmt clean
+
+CARGO_TARGET_DIR ?= target
+export CARGO_TARGET_DIR
+RELEASE_BIN := $(CARGO_TARGET_DIR)/release/webplus
+
+## make run: tools (wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt), release build, models, serve.
+run: setup-run build models
+	$(RELEASE_BIN) serve
+
+setup-run:
+	@.ci/tools.sh leptos
+
+build:
+	cargo leptos build --release
+
+models:
+	@test -x $(RELEASE_BIN) || cargo build --release -p server
+	$(RELEASE_BIN) models fetch
+
+## make dev: rebuild and reload on change (cargo leptos watch).
+dev: setup-run
+	cargo leptos watch
+
+## make test: every test. Same as CI (.ci/run calls exactly this).
+test: setup-test unit e2e
+
+setup-test:
+	@.ci/tools.sh site
+	@.ci/tools.sh e2e
+	cargo build -p server
+	$(CARGO_TARGET_DIR)/debug/webplus models fetch
+
+unit:
+	cargo test -p webplus -p server --features webplus/fakes --no-fail-fast
+	cargo test -p app --features ssr --lib
+
+e2e:
+	.ci/build-site.sh dev
+	cd end2end && WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
+
+## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
+bench:
+	cargo bench -p server --bench ttft
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -p webplus -p server --all-targets --features webplus/fakes -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf target/site end2end/test-results

@@ -1,0 +1,47 @@
+// End-to-end tests: the real `webplus` binary (fresh data dir, the real local model) driven through
+// Debian's Chromium. `make test` builds the binary and the site first and sets WEBPLUS_BIN.
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const port = Number(process.env.WEBPLUS_E2E_PORT ?? 3199);
+const dataDir = mkdtempSync(join(tmpdir(), 'webplus-e2e-'));
+const bin = process.env.WEBPLUS_BIN ?? resolve(__dirname, '../target/debug/webplus');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      // Without these, Chromium floods the closed network with background requests.
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `${bin} serve`,
+    url: `http://127.0.0.1:${port}/ready`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      WEBPLUS_ADDR: `127.0.0.1:${port}`,
+      WEBPLUS_DATA_DIR: dataDir,
+      WEBPLUS_SITE_ROOT: resolve(__dirname, '../target/site'),
+      WEBPLUS_LOG_FORMAT: 'json',
+    },
+  },
+});

@@ -1,0 +1,60 @@
+//! The middleware stack, outermost first: request id, tracing, panic catcher, metrics, security
+//! headers, CORS, compression, body limit, CSRF origin check, session refresh, server-fn statuses.
+
+mod body_limit;
+mod csrf;
+mod http_metrics;
+mod security_headers;
+mod server_fn_status;
+mod session_refresh;
+
+use axum::{Router, http::HeaderName, middleware::from_fn, middleware::from_fn_with_state};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveHeadersLayer,
+    trace::TraceLayer,
+};
+
+use crate::state::AppState;
+
+pub fn apply(router: Router, state: &AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let max_body = state.settings.max_body_bytes;
+    let inner = ServiceBuilder::new()
+        .layer(from_fn_with_state(max_body, body_limit::check_content_length))
+        .layer(from_fn(csrf::same_origin_for_cookie_writes))
+        .layer(from_fn_with_state(state.clone(), session_refresh::refresh_expired_session))
+        .layer(from_fn(server_fn_status::fix_status));
+    let outer = ServiceBuilder::new()
+        .layer(SetSensitiveHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+            axum::http::header::SET_COOKIE,
+        ]))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %rid)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(CatchPanicLayer::custom(security_headers::panic_response))
+        .layer(from_fn(http_metrics::record))
+        .layer(from_fn(security_headers::add))
+        .layer(cors(&state.settings.cors_origins))
+        .layer(CompressionLayer::new());
+    // The body limit wraps the routes directly: it changes the body type the layers above would see.
+    router.layer(RequestBodyLimitLayer::new(max_body)).layer(inner).layer(outer)
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<axum::http::HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::OPTIONS])
+        .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+}

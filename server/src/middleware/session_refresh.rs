@@ -1,0 +1,57 @@
+//! Keeps browser sessions alive: when a request carries a refresh cookie but no valid access
+//! token, rotate the refresh token, let the request through with the new access token, and set the
+//! new cookies on the response. Pages and server functions then never see an expired session.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+
+use crate::state::AppState;
+use app::ssr::auth;
+
+pub async fn refresh_expired_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let skip = path.starts_with("/pkg/")
+        || path.starts_with("/v1/")
+        || path == "/health"
+        || path == "/metrics"
+        || path == "/ready";
+    let headers = req.headers();
+    if skip || headers.contains_key(header::AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let Some(refresh) = auth::read_cookie(headers, auth::REFRESH) else { return next.run(req).await };
+    let accounts = &state.services.accounts;
+    if let Some(access) = auth::read_cookie(headers, auth::ACCESS)
+        && matches!(accounts.authenticate_access(&access).await, Ok(Some(_)))
+    {
+        return next.run(req).await;
+    }
+    let secure = auth::secure_context(headers, state.settings.trust_proxy);
+    match accounts.refresh(&refresh).await {
+        Ok(tokens) => {
+            // Downstream handlers read the access cookie: hand them the new one.
+            let cookie =
+                format!("{}={}", if secure { "__Host-webplus_access" } else { auth::ACCESS }, tokens.access_token);
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                req.headers_mut().remove(header::COOKIE);
+                req.headers_mut().insert(header::COOKIE, v);
+            }
+            let mut res = next.run(req).await;
+            for c in auth::session_cookies(&tokens, accounts, secure) {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            res
+        }
+        Err(_) => {
+            let mut res = next.run(req).await;
+            for c in auth::clear_cookies() {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            res
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Conversations and streamed replies, through server functions and the SSE endpoint.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use webplus::fakes::{Failure, FakeOpenAiConfig};
+
+use crate::helpers::{FAKE_MODEL, reply_of, spawn_app, spawn_app_in, spawn_app_with};
+
+async fn new_conversation(app: &crate::helpers::TestApp) -> String {
+    let (s, v) = app.call("chat/create", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn send(app: &crate::helpers::TestApp, conv: &str, text: &str) -> Value {
+    let (s, v) = app.call("chat/send", json!({ "conversation_id": conv, "content": text })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn a_reply_streams_over_sse_and_is_saved_with_the_history_sent_as_context() {
+    let app = spawn_app_with(
+        FakeOpenAiConfig::default().reply_text("Paris is the capital.").chunk_delay(Duration::from_millis(30)),
+    )
+    .await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+
+    let sent = send(&app, &conv, "What is the capital of France?").await;
+    assert_eq!(sent["user"]["status"], "complete");
+    assert_eq!(sent["reply"]["status"], "streaming");
+    let events = app
+        .sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10))
+        .await;
+    assert!(events.iter().filter(|(e, _)| e == "delta").count() >= 2, "streamed in pieces: {events:?}");
+    let (text, done) = reply_of(&events);
+    assert_eq!(text, "Paris is the capital.");
+    assert_eq!(done.unwrap()["status"], "complete");
+
+    // A second turn sends the first exchange as context.
+    let sent = send(&app, &conv, "And of Italy?").await;
+    app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10)).await;
+    let last = app.fake.requests().last().cloned().unwrap();
+    let contents: Vec<&str> =
+        last["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["What is the capital of France?", "Paris is the capital.", "And of Italy?"]);
+
+    // Reloading shows everything saved, and the title came from the first message.
+    let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
+    let msgs = detail["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 4);
+    assert_eq!(msgs[1]["content"], "Paris is the capital.");
+    assert_eq!(msgs[1]["status"], "complete");
+    assert_eq!(detail["conversation"]["title"], "What is the capital of France?");
+}
+
+#[tokio::test]
+async fn stop_ends_the_reply_and_keeps_the_partial_text() {
+    let app = spawn_app_with(
+        FakeOpenAiConfig::default().reply_text(&"word ".repeat(200)).chunk_delay(Duration::from_millis(20)),
+    )
+    .await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+    let sent = send(&app, &conv, "Talk for a long time").await;
+    let id = sent["reply"]["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.call("chat/stop", json!({ "message_id": id })).await.0, StatusCode::OK);
+    let (text, done) = reply_of(&app.sse(&format!("/api/messages/{id}/events"), Duration::from_secs(10)).await);
+    assert_eq!(done.unwrap()["status"], "stopped");
+    assert!(!text.is_empty() && text.len() < 1000, "partial: {} chars", text.len());
+    let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
+    assert_eq!(detail["messages"][1]["status"], "stopped");
+    assert_eq!(detail["messages"][1]["content"].as_str().unwrap(), text);
+}
+
+#[tokio::test]
+async fn an_upstream_failure_half_way_saves_the_partial_reply_as_an_error_with_a_clear_reason() {
+    let app = spawn_app_with(
+        FakeOpenAiConfig::default().reply_text("one two three four five six").failure(Failure::ErrorEventAfter(3)),
+    )
+    .await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+    let sent = send(&app, &conv, "hi").await;
+    let id = sent["reply"]["id"].as_str().unwrap();
+    let (text, done) = reply_of(&app.sse(&format!("/api/messages/{id}/events"), Duration::from_secs(10)).await);
+    let done = done.unwrap();
+    assert_eq!(done["status"], "error");
+    assert!(done["error"].as_str().unwrap().contains("try again"), "{done}");
+    assert!(text.starts_with("one"), "{text}");
+    let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
+    assert_eq!(detail["messages"][1]["status"], "error");
+    assert_eq!(detail["messages"][1]["content"], text);
+}
+
+#[tokio::test]
+async fn replies_left_streaming_by_a_crash_are_interrupted_after_restart() {
+    let mut app = spawn_app_with(
+        FakeOpenAiConfig::default().reply_text(&"slow ".repeat(500)).chunk_delay(Duration::from_millis(50)),
+    )
+    .await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+    let sent = send(&app, &conv, "go").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Graceful shutdown with a 300 ms grace: the reply is cut and saved as interrupted.
+    app.shutdown().await;
+    let cookies = app.cookies.lock().unwrap().clone();
+    let again = spawn_app_in(app._dir.clone(), app.fake.clone()).await;
+    *again.cookies.lock().unwrap() = cookies;
+    let (_, detail) = again.call("chat/get", json!({ "id": conv })).await;
+    let reply = &detail["messages"][1];
+    assert_eq!(reply["id"], sent["reply"]["id"]);
+    assert_eq!(reply["status"], "interrupted", "{detail}");
+    assert!(reply["content"].as_str().unwrap().starts_with("slow"), "{reply}");
+}
+
+#[tokio::test]
+async fn conversations_are_listed_newest_first_in_pages_renamed_and_deleted() {
+    let app = spawn_app().await;
+    app.register("a@example.com").await;
+    let mut ids = Vec::new();
+    for _ in 0..35 {
+        ids.push(new_conversation(&app).await);
+    }
+    let (_, page1) = app.call("chat/conversations", json!({})).await;
+    let items = page1["items"].as_array().unwrap();
+    assert_eq!(items.len(), 30);
+    assert_eq!(items[0]["id"], ids[34].as_str());
+    let (_, page2) = app.call("chat/conversations", json!({ "cursor": page1["next_cursor"] })).await;
+    assert_eq!(page2["items"].as_array().unwrap().len(), 5);
+    assert!(page2["next_cursor"].is_null());
+
+    assert_eq!(app.call("chat/rename", json!({ "id": ids[0], "title": "Renamed" })).await.0, StatusCode::OK);
+    let (s, v) = app.call("chat/rename", json!({ "id": ids[0], "title": "   " })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(app.call("chat/delete", json!({ "id": ids[1] })).await.0, StatusCode::OK);
+    assert_eq!(app.call("chat/get", json!({ "id": ids[1] })).await.0, StatusCode::NOT_FOUND);
+    let (_, d) = app.call("chat/get", json!({ "id": ids[0] })).await;
+    assert_eq!(d["conversation"]["title"], "Renamed");
+    assert_eq!(d["conversation"]["model"], FAKE_MODEL);
+}
+
+#[tokio::test]
+async fn another_users_conversation_and_messages_are_404_everywhere() {
+    let alice = spawn_app().await;
+    alice.register("alice@example.com").await;
+    let conv = new_conversation(&alice).await;
+    let sent = send(&alice, &conv, "secret").await;
+    let reply_id = sent["reply"]["id"].as_str().unwrap().to_string();
+
+    let bob = alice.second_browser();
+    bob.register("bob@example.com").await;
+    for (f, body) in [
+        ("chat/get", json!({ "id": conv })),
+        ("chat/rename", json!({ "id": conv, "title": "mine" })),
+        ("chat/delete", json!({ "id": conv })),
+        ("chat/send", json!({ "conversation_id": conv, "content": "hi" })),
+        ("chat/stop", json!({ "message_id": reply_id })),
+    ] {
+        let (s, v) = bob.call(f, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{f}: {v}");
+    }
+    assert_eq!(bob.get(&format!("/api/messages/{reply_id}/events")).await.status(), StatusCode::NOT_FOUND);
+    let (_, list) = bob.call("chat/conversations", json!({})).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    // Alice still has it.
+    assert_eq!(alice.call("chat/get", json!({ "id": conv })).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn without_a_session_chat_functions_are_401() {
+    let app = spawn_app().await;
+    let (s, v) = app.call("chat/conversations", json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(app.get("/api/messages/x/events").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_empty_message_or_an_unknown_model_is_refused_with_the_field() {
+    let app = spawn_app().await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+    let (s, v) = app.call("chat/send", json!({ "conversation_id": conv, "content": "  " })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["Invalid"]["field"], "content");
+    let (s, v) = app.call("chat/create", json!({ "model": "no-such-model" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["Invalid"]["field"], "model");
+}

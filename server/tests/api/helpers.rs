@@ -1,0 +1,212 @@
+//! `spawn_app()`: one app per test, with its own data dir, database and fake upstream.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use reqwest::{Response, StatusCode, header};
+use serde_json::{Value, json};
+use server::Application;
+use webplus::{
+    fakes::{FakeOpenAi, FakeOpenAiConfig},
+    settings::{OpenAiSettings, Secret, Settings},
+};
+
+pub const FAKE_MODEL: &str = "gpt-4o-mini";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Cookies as a browser would keep them (name → value).
+    pub cookies: Arc<Mutex<BTreeMap<String, String>>>,
+    pub fake: Arc<FakeOpenAi>,
+    pub settings: Settings,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub _dir: Arc<tempfile::TempDir>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(FakeOpenAiConfig::default()).await
+}
+
+pub async fn spawn_app_with(fake: FakeOpenAiConfig) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    spawn_app_in(dir, Arc::new(FakeOpenAi::start(fake).await)).await
+}
+
+/// Starts an app on an existing data dir (to test restarts).
+pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) -> TestApp {
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database_url = webplus::settings::sqlite_url_in(dir.path());
+    settings.jwt_secret = Some(Secret::new("test-secret-".repeat(6)));
+    settings.default_model = FAKE_MODEL.into();
+    settings.max_body_bytes = 64 * 1024;
+    settings.openai = Some(OpenAiSettings {
+        base_url: fake.base_url(),
+        api_key: Secret::new(fake.api_key()),
+        models: vec![FAKE_MODEL.into()],
+    });
+    let app =
+        Application::build(settings.clone()).await.expect("app builds").with_shutdown_grace(Duration::from_millis(300));
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, client, cookies: Arc::default(), fake, settings, stop: Some(tx), server: Some(server), _dir: dir }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        let c = self.cookies.lock().unwrap();
+        (!c.is_empty()).then(|| c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+    }
+
+    /// Keeps `Set-Cookie`s like a browser: Max-Age=0 deletes.
+    pub fn store_cookies(&self, res: &Response) {
+        let mut jar = self.cookies.lock().unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap();
+            let (pair, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") || value.is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+
+    /// Calls a server function as the browser does (JSON body, cookies, same-origin).
+    pub async fn call(&self, endpoint: &str, body: Value) -> (StatusCode, Value) {
+        let mut req =
+            self.client.post(self.url(&format!("/api/{endpoint}"))).json(&body).header(header::ORIGIN, &self.base);
+        if let Some(c) = self.cookie_header() {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = req.send().await.expect("request");
+        self.store_cookies(&res);
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(c) = self.cookie_header() {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = req.send().await.expect("request");
+        self.store_cookies(&res);
+        res
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let (s, v) = self.call("auth/register", json!({ "email": email, "password": PASSWORD })).await;
+        assert_eq!(s, StatusCode::OK, "register {email}: {v}");
+        v
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call("auth/login", json!({ "email": email, "password": password })).await
+    }
+
+    /// A second browser against the same server, with its own cookie jar.
+    pub fn second_browser(&self) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            cookies: Arc::default(),
+            fake: self.fake.clone(),
+            settings: self.settings.clone(),
+            stop: None,
+            server: None,
+            _dir: self._dir.clone(),
+        }
+    }
+
+    pub fn forget_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    /// Creates an API key for the logged-in user.
+    pub async fn api_key(&self) -> String {
+        let (s, v) = self.call("keys/create", json!({ "name": "test" })).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["secret"].as_str().unwrap().to_string()
+    }
+
+    /// Reads an SSE stream to its end (or `limit`) and returns `(event, data)` pairs.
+    pub async fn sse(&self, path: &str, limit: Duration) -> Vec<(String, String)> {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        read_sse(res, limit).await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+pub async fn read_sse(res: Response, limit: Duration) -> Vec<(String, String)> {
+    use futures::StreamExt;
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut body = res.bytes_stream();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let mut event = "message".to_string();
+            let mut data = Vec::new();
+            for line in frame.lines() {
+                if let Some(e) = line.strip_prefix("event:") {
+                    event = e.trim().to_string();
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push(d.strip_prefix(' ').unwrap_or(d).to_string());
+                }
+            }
+            if !data.is_empty() {
+                out.push((event, data.join("\n")));
+            }
+        }
+    }
+    out
+}
+
+/// The text an SSE reply stream spells out (snapshot + deltas) and its final status.
+pub fn reply_of(events: &[(String, String)]) -> (String, Option<Value>) {
+    let mut text = String::new();
+    let mut done = None;
+    for (e, d) in events {
+        match e.as_str() {
+            "snapshot" => text = serde_json::from_str(d).unwrap(),
+            "delta" => text.push_str(&serde_json::from_str::<String>(d).unwrap()),
+            "done" => done = Some(serde_json::from_str(d).unwrap()),
+            _ => {}
+        }
+    }
+    (text, done)
+}

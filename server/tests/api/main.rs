@@ -1,0 +1,8 @@
+//! Integration tests: the real app on a random port with its own SQLite database, talking to an
+//! in-process fake OpenAI server (and, where said, the real local model).
+
+mod auth;
+mod chat;
+mod helpers;
+mod http;
+mod openai_api;

@@ -1,0 +1,146 @@
+//! The OpenAI-compatible API, as an OpenAI SDK would call it.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+use webplus::fakes::FakeOpenAiConfig;
+
+use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app, spawn_app_with};
+
+async fn key(app: &TestApp) -> String {
+    app.register("dev@example.com").await;
+    app.api_key().await
+}
+
+#[tokio::test]
+async fn models_need_a_key_and_list_the_local_and_upstream_models() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/v1/models")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "authentication_error");
+    let key = key(&app).await;
+    let v: Value = app.client.get(app.url("/v1/models")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["object"], "list");
+    let ids: Vec<&str> = v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"smollm2-135m") && ids.contains(&FAKE_MODEL), "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_non_streaming_completion_returns_the_upstream_text_and_usage() {
+    let app = spawn_app_with(FakeOpenAiConfig::default().reply_text("Hello from upstream")).await;
+    let key = key(&app).await;
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({ "model": FAKE_MODEL, "messages": [{ "role": "user", "content": "hi" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello from upstream");
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_streaming_completion_sends_chunks_then_done() {
+    let app = spawn_app_with(FakeOpenAiConfig::default().reply_text("one two three")).await;
+    let key = key(&app).await;
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({ "model": FAKE_MODEL, "stream": true, "stream_options": { "include_usage": true },
+                       "messages": [{ "role": "system", "content": "be brief" }, { "role": "user", "content": "count" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/event-stream"));
+    let frames = read_sse(res, Duration::from_secs(10)).await;
+    assert_eq!(frames.last().unwrap().1, "[DONE]");
+    let chunks: Vec<Value> = frames[..frames.len() - 1].iter().map(|(_, d)| serde_json::from_str(d).unwrap()).collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    let text: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    assert_eq!(text, "one two three");
+    assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"));
+    assert!(chunks.last().unwrap()["usage"]["total_tokens"].as_u64().is_some());
+    // The system message reached the upstream.
+    assert_eq!(app.fake.requests().last().unwrap()["messages"][0]["role"], "system");
+}
+
+#[tokio::test]
+async fn bad_requests_get_openai_shaped_errors() {
+    let app = spawn_app().await;
+    let key = key(&app).await;
+    let post = |body: String| {
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+    };
+    let res = post("{not json".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "invalid_json");
+    let res =
+        post(json!({ "model": "nope", "messages": [{ "role": "user", "content": "x" }] }).to_string()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "model_not_found");
+    let res = post(json!({ "model": FAKE_MODEL, "messages": [] }).to_string()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = post(json!({ "model": FAKE_MODEL, "messages": [{ "role": "wizard", "content": "x" }] }).to_string())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("messages[0].role"));
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth("wpk_not-a-real-key")
+        .json(&json!({ "model": FAKE_MODEL, "messages": [{ "role": "user", "content": "x" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_revoked_key_stops_working() {
+    let app = spawn_app().await;
+    app.register("dev@example.com").await;
+    let (_, created) = app.call("keys/create", json!({ "name": "ci" })).await;
+    let secret = created["secret"].as_str().unwrap();
+    let (_, list) = app.call("keys/list", json!({})).await;
+    assert_eq!(list[0]["name"], "ci");
+    assert!(!list.to_string().contains(secret), "the secret is never listed");
+    assert_eq!(app.call("keys/revoke", json!({ "id": created["key"]["id"] })).await.0, StatusCode::OK);
+    let res = app.client.get(app.url("/v1/models")).bearer_auth(secret).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_local_model_answers_through_the_api() {
+    let app = spawn_app().await;
+    let key = key(&app).await;
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({ "model": "smollm2-135m", "max_tokens": 12, "temperature": 0,
+                       "messages": [{ "role": "user", "content": "What is the capital of France?" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    let text = v["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(!text.trim().is_empty(), "{v}");
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() <= 12, "{v}");
+}

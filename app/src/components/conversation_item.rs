@@ -22,14 +22,21 @@ pub fn ConversationItem(
     let draft = RwSignal::new(title.clone());
     let problem = RwSignal::new(None::<String>);
 
+    // Answers with its input: an action's `input()` is cleared once it resolves.
     let rename = Action::new(|(id, title): &(String, String)| {
-        rename_conversation(id.clone(), title.clone())
+        let (id, title) = (id.clone(), title.clone());
+        async move {
+            rename_conversation(id.clone(), title.clone())
+                .await
+                .map(|()| (id, title))
+        }
     });
     let delete = Action::new(|id: &String| delete_conversation(id.clone()));
 
     Effect::new(move |_| match rename.value().get() {
-        Some(Ok(())) => {
+        Some(Ok(renamed)) => {
             editing.set(false);
+            ctx.renamed.set(Some(renamed));
             ctx.refresh();
         }
         Some(Err(e)) => problem.set(Some(e.to_string())),

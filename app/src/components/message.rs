@@ -117,6 +117,11 @@ fn follow(
     status: RwSignal<String>,
     error: RwSignal<Option<String>>,
 ) {
+    // Nothing to follow while rendering on the server; and a local (`!Send`) value must not be
+    // created there: the render may finish on another thread, where dropping it panics.
+    if cfg!(feature = "ssr") {
+        return;
+    }
     let id = id.to_string();
     let stream = StoredValue::new_local(None::<ReplyStream>);
     // An effect: only in the browser, once hydrated. It reads no signal, so it runs once.

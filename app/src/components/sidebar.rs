@@ -17,6 +17,8 @@ pub struct ChatCtx {
     more: RwSignal<Vec<ConversationDto>>,
     /// The cursor after `more`; `None` until "Load more" was used.
     more_cursor: RwSignal<Option<Option<String>>>,
+    /// The last rename (id, title), so an open conversation's header follows it.
+    pub renamed: RwSignal<Option<(String, String)>>,
 }
 
 impl ChatCtx {
@@ -25,6 +27,7 @@ impl ChatCtx {
             version: RwSignal::new(0),
             more: RwSignal::new(Vec::new()),
             more_cursor: RwSignal::new(None),
+            renamed: RwSignal::new(None),
         }
     }
 

@@ -45,6 +45,7 @@ fn NewChat() -> impl IntoView {
     let models = Resource::new(|| (), |_| list_models());
     let model = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
+    let last_sent = StoredValue::new(String::new());
 
     let start = Action::new(|(model, content): &(String, String)| {
         let model = (!model.is_empty()).then(|| model.clone());
@@ -61,14 +62,15 @@ fn NewChat() -> impl IntoView {
             // The conversation page attaches to the reply's stream when it loads.
             navigate(&format!("/c/{id}"), Default::default());
         }
-        Some(Err(_)) => {
-            if let Some((_, text)) = start.input().get_untracked() {
-                draft.set(text);
-            }
+        // Give the text back to fix and resend (`input()` is already cleared).
+        Some(Err(_)) if draft.with_untracked(String::is_empty) => {
+            draft.set(last_sent.get_value());
         }
+        Some(Err(_)) => {}
         None => {}
     });
     let on_send = Callback::new(move |text: String| {
+        last_sent.set_value(text.clone());
         draft.set(String::new());
         start.dispatch((model.get_untracked(), text));
     });

@@ -41,6 +41,14 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
         messages,
     } = detail;
     let conversation_id = conversation.id.clone();
+    let own_id = conversation.id.clone();
+    let original_title = conversation.title.clone();
+    let title = Memo::new(move |_| {
+        ctx.renamed
+            .get()
+            .filter(|(id, _)| *id == own_id)
+            .map_or_else(|| original_title.clone(), |(_, t)| t)
+    });
     let messages = RwSignal::new(
         messages
             .into_iter()
@@ -48,6 +56,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             .collect::<Vec<_>>(),
     );
     let draft = RwSignal::new(String::new());
+    let last_sent = StoredValue::new(String::new());
     let streaming_id = Memo::new(move |_| {
         messages.with(|ms| {
             ms.iter()
@@ -68,16 +77,17 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             });
             ctx.refresh();
         }
-        Some(Err(_)) => {
-            if let Some(text) = send.input().get_untracked() {
-                draft.set(text);
-            }
+        // Give the text back to fix and resend (`input()` is already cleared).
+        Some(Err(_)) if draft.with_untracked(String::is_empty) => {
+            draft.set(last_sent.get_value());
         }
+        Some(Err(_)) => {}
         None => {}
     });
     let stop = Action::new(|id: &String| stop_generation(id.clone()));
 
     let on_send = Callback::new(move |text: String| {
+        last_sent.set_value(text.clone());
         draft.set(String::new());
         send.dispatch(text);
     });
@@ -95,10 +105,10 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     });
 
     view! {
-        <Title text=format!("{} · Web+", conversation.title)/>
+        <Title text=move || format!("{} · Web+", title.get())/>
         <section class="conversation">
             <header class="conversation-header">
-                <h1>{conversation.title.clone()}</h1>
+                <h1>{title}</h1>
                 <span class="model-name">{conversation.model.clone()}</span>
             </header>
             <MessageList messages/>

@@ -5,13 +5,16 @@ mod api_keys;
 mod chat;
 mod conversation;
 mod login;
+mod new_chat;
 mod not_found;
 mod register;
 mod settings;
 
 pub use admin::AdminPage;
 pub use chat::ChatPage;
+pub use conversation::ConversationPage;
 pub use login::LoginPage;
+pub use new_chat::NewChat;
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 pub use settings::SettingsPage;

@@ -73,7 +73,6 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
     if role == "assistant" && status.get_untracked() == "streaming" {
         follow(&id, content, status, error);
     }
-    let who = if role == "user" { "You" } else { "Assistant" };
     let badge = move || {
         let s = status.get();
         let label = match s.as_str() {
@@ -89,6 +88,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             </p>
         })
     };
+    // "You" / "Assistant" come from CSS, so the element's text is the message alone.
     view! {
         <article
             class=format!("message message-{role}")
@@ -96,7 +96,6 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             data-role=role.clone()
             data-status=move || status.get()
         >
-            <header class="message-who">{who}</header>
             <div class="message-text">{move || content.get()}</div>
             <Show when=move || status.with(|s| s == "streaming") && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::{ConversationItem, LogoutButton};
 use crate::{
     api::chat::list_conversations,
-    dto::{ConversationDto, UserInfo},
+    dto::{ConversationDetail, ConversationDto, UserInfo},
 };
 
 /// Shared by the chat page's parts: the conversation list and what changes it.
@@ -19,6 +19,8 @@ pub struct ChatCtx {
     more_cursor: RwSignal<Option<Option<String>>>,
     /// The last rename (id, title), so an open conversation's header follows it.
     pub renamed: RwSignal<Option<(String, String)>>,
+    /// A conversation just started on `/`: its first messages, for `/c/:id` to show at once.
+    pub handoff: RwSignal<Option<ConversationDetail>>,
 }
 
 impl ChatCtx {
@@ -28,6 +30,7 @@ impl ChatCtx {
             more: RwSignal::new(Vec::new()),
             more_cursor: RwSignal::new(None),
             renamed: RwSignal::new(None),
+            handoff: RwSignal::new(None),
         }
     }
 

@@ -1,14 +1,11 @@
-//! `/` and `/c/:id`: the sidebar and either a new conversation or an existing one.
+//! `/` and `/c/:id`: the sidebar beside the nested route (a new chat or a conversation).
 
-use leptos::{either::Either, prelude::*};
-use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos::prelude::*;
+use leptos_router::{components::Outlet, hooks::use_location};
 
-use super::conversation::Conversation;
 use crate::{
-    api::chat::{create_conversation, list_models, send_message},
-    components::{ChatCtx, Composer, Sidebar, logged_in},
-    dto::{ModelDto, UserInfo},
+    components::{ChatCtx, Sidebar, logged_in},
+    dto::UserInfo,
 };
 
 #[component]
@@ -18,108 +15,21 @@ pub fn ChatPage() -> impl IntoView {
 
 #[component]
 fn ChatLayout(user: UserInfo) -> impl IntoView {
-    let ctx = ChatCtx::new();
-    provide_context(ctx);
-    let params = use_params_map();
-    let current = Memo::new(move |_| params.read().get("id"));
+    provide_context(ChatCtx::new());
+    // The parent route has no `:id` of its own: read the open conversation from the path.
+    let location = use_location();
+    let current = Memo::new(move |_| {
+        location.pathname.with(|p| {
+            p.strip_prefix("/c/")
+                .map(|id| id.trim_end_matches('/').to_string())
+        })
+    });
     view! {
         <div class="chat-layout">
             <Sidebar user current/>
             <main class="chat-main">
-                // Keyed by the id: another conversation gets a fresh component (and its
-                // streams are closed with the old one).
-                {move || match current.get() {
-                    Some(id) => Either::Left(view! { <Conversation id/> }),
-                    None => Either::Right(view! { <NewChat/> }),
-                }}
+                <Outlet/>
             </main>
         </div>
-    }
-}
-
-/// `/`: pick a model and write the first message; sending creates the conversation.
-#[component]
-fn NewChat() -> impl IntoView {
-    let ctx = expect_context::<ChatCtx>();
-    let navigate = use_navigate();
-    let models = Resource::new(|| (), |_| list_models());
-    let model = RwSignal::new(String::new());
-    let draft = RwSignal::new(String::new());
-    let last_sent = StoredValue::new(String::new());
-
-    let start = Action::new(|(model, content): &(String, String)| {
-        let model = (!model.is_empty()).then(|| model.clone());
-        let content = content.clone();
-        async move {
-            let conversation = create_conversation(None, model).await?;
-            send_message(conversation.id.clone(), content).await?;
-            Ok::<_, crate::error::AppError>(conversation.id)
-        }
-    });
-    Effect::new(move |_| match start.value().get() {
-        Some(Ok(id)) => {
-            ctx.refresh();
-            // The conversation page attaches to the reply's stream when it loads.
-            navigate(&format!("/c/{id}"), Default::default());
-        }
-        // Give the text back to fix and resend (`input()` is already cleared).
-        Some(Err(_)) if draft.with_untracked(String::is_empty) => {
-            draft.set(last_sent.get_value());
-        }
-        Some(Err(_)) => {}
-        None => {}
-    });
-    let on_send = Callback::new(move |text: String| {
-        last_sent.set_value(text.clone());
-        draft.set(String::new());
-        start.dispatch((model.get_untracked(), text));
-    });
-
-    let picker = move || {
-        Suspend::new(async move {
-            // Without the list, the server's default model still works.
-            let options: Vec<ModelDto> = models.await.unwrap_or_default();
-            view! {
-                <select
-                    class="model-picker"
-                    data-testid="model-picker"
-                    aria-label="Model"
-                    on:change=move |ev| model.set(event_target_value(&ev))
-                >
-                    <option value="">"Default model"</option>
-                    {options
-                        .into_iter()
-                        .map(|m| {
-                            let label = format!("{} ({})", m.id, m.provider);
-                            view! { <option value=m.id>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            }
-        })
-    };
-
-    view! {
-        <Title text="New chat · Web+"/>
-        <section class="conversation">
-            <header class="conversation-header">
-                <h1>"New chat"</h1>
-            </header>
-            <div class="messages">
-                <p class="empty-hint">"Ask anything. Your conversation is saved in the sidebar."</p>
-            </div>
-            <Composer
-                draft
-                sending=start.pending()
-                streaming=Signal::stored(false)
-                error=Signal::derive(move || {
-                    start.value().get().and_then(Result::err).map(|e| e.to_string())
-                })
-                on_send
-                on_stop=Callback::new(|_| {})
-            >
-                <Suspense fallback=|| ()>{picker}</Suspense>
-            </Composer>
-        </section>
     }
 }

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::chat::{get_conversation, send_message, stop_generation},
@@ -11,8 +12,26 @@ use crate::{
     error::AppError,
 };
 
+/// The `/c/:id` route.
 #[component]
-pub fn Conversation(id: String) -> impl IntoView {
+pub fn ConversationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // Keyed by the id: another conversation gets a fresh component, and the streams of the
+    // old one are closed with it.
+    move || view! { <Conversation id=id.get()/> }
+}
+
+#[component]
+fn Conversation(id: String) -> impl IntoView {
+    let ctx = expect_context::<ChatCtx>();
+    let handed_over = ctx
+        .handoff
+        .try_update_untracked(|h| h.take_if(|d| d.conversation.id == id))
+        .flatten();
+    if let Some(detail) = handed_over {
+        return view! { <ConversationView detail/> }.into_any();
+    }
     let detail = Resource::new(move || id.clone(), get_conversation);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading conversation…"</p> }>
@@ -31,6 +50,7 @@ pub fn Conversation(id: String) -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]

@@ -1,1 +1,19 @@
-//! Reusable UI pieces.
+//! Reusable UI pieces: form fields, the login gate, chat building blocks.
+
+mod composer;
+mod conversation_item;
+mod form;
+mod gate;
+mod message;
+mod sidebar;
+mod stream;
+mod time;
+
+pub use composer::Composer;
+pub use conversation_item::ConversationItem;
+pub use form::{ErrorBanner, FieldError, PasswordMeter, TextField, field_error, top_error};
+pub use gate::{LogoutButton, logged_in, use_hydrated};
+pub use message::{LiveMessage, MessageList};
+pub use sidebar::{ChatCtx, Sidebar};
+pub use stream::ReplyStream;
+pub use time::format_time;

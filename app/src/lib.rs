@@ -14,7 +14,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -49,8 +49,12 @@ pub fn App() -> impl IntoView {
         <Title text="Web+"/>
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::ChatPage/>
-                <Route path=path!("/c/:id") view=pages::ChatPage/>
+                // One parent for `/` and `/c/:id`: the sidebar (and a reply being streamed)
+                // stays mounted when the first message turns `/` into `/c/:id`.
+                <ParentRoute path=path!("") view=pages::ChatPage>
+                    <Route path=path!("") view=pages::NewChat/>
+                    <Route path=path!("c/:id") view=pages::ConversationPage/>
+                </ParentRoute>
                 <Route path=path!("/login") view=pages::LoginPage/>
                 <Route path=path!("/register") view=pages::RegisterPage/>
                 <Route path=path!("/settings") view=pages::SettingsPage/>

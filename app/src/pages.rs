@@ -1,33 +1,20 @@
 //! One component per route.
 
-use leptos::prelude::*;
+mod admin;
+mod api_keys;
+mod chat;
+mod conversation;
+mod login;
+mod new_chat;
+mod not_found;
+mod register;
+mod settings;
 
-#[component]
-pub fn ChatPage() -> impl IntoView {
-    view! { <main><h1>"Web+"</h1></main> }
-}
-
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    view! { <main><h1>"Log in"</h1></main> }
-}
-
-#[component]
-pub fn RegisterPage() -> impl IntoView {
-    view! { <main><h1>"Create account"</h1></main> }
-}
-
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! { <main><h1>"Settings"</h1></main> }
-}
-
-#[component]
-pub fn AdminPage() -> impl IntoView {
-    view! { <main><h1>"Admin"</h1></main> }
-}
-
-#[component]
-pub fn NotFound() -> impl IntoView {
-    view! { <main><h1>"Page not found"</h1></main> }
-}
+pub use admin::AdminPage;
+pub use chat::ChatPage;
+pub use conversation::ConversationPage;
+pub use login::LoginPage;
+pub use new_chat::NewChat;
+pub use not_found::NotFound;
+pub use register::RegisterPage;
+pub use settings::SettingsPage;

@@ -1,0 +1,140 @@
+//! The messages of a conversation. Text is rendered as escaped text nodes (never as HTML);
+//! CSS keeps its line breaks.
+
+use leptos::{html, prelude::*};
+
+use super::stream::ReplyStream;
+use crate::dto::MessageDto;
+
+/// A message whose text and status may still change (a reply being generated).
+#[derive(Clone)]
+pub struct LiveMessage {
+    pub id: String,
+    pub role: String,
+    pub content: RwSignal<String>,
+    /// complete | streaming | stopped | error | interrupted
+    pub status: RwSignal<String>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl From<MessageDto> for LiveMessage {
+    fn from(m: MessageDto) -> Self {
+        Self {
+            id: m.id,
+            role: m.role,
+            content: RwSignal::new(m.content),
+            status: RwSignal::new(m.status),
+            error: RwSignal::new(m.error),
+        }
+    }
+}
+
+impl LiveMessage {
+    pub fn is_streaming(&self) -> bool {
+        self.status.with(|s| s == "streaming")
+    }
+}
+
+/// All messages, scrolled to the newest while the reader is at the bottom.
+#[component]
+pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
+    let list = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        // Re-run on new messages and on every token of the last one.
+        messages.with(|ms| ms.last().map(|m| m.content.track()));
+        if let Some(el) = list.get() {
+            let distance = el.scroll_height() - el.scroll_top() - el.client_height();
+            if distance < 160 {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
+    view! {
+        <div class="messages" node_ref=list>
+            <Show when=move || messages.with(Vec::is_empty)>
+                <p class="empty-hint">"Send a message to start."</p>
+            </Show>
+            <For each=move || messages.get() key=|m| m.id.clone() let:m>
+                <MessageView m/>
+            </For>
+        </div>
+    }
+}
+
+#[component]
+fn MessageView(m: LiveMessage) -> impl IntoView {
+    let LiveMessage {
+        id,
+        role,
+        content,
+        status,
+        error,
+    } = m;
+    if role == "assistant" && status.get_untracked() == "streaming" {
+        follow(&id, content, status, error);
+    }
+    let badge = move || {
+        let s = status.get();
+        let label = match s.as_str() {
+            "stopped" => "Stopped",
+            "error" => "Error",
+            "interrupted" => "Interrupted",
+            _ => return None,
+        };
+        Some(view! {
+            <p class={format!("badge badge-{s}")}>
+                <strong>{label}</strong>
+                {move || error.get().map(|e| view! { <span class="badge-detail">{e}</span> })}
+            </p>
+        })
+    };
+    // "You" / "Assistant" come from CSS, so the element's text is the message alone.
+    view! {
+        <article
+            class=format!("message message-{role}")
+            data-testid="message"
+            data-role=role.clone()
+            data-status=move || status.get()
+        >
+            <div class="message-text">{move || content.get()}</div>
+            <Show when=move || status.with(|s| s == "streaming") && content.with(String::is_empty)>
+                <p class="typing" aria-label="The assistant is writing">
+                    <span></span>
+                    <span></span>
+                    <span></span>
+                </p>
+            </Show>
+            {badge}
+        </article>
+    }
+}
+
+/// Attaches to a reply still being generated; the stream closes with this component.
+fn follow(
+    id: &str,
+    content: RwSignal<String>,
+    status: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+) {
+    // Nothing to follow while rendering on the server; and a local (`!Send`) value must not be
+    // created there: the render may finish on another thread, where dropping it panics.
+    if cfg!(feature = "ssr") {
+        return;
+    }
+    let id = id.to_string();
+    let stream = StoredValue::new_local(None::<ReplyStream>);
+    // An effect: only in the browser, once hydrated. It reads no signal, so it runs once.
+    Effect::new(
+        move |_| match ReplyStream::open(&id, content, status, error) {
+            Ok(s) => stream.set_value(Some(s)),
+            Err(_) => {
+                status.set("interrupted".into());
+                error.set(Some("could not follow this reply; reload the page".into()));
+            }
+        },
+    );
+    on_cleanup(move || {
+        // Dropping the stream closes the EventSource.
+        stream.try_update_value(Option::take);
+    });
+}

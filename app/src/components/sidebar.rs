@@ -1,0 +1,147 @@
+//! The chat sidebar: new chat, the user's conversations (newest first, paged), account links.
+
+use leptos::prelude::*;
+
+use super::{ConversationItem, LogoutButton};
+use crate::{
+    api::chat::list_conversations,
+    dto::{ConversationDetail, ConversationDto, UserInfo},
+};
+
+/// Shared by the chat page's parts: the conversation list and what changes it.
+#[derive(Clone, Copy)]
+pub struct ChatCtx {
+    /// Bumped to reload the first page of conversations.
+    version: RwSignal<u64>,
+    /// Pages loaded with "Load more", after the first.
+    more: RwSignal<Vec<ConversationDto>>,
+    /// The cursor after `more`; `None` until "Load more" was used.
+    more_cursor: RwSignal<Option<Option<String>>>,
+    /// The last rename (id, title), so an open conversation's header follows it.
+    pub renamed: RwSignal<Option<(String, String)>>,
+    /// A conversation just started on `/`: its first messages, for `/c/:id` to show at once.
+    pub handoff: RwSignal<Option<ConversationDetail>>,
+}
+
+impl ChatCtx {
+    pub fn new() -> Self {
+        Self {
+            version: RwSignal::new(0),
+            more: RwSignal::new(Vec::new()),
+            more_cursor: RwSignal::new(None),
+            renamed: RwSignal::new(None),
+            handoff: RwSignal::new(None),
+        }
+    }
+
+    /// Reloads the list from the top (after a send, rename or delete).
+    pub fn refresh(&self) {
+        self.more.set(Vec::new());
+        self.more_cursor.set(None);
+        self.version.update(|v| *v += 1);
+    }
+}
+
+impl Default for ChatCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[component]
+pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) -> impl IntoView {
+    let ctx = expect_context::<ChatCtx>();
+    let first = Resource::new(move || ctx.version.get(), |_| list_conversations(None));
+    let load_more = Action::new(|cursor: &String| list_conversations(Some(cursor.clone())));
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = load_more.value().get() {
+            ctx.more.update(|m| m.extend(page.items));
+            ctx.more_cursor.set(Some(page.next_cursor));
+        }
+    });
+
+    let list = move || {
+        Suspend::new(async move {
+            let page = first.await?;
+            let first_items = page.items;
+            let first_cursor = page.next_cursor;
+            let items = move || {
+                let mut all = first_items.clone();
+                for c in ctx.more.get() {
+                    if !all.iter().any(|a| a.id == c.id) {
+                        all.push(c);
+                    }
+                }
+                all
+            };
+            let cursor = move || {
+                ctx.more_cursor
+                    .get()
+                    .unwrap_or_else(|| first_cursor.clone())
+            };
+            Ok::<_, crate::error::AppError>(view! {
+                <ul class="conversation-list" data-testid="conversation-list">
+                    <For each=items key=|c| (c.id.clone(), c.title.clone()) let:c>
+                        <ConversationItem conversation=c current/>
+                    </For>
+                </ul>
+                {move || {
+                    cursor()
+                        .map(|next| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button ghost load-more"
+                                    disabled=move || load_more.pending().get()
+                                    on:click=move |_| {
+                                        load_more.dispatch(next.clone());
+                                    }
+                                >
+                                    "Load more"
+                                </button>
+                            }
+                        })
+                }}
+            })
+        })
+    };
+
+    view! {
+        <nav class="sidebar" aria-label="Conversations">
+            <a class="button primary new-chat" href="/" data-testid="new-chat">
+                "+ New chat"
+            </a>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| {
+                    view! {
+                        <p class="form-error">
+                            {move || {
+                                errors
+                                    .get()
+                                    .into_iter()
+                                    .map(|(_, e)| e.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            }}
+                        </p>
+                    }
+                }>{list}</ErrorBoundary>
+            </Transition>
+            {move || {
+                load_more
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|e| view! { <p class="form-error">{e.to_string()}</p> })
+            }}
+            <footer class="sidebar-footer">
+                <p class="whoami" title=user.email.clone()>{user.email.clone()}</p>
+                <div class="sidebar-links">
+                    <a href="/settings">"Settings"</a>
+                    {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
+                    <LogoutButton/>
+                </div>
+            </footer>
+        </nav>
+    }
+}

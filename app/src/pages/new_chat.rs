@@ -1,0 +1,102 @@
+//! `/`: pick a model and write the first message; sending creates the conversation.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    api::chat::{create_conversation, list_models, send_message},
+    components::{ChatCtx, Composer},
+    dto::{ConversationDetail, ModelDto},
+    error::AppError,
+};
+
+#[component]
+pub fn NewChat() -> impl IntoView {
+    let ctx = expect_context::<ChatCtx>();
+    let navigate = use_navigate();
+    let models = Resource::new(|| (), |_| list_models());
+    let model = RwSignal::new(String::new());
+    let draft = RwSignal::new(String::new());
+    let last_sent = StoredValue::new(String::new());
+
+    let start = Action::new(|(model, content): &(String, String)| {
+        let model = (!model.is_empty()).then(|| model.clone());
+        let content = content.clone();
+        async move {
+            let conversation = create_conversation(None, model).await?;
+            let sent = send_message(conversation.id.clone(), content).await?;
+            Ok::<_, AppError>(ConversationDetail {
+                conversation,
+                messages: vec![sent.user, sent.reply],
+            })
+        }
+    });
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(detail)) => {
+            let path = format!("/c/{}", detail.conversation.id);
+            // Handed over so the conversation page follows the reply at once, without a fetch.
+            ctx.handoff.set(Some(detail));
+            ctx.refresh();
+            navigate(&path, Default::default());
+        }
+        // Give the text back to fix and resend (`input()` is already cleared).
+        Some(Err(_)) if draft.with_untracked(String::is_empty) => {
+            draft.set(last_sent.get_value());
+        }
+        _ => {}
+    });
+    let on_send = Callback::new(move |text: String| {
+        last_sent.set_value(text.clone());
+        draft.set(String::new());
+        start.dispatch((model.get_untracked(), text));
+    });
+
+    let picker = move || {
+        Suspend::new(async move {
+            // Without the list, the server's default model still works.
+            let options: Vec<ModelDto> = models.await.unwrap_or_default();
+            view! {
+                <select
+                    class="model-picker"
+                    data-testid="model-picker"
+                    aria-label="Model"
+                    on:change=move |ev| model.set(event_target_value(&ev))
+                >
+                    <option value="">"Default model"</option>
+                    {options
+                        .into_iter()
+                        .map(|m| {
+                            let label = format!("{} ({})", m.id, m.provider);
+                            view! { <option value=m.id>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            }
+        })
+    };
+
+    view! {
+        <Title text="New chat · Web+"/>
+        <section class="conversation">
+            <header class="conversation-header">
+                <h1>"New chat"</h1>
+            </header>
+            <div class="messages">
+                <p class="empty-hint">"Ask anything. Your conversation is saved in the sidebar."</p>
+            </div>
+            <Composer
+                draft
+                sending=start.pending()
+                streaming=Signal::stored(false)
+                error=Signal::derive(move || {
+                    start.value().get().and_then(Result::err).map(|e| e.to_string())
+                })
+                on_send
+                on_stop=Callback::new(|_| {})
+            >
+                <Suspense fallback=|| ()>{picker}</Suspense>
+            </Composer>
+        </section>
+    }
+}

@@ -16,17 +16,8 @@ fn render(path: &str) -> String {
 #[test]
 fn the_register_page_has_its_fields_and_meter() {
     let html = render("/register");
-    for id in [
-        "email",
-        "password",
-        "password-confirm",
-        "submit",
-        "strength",
-    ] {
-        assert!(
-            html.contains(&format!("data-testid=\"{id}\"")),
-            "{id} in {html}"
-        );
+    for id in ["email", "password", "password-confirm", "submit", "strength"] {
+        assert!(html.contains(&format!("data-testid=\"{id}\"")), "{id} in {html}");
     }
     assert!(!html.contains("style="), "no inline style: {html}");
 }

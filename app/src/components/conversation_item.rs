@@ -11,10 +11,7 @@ use crate::{
 };
 
 #[component]
-pub fn ConversationItem(
-    conversation: ConversationDto,
-    #[prop(into)] current: Signal<Option<String>>,
-) -> impl IntoView {
+pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Signal<Option<String>>) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
     let navigate = use_navigate();
     let ConversationDto { id, title, .. } = conversation;
@@ -25,11 +22,7 @@ pub fn ConversationItem(
     // Answers with its input: an action's `input()` is cleared once it resolves.
     let rename = Action::new(|(id, title): &(String, String)| {
         let (id, title) = (id.clone(), title.clone());
-        async move {
-            rename_conversation(id.clone(), title.clone())
-                .await
-                .map(|()| (id, title))
-        }
+        async move { rename_conversation(id.clone(), title.clone()).await.map(|()| (id, title)) }
     });
     let delete = Action::new(|id: &String| delete_conversation(id.clone()));
 

@@ -24,11 +24,7 @@ pub fn top_error<T>(last: Option<Result<T, AppError>>, fields: &[&str]) -> Optio
 /// A message under a field (empty when there is nothing to say).
 #[component]
 pub fn FieldError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message
-            .get()
-            .map(|m| view! { <p class="field-error" aria-live="polite">{m}</p> })
-    }
+    move || message.get().map(|m| view! { <p class="field-error" aria-live="polite">{m}</p> })
 }
 
 /// The form-wide error (`form-error`): wrong credentials, rate limits, server trouble.
@@ -60,11 +56,7 @@ pub fn TextField(
 ) -> impl IntoView {
     let touched = RwSignal::new(false);
     let message = Signal::derive(move || {
-        let own = if touched.get() || submitted.get() {
-            check.get()
-        } else {
-            None
-        };
+        let own = if touched.get() || submitted.get() { check.get() } else { None };
         own.or_else(|| server.get())
     });
     view! {
@@ -92,11 +84,7 @@ pub fn TextField(
 pub fn PasswordMeter(#[prop(into)] password: Signal<String>) -> impl IntoView {
     let strength = Memo::new(move |_| password_strength(&password.get()));
     let label = move || {
-        if password.with(String::is_empty) {
-            String::new()
-        } else {
-            strength.get().label().to_string()
-        }
+        if password.with(String::is_empty) { String::new() } else { strength.get().label().to_string() }
     };
     view! {
         <div class="strength">

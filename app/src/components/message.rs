@@ -63,13 +63,7 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage {
-        id,
-        role,
-        content,
-        status,
-        error,
-    } = m;
+    let LiveMessage { id, role, content, status, error } = m;
     if role == "assistant" && status.get_untracked() == "streaming" {
         follow(&id, content, status, error);
     }
@@ -110,12 +104,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
 }
 
 /// Attaches to a reply still being generated; the stream closes with this component.
-fn follow(
-    id: &str,
-    content: RwSignal<String>,
-    status: RwSignal<String>,
-    error: RwSignal<Option<String>>,
-) {
+fn follow(id: &str, content: RwSignal<String>, status: RwSignal<String>, error: RwSignal<Option<String>>) {
     // Nothing to follow while rendering on the server; and a local (`!Send`) value must not be
     // created there: the render may finish on another thread, where dropping it panics.
     if cfg!(feature = "ssr") {
@@ -124,15 +113,13 @@ fn follow(
     let id = id.to_string();
     let stream = StoredValue::new_local(None::<ReplyStream>);
     // An effect: only in the browser, once hydrated. It reads no signal, so it runs once.
-    Effect::new(
-        move |_| match ReplyStream::open(&id, content, status, error) {
-            Ok(s) => stream.set_value(Some(s)),
-            Err(_) => {
-                status.set("interrupted".into());
-                error.set(Some("could not follow this reply; reload the page".into()));
-            }
-        },
-    );
+    Effect::new(move |_| match ReplyStream::open(&id, content, status, error) {
+        Ok(s) => stream.set_value(Some(s)),
+        Err(_) => {
+            status.set("interrupted".into());
+            error.set(Some("could not follow this reply; reload the page".into()));
+        }
+    });
     on_cleanup(move || {
         // Dropping the stream closes the EventSource.
         stream.try_update_value(Option::take);

@@ -74,11 +74,7 @@ pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) ->
                 }
                 all
             };
-            let cursor = move || {
-                ctx.more_cursor
-                    .get()
-                    .unwrap_or_else(|| first_cursor.clone())
-            };
+            let cursor = move || ctx.more_cursor.get().unwrap_or_else(|| first_cursor.clone());
             Ok::<_, crate::error::AppError>(view! {
                 <ul class="conversation-list" data-testid="conversation-list">
                     <For each=items key=|c| (c.id.clone(), c.title.clone()) let:c>

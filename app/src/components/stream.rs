@@ -21,9 +21,7 @@ impl Drop for ReplyStream {
 
 /// The JSON string an event carries.
 fn json_string(ev: &MessageEvent) -> Option<String> {
-    ev.data()
-        .as_string()
-        .and_then(|raw| serde_json::from_str::<String>(&raw).ok())
+    ev.data().as_string().and_then(|raw| serde_json::from_str::<String>(&raw).ok())
 }
 
 impl ReplyStream {
@@ -39,9 +37,7 @@ impl ReplyStream {
         let source = EventSource::new(&format!("/api/messages/{id}/events"))?;
         let listen = |name: &str, f: Box<dyn FnMut(MessageEvent)>| {
             let cb = Closure::wrap(f);
-            source
-                .add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())
-                .map(|()| cb)
+            source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref()).map(|()| cb)
         };
 
         let on_snapshot = listen(
@@ -66,10 +62,7 @@ impl ReplyStream {
             Box::new(move |ev| {
                 // Close first: otherwise the browser reconnects when the server ends the stream.
                 done_source.close();
-                let done = ev
-                    .data()
-                    .as_string()
-                    .and_then(|raw| serde_json::from_str::<DoneEvent>(&raw).ok());
+                let done = ev.data().as_string().and_then(|raw| serde_json::from_str::<DoneEvent>(&raw).ok());
                 match done {
                     Some(d) => {
                         status.try_set(d.status);
@@ -88,17 +81,11 @@ impl ReplyStream {
             error_source.close();
             if status.try_get_untracked().as_deref() == Some("streaming") {
                 status.try_set("interrupted".into());
-                error.try_set(Some(
-                    "lost the connection to this reply; reload the page to see the rest".into(),
-                ));
+                error.try_set(Some("lost the connection to this reply; reload the page to see the rest".into()));
             }
         });
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
-        Ok(Self {
-            source,
-            _listeners: vec![on_snapshot, on_delta, on_done],
-            _on_error: on_error,
-        })
+        Ok(Self { source, _listeners: vec![on_snapshot, on_delta, on_done], _on_error: on_error })
     }
 }

@@ -32,8 +32,7 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn Users(me: UserInfo) -> impl IntoView {
-    let toggle =
-        Action::new(|(id, disabled): &(String, bool)| set_user_disabled(id.clone(), *disabled));
+    let toggle = Action::new(|(id, disabled): &(String, bool)| set_user_disabled(id.clone(), *disabled));
     let users = Resource::new(move || toggle.version().get(), |_| list_users());
     let me = StoredValue::new(me.id);
 
@@ -89,11 +88,7 @@ fn UserRow(
     toggle: Action<(String, bool), Result<(), crate::error::AppError>>,
 ) -> impl IntoView {
     let status = if user.disabled { "disabled" } else { "active" };
-    let (label, next) = if user.disabled {
-        ("Enable", false)
-    } else {
-        ("Disable", true)
-    };
+    let (label, next) = if user.disabled { ("Enable", false) } else { ("Disable", true) };
     let id = user.id.clone();
     view! {
         <tr data-testid="user-row" class:revoked=user.disabled>

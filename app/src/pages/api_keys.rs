@@ -16,10 +16,7 @@ pub fn ApiKeys() -> impl IntoView {
     let submitted = RwSignal::new(false);
     let create = Action::new(|name: &String| create_api_key(name.clone()));
     let revoke = Action::new(|id: &String| revoke_api_key(id.clone()));
-    let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_api_keys(),
-    );
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             name.set(String::new());
@@ -36,10 +33,7 @@ pub fn ApiKeys() -> impl IntoView {
         }
     };
     let on_revoke = Callback::new(move |key: ApiKeyDto| {
-        let question = format!(
-            "Revoke the key “{}”? Programs using it will stop working.",
-            key.name
-        );
+        let question = format!("Revoke the key “{}”? Programs using it will stop working.", key.name);
         if window().confirm_with_message(&question).unwrap_or(false) {
             revoke.dispatch(key.id);
         }
@@ -113,10 +107,7 @@ pub fn ApiKeys() -> impl IntoView {
 
 #[component]
 fn KeyRow(key: ApiKeyDto, on_revoke: Callback<ApiKeyDto>) -> impl IntoView {
-    let last_used = key
-        .last_used_at
-        .map(format_time)
-        .unwrap_or_else(|| "never".into());
+    let last_used = key.last_used_at.map(format_time).unwrap_or_else(|| "never".into());
     let status = if key.revoked { "revoked" } else { "active" };
     let revoked = key.revoked;
     let k = key.clone();

@@ -19,10 +19,7 @@ fn ChatLayout(user: UserInfo) -> impl IntoView {
     // The parent route has no `:id` of its own: read the open conversation from the path.
     let location = use_location();
     let current = Memo::new(move |_| {
-        location.pathname.with(|p| {
-            p.strip_prefix("/c/")
-                .map(|id| id.trim_end_matches('/').to_string())
-        })
+        location.pathname.with(|p| p.strip_prefix("/c/").map(|id| id.trim_end_matches('/').to_string()))
     });
     view! {
         <div class="chat-layout">

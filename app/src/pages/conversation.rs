@@ -25,10 +25,7 @@ pub fn ConversationPage() -> impl IntoView {
 #[component]
 fn Conversation(id: String) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let handed_over = ctx
-        .handoff
-        .try_update_untracked(|h| h.take_if(|d| d.conversation.id == id))
-        .flatten();
+    let handed_over = ctx.handoff.try_update_untracked(|h| h.take_if(|d| d.conversation.id == id)).flatten();
     if let Some(detail) = handed_over {
         return view! { <ConversationView detail/> }.into_any();
     }
@@ -56,38 +53,20 @@ fn Conversation(id: String) -> impl IntoView {
 #[component]
 fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let ConversationDetail {
-        conversation,
-        messages,
-    } = detail;
+    let ConversationDetail { conversation, messages } = detail;
     let conversation_id = conversation.id.clone();
     let own_id = conversation.id.clone();
     let original_title = conversation.title.clone();
     let title = Memo::new(move |_| {
-        ctx.renamed
-            .get()
-            .filter(|(id, _)| *id == own_id)
-            .map_or_else(|| original_title.clone(), |(_, t)| t)
+        ctx.renamed.get().filter(|(id, _)| *id == own_id).map_or_else(|| original_title.clone(), |(_, t)| t)
     });
-    let messages = RwSignal::new(
-        messages
-            .into_iter()
-            .map(LiveMessage::from)
-            .collect::<Vec<_>>(),
-    );
+    let messages = RwSignal::new(messages.into_iter().map(LiveMessage::from).collect::<Vec<_>>());
     let draft = RwSignal::new(String::new());
     let last_sent = StoredValue::new(String::new());
-    let streaming_id = Memo::new(move |_| {
-        messages.with(|ms| {
-            ms.iter()
-                .rev()
-                .find(|m| m.is_streaming())
-                .map(|m| m.id.clone())
-        })
-    });
+    let streaming_id =
+        Memo::new(move |_| messages.with(|ms| ms.iter().rev().find(|m| m.is_streaming()).map(|m| m.id.clone())));
 
-    let send =
-        Action::new(move |content: &String| send_message(conversation_id.clone(), content.clone()));
+    let send = Action::new(move |content: &String| send_message(conversation_id.clone(), content.clone()));
     Effect::new(move |_| match send.value().get() {
         Some(Ok(sent)) => {
             // The reply arrives with status "streaming": its view attaches to the stream.

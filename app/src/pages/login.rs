@@ -28,11 +28,8 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     let email_check = Signal::derive(move || Email::parse(&email.get()).err().map(|e| e.reason));
-    let password_check = Signal::derive(move || {
-        password
-            .with(String::is_empty)
-            .then(|| "enter your password".to_string())
-    });
+    let password_check =
+        Signal::derive(move || password.with(String::is_empty).then(|| "enter your password".to_string()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         submitted.set(true);

@@ -26,10 +26,7 @@ pub fn NewChat() -> impl IntoView {
         async move {
             let conversation = create_conversation(None, model).await?;
             let sent = send_message(conversation.id.clone(), content).await?;
-            Ok::<_, AppError>(ConversationDetail {
-                conversation,
-                messages: vec![sent.user, sent.reply],
-            })
+            Ok::<_, AppError>(ConversationDetail { conversation, messages: vec![sent.user, sent.reply] })
         }
     });
     Effect::new(move |_| match start.value().get() {

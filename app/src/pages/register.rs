@@ -30,11 +30,9 @@ pub fn RegisterPage() -> impl IntoView {
 
     // The same checks the server runs.
     let email_check = Signal::derive(move || Email::parse(&email.get()).err().map(|e| e.reason));
-    let password_check =
-        Signal::derive(move || Password::parse(&password.get()).err().map(|e| e.reason));
-    let confirm_check = Signal::derive(move || {
-        (password.get() != confirm.get()).then(|| "the passwords do not match".to_string())
-    });
+    let password_check = Signal::derive(move || Password::parse(&password.get()).err().map(|e| e.reason));
+    let confirm_check =
+        Signal::derive(move || (password.get() != confirm.get()).then(|| "the passwords do not match".to_string()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         submitted.set(true);

@@ -7,9 +7,7 @@ use webplus::domain::Password;
 use super::api_keys::ApiKeys;
 use crate::{
     api::auth::change_password,
-    components::{
-        ErrorBanner, PasswordMeter, TextField, field_error, logged_in, top_error, use_hydrated,
-    },
+    components::{ErrorBanner, PasswordMeter, TextField, field_error, logged_in, top_error, use_hydrated},
 };
 
 #[component]
@@ -50,15 +48,11 @@ fn ChangePassword() -> impl IntoView {
         }
     });
 
-    let current_check = Signal::derive(move || {
-        current
-            .with(String::is_empty)
-            .then(|| "enter your current password".to_string())
-    });
+    let current_check =
+        Signal::derive(move || current.with(String::is_empty).then(|| "enter your current password".to_string()));
     let new_check = Signal::derive(move || Password::parse(&new.get()).err().map(|e| e.reason));
-    let confirm_check = Signal::derive(move || {
-        (new.get() != confirm.get()).then(|| "the passwords do not match".to_string())
-    });
+    let confirm_check =
+        Signal::derive(move || (new.get() != confirm.get()).then(|| "the passwords do not match".to_string()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         submitted.set(true);

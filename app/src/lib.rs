@@ -2,6 +2,8 @@
 //!
 //! Built twice: with `ssr` into the server (rendering + server functions), with `hydrate` into the
 //! WASM bundle. Server-only code is behind `ssr`.
+// Leptos view types nest deeply; the conversation page exceeds the default limit in builds.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;

@@ -7,6 +7,8 @@ SHELL := /bin/bash
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
+# cargo-leptos finds wasm-opt on PATH: use the pinned one (see .ci/wasm-tools/package.json).
+export PATH := $(CURDIR)/.ci/wasm-tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 RELEASE_BIN := $(CARGO_TARGET_DIR)/release/webplus
 
 ## make run: tools (wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt), release build, models, serve.
@@ -38,7 +40,7 @@ setup-test:
 
 unit:
 	cargo test -p webplus -p server --features webplus/fakes --no-fail-fast
-	cargo test -p app --features ssr --lib
+	cargo test -p app --features ssr
 
 e2e:
 	.ci/build-site.sh dev
@@ -51,6 +53,8 @@ bench:
 lint:
 	cargo fmt --all --check
 	cargo clippy -p webplus -p server --all-targets --features webplus/fakes -- -D warnings
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt:

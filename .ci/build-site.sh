@@ -15,8 +15,9 @@ rm -rf "$out/pkg" && mkdir -p "$out/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" --out-name webplus \
   "$target_dir/wasm32-unknown-unknown/$dir/frontend.wasm"
 mv "$out/pkg/webplus_bg.wasm" "$out/pkg/webplus.wasm"
-if [ "$mode" = release ] && command -v wasm-opt >/dev/null; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$out/pkg/webplus.wasm" -o "$out/pkg/webplus.wasm"
+if [ "$mode" = release ]; then
+  .ci/wasm-tools/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$out/pkg/webplus.wasm" -o "$out/pkg/webplus.wasm"
 fi
 cp style/main.css "$out/pkg/webplus.css"
 cp -r public/. "$out/"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the build tools Web+ needs, skipping whatever is already there.
-#   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt
+#   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt (npm binaryen)
 #   .ci/tools.sh leptos  the above plus cargo-leptos (for `make run` / `make dev`)
 #   .ci/tools.sh e2e     Chromium (Debian) and the end2end npm packages
 set -euo pipefail
@@ -27,7 +27,11 @@ site_tools() {
     # Not --locked: its own lock file names a crate version the registry no longer serves.
     cargo install wasm-bindgen-cli --version "$want" --force
   fi
-  command -v wasm-opt >/dev/null || apt_install binaryen
+  # wasm-opt from the npm registry: Debian's binaryen (108) corrupts current rustc output.
+  if [ ! -x .ci/wasm-tools/node_modules/.bin/wasm-opt ]; then
+    log "installing wasm-opt (npm binaryen)"
+    (cd .ci/wasm-tools && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 leptos_tools() {

@@ -51,6 +51,8 @@ pub struct ConversationDetail {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentMessage {
+    /// The conversation after the send (its title is set from the first message).
+    pub conversation: ConversationDto,
     pub user: MessageDto,
     pub reply: MessageDto,
 }

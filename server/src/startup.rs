@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{Router, serve::ListenerExt};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -72,7 +72,14 @@ impl Application {
         let generations = self.state.services.chat.generations().clone();
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm holds each SSE frame
+        // until the previous one is ACKed, and delayed ACKs make that ~40 ms per token.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             stop.await;
             let _ = stopping_tx.send(true);
             tracing::info!("shutting down: finishing open replies");

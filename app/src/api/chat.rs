@@ -73,7 +73,8 @@ pub async fn send_message(conversation_id: String, content: String) -> Result<Se
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let (u, r) = st.chat.send_message(&me.user_id, &conversation_id, &content).await.map_err(convert::to_app_error)?;
-    Ok(SentMessage { user: convert::message(&u), reply: convert::message(&r) })
+    let c = st.chat.conversation(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;
+    Ok(SentMessage { conversation: convert::conversation(&c), user: convert::message(&u), reply: convert::message(&r) })
 }
 
 #[server(prefix = "/api", endpoint = "chat/stop", input = server_fn::codec::Json)]

@@ -109,7 +109,7 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
                                 disabled=move || delete.pending().get()
                                 on:click=on_delete.clone()
                             >
-                                "🗑"
+                                "✕"
                             </button>
                         </span>
                     }

@@ -69,6 +69,8 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let send = Action::new(move |content: &String| send_message(conversation_id.clone(), content.clone()));
     Effect::new(move |_| match send.value().get() {
         Some(Ok(sent)) => {
+            // The server titles a conversation from its first message: show the new title.
+            ctx.renamed.set(Some((sent.conversation.id, sent.conversation.title)));
             // The reply arrives with status "streaming": its view attaches to the stream.
             messages.update(|ms| {
                 ms.push(sent.user.into());

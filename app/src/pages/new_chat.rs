@@ -24,9 +24,12 @@ pub fn NewChat() -> impl IntoView {
         let model = (!model.is_empty()).then(|| model.clone());
         let content = content.clone();
         async move {
-            let conversation = create_conversation(None, model).await?;
-            let sent = send_message(conversation.id.clone(), content).await?;
-            Ok::<_, AppError>(ConversationDetail { conversation, messages: vec![sent.user, sent.reply] })
+            let created = create_conversation(None, model).await?;
+            let sent = send_message(created.id, content).await?;
+            Ok::<_, AppError>(ConversationDetail {
+                conversation: sent.conversation,
+                messages: vec![sent.user, sent.reply],
+            })
         }
     });
     Effect::new(move |_| match start.value().get() {

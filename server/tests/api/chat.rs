@@ -55,6 +55,16 @@ async fn a_reply_streams_over_sse_and_is_saved_with_the_history_sent_as_context(
     assert_eq!(msgs[1]["content"], "Paris is the capital.");
     assert_eq!(msgs[1]["status"], "complete");
     assert_eq!(detail["conversation"]["title"], "What is the capital of France?");
+
+    // The stream was measured: time to first token, tokens generated, active streams back to 0.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for name in [
+        "webplus_time_to_first_token_seconds_count{provider=\"openai\"}",
+        "webplus_tokens_generated_total{provider=\"openai\"}",
+        "webplus_active_streams{provider=\"openai\"}",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from /metrics:\n{metrics}");
+    }
 }
 
 #[tokio::test]

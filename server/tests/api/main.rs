@@ -3,6 +3,7 @@
 
 mod auth;
 mod chat;
+mod cli;
 mod helpers;
 mod http;
 mod openai_api;

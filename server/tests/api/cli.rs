@@ -1,0 +1,84 @@
+//! The `webplus` command line acting on the same database as a running server.
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn webplus(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webplus"))
+        .args(args)
+        .env("WEBPLUS_DATA_DIR", &app.settings.data_dir)
+        .env_remove("WEBPLUS_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("webplus runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn an_admin_created_on_the_command_line_can_log_in_to_the_running_server() {
+    let app = spawn_app().await;
+    let out = webplus(&app, &["admin", "create-user", "--email", "Ops@Example.com", "--role", "admin"], Some("ops-password-123\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (s, v) = app.login("ops@example.com", "ops-password-123").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["role"], "admin");
+}
+
+#[tokio::test]
+async fn an_api_key_created_on_the_command_line_is_the_last_line_and_works() {
+    let app = spawn_app().await;
+    app.register("dev@example.com").await;
+    let out = webplus(&app, &["admin", "create-api-key", "--email", "dev@example.com", "--name", "ci"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let key = stdout.lines().last().unwrap().trim();
+    assert!(key.starts_with("wpk_"), "{stdout}");
+    let res = app.client.get(app.url("/v1/models")).bearer_auth(key).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn disabling_on_the_command_line_ends_the_users_session() {
+    let app = spawn_app().await;
+    app.register("bob@example.com").await;
+    let out = webplus(&app, &["admin", "disable-user", "--email", "bob@example.com"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (s, _) = app.call("chat/conversations", serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_weak_password_or_an_invalid_setting_is_a_clear_error_not_a_panic() {
+    let app = spawn_app().await;
+    let out = webplus(&app, &["admin", "create-user", "--email", "a@example.com"], Some("password\n"));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("commonly used") && !err.contains("panicked"), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_webplus"))
+        .args(["admin", "list-users"])
+        .env("WEBPLUS_DATA_DIR", &app.settings.data_dir)
+        .env("WEBPLUS_ADDR", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("WEBPLUS_ADDR") && err.contains("127.0.0.1:3000"), "{err}");
+}

@@ -17,6 +17,8 @@ pub mod fakes;
 #[cfg(feature = "server")]
 pub mod local;
 #[cfg(feature = "server")]
+pub mod net;
+#[cfg(feature = "server")]
 pub mod providers;
 #[cfg(feature = "server")]
 pub mod settings;

@@ -2,6 +2,7 @@
 //! chunks that keep their heading path for citations.
 
 pub mod chunk;
+pub mod html;
 pub mod markdown;
 
 pub use chunk::{Block, Chunk, ChunkConfig, Document, chunk};

@@ -134,3 +134,18 @@ fn the_overlap_starts_at_a_word_and_respects_its_size() {
     assert_eq!(tail("alpha beta gamma", 0), "");
     assert_eq!(tail("éééé", 2), "éé");
 }
+
+#[test]
+fn a_paragraph_cut_in_two_repeats_the_end_of_the_first_part_at_the_start_of_the_second() {
+    let sentences: Vec<String> = (0..12).map(|i| format!("Sentence number {i} is here.")).collect();
+    let chunks = chunk(&doc(vec![h(1, "S"), p(&sentences.join(" "))]), &small(150, 40));
+    assert!(chunks.len() >= 2);
+    for pair in chunks.windows(2) {
+        let carried = tail(&pair[0].text, 40);
+        assert!(!carried.is_empty() && pair[1].text.starts_with(carried), "{pair:#?}");
+        assert!(pair[1].text.chars().count() <= 150);
+    }
+    for s in &sentences {
+        assert!(chunks.iter().any(|c| c.text.contains(s.as_str())), "{s} is whole somewhere");
+    }
+}

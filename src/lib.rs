@@ -15,7 +15,11 @@ pub mod error;
 #[cfg(feature = "fakes")]
 pub mod fakes;
 #[cfg(feature = "server")]
+pub mod ingest;
+#[cfg(feature = "server")]
 pub mod local;
+#[cfg(feature = "server")]
+pub mod net;
 #[cfg(feature = "server")]
 pub mod providers;
 #[cfg(feature = "server")]

@@ -1,0 +1,152 @@
+//! Markdown and plain-text files to blocks.
+//!
+//! Only the structure chunking needs survives: headings (for the citation path), paragraphs, list
+//! items and code. Inline markup, links and raw HTML become their text.
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use super::chunk::{Block, collapse};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Heading(u8),
+    Paragraph,
+    Item,
+    Code,
+}
+
+/// Parses CommonMark into blocks. Paragraphs inside a list item belong to that item.
+pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut buf = String::new();
+    let mut kind = Kind::Paragraph;
+    let mut item_depth = 0usize;
+    let flush = |buf: &mut String, kind: Kind, blocks: &mut Vec<Block>| {
+        let text = std::mem::take(buf);
+        let block = match kind {
+            Kind::Code => {
+                let code = text.trim_matches('\n').trim_end();
+                (!code.trim().is_empty()).then(|| Block::Code(code.to_owned()))
+            }
+            _ => {
+                let text = collapse(&text);
+                (!text.is_empty()).then_some(match kind {
+                    Kind::Heading(level) => Block::Heading { level, text },
+                    Kind::Item => Block::ListItem(text),
+                    _ => Block::Paragraph(text),
+                })
+            }
+        };
+        blocks.extend(block);
+    };
+    for event in Parser::new(markdown) {
+        let default = if item_depth > 0 { Kind::Item } else { Kind::Paragraph };
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                flush(&mut buf, kind, &mut blocks);
+                kind = Kind::Heading(level as u8);
+            }
+            Event::Start(Tag::Item) => {
+                flush(&mut buf, kind, &mut blocks);
+                item_depth += 1;
+                kind = Kind::Item;
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                flush(&mut buf, kind, &mut blocks);
+                kind = Kind::Code;
+            }
+            Event::Start(Tag::Paragraph) if item_depth == 0 => {
+                flush(&mut buf, kind, &mut blocks);
+                kind = Kind::Paragraph;
+            }
+            Event::End(TagEnd::Item) => {
+                flush(&mut buf, kind, &mut blocks);
+                item_depth -= 1;
+                kind = if item_depth > 0 { Kind::Item } else { Kind::Paragraph };
+            }
+            Event::End(TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Paragraph | TagEnd::BlockQuote(_)) => {
+                if item_depth > 0 && matches!(kind, Kind::Item) {
+                    buf.push(' '); // a loose item's paragraphs stay one item
+                } else {
+                    flush(&mut buf, kind, &mut blocks);
+                    kind = default;
+                }
+            }
+            Event::Text(text) | Event::Code(text) => buf.push_str(&text),
+            Event::SoftBreak | Event::HardBreak => buf.push(if matches!(kind, Kind::Code) { '\n' } else { ' ' }),
+            _ => {}
+        }
+    }
+    flush(&mut buf, kind, &mut blocks);
+    blocks
+}
+
+/// Plain text: paragraphs are separated by blank lines; line breaks inside one are reflowed.
+pub fn text_to_blocks(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut para = String::new();
+    for line in text.lines().chain([""]) {
+        if line.trim().is_empty() {
+            let text = collapse(&para);
+            if !text.is_empty() {
+                blocks.push(Block::Paragraph(text));
+            }
+            para.clear();
+        } else {
+            para.push_str(line);
+            para.push(' ');
+        }
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heading(level: u8, text: &str) -> Block {
+        Block::Heading { level, text: text.into() }
+    }
+
+    #[test]
+    fn markdown_keeps_headings_paragraphs_items_and_code() {
+        let md = "# Guide\n\nIntro with *emphasis* and `code`\nover two lines.\n\n## Install\n\n\
+                  - first step\n- second [link](http://x)\n\n```sh\ncargo build\ncargo test\n```\n";
+        assert_eq!(
+            markdown_to_blocks(md),
+            vec![
+                heading(1, "Guide"),
+                Block::Paragraph("Intro with emphasis and code over two lines.".into()),
+                heading(2, "Install"),
+                Block::ListItem("first step".into()),
+                Block::ListItem("second link".into()),
+                Block::Code("cargo build\ncargo test".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_loose_list_item_with_two_paragraphs_stays_one_item_and_nested_items_are_separate() {
+        let md = "- one\n\n  more of one\n- two\n  - two a\n\nAfter.\n";
+        assert_eq!(
+            markdown_to_blocks(md),
+            vec![
+                Block::ListItem("one more of one".into()),
+                Block::ListItem("two".into()),
+                Block::ListItem("two a".into()),
+                Block::Paragraph("After.".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_text_paragraphs_split_on_blank_lines() {
+        let text = "First line\nsame paragraph.\n\n  \n\nSecond\tparagraph.\n";
+        assert_eq!(
+            text_to_blocks(text),
+            vec![Block::Paragraph("First line same paragraph.".into()), Block::Paragraph("Second paragraph.".into())]
+        );
+        assert!(text_to_blocks(" \n\n\t\n").is_empty());
+        assert!(markdown_to_blocks("  \n\n").is_empty());
+    }
+}

@@ -34,7 +34,11 @@ fn text(b: &[u8]) -> String {
 #[tokio::test]
 async fn an_admin_created_on_the_command_line_can_log_in_to_the_running_server() {
     let app = spawn_app().await;
-    let out = webplus(&app, &["admin", "create-user", "--email", "Ops@Example.com", "--role", "admin"], Some("ops-password-123\n"));
+    let out = webplus(
+        &app,
+        &["admin", "create-user", "--email", "Ops@Example.com", "--role", "admin"],
+        Some("ops-password-123\n"),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (s, v) = app.login("ops@example.com", "ops-password-123").await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -192,7 +192,7 @@ fn load_leaked(dir: &Path, name: &str) -> anyhow::Result<Graph> {
     // graph owns all its data. Leak the loader deliberately, once per load: it is a path, a name
     // and a few flags (about 100 bytes) and holds no file or mapping.
     let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new_with_options(dir, name, ReloadOptions::default())));
-    io.load_hnsw::<f32, hnsw_rs::prelude::DistCosine>()
+    io.load_hnsw::<f32, super::UnitCosine>()
 }
 
 fn remove_files(dir: &Path, basename: &str) {

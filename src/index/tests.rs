@@ -55,6 +55,15 @@ fn recall_at_10_on_2000_random_unit_vectors_is_at_least_95_percent() {
 }
 
 #[test]
+fn vectors_are_normalised_so_scale_does_not_matter() {
+    let (index, items) = built(100);
+    let scaled: Vec<f32> = items[9].1.iter().map(|x| x * 40.0).collect();
+    let found = index.search(&scaled, 1).unwrap();
+    assert_eq!(found[0].0, items[9].0);
+    assert!((found[0].1 - 1.0).abs() < 1e-4);
+}
+
+#[test]
 fn results_are_sorted_by_similarity_and_a_stored_vector_finds_itself() {
     let (index, items) = built(300);
     let found = index.search(&items[42].1, 5).unwrap();
@@ -132,6 +141,7 @@ fn vectors_of_the_wrong_size_or_with_nan_are_rejected() {
     nan[0] = f32::NAN;
     assert!(index.insert(1, &nan).is_err());
     assert!(index.search(&nan, 3).is_err());
+    assert!(index.insert(1, &[0.0; DIMS]).is_err(), "a zero vector has no direction");
     assert!(index.search(&vec![0.1; DIMS], 3).unwrap().is_empty());
 }
 
@@ -282,7 +292,11 @@ fn items_from(vectors: Vec<Vec<f32>>, first_id: u64) -> Vec<(u64, Vec<f32>)> {
 fn measure() {
     let n = 10_000;
     let items = items(&unit_vectors(n, 7));
-    let index = VectorIndex::new(DIMS, IndexParams::default());
+    let mut params = IndexParams::default();
+    if let Ok(ef) = std::env::var("EF_SEARCH") {
+        params.ef_search = ef.parse().unwrap();
+    }
+    let index = VectorIndex::new(DIMS, params);
     let t = Instant::now();
     index.insert_batch(&items).unwrap();
     println!("build {n} x {DIMS}-d: {:.2?}", t.elapsed());
@@ -309,4 +323,14 @@ fn measure() {
     let loaded = VectorIndex::load(dir.path(), "kb", &fp).unwrap().unwrap();
     println!("load: {:.2?}", t.elapsed());
     assert_eq!(loaded.search(&queries[0], 10).unwrap(), index.search(&queries[0], 10).unwrap());
+
+    for (id, _) in items.iter().step_by(7) {
+        index.remove(*id);
+    }
+    let t = Instant::now();
+    for q in &queries {
+        std::hint::black_box(index.search(q, 10).unwrap());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("with 14% tombstones: {:.0} queries/s", queries.len() as f64 / secs);
 }

@@ -17,6 +17,8 @@ pub mod error;
 #[cfg(feature = "fakes")]
 pub mod fakes;
 #[cfg(feature = "server")]
+pub mod index;
+#[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]
 pub mod local;

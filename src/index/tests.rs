@@ -1,5 +1,3 @@
-use std::time::Instant;
-
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -283,54 +281,4 @@ fn searches_from_several_threads_run_while_inserting() {
 
 fn items_from(vectors: Vec<Vec<f32>>, first_id: u64) -> Vec<(u64, Vec<f32>)> {
     vectors.into_iter().enumerate().map(|(i, v)| (first_id + i as u64, v)).collect()
-}
-
-/// Numbers for the report, not a test: `cargo test -p webplus --lib index::tests::measure --
-/// --ignored --nocapture` (dev profile, dependencies optimised).
-#[test]
-#[ignore]
-fn measure() {
-    let n = 10_000;
-    let items = items(&unit_vectors(n, 7));
-    let mut params = IndexParams::default();
-    if let Ok(ef) = std::env::var("EF_SEARCH") {
-        params.ef_search = ef.parse().unwrap();
-    }
-    let index = VectorIndex::new(DIMS, params);
-    let t = Instant::now();
-    index.insert_batch(&items).unwrap();
-    println!("build {n} x {DIMS}-d: {:.2?}", t.elapsed());
-
-    let queries = unit_vectors(1_000, 99);
-    let t = Instant::now();
-    for q in &queries {
-        std::hint::black_box(index.search(q, 10).unwrap());
-    }
-    let secs = t.elapsed().as_secs_f64();
-    println!("search k=10, one thread: {:.0} queries/s", queries.len() as f64 / secs);
-    println!("recall@10 (200 queries): {:.3}", recall(&index, &items, &queries[..200], 10));
-
-    let dir = tempfile::tempdir().unwrap();
-    let fp = Fingerprint { count: n as u64, max_id: 0, checksum: 0 };
-    let t = Instant::now();
-    index.save(dir.path(), "kb", &fp).unwrap();
-    println!("save: {:.2?}", t.elapsed());
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let entry = entry.unwrap();
-        println!("  {:?}: {} bytes", entry.file_name(), entry.metadata().unwrap().len());
-    }
-    let t = Instant::now();
-    let loaded = VectorIndex::load(dir.path(), "kb", &fp).unwrap().unwrap();
-    println!("load: {:.2?}", t.elapsed());
-    assert_eq!(loaded.search(&queries[0], 10).unwrap(), index.search(&queries[0], 10).unwrap());
-
-    for (id, _) in items.iter().step_by(7) {
-        index.remove(*id);
-    }
-    let t = Instant::now();
-    for q in &queries {
-        std::hint::black_box(index.search(q, 10).unwrap());
-    }
-    let secs = t.elapsed().as_secs_f64();
-    println!("with 14% tombstones: {:.0} queries/s", queries.len() as f64 / secs);
 }

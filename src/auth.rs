@@ -66,10 +66,6 @@ impl Accounts {
         })
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     pub fn access_ttl_secs(&self) -> u64 {
         self.access_ttl_secs
     }

@@ -37,10 +37,6 @@ impl Chat {
         &self.registry
     }
 
-    pub fn default_model(&self) -> &str {
-        &self.default_model
-    }
-
     pub fn generations(&self) -> &Generations {
         &self.generations
     }

@@ -19,10 +19,9 @@ pub struct ServerState {
 
 /// The server state, or an internal error if the server forgot to provide it.
 pub fn state() -> Result<ServerState, AppError> {
-    leptos::prelude::use_context::<ServerState>()
-        .ok_or_else(|| convert::internal(anyhow_free("ServerState missing from the Leptos context")))
-}
-
-fn anyhow_free(msg: &'static str) -> webplus::Error {
-    webplus::Error::Internal(std::io::Error::other(msg).into())
+    leptos::prelude::use_context::<ServerState>().ok_or_else(|| {
+        convert::to_app_error(webplus::Error::internal(std::io::Error::other(
+            "ServerState missing from the Leptos context",
+        )))
+    })
 }

@@ -58,10 +58,6 @@ impl Application {
         self
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// Serves until Ctrl-C / SIGTERM, then lets replies finish (or saves them) and closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await

@@ -122,6 +122,12 @@ impl Accounts {
         self.db.revoke_session(session_id).await
     }
 
+    /// True when the access token is signed by us and unexpired. No database look-up: for deciding
+    /// whether a refresh is due, not for authorising (see [`Accounts::authenticate_access`]).
+    pub fn access_token_is_fresh(&self, token: &str) -> bool {
+        self.keys.verify(token).is_some()
+    }
+
     /// The principal behind an access token, if the token is valid and its session and user are live.
     pub async fn authenticate_access(&self, token: &str) -> Result<Option<Principal>> {
         let Some(claims) = self.keys.verify(token) else {

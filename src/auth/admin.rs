@@ -1,10 +1,7 @@
 //! What only admins may do.
 
 use super::{Accounts, Principal};
-use crate::{
-    Error, Result,
-    storage::{Role, UserRow},
-};
+use crate::{Error, Result, storage::UserRow};
 
 impl Accounts {
     fn require_admin(who: &Principal) -> Result<()> {
@@ -35,10 +32,5 @@ impl Accounts {
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
         self.db.user_by_email(&email.trim().to_lowercase()).await
-    }
-
-    /// Role as a plain check for callers holding only a role.
-    pub fn role_is_admin(role: Role) -> bool {
-        role == Role::Admin
     }
 }

@@ -160,9 +160,6 @@ impl Chat {
     }
 
     async fn owned_message(&self, user_id: &str, message_id: &str) -> Result<MessageRow> {
-        match self.db.message_owner(message_id).await? {
-            Some(owner) if owner == user_id => self.db.message(message_id).await?.ok_or(Error::NotFound("message")),
-            _ => Err(Error::NotFound("message")),
-        }
+        self.db.owned_message(user_id, message_id).await?.ok_or(Error::NotFound("message"))
     }
 }

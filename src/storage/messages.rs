@@ -59,6 +59,10 @@ impl MessageRow {
 
 const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, created_at, updated_at";
 
+/// `COLUMNS` qualified with the `m.` alias, for queries that join conversations (built once).
+static M_COLUMNS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", "));
+
 impl Db {
     pub async fn insert_message(
         &self,
@@ -91,7 +95,7 @@ impl Db {
         Ok(sqlx::query_as(&format!(
             "SELECT {} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.created_at, m.id",
-            COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+            &*M_COLUMNS
         ))
         .bind(conversation_id)
         .bind(user_id)
@@ -99,21 +103,17 @@ impl Db {
         .await?)
     }
 
-    /// The owner of a message's conversation, if the message exists.
-    pub async fn message_owner(&self, message_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT c.user_id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
-        )
+    /// A message, if it belongs to a conversation of `user_id` (another user's id reads as missing).
+    pub async fn owned_message(&self, user_id: &str, message_id: &str) -> Result<Option<MessageRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.id = $1 AND c.user_id = $2",
+            &*M_COLUMNS
+        ))
         .bind(message_id)
+        .bind(user_id)
         .fetch_optional(self.pool())
         .await?)
-    }
-
-    pub async fn message(&self, message_id: &str) -> Result<Option<MessageRow>> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = $1"))
-            .bind(message_id)
-            .fetch_optional(self.pool())
-            .await?)
     }
 
     /// Saves the partial text of a reply that is still streaming.

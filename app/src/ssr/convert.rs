@@ -58,10 +58,6 @@ pub fn to_app_error(e: Error) -> AppError {
     }
 }
 
-pub fn internal(e: Error) -> AppError {
-    to_app_error(e)
-}
-
 pub fn user(u: &UserRow) -> UserInfo {
     UserInfo { id: u.id.clone(), email: u.email.clone(), role: u.role.clone() }
 }

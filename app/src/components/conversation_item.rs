@@ -25,6 +25,7 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
         async move { rename_conversation(id.clone(), title.clone()).await.map(|()| (id, title)) }
     });
     let delete = Action::new(|id: &String| delete_conversation(id.clone()));
+    let hydrated = crate::components::gate::use_hydrated();
 
     Effect::new(move |_| match rename.value().get() {
         Some(Ok(renamed)) => {
@@ -96,6 +97,7 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
                                 title="Rename"
                                 aria-label="Rename"
                                 data-testid="rename-conversation"
+                                disabled=move || !hydrated.get()
                                 on:click=move |_| editing.set(true)
                             >
                                 "✎"
@@ -106,7 +108,7 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
                                 title="Delete"
                                 aria-label="Delete"
                                 data-testid="delete-conversation"
-                                disabled=move || delete.pending().get()
+                                disabled=move || !hydrated.get() || delete.pending().get()
                                 on:click=on_delete.clone()
                             >
                                 "✕"

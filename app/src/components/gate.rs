@@ -56,6 +56,9 @@ where
 #[component]
 pub fn LogoutButton() -> impl IntoView {
     let action = Action::new(|_: &()| logout());
+    // Like every control: disabled until hydrated, or a click on the server-rendered button does
+    // nothing (seen in an end-to-end run that clicked right after a reload).
+    let hydrated = use_hydrated();
     Effect::new(move |_| {
         // Even if the server call failed, the cookies may be gone: start over either way.
         if action.value().get().is_some() {
@@ -67,7 +70,7 @@ pub fn LogoutButton() -> impl IntoView {
             type="button"
             class="button ghost"
             data-testid="logout"
-            disabled=move || action.pending().get()
+            disabled=move || !hydrated.get() || action.pending().get()
             on:click=move |_| {
                 action.dispatch(());
             }

@@ -26,11 +26,25 @@ pub struct Chat {
     registry: Registry,
     default_model: Arc<str>,
     generations: Generations,
+    /// Retrieval for conversations with knowledge bases attached.
+    sitechat: Option<crate::sitechat::SiteChat>,
 }
 
 impl Chat {
     pub fn new(db: Db, registry: Registry, default_model: &str) -> Self {
-        Self { generations: Generations::new(db.clone()), db, registry, default_model: default_model.into() }
+        Self {
+            generations: Generations::new(db.clone()),
+            db,
+            registry,
+            default_model: default_model.into(),
+            sitechat: None,
+        }
+    }
+
+    /// Lets conversations use knowledge bases.
+    pub fn with_sitechat(mut self, sitechat: crate::sitechat::SiteChat) -> Self {
+        self.sitechat = Some(sitechat);
+        self
     }
 
     pub fn registry(&self) -> &Registry {

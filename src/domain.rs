@@ -5,7 +5,7 @@ mod password;
 mod text;
 
 pub use password::{Password, Strength, password_strength};
-pub use text::{ApiKeyName, ConversationTitle, Email, MessageContent};
+pub use text::{ApiKeyName, ConversationTitle, Email, KnowledgeBaseName, MessageContent};
 
 /// A value that failed validation: which field, and what the user should do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]

@@ -9,6 +9,7 @@
 //! its own fine-grained locks). Saving and rebuilding hold the write gate, so inserts and removes
 //! wait for them while searches carry on.
 
+mod live;
 mod persist;
 #[cfg(test)]
 mod tests;

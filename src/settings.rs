@@ -44,6 +44,35 @@ pub struct OpenAiSettings {
     pub models: Vec<String>,
 }
 
+/// SiteChat: knowledge bases, crawling, embeddings and the widget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteChatSettings {
+    /// Host names or addresses the crawler may fetch although they are private (loopback, LAN, ...).
+    pub crawl_allow_private_hosts: Vec<String>,
+    /// Embedder for new knowledge bases: `local:all-minilm-l6-v2`, `openai:<model>` or `bedrock:<model id>`.
+    pub embedding_model: String,
+    /// AWS region and optional endpoint for `bedrock:` embedders (credentials: the AWS default chain).
+    pub bedrock_region: String,
+    pub bedrock_endpoint_url: Option<String>,
+    /// Questions per minute one visitor (IP address) may ask a published knowledge base's widget.
+    pub widget_requests_per_minute: u32,
+    /// Largest uploaded file, in bytes; an upload request may carry up to 20 of them.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for SiteChatSettings {
+    fn default() -> Self {
+        Self {
+            crawl_allow_private_hosts: Vec::new(),
+            embedding_model: "local:all-minilm-l6-v2".into(),
+            bedrock_region: "us-east-1".into(),
+            bedrock_endpoint_url: None,
+            widget_requests_per_minute: 20,
+            max_upload_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub addr: SocketAddr,
@@ -69,6 +98,7 @@ pub struct Settings {
     pub trust_proxy: bool,
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
+    pub sitechat: SiteChatSettings,
 }
 
 /// A setting that could not be used: the key, what it should look like, what was given.
@@ -111,6 +141,7 @@ impl Settings {
                 max_queue: 16,
             },
             openai: None,
+            sitechat: SiteChatSettings::default(),
         }
     }
 
@@ -173,6 +204,21 @@ impl Settings {
                 "WEBPLUS_ACCESS_TOKEN_TTL_SECS",
                 "a number of seconds from 1 to 900",
                 Some(self.access_token_ttl_secs.to_string()),
+            ));
+        }
+        let model = &self.sitechat.embedding_model;
+        if !(model == "local:all-minilm-l6-v2" || model.starts_with("openai:") || model.starts_with("bedrock:")) {
+            return Err(SettingsError::new(
+                "WEBPLUS_EMBEDDING_MODEL",
+                "local:all-minilm-l6-v2, openai:<model> or bedrock:<model id>",
+                Some(model.clone()),
+            ));
+        }
+        if self.sitechat.widget_requests_per_minute == 0 {
+            return Err(SettingsError::new(
+                "WEBPLUS_WIDGET_REQUESTS_PER_MINUTE",
+                "a whole number of at least 1",
+                Some("0".into()),
             ));
         }
         if self.local.max_concurrent == 0 {

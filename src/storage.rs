@@ -5,7 +5,11 @@
 //! PostgreSQL driver and its migrations later changes nothing for callers.
 
 mod api_keys;
+mod chunks;
 mod conversations;
+mod documents;
+mod jobs;
+mod knowledge_bases;
 mod messages;
 mod sessions;
 mod users;
@@ -14,7 +18,11 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 pub use api_keys::ApiKeyAuth;
 pub use api_keys::ApiKeyRow;
+pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vector};
 pub use conversations::ConversationRow;
+pub use documents::{DocumentRow, DocumentSummary, NewDocument};
+pub use jobs::{JobProgress, JobRow};
+pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use messages::{MessageRow, MessageStatus};
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
 pub use users::{Role, UserRow};

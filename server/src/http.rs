@@ -3,13 +3,14 @@
 mod error;
 mod events;
 mod health;
+mod kb;
 mod metrics;
 pub mod openai;
 mod principal;
 
 use axum::{
     Router,
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 
 pub use error::ApiError;
@@ -23,6 +24,29 @@ pub fn routes() -> Router<AppState> {
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::metrics))
         .route("/api/messages/{id}/events", get(events::message_events))
+        .route("/api/v1/knowledge-bases", post(kb::create_kb).get(kb::list_kbs))
+        .route("/api/v1/knowledge-bases/{id}", get(kb::get_kb).patch(kb::update_kb).delete(kb::delete_kb))
+        .route("/api/v1/knowledge-bases/{id}/documents/{doc}", delete(kb::delete_document))
+        .route("/api/v1/knowledge-bases/{id}/jobs", get(kb::list_jobs))
+        .route("/api/v1/knowledge-bases/{id}/search", post(kb::search))
+        .route("/api/v1/knowledge-bases/{id}/shares", get(kb::list_shares).post(kb::share).delete(kb::unshare))
+        .route("/api/v1/knowledge-bases/{id}/publication", axum::routing::put(kb::publish))
+        .route("/api/v1/jobs/{id}", get(kb::get_job))
+        .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
+}
+
+/// Routes that take file uploads: they get the upload body limit instead of the general one.
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route(UPLOAD_ROUTE, get(kb::list_documents))
+}
+
+pub const UPLOAD_ROUTE: &str = "/api/v1/knowledge-bases/{id}/documents";
+
+/// Whether a request path is an upload route (for the body-limit middleware).
+pub fn is_upload_path(path: &str) -> bool {
+    path.strip_prefix("/api/v1/knowledge-bases/")
+        .and_then(|rest| rest.strip_suffix("/documents"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod http;
 pub mod middleware;
 pub mod providers;
+pub mod sitechat;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -22,11 +22,12 @@ use tower_http::{
 
 use crate::state::AppState;
 
-pub fn apply(router: Router, state: &AppState) -> Router {
+pub fn apply(router: Router, uploads: Router, state: &AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.settings.max_body_bytes;
+    let limits = body_limit::Limits { general: max_body, upload: body_limit::upload_request_limit(&state.settings) };
     let inner = ServiceBuilder::new()
-        .layer(from_fn_with_state(max_body, body_limit::check_content_length))
+        .layer(from_fn_with_state(limits, body_limit::check_content_length))
         .layer(from_fn(csrf::same_origin_for_cookie_writes))
         .layer(from_fn_with_state(state.clone(), session_refresh::refresh_expired_session))
         .layer(from_fn(server_fn_status::fix_status));
@@ -48,7 +49,10 @@ pub fn apply(router: Router, state: &AppState) -> Router {
         .layer(cors(&state.settings.cors_origins))
         .layer(CompressionLayer::new());
     // The body limit wraps the routes directly: it changes the body type the layers above would see.
-    router.layer(RequestBodyLimitLayer::new(max_body)).layer(inner).layer(outer)
+    let uploads = uploads
+        .layer(axum::extract::DefaultBodyLimit::max(limits.upload))
+        .layer(RequestBodyLimitLayer::new(limits.upload));
+    router.layer(RequestBodyLimitLayer::new(max_body)).merge(uploads).layer(inner).layer(outer)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -27,6 +27,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let services = Services::build(&settings, true).await?;
+        services.sitechat.warm_up();
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (WEBPLUS_ADDR): {e}", settings.addr))?;
@@ -86,6 +87,7 @@ impl Application {
         let mut stopping_rx = stopping_rx;
         let _ = stopping_rx.wait_for(|s| *s).await;
         generations.shutdown(self.shutdown_grace).await;
+        self.state.services.sitechat.shutdown().await;
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(joined) => joined??,
             Err(_) => tracing::warn!("connections still open after shutdown; closing them"),
@@ -124,5 +126,6 @@ fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
     let app = Router::new().merge(http::routes()).merge(leptos).with_state(state.clone());
-    middleware::apply(app, &state)
+    let uploads = http::upload_routes().with_state(state.clone());
+    middleware::apply(app, uploads, &state)
 }

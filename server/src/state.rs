@@ -9,6 +9,7 @@ use webplus::{
     auth::Accounts,
     chat::Chat,
     settings::{Settings, resolve_jwt_secret},
+    sitechat::SiteChat,
     storage::Db,
 };
 
@@ -18,6 +19,7 @@ pub struct Services {
     pub db: Db,
     pub accounts: Accounts,
     pub chat: Chat,
+    pub sitechat: SiteChat,
 }
 
 impl Services {
@@ -42,8 +44,12 @@ impl Services {
         }
         let accounts = Accounts::new(db.clone(), &settings)?;
         let registry = crate::providers::build_registry(&settings);
-        let chat = Chat::new(db.clone(), registry, &settings.default_model);
-        Ok(Self { db, accounts, chat })
+        let sitechat = crate::sitechat::build(db.clone(), &settings)?;
+        if serving {
+            sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let chat = Chat::new(db.clone(), registry, &settings.default_model).with_sitechat(sitechat.clone());
+        Ok(Self { db, accounts, chat, sitechat })
     }
 }
 

@@ -5,10 +5,13 @@ use crate::{
     Error, Result,
     domain::{ConversationTitle, MessageContent},
     providers::{ChatMessage, ChatRequest, Role},
+    sitechat::{Source, context_message},
     storage::{ConversationRow, MessageRow, MessageStatus},
 };
 
 const DEFAULT_TITLE: &str = "New conversation";
+/// Passages retrieved from attached knowledge bases for each question.
+const SOURCES_PER_ANSWER: usize = 5;
 /// Tokens kept free for the reply when trimming history.
 const REPLY_RESERVE: usize = 512;
 
@@ -120,12 +123,27 @@ impl Chat {
             .chain(std::iter::once(ChatMessage::new(Role::User, content.as_str())))
             .collect();
         let reserve = REPLY_RESERVE.min(model.context_window / 4);
-        let history = fit_history(provider.as_ref(), &model.id, history, model.context_window, reserve)?;
+        // Attached knowledge bases: the passages go first, as a system message the history fits around.
+        let sources = self.retrieve_for(user_id, conversation_id, content.as_str()).await?;
+        let context = (!sources.is_empty()).then(|| {
+            ChatMessage::new(Role::System, context_message(&sources, model.context_window.saturating_mul(3) / 2))
+        });
+        let context_tokens = context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
+        let mut history =
+            fit_history(provider.as_ref(), &model.id, history, model.context_window, reserve + context_tokens)?;
+        if let Some(c) = context {
+            history.insert(0, c);
+        }
 
         let user_msg =
             self.db.insert_message(conversation_id, "user", content.as_str(), MessageStatus::Complete, None).await?;
-        let reply =
+        let mut reply =
             self.db.insert_message(conversation_id, "assistant", "", MessageStatus::Streaming, Some(&model.id)).await?;
+        if !sources.is_empty() {
+            let json = serde_json::to_string(&sources).map_err(Error::internal)?;
+            self.db.set_message_sources(&reply.id, &json).await?;
+            reply.sources = Some(json);
+        }
         if conv.title == DEFAULT_TITLE {
             let title: String = content.as_str().lines().next().unwrap_or("").chars().take(60).collect();
             if let Ok(t) = ConversationTitle::parse(&title) {
@@ -136,6 +154,17 @@ impl Chat {
         request.max_tokens = Some(reserve as u32);
         self.generations.start(user_id, &reply.id, provider, request);
         Ok((user_msg, reply))
+    }
+
+    /// The passages from the conversation's knowledge bases for `query` (none attached: empty).
+    async fn retrieve_for(&self, user_id: &str, conversation_id: &str, query: &str) -> Result<Vec<Source>> {
+        let Some(sitechat) = &self.sitechat else { return Ok(Vec::new()) };
+        let ids = sitechat.attached_kbs(user_id, conversation_id).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hits = sitechat.search(user_id, &ids, query, SOURCES_PER_ANSWER).await?;
+        Ok(Source::from_hits(hits))
     }
 
     /// Follows a reply. `Ok(None)`: it is not running any more (its final state is in the database).

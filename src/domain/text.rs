@@ -86,6 +86,10 @@ bounded_text!(
     /// What a user sends to the model.
     MessageContent, "content", 32_000, "a message"
 );
+bounded_text!(
+    /// A knowledge base's name.
+    KnowledgeBaseName, "name", 120, "a knowledge base name"
+);
 
 #[cfg(test)]
 mod tests {

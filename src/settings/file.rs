@@ -25,6 +25,18 @@ pub(super) struct FileSettings {
     trust_proxy: Option<bool>,
     local: Option<FileLocal>,
     openai: Option<FileOpenAi>,
+    sitechat: Option<FileSiteChat>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSiteChat {
+    crawl_allow_private_hosts: Option<Vec<String>>,
+    embedding_model: Option<String>,
+    bedrock_region: Option<String>,
+    bedrock_endpoint_url: Option<String>,
+    widget_requests_per_minute: Option<u32>,
+    max_upload_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +93,16 @@ impl FileSettings {
             set(&mut s.local.model_id, l.model_id);
             set(&mut s.local.max_concurrent, l.max_concurrent);
             set(&mut s.local.max_queue, l.max_queue);
+        }
+        if let Some(c) = self.sitechat {
+            set(&mut s.sitechat.crawl_allow_private_hosts, c.crawl_allow_private_hosts);
+            set(&mut s.sitechat.embedding_model, c.embedding_model);
+            set(&mut s.sitechat.bedrock_region, c.bedrock_region);
+            if c.bedrock_endpoint_url.is_some() {
+                s.sitechat.bedrock_endpoint_url = c.bedrock_endpoint_url;
+            }
+            set(&mut s.sitechat.widget_requests_per_minute, c.widget_requests_per_minute);
+            set(&mut s.sitechat.max_upload_bytes, c.max_upload_bytes);
         }
         if let Some(o) = self.openai {
             let base_url = o.base_url.ok_or_else(|| {
@@ -158,6 +180,24 @@ pub(super) fn apply_env(s: &mut Settings, env: &HashMap<String, String>) -> Resu
     }
     if let Some(v) = get("WEBPLUS_LOCAL_MAX_CONCURRENT") {
         s.local.max_concurrent = number("WEBPLUS_LOCAL_MAX_CONCURRENT", &v)?;
+    }
+    if let Some(v) = get("WEBPLUS_CRAWL_ALLOW_PRIVATE_HOSTS") {
+        s.sitechat.crawl_allow_private_hosts = list(&v);
+    }
+    if let Some(v) = get("WEBPLUS_EMBEDDING_MODEL") {
+        s.sitechat.embedding_model = v;
+    }
+    if let Some(v) = get("WEBPLUS_BEDROCK_REGION") {
+        s.sitechat.bedrock_region = v;
+    }
+    if let Some(v) = get("WEBPLUS_BEDROCK_ENDPOINT_URL") {
+        s.sitechat.bedrock_endpoint_url = Some(v);
+    }
+    if let Some(v) = get("WEBPLUS_WIDGET_REQUESTS_PER_MINUTE") {
+        s.sitechat.widget_requests_per_minute = number("WEBPLUS_WIDGET_REQUESTS_PER_MINUTE", &v)?;
+    }
+    if let Some(v) = get("WEBPLUS_MAX_UPLOAD_BYTES") {
+        s.sitechat.max_upload_bytes = number("WEBPLUS_MAX_UPLOAD_BYTES", &v)?;
     }
     if let Some(base_url) = get("WEBPLUS_OPENAI_BASE_URL") {
         let prev = s.openai.take();

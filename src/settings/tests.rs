@@ -67,3 +67,21 @@ fn the_jwt_secret_is_generated_once_and_reused() {
     assert_eq!(a.jwt_secret, b.jwt_secret);
     assert!(a.jwt_secret.unwrap().expose().len() >= 64);
 }
+
+#[test]
+fn private_crawl_hosts_come_from_a_comma_separated_variable_and_are_empty_by_default() {
+    assert!(Settings::from_sources(None, &HashMap::new()).unwrap().sitechat.crawl_allow_private_hosts.is_empty());
+    let s = Settings::from_sources(
+        Some("[sitechat]\ncrawl_allow_private_hosts = [\"intranet\"]\n"),
+        &env(&[("WEBPLUS_CRAWL_ALLOW_PRIVATE_HOSTS", " 127.0.0.1, docs.internal ,")]),
+    )
+    .unwrap();
+    assert_eq!(s.sitechat.crawl_allow_private_hosts, vec!["127.0.0.1", "docs.internal"]);
+}
+
+#[test]
+fn an_unknown_embedding_model_names_the_accepted_forms() {
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_EMBEDDING_MODEL", "bert")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_EMBEDDING_MODEL");
+    assert!(e.to_string().contains("openai:<model>"), "{e}");
+}

@@ -47,6 +47,8 @@ pub struct MessageRow {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
     pub error: Option<String>,
+    /// JSON array of the passages the reply was given (its citations), when knowledge bases were used.
+    pub sources: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -57,7 +59,7 @@ impl MessageRow {
     }
 }
 
-const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, created_at, updated_at";
+const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, created_at, updated_at";
 
 /// `COLUMNS` qualified with the `m.` alias, for queries that join conversations (built once).
 static M_COLUMNS: std::sync::LazyLock<String> =
@@ -149,6 +151,16 @@ impl Db {
         .bind(message_id)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+
+    /// Stores the passages a reply is given, before it is generated (so a stopped reply keeps them).
+    pub async fn set_message_sources(&self, message_id: &str, sources_json: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET sources = $1 WHERE id = $2")
+            .bind(sources_json)
+            .bind(message_id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

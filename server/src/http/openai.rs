@@ -1,7 +1,7 @@
 //! OpenAI-compatible API: `GET /v1/models`, `POST /v1/chat/completions` (JSON and SSE), so
 //! existing OpenAI SDKs can use Web+ as their base URL with a Web+ API key.
 
-mod request;
+pub(crate) mod request;
 mod response;
 
 use std::time::Instant;

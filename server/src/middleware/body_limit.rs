@@ -9,7 +9,23 @@ use axum::{
 
 use crate::http::ApiError;
 
-pub async fn check_content_length(State(max): State<usize>, req: Request, next: Next) -> Response {
+/// Body limits: one for everything, a larger one for file uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub general: usize,
+    pub upload: usize,
+}
+
+/// An upload request carries up to 20 files of `max_upload_bytes` each, but is capped at 64 MB
+/// (or one file's limit, if larger): bigger batches go in several requests.
+pub fn upload_request_limit(settings: &webplus::settings::Settings) -> usize {
+    let per_file = settings.sitechat.max_upload_bytes;
+    per_file.max(64 * 1024 * 1024).min(per_file.saturating_mul(20)).max(settings.max_body_bytes) + 64 * 1024
+}
+
+pub async fn check_content_length(State(limits): State<Limits>, req: Request, next: Next) -> Response {
+    let upload = crate::http::is_upload_path(req.uri().path());
+    let max = if upload { limits.upload } else { limits.general };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
@@ -17,7 +33,11 @@ pub async fn check_content_length(State(max): State<usize>, req: Request, next: 
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",
             "body_too_large",
-            format!("the request body is larger than the limit of {max} bytes; send less (WEBPLUS_MAX_BODY_BYTES sets the limit)"),
+            if upload {
+                format!("the upload is larger than the limit of {max} bytes; send the files in several uploads")
+            } else {
+                format!("the request body is larger than the limit of {max} bytes; send less (WEBPLUS_MAX_BODY_BYTES sets the limit)")
+            },
         )
         .into_response();
     }

@@ -1,0 +1,131 @@
+//! SiteChat: knowledge bases built from uploaded files and crawled websites, retrieved (keyword +
+//! vector, fused) to ground answers that cite their sources.
+//!
+//! `SiteChat` is the service the HTTP layer and the UI call. Access rules: the owner reads and
+//! writes; users it is shared with read (search, attach to conversations); anyone else sees a
+//! 404, whatever the id.
+
+mod embedders;
+mod indexes;
+mod ingest;
+mod jobs;
+mod kbs;
+mod prompt;
+mod reembed;
+mod retrieve;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use embedders::EmbedderSet;
+pub use indexes::Indexes;
+pub use jobs::{JobKind, JobStatus, JobView};
+pub use kbs::{KbView, Publication};
+pub use prompt::{Source, context_message};
+pub use retrieve::{Hit, keyword_query};
+
+use crate::{net::AddressPolicy, storage::Db};
+
+/// Limits and defaults for ingestion.
+#[derive(Debug, Clone)]
+pub struct SiteChatConfig {
+    /// Where vector indexes and uploaded files live.
+    pub data_dir: PathBuf,
+    /// Embedder id for new knowledge bases (a key of the `EmbedderSet`).
+    pub default_embedding_model: String,
+    pub crawl_policy: AddressPolicy,
+    pub max_upload_bytes: usize,
+    pub max_files_per_upload: usize,
+    /// Ingestion jobs that run at once; more wait in the queue.
+    pub max_running_jobs: usize,
+}
+
+impl SiteChatConfig {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            default_embedding_model: embedders::LOCAL_MINILM.to_owned(),
+            crawl_policy: AddressPolicy::default(),
+            max_upload_bytes: 20 * 1024 * 1024,
+            max_files_per_upload: 20,
+            max_running_jobs: 2,
+        }
+    }
+}
+
+/// The SiteChat service (cheap to clone).
+#[derive(Clone)]
+pub struct SiteChat {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    config: SiteChatConfig,
+    embedders: EmbedderSet,
+    indexes: Indexes,
+    jobs: jobs::Runner,
+}
+
+impl SiteChat {
+    pub fn new(db: Db, config: SiteChatConfig, embedders: EmbedderSet) -> Self {
+        let indexes = Indexes::new(config.data_dir.join("indexes"), db.clone());
+        let jobs = jobs::Runner::new(config.max_running_jobs);
+        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs }) }
+    }
+
+    /// At server start: jobs the previous run left unfinished can no longer progress.
+    pub async fn recover(&self) -> crate::Result<()> {
+        let failed = self.inner.db.fail_unfinished_jobs().await?;
+        if failed > 0 {
+            tracing::warn!(failed, "ingestion jobs interrupted by the last shutdown were marked failed");
+        }
+        Ok(())
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn config(&self) -> &SiteChatConfig {
+        &self.inner.config
+    }
+
+    pub fn embedders(&self) -> &EmbedderSet {
+        &self.inner.embedders
+    }
+
+    pub fn indexes(&self) -> &Indexes {
+        &self.inner.indexes
+    }
+
+    /// Loads every knowledge base's vector index (from its files, or rebuilt from the database),
+    /// in the background; searches of a knowledge base not loaded yet wait for it.
+    pub fn warm_up(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            match this.inner.db.all_knowledge_base_ids().await {
+                Ok(ids) => {
+                    for id in ids {
+                        if let Err(e) = this.inner.indexes.get(&id).await {
+                            tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = ?e, "listing knowledge bases failed"),
+            }
+        })
+    }
+
+    /// Stops running jobs and saves the vector indexes (at shutdown).
+    pub async fn shutdown(&self) {
+        self.inner.jobs.cancel_all();
+        self.inner.jobs.wait_idle().await;
+        self.inner.indexes.save_all().await;
+    }
+
+    /// Where the bytes of an uploaded document are kept: generated ids only, never a client name.
+    fn file_path(&self, kb_id: &str, document_id: &str) -> PathBuf {
+        self.inner.config.data_dir.join("files").join(kb_id).join(document_id)
+    }
+}

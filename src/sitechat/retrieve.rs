@@ -1,0 +1,146 @@
+//! Hybrid retrieval: BM25 keyword search (FTS5) and vector search (HNSW) per knowledge base, fused
+//! by reciprocal rank fusion, all knowledge bases searched concurrently.
+
+use std::collections::HashMap;
+
+use futures::future::try_join_all;
+
+use super::{SiteChat, ingest::embed_error};
+use crate::{Error, Result, storage::KnowledgeBaseRow};
+
+/// RRF's constant: damps the weight of the very top ranks (60 in Cormack et al. and most systems).
+const RRF_K: f32 = 60.0;
+/// Candidates taken from each method before fusing.
+const CANDIDATES: usize = 40;
+/// Terms kept from a query for keyword search.
+const MAX_TERMS: usize = 32;
+pub const MAX_K: usize = 50;
+
+/// A retrieved passage and the document it cites.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub chunk_id: i64,
+    pub kb_id: String,
+    pub document_id: String,
+    /// The page URL; None for an uploaded file.
+    pub url: Option<String>,
+    pub file_name: Option<String>,
+    pub title: String,
+    pub heading_path: String,
+    pub text: String,
+    /// Fused score (higher is better): sum over methods of 1 / (60 + rank).
+    pub score: f32,
+}
+
+/// An FTS5 expression matching any word of `query` (each quoted, so FTS syntax in the query is
+/// plain text). None when the query has no words.
+pub fn keyword_query(query: &str) -> Option<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for word in query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let word = word.to_lowercase();
+        if !terms.contains(&word) && terms.len() < MAX_TERMS {
+            terms.push(word);
+        }
+    }
+    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
+}
+
+impl SiteChat {
+    /// Searches knowledge bases the user can read.
+    pub async fn search(&self, user_id: &str, kb_ids: &[String], query: &str, k: usize) -> Result<Vec<Hit>> {
+        let mut kbs = Vec::with_capacity(kb_ids.len());
+        for id in kb_ids {
+            kbs.push(self.readable_kb(user_id, id).await?);
+        }
+        self.search_kbs(&kbs, query, k).await
+    }
+
+    /// Searches knowledge bases whose access was checked by the caller.
+    pub async fn search_kbs(&self, kbs: &[KnowledgeBaseRow], query: &str, k: usize) -> Result<Vec<Hit>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(Error::invalid("query", "cannot be empty"));
+        }
+        if query.chars().count() > 4_000 {
+            return Err(Error::invalid("query", "has at most 4000 characters"));
+        }
+        let k = k.clamp(1, MAX_K);
+        // One query embedding per embedding model, shared by the knowledge bases that use it.
+        let mut models: Vec<&str> = kbs.iter().map(|kb| kb.embedding_model.as_str()).collect();
+        models.sort_unstable();
+        models.dedup();
+        let vectors = try_join_all(models.iter().map(|m| async move {
+            let embedder = self.embedders().get(m)?;
+            let mut v = embedder.embed(&[query.to_owned()]).await.map_err(embed_error)?;
+            Ok::<_, Error>((m.to_string(), v.pop().unwrap_or_default()))
+        }))
+        .await?;
+        let vectors: HashMap<String, Vec<f32>> = vectors.into_iter().collect();
+        let per_kb =
+            try_join_all(kbs.iter().map(|kb| self.search_one(kb, query, &vectors[&kb.embedding_model], k))).await?;
+        let mut hits: Vec<Hit> = per_kb.into_iter().flatten().collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.chunk_id.cmp(&b.chunk_id)));
+        hits.truncate(k);
+        Ok(hits)
+    }
+
+    async fn search_one(&self, kb: &KnowledgeBaseRow, query: &str, vector: &[f32], k: usize) -> Result<Vec<Hit>> {
+        let want = CANDIDATES.max(k * 2);
+        let keyword = async {
+            match keyword_query(query) {
+                Some(expr) => self.db().keyword_search(&kb.id, &expr, want as u32).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let semantic = async {
+            let index = self.indexes().get(&kb.id).await?;
+            let v = vector.to_vec();
+            tokio::task::spawn_blocking(move || index.search(&v, want)).await.map_err(Error::internal)?
+        };
+        let (keyword, semantic) = tokio::try_join!(keyword, semantic)?;
+        let mut fused: HashMap<i64, f32> = HashMap::new();
+        for (rank, (id, _)) in keyword.iter().enumerate() {
+            *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+        for (rank, (id, _)) in semantic.iter().enumerate() {
+            *fused.entry(*id as i64).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+        let mut ranked: Vec<(i64, f32)> = fused.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let mut rows: HashMap<i64, _> =
+            self.db().chunk_hits(&kb.id, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+        // A chunk deleted between the search and this read is simply left out.
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, score)| {
+                rows.remove(&id).map(|r| Hit {
+                    chunk_id: r.id,
+                    kb_id: r.kb_id,
+                    document_id: r.document_id,
+                    url: r.url,
+                    file_name: r.file_name,
+                    title: r.title,
+                    heading_path: r.heading_path,
+                    text: r.text,
+                    score,
+                })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keyword_query;
+
+    #[test]
+    fn a_keyword_query_quotes_each_distinct_word_so_fts_syntax_is_plain_text() {
+        assert_eq!(
+            keyword_query("Price? price NEAR(\"x\" OR y*)").unwrap(),
+            "\"price\" OR \"near\" OR \"x\" OR \"or\" OR \"y\""
+        );
+        assert_eq!(keyword_query(" ?! "), None);
+    }
+}

@@ -49,6 +49,8 @@ e2e:
 ## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
 bench:
 	cargo bench -p server --bench ttft
+	cargo bench -p server --bench sitechat
+	cargo bench -p webplus --bench vector_index
 
 lint:
 	cargo fmt --all --check

@@ -6,8 +6,9 @@
 //! server's resident memory after start-up, before any model is loaded.
 //! Results are written to docs/BENCHMARKS.md. Run: `cargo bench -p server --bench ttft`.
 
+mod common;
+
 use std::{
-    io::Write,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -15,6 +16,8 @@ use std::{
 use futures::StreamExt;
 use serde_json::json;
 use webplus::fakes::{FakeOpenAi, FakeOpenAiConfig};
+
+use common::{Stats, admin_api_key, cpu_model, free_port, ms, rss_kb, today, wait_ready, write_section};
 
 const WARMUP: usize = 50;
 const SAMPLES: usize = 1000;
@@ -37,19 +40,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // An account and an API key through the admin CLI, as an operator would.
-    let mut c = Command::new(bin);
-    env(&mut c);
-    let mut child = c
-        .args(["admin", "create-user", "--email", "bench@example.com", "--role", "admin"])
-        .stdin(Stdio::piped())
-        .spawn()?;
-    child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?.write_all(b"bench-password-123\n")?;
-    anyhow::ensure!(child.wait()?.success(), "create-user failed");
-    let mut c = Command::new(bin);
-    env(&mut c);
-    let out = c.args(["admin", "create-api-key", "--email", "bench@example.com", "--name", "bench"]).output()?;
-    anyhow::ensure!(out.status.success(), "create-api-key failed");
-    let key = String::from_utf8(out.stdout)?.lines().last().unwrap_or_default().trim().to_string();
+    let key = admin_api_key(bin, &env)?;
 
     let mut c = Command::new(bin);
     env(&mut c);
@@ -135,78 +126,3 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-struct Stats {
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-impl Stats {
-    fn of(v: &mut [Duration]) -> Stats {
-        v.sort();
-        let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-        Stats { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v[v.len() - 1] }
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        if client.get(format!("{base}/ready")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not become ready")
-}
-
-fn rss_kb(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.split_whitespace().next()).and_then(|n| n.parse().ok()))
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn today() -> String {
-    Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-/// Replaces the section between `<!-- bench:NAME -->` markers (or appends it).
-pub fn write_section(path: &str, name: &str, body: &str) -> std::io::Result<()> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-    let (start, end) = (format!("<!-- bench:{name} -->"), format!("<!-- /bench:{name} -->"));
-    let old = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| "# Benchmarks\n\nNumbers written by the benchmarks themselves; rerun to refresh.\n".into());
-    let section = format!("{start}\n{body}{end}");
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], section, &old[b + end.len()..]),
-        _ => format!("{}\n{}\n", old.trim_end(), section),
-    };
-    std::fs::write(path, new)
-}

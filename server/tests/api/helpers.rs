@@ -38,8 +38,23 @@ pub async fn spawn_app_with(fake: FakeOpenAiConfig) -> TestApp {
     spawn_app_in(dir, Arc::new(FakeOpenAi::start(fake).await)).await
 }
 
+/// An app whose settings `configure` adjusts before it starts.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let fake = Arc::new(FakeOpenAi::start(FakeOpenAiConfig::default()).await);
+    spawn_app_in_with(dir, fake, configure).await
+}
+
 /// Starts an app on an existing data dir (to test restarts).
 pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) -> TestApp {
+    spawn_app_in_with(dir, fake, |_| {}).await
+}
+
+pub async fn spawn_app_in_with(
+    dir: Arc<tempfile::TempDir>,
+    fake: Arc<FakeOpenAi>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = dir.path().to_path_buf();
@@ -52,6 +67,7 @@ pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) ->
         api_key: Secret::new(fake.api_key()),
         models: vec![FAKE_MODEL.into()],
     });
+    configure(&mut settings);
     let app =
         Application::build(settings.clone()).await.expect("app builds").with_shutdown_grace(Duration::from_millis(300));
     let base = format!("http://127.0.0.1:{}", app.port());

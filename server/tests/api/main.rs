@@ -6,4 +6,5 @@ mod chat;
 mod cli;
 mod helpers;
 mod http;
+mod knowledge_bases;
 mod openai_api;

@@ -19,6 +19,8 @@ pub struct ChatCompletionRequest {
     pub top_p: Option<f32>,
     pub seed: Option<u64>,
     pub n: Option<u32>,
+    /// Extension: answer from these knowledge bases (ids the caller can read), citing them.
+    pub knowledge_bases: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

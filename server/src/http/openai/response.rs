@@ -8,6 +8,9 @@ pub struct Meta {
     pub id: String,
     pub created: u64,
     pub model: String,
+    /// Extension: the passages the answer was given when `knowledge_bases` were asked for (a
+    /// top-level `sources` array on the completion, or on the first chunk of a stream).
+    pub sources: Option<Value>,
 }
 
 fn reason(r: FinishReason) -> &'static str {
@@ -23,12 +26,16 @@ fn usage_json(u: Usage) -> Value {
 }
 
 pub fn completion(meta: &Meta, text: &str, finish: FinishReason, usage: Usage) -> Value {
-    json!({
+    let mut v = json!({
         "id": meta.id, "object": "chat.completion", "created": meta.created, "model": meta.model,
         "choices": [{ "index": 0, "message": { "role": "assistant", "content": text },
                       "logprobs": null, "finish_reason": reason(finish) }],
         "usage": usage_json(usage),
-    })
+    });
+    if let Some(sources) = &meta.sources {
+        v["sources"] = sources.clone();
+    }
+    v
 }
 
 fn chunk(meta: &Meta, delta: Value, finish: Option<&str>) -> String {
@@ -48,7 +55,15 @@ pub fn sse_stream(
     request_id: String,
 ) -> impl Stream<Item = String> {
     async_stream::stream! {
-        yield chunk(&meta, json!({ "role": "assistant", "content": "" }), None);
+        let first = chunk(&meta, json!({ "role": "assistant", "content": "" }), None);
+        yield match &meta.sources {
+            Some(sources) => {
+                let mut v: Value = serde_json::from_str(&first).unwrap_or_default();
+                v["sources"] = sources.clone();
+                v.to_string()
+            }
+            None => first,
+        };
         while let Some(ev) = stream.next().await {
             match ev {
                 Ok(ChatEvent::Delta(t)) => yield chunk(&meta, json!({ "content": t }), None),

@@ -1,0 +1,269 @@
+//! The knowledge-base API (`/api/v1/knowledge-bases…`, `/api/v1/jobs…`) with API keys, against the
+//! real local embedder and an in-process test website.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, multipart};
+use serde_json::{Value, json};
+use webplus::fakes::{FakeSite, HANDBOOK, HANDBOOK_SECRET};
+
+use crate::helpers::{TestApp, spawn_app_configured};
+
+/// Questions whose answers are on exactly one handbook page, in `HANDBOOK` order.
+const QUESTIONS: [&str; 6] = [
+    "How much does the Team plan cost per seat?",
+    "What hours is support available?",
+    "How long are backups kept and how are they encrypted?",
+    "What is the API rate limit?",
+    "How large is the yearly learning budget for employees?",
+    "When and where was the company founded?",
+];
+
+pub async fn crawl_app() -> TestApp {
+    spawn_app_configured(|s| s.sitechat.crawl_allow_private_hosts = vec!["127.0.0.1".into()]).await
+}
+
+pub struct Api<'a> {
+    pub app: &'a TestApp,
+    pub key: String,
+}
+
+impl<'a> Api<'a> {
+    pub async fn new(app: &'a TestApp, email: &str) -> Api<'a> {
+        app.forget_cookies();
+        app.register(email).await;
+        let key = app.api_key().await;
+        app.forget_cookies();
+        Api { app, key }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.app.client.request(method, self.app.url(path)).bearer_auth(&self.key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn create_kb(&self, name: &str) -> String {
+        let (s, v) = self.post("/api/v1/knowledge-bases", json!({ "name": name })).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls a job until it ends; returns its last state.
+    pub async fn wait_job(&self, job_id: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let (s, v) = self.get(&format!("/api/v1/jobs/{job_id}")).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            if ["done", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "job still running: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn crawl(&self, kb: &str, site: &FakeSite) -> Value {
+        let (s, v) = self
+            .post(&format!("/api/v1/knowledge-bases/{kb}/crawl"), json!({ "url": site.url("/").as_str(), "max_pages": 50 }))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        self.wait_job(v["job_id"].as_str().unwrap()).await
+    }
+
+    pub async fn search(&self, kb: &str, query: &str) -> Vec<Value> {
+        let (s, v) = self.post(&format!("/api/v1/knowledge-bases/{kb}/search"), json!({ "query": query, "k": 3 })).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["results"].as_array().unwrap().clone()
+    }
+
+    pub async fn upload(&self, kb: &str, files: Vec<(&str, &str, Vec<u8>)>) -> (StatusCode, Value) {
+        let mut form = multipart::Form::new();
+        for (name, mime, bytes) in files {
+            form = form.part("file", multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap());
+        }
+        let res = self
+            .app
+            .client
+            .post(self.app.url(&format!("/api/v1/knowledge-bases/{kb}/documents")))
+            .bearer_auth(&self.key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn a_crawled_site_answers_each_question_from_the_page_that_states_it() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    let job = api.crawl(&kb, &site).await;
+    assert_eq!(job["status"], "done", "{job}");
+    // Six fact pages and the index; the broken page is an error, the secret was never fetched.
+    let (_, docs) = api.get(&format!("/api/v1/knowledge-bases/{kb}/documents")).await;
+    let urls: Vec<String> = docs["data"].as_array().unwrap().iter().map(|d| d["url"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(urls.len(), 7, "{urls:?}");
+    assert!(job["errors"].as_array().unwrap().iter().any(|e| e["url"].as_str().unwrap().ends_with("/broken")), "{job}");
+    assert!(!site.was_requested("/private/secret"));
+    for (page, question) in HANDBOOK.iter().zip(QUESTIONS) {
+        let results = api.search(&kb, question).await;
+        let top = &results[0];
+        assert!(top["url"].as_str().unwrap().ends_with(page.path), "{question} → {results:#?}");
+        assert!(top["text"].as_str().unwrap().contains(page.fact), "{question} → {top}");
+        assert!(top["score"].as_f64().unwrap() > 0.0);
+    }
+    let secret = api.search(&kb, "vault code").await;
+    assert!(secret.iter().all(|r| !r["text"].as_str().unwrap().contains(HANDBOOK_SECRET)));
+}
+
+#[tokio::test]
+async fn a_re_crawl_updates_changed_pages_and_removes_gone_ones() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    assert_eq!(api.crawl(&kb, &site).await["status"], "done");
+    site.set(
+        "/pricing",
+        webplus::fakes::Resource::html(
+            "<html><head><title>Pricing</title></head><body><main><p>The Team plan now costs 57 euros per seat per month.</p></main></body></html>",
+        ),
+    );
+    site.remove("/history");
+    let job = api.crawl(&kb, &site).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("1 removed"), "{job}");
+    let top = &api.search(&kb, "How much does the Team plan cost?").await[0];
+    assert!(top["text"].as_str().unwrap().contains("57 euros"), "{top}");
+    let (_, docs) = api.get(&format!("/api/v1/knowledge-bases/{kb}/documents")).await;
+    assert!(docs["data"].as_array().unwrap().iter().all(|d| !d["url"].as_str().unwrap().ends_with("/history")));
+    let founded = api.search(&kb, "When was the company founded in Tartu?").await;
+    assert!(founded.iter().all(|r| !r["text"].as_str().unwrap().contains("2011")), "{founded:#?}");
+}
+
+#[tokio::test]
+async fn crawling_a_private_address_is_refused_without_the_allowance() {
+    let app = spawn_app_configured(|_| {}).await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let kb = api.create_kb("Internal").await;
+    for url in ["http://127.0.0.1:9/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "file:///etc/passwd"] {
+        let (s, v) = api.post(&format!("/api/v1/knowledge-bases/{kb}/crawl"), json!({ "url": url })).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{url}: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().starts_with("url:"), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn uploaded_files_become_searchable_and_a_mislabelled_file_is_refused_by_name() {
+    let app = spawn_app_configured(|_| {}).await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let kb = api.create_kb("Docs").await;
+    let (s, v) = api
+        .upload(
+            &kb,
+            vec![
+                ("plans.md", "text/markdown", b"# Plans\n\nThe Starter plan includes 3 seats and email support.\n".to_vec()),
+                ("faq.txt", "text/plain", b"Refunds are issued within 14 days of a cancellation request.".to_vec()),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["documents"].as_array().unwrap().len(), 2);
+    let job = api.wait_job(v["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["done"].as_i64(), job["total"].as_i64()), (Some("done"), Some(2), Some(2)), "{job}");
+    let top = &api.search(&kb, "How many days until a refund?").await[0];
+    assert_eq!(top["file_name"], "faq.txt", "{top}");
+    assert!(top["url"].is_null());
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (s, v) = api.upload(&kb, vec![("report.pdf", "application/pdf", png)]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("report.pdf"), "{v}");
+}
+
+#[tokio::test]
+async fn another_users_knowledge_base_is_not_found_and_a_share_is_read_only() {
+    let app = spawn_app_configured(|_| {}).await;
+    let owner = Api::new(&app, "owner@example.com").await;
+    let other = Api::new(&app, "other@example.com").await;
+    let kb = owner.create_kb("Private").await;
+    let (s, _) = owner.upload(&kb, vec![("a.txt", "text/plain", b"Alpha bravo charlie.".to_vec())]).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let paths = [
+        ("GET", format!("/api/v1/knowledge-bases/{kb}")),
+        ("GET", format!("/api/v1/knowledge-bases/{kb}/documents")),
+        ("POST", format!("/api/v1/knowledge-bases/{kb}/search")),
+        ("POST", format!("/api/v1/knowledge-bases/{kb}/crawl")),
+        ("GET", format!("/api/v1/knowledge-bases/{kb}/jobs")),
+        ("DELETE", format!("/api/v1/knowledge-bases/{kb}")),
+    ];
+    let body = json!({ "query": "alpha", "url": "https://example.com/" });
+    for (method, path) in &paths {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let b = (*method == "POST").then(|| body.clone());
+        let (s, v) = other.send(m, path, b).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {v}");
+    }
+    let (_, list) = other.get("/api/v1/knowledge-bases").await;
+    assert!(list["data"].as_array().unwrap().is_empty());
+
+    let (s, v) = owner.post(&format!("/api/v1/knowledge-bases/{kb}/shares"), json!({ "email": "other@example.com" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = other.post(&format!("/api/v1/knowledge-bases/{kb}/search"), json!({ "query": "alpha" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = other.send(reqwest::Method::DELETE, &format!("/api/v1/knowledge-bases/{kb}"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, list) = other.get("/api/v1/knowledge-bases").await;
+    assert_eq!(list["data"][0]["owned"], false);
+}
+
+#[tokio::test]
+async fn chat_completions_with_knowledge_bases_ground_the_answer_and_return_its_sources() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    assert_eq!(api.crawl(&kb, &site).await["status"], "done");
+    let (s, v) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": crate::helpers::FAKE_MODEL, "knowledge_bases": [kb],
+                    "messages": [{ "role": "user", "content": "What is the API rate limit?" }] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sources = v["sources"].as_array().unwrap();
+    assert!(sources[0]["url"].as_str().unwrap().ends_with("/api"), "{sources:#?}");
+    assert_eq!(sources[0]["n"], 1);
+    // The upstream model was given the passage, numbered, and asked to cite it.
+    let sent = app.fake.requests().last().unwrap().clone();
+    let system = sent["messages"][0]["content"].as_str().unwrap().to_owned();
+    assert!(system.contains("[1]") && system.contains("600 requests per minute"), "{system}");
+
+    let (s, v) = api
+        .post(
+            "/v1/chat/completions",
+            json!({ "model": crate::helpers::FAKE_MODEL, "knowledge_bases": ["not-a-kb"],
+                    "messages": [{ "role": "user", "content": "hi" }] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+}

@@ -4,5 +4,7 @@
 //! dropped.
 
 pub mod openai;
+pub mod site;
 
 pub use openai::{Failure, FakeOpenAi, FakeOpenAiConfig};
+pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};

@@ -83,15 +83,24 @@ pub fn client(policy: AddressPolicy) -> reqwest::Result<reqwest::Client> {
             Err(refusal) => attempt.error(refusal),
         }
     });
+    builder(policy).redirect(redirect).build()
+}
+
+/// Like [`client`], but a redirect is returned as the response instead of followed. For a caller that
+/// judges every hop itself (the crawler checks each target against the site scope, robots.txt and the
+/// pages it already has before fetching it); it must `check_url` every URL it sends.
+pub fn client_without_redirects(policy: AddressPolicy) -> reqwest::Result<reqwest::Client> {
+    builder(Arc::new(policy)).redirect(reqwest::redirect::Policy::none()).build()
+}
+
+fn builder(policy: Arc<AddressPolicy>) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .dns_resolver(Arc::new(PolicyResolver::new(policy)))
         // A proxy from the environment would resolve and connect for us, past the policy.
         .no_proxy()
-        .redirect(redirect)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("WebPlus-crawler/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/knowledge-bases", post(kb::create_kb).get(kb::list_kbs))
         .route("/api/v1/knowledge-bases/{id}", get(kb::get_kb).patch(kb::update_kb).delete(kb::delete_kb))
         .route("/api/v1/knowledge-bases/{id}/documents/{doc}", delete(kb::delete_document))
+        .route("/api/v1/knowledge-bases/{id}/crawl", post(kb::crawl))
         .route("/api/v1/knowledge-bases/{id}/jobs", get(kb::list_jobs))
         .route("/api/v1/knowledge-bases/{id}/search", post(kb::search))
         .route("/api/v1/knowledge-bases/{id}/shares", get(kb::list_shares).post(kb::share).delete(kb::unshare))

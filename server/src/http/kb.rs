@@ -11,6 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use webplus::sitechat::CrawlRequest;
 
 use super::{ApiError, Authenticated, error::request_id, openai::request::rejection};
 use crate::state::AppState;
@@ -119,6 +120,19 @@ pub async fn delete_document(
 ) -> ApiResult {
     state.services.sitechat.delete_document(&me.user_id, &id, &doc).await.map_err(engine(&headers))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn crawl(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<CrawlRequest>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body.map_err(rejection)?;
+    let job = state.services.sitechat.start_crawl(&me.user_id, &id, body).await.map_err(engine(&headers))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job.id, "status": job.status })))
+        .into_response())
 }
 
 pub async fn list_jobs(

@@ -1,4 +1,5 @@
 //! Engine integration tests: one binary, one module per area.
 
+mod embeddings;
 mod local_model;
 mod openai_provider;

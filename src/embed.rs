@@ -1,12 +1,19 @@
 //! Embeddings: texts to unit-length vectors, for retrieval.
 //!
 //! [`Embedder`] is the provider trait; [`LocalMiniLm`] is the local default (all-MiniLM-L6-v2 run
-//! with candle, no key, no network). Remote embedders (OpenAI, Bedrock Titan) will implement the
-//! same trait.
+//! with candle, no key, no network). [`OpenAiEmbedder`] (OpenAI and compatible servers) and
+//! [`BedrockEmbedder`] (Amazon Titan Text Embeddings) are the remote ones; both retry the same
+//! bounded way ([`RetryPolicy`]).
 
+pub mod bedrock;
 pub mod minilm;
+pub mod openai;
+mod retry;
 
+pub use bedrock::{BedrockEmbedConfig, BedrockEmbedder};
 pub use minilm::LocalMiniLm;
+pub use openai::{OpenAiEmbedConfig, OpenAiEmbedder};
+pub use retry::RetryPolicy;
 
 use async_trait::async_trait;
 
@@ -22,6 +29,17 @@ pub enum EmbedError {
     /// The model or service failed: corrupt files, a crashed worker, a remote error.
     #[error("embedding failed: {0}")]
     Failed(String),
+    /// The remote service refused the credentials (API key, AWS keys). Fix the settings; retrying
+    /// will not help. The text never contains the credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The remote service kept rate limiting through our retries. Try again later, after
+    /// `retry_after_secs` if the service said.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: Option<u64> },
+    /// The remote service is down, overloaded or unreachable. Try again later.
+    #[error("embedding service unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Turns texts into vectors of [`Embedder::dims`] floats with an L2 norm of 1, so the dot product of

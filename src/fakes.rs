@@ -1,10 +1,15 @@
 //! In-process fakes of external services, speaking their real wire protocols. Tests and benchmarks only.
 //!
 //! Each fake binds `127.0.0.1:0`, so tests run in parallel without port clashes, and shuts down when
-//! dropped.
+//! dropped. The embedding fakes answer with [`hashed_bag`] vectors, so retrieval tests get rankings
+//! that follow shared words.
 
+pub mod bedrock;
+pub mod hashed_bag;
 pub mod openai;
 pub mod site;
 
-pub use openai::{Failure, FakeOpenAi, FakeOpenAiConfig};
+pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest};
+pub use hashed_bag::hashed_bag;
+pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};
 pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};

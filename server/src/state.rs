@@ -44,7 +44,7 @@ impl Services {
         }
         let accounts = Accounts::new(db.clone(), &settings)?;
         let registry = crate::providers::build_registry(&settings);
-        let sitechat = crate::sitechat::build(db.clone(), &settings)?;
+        let sitechat = crate::sitechat::build(db.clone(), &settings).await?;
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }

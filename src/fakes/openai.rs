@@ -1,4 +1,5 @@
-//! A fake OpenAI Chat Completions server, speaking the real wire protocol over real HTTP.
+//! A fake OpenAI server (Chat Completions and embeddings), speaking the real wire protocol over
+//! real HTTP.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -10,10 +11,14 @@
 //! # }
 //! ```
 
+mod embeddings;
 mod handlers;
 mod stream;
 mod wire;
 
+pub use embeddings::{DimensionsParam, EmbeddingFailure, FakeEmbeddingModel};
+
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -52,6 +57,8 @@ pub struct FakeOpenAiConfig {
     /// Pause before each content chunk, to make streaming observable in tests and benchmarks.
     pub chunk_delay: Duration,
     pub failure: Option<Failure>,
+    /// Served by `POST /v1/embeddings` (vectors from [`crate::fakes::hashed_bag`]).
+    pub embedding_models: Vec<FakeEmbeddingModel>,
 }
 
 impl Default for FakeOpenAiConfig {
@@ -62,6 +69,7 @@ impl Default for FakeOpenAiConfig {
             reply: word_tokens(DEFAULT_REPLY),
             chunk_delay: Duration::ZERO,
             failure: None,
+            embedding_models: FakeEmbeddingModel::openai_defaults(),
         }
     }
 }
@@ -98,6 +106,13 @@ impl FakeOpenAiConfig {
         self.failure = Some(failure);
         self
     }
+
+    /// Adds an embedding model (or replaces the one with the same id).
+    pub fn embedding_model(mut self, model: FakeEmbeddingModel) -> Self {
+        self.embedding_models.retain(|m| m.id != model.id);
+        self.embedding_models.push(model);
+        self
+    }
 }
 
 /// Splits text into word chunks that keep their leading space, as OpenAI's tokens do, so that the
@@ -121,6 +136,8 @@ pub fn word_tokens(text: &str) -> Vec<String> {
 pub(super) struct Shared {
     config: Mutex<FakeOpenAiConfig>,
     requests: Mutex<Vec<serde_json::Value>>,
+    embedding_requests: Mutex<Vec<serde_json::Value>>,
+    embedding_failures: Mutex<VecDeque<EmbeddingFailure>>,
     next_id: AtomicU64,
 }
 
@@ -133,6 +150,14 @@ impl Shared {
 
     fn requests(&self) -> MutexGuard<'_, Vec<serde_json::Value>> {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn embedding_requests(&self) -> MutexGuard<'_, Vec<serde_json::Value>> {
+        self.embedding_requests.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn next_embedding_failure(&self) -> Option<EmbeddingFailure> {
+        self.embedding_failures.lock().unwrap_or_else(PoisonError::into_inner).pop_front()
     }
 }
 
@@ -159,11 +184,14 @@ impl FakeOpenAi {
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
             requests: Mutex::new(Vec::new()),
+            embedding_requests: Mutex::new(Vec::new()),
+            embedding_failures: Mutex::new(VecDeque::new()),
             next_id: AtomicU64::new(1),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(handlers::chat_completions))
             .route("/v1/models", get(handlers::list_models))
+            .route("/v1/embeddings", post(embeddings::embeddings))
             .fallback(handlers::unknown_url)
             .with_state(shared.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -201,6 +229,17 @@ impl FakeOpenAi {
     /// Changes how later requests fail (`None`: stop failing), e.g. to test a retry.
     pub fn set_failure(&self, failure: Option<Failure>) {
         self.shared.config().failure = failure;
+    }
+
+    /// Every body posted to `/v1/embeddings` so far, in arrival order, including rejected ones.
+    pub fn embedding_requests(&self) -> Vec<serde_json::Value> {
+        self.shared.embedding_requests().clone()
+    }
+
+    /// The next embeddings requests that pass the auth, model and input checks fail like this, one
+    /// failure each, in order; later ones succeed again.
+    pub fn fail_next_embeddings(&self, failures: impl IntoIterator<Item = EmbeddingFailure>) {
+        self.shared.embedding_failures.lock().unwrap_or_else(PoisonError::into_inner).extend(failures);
     }
 }
 

@@ -159,6 +159,15 @@ pub(super) fn embed_error(e: crate::embed::EmbedError) -> Error {
     match e {
         E::ModelMissing(hint) => Error::Unavailable(hint),
         E::Invalid(m) => Error::invalid("document", m),
+        E::Unauthorized(m) => {
+            tracing::error!(error = %m, "the embedding provider refused the credentials");
+            Error::Unavailable("the embedding provider refused the server's credentials; an admin must fix them".into())
+        }
+        E::RateLimited { retry_after_secs, .. } => Error::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(30) },
+        E::Unavailable(m) => {
+            tracing::warn!(error = %m, "embedding provider unavailable");
+            Error::Unavailable("the embedding provider is unavailable; try again shortly".into())
+        }
         E::Failed(m) => {
             tracing::error!(error = %m, "embedding failed");
             Error::Unavailable("the embedding model failed; see the server log".into())

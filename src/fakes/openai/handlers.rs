@@ -112,7 +112,7 @@ pub(super) async fn unknown_url(method: Method, uri: Uri) -> Response {
 }
 
 /// The 401 OpenAI would send for these headers, if any.
-fn auth_failure(headers: &HeaderMap, expected: &str) -> Option<Response> {
+pub(super) fn auth_failure(headers: &HeaderMap, expected: &str) -> Option<Response> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -174,7 +174,7 @@ pub(super) fn server_error() -> ErrorBody {
     ErrorBody::new("The server had an error while processing your request. Sorry about that!", "server_error", None)
 }
 
-fn error(status: StatusCode, body: ErrorBody) -> Response {
+pub(super) fn error(status: StatusCode, body: ErrorBody) -> Response {
     let mut response = Json(body).into_response();
     *response.status_mut() = status;
     response

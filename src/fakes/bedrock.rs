@@ -1,0 +1,197 @@
+//! A fake AWS Bedrock Runtime serving Titan Text Embeddings through `InvokeModel`, over real HTTP.
+//!
+//! `POST /model/{modelId}/invoke` takes Titan's JSON and answers with [`crate::fakes::hashed_bag`]
+//! vectors. Requests must carry a SigV4 `Authorization` header for the configured access key,
+//! region and the `bedrock` service, plus `x-amz-date` (the signature itself is not recomputed).
+//! Errors are Bedrock's: `{"message": ...}` with the type in `x-amzn-ErrorType`.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use webplus::fakes::{BedrockFailure, FakeBedrock, FakeBedrockConfig};
+//! let fake = FakeBedrock::start(FakeBedrockConfig::default()).await;
+//! fake.fail_next([BedrockFailure::Throttling]);
+//! let url = fake.endpoint_url(); // http://127.0.0.1:PORT, for the SDK's endpoint_url
+//! # }
+//! ```
+
+mod handlers;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::post;
+use tokio::sync::oneshot;
+
+/// What the fake serves. `Default`: AWS's documentation key `AKIAIOSFODNN7EXAMPLE` in us-east-1,
+/// Titan V2 and V1, no delay.
+#[derive(Debug, Clone)]
+pub struct FakeBedrockConfig {
+    /// The only access key id accepted in the SigV4 credential scope.
+    pub access_key_id: String,
+    pub region: String,
+    /// Model ids served; others get ResourceNotFoundException.
+    pub models: Vec<String>,
+    /// A pause before each answer, from ¼ to all of this depending on the text's length, so that
+    /// concurrent calls overlap and finish out of order.
+    pub delay: Duration,
+}
+
+impl Default for FakeBedrockConfig {
+    fn default() -> Self {
+        Self {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".to_owned(),
+            region: "us-east-1".to_owned(),
+            models: vec!["amazon.titan-embed-text-v2:0".to_owned(), "amazon.titan-embed-text-v1".to_owned()],
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A failure for one signed call to a known model, queued with [`FakeBedrock::fail_next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BedrockFailure {
+    /// 429 ThrottlingException.
+    Throttling,
+    /// 403 AccessDeniedException: the key is valid but may not use the model.
+    AccessDenied,
+    /// 429 ModelNotReadyException.
+    ModelNotReady,
+    /// 503 ServiceUnavailableException.
+    ServiceUnavailable,
+}
+
+/// One call as it reached the fake. Credential fields are empty when the header lacked them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeBedrockRequest {
+    /// Percent-decoded, as Bedrock reads it (`amazon.titan-embed-text-v2:0`).
+    pub model_id: String,
+    /// The JSON body (a string holding the raw text if it was not JSON).
+    pub body: serde_json::Value,
+    pub access_key_id: String,
+    /// The credential scope's date, region and service.
+    pub scope_date: String,
+    pub region: String,
+    pub service: String,
+    pub signed_headers: Vec<String>,
+    pub amz_date: Option<String>,
+}
+
+/// State shared by the handler and the test holding the [`FakeBedrock`].
+pub(super) struct Shared {
+    config: FakeBedrockConfig,
+    requests: Mutex<Vec<FakeBedrockRequest>>,
+    failures: Mutex<VecDeque<BedrockFailure>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Shared {
+    /// Poisoning is ignored: the data is plain values, never half-updated.
+    fn requests(&self) -> MutexGuard<'_, Vec<FakeBedrockRequest>> {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn next_failure(&self) -> Option<BedrockFailure> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).pop_front()
+    }
+
+    /// Counts a call in flight until the guard drops.
+    fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A running fake. Shuts down when dropped.
+pub struct FakeBedrock {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl FakeBedrock {
+    /// Starts the fake on `127.0.0.1` with a free port. Panics if no port can be bound, which only
+    /// happens on a broken test machine; use [`FakeBedrock::try_start`] to handle that.
+    pub async fn start(config: FakeBedrockConfig) -> FakeBedrock {
+        match Self::try_start(config).await {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake Bedrock server could not bind 127.0.0.1:0: {e}"),
+        }
+    }
+
+    pub async fn try_start(config: FakeBedrockConfig) -> std::io::Result<FakeBedrock> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            requests: Mutex::new(Vec::new()),
+            failures: Mutex::new(VecDeque::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+        });
+        let app = Router::new()
+            .route("/model/{model_id}/invoke", post(handlers::invoke_model))
+            .fallback(handlers::unknown_operation)
+            .with_state(shared.clone());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                // Fires on drop too (the sender goes away), which is the point.
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                tracing::warn!(error = %e, "fake Bedrock server stopped with an error");
+            }
+        });
+        Ok(FakeBedrock { addr, shared, shutdown: Some(shutdown) })
+    }
+
+    /// What to configure the SDK's `endpoint_url` with: `http://127.0.0.1:PORT`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.shared.config.access_key_id
+    }
+
+    pub fn region(&self) -> &str {
+        &self.shared.config.region
+    }
+
+    /// Every call so far, in arrival order, including refused ones.
+    pub fn requests(&self) -> Vec<FakeBedrockRequest> {
+        self.shared.requests().clone()
+    }
+
+    /// The next signed calls to known models fail like this, one failure each, in order.
+    pub fn fail_next(&self, failures: impl IntoIterator<Item = BedrockFailure>) {
+        self.shared.failures.lock().unwrap_or_else(PoisonError::into_inner).extend(failures);
+    }
+
+    /// The most calls that were being answered at the same moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeBedrock {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

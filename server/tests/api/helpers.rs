@@ -24,6 +24,8 @@ pub struct TestApp {
     pub cookies: Arc<Mutex<BTreeMap<String, String>>>,
     pub fake: Arc<FakeOpenAi>,
     pub settings: Settings,
+    /// The running server's engine services.
+    pub services: server::state::Services,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub _dir: Arc<tempfile::TempDir>,
@@ -38,8 +40,22 @@ pub async fn spawn_app_with(fake: FakeOpenAiConfig) -> TestApp {
     spawn_app_in(dir, Arc::new(FakeOpenAi::start(fake).await)).await
 }
 
+/// Starts an app with settings changed by `configure` (after the test defaults are set).
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    spawn_app_in_with(dir, Arc::new(FakeOpenAi::start(FakeOpenAiConfig::default()).await), configure).await
+}
+
 /// Starts an app on an existing data dir (to test restarts).
 pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) -> TestApp {
+    spawn_app_in_with(dir, fake, |_| {}).await
+}
+
+async fn spawn_app_in_with(
+    dir: Arc<tempfile::TempDir>,
+    fake: Arc<FakeOpenAi>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = dir.path().to_path_buf();
@@ -52,15 +68,27 @@ pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) ->
         api_key: Secret::new(fake.api_key()),
         models: vec![FAKE_MODEL.into()],
     });
+    configure(&mut settings);
     let app =
         Application::build(settings.clone()).await.expect("app builds").with_shutdown_grace(Duration::from_millis(300));
     let base = format!("http://127.0.0.1:{}", app.port());
+    let services = app.services().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, client, cookies: Arc::default(), fake, settings, stop: Some(tx), server: Some(server), _dir: dir }
+    TestApp {
+        base,
+        client,
+        cookies: Arc::default(),
+        fake,
+        settings,
+        services,
+        stop: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    }
 }
 
 impl TestApp {
@@ -130,6 +158,7 @@ impl TestApp {
             cookies: Arc::default(),
             fake: self.fake.clone(),
             settings: self.settings.clone(),
+            services: self.services.clone(),
             stop: None,
             server: None,
             _dir: self._dir.clone(),

@@ -7,3 +7,4 @@ mod cli;
 mod helpers;
 mod http;
 mod openai_api;
+mod widget;

@@ -14,6 +14,9 @@ mod kbs;
 mod prompt;
 mod reembed;
 mod retrieve;
+#[cfg(feature = "fakes")]
+mod testing;
+mod widget;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +28,7 @@ pub use jobs::{JobKind, JobStatus, JobView};
 pub use kbs::{KbView, Publication};
 pub use prompt::{Source, context_message};
 pub use retrieve::{Hit, keyword_query};
+pub use widget::{Answer, Turn, TurnRole, Widget, WidgetConfig};
 
 use crate::{net::AddressPolicy, storage::Db};
 

@@ -7,6 +7,7 @@ mod kb;
 mod metrics;
 pub mod openai;
 mod principal;
+mod widget;
 
 use axum::{
     Router,
@@ -37,6 +38,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
 }
+
+/// The widget's routes: outside the global CORS layer (they answer CORS per knowledge base), with
+/// no cookies or API keys reaching them.
+pub fn widget_routes() -> Router<AppState> {
+    Router::new()
+        .route("/widget.js", get(widget::script))
+        .route("/api/widget/{public_id}/chat", post(widget::chat).options(widget::preflight))
+}
+
+pub use widget::MAX_BODY_BYTES as WIDGET_MAX_BODY_BYTES;
 
 /// Routes that take file uploads: they get the upload body limit instead of the general one.
 pub fn upload_routes() -> Router<AppState> {

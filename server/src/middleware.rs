@@ -1,9 +1,13 @@
 //! The middleware stack, outermost first: request id, tracing, panic catcher, metrics, security
 //! headers, CORS, compression, body limit, CSRF origin check, session refresh, server-fn statuses.
+//!
+//! The widget's routes share the outer layers but not CORS (they answer it per knowledge base) nor
+//! the cookie layers: their requests lose `Cookie` and `Authorization` instead.
 
 mod body_limit;
 mod csrf;
 mod http_metrics;
+mod no_credentials;
 mod security_headers;
 mod server_fn_status;
 mod session_refresh;
@@ -22,7 +26,7 @@ use tower_http::{
 
 use crate::state::AppState;
 
-pub fn apply(router: Router, uploads: Router, state: &AppState) -> Router {
+pub fn apply(router: Router, uploads: Router, widget: Router, state: &AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.settings.max_body_bytes;
     let limits = body_limit::Limits { general: max_body, upload: body_limit::upload_request_limit(&state.settings) };
@@ -45,14 +49,24 @@ pub fn apply(router: Router, uploads: Router, state: &AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(CatchPanicLayer::custom(security_headers::panic_response))
         .layer(from_fn(http_metrics::record))
-        .layer(from_fn(security_headers::add))
-        .layer(cors(&state.settings.cors_origins))
-        .layer(CompressionLayer::new());
+        .layer(from_fn(security_headers::add));
     // The body limit wraps the routes directly: it changes the body type the layers above would see.
     let uploads = uploads
         .layer(axum::extract::DefaultBodyLimit::max(limits.upload))
         .layer(RequestBodyLimitLayer::new(limits.upload));
-    router.layer(RequestBodyLimitLayer::new(max_body)).merge(uploads).layer(inner).layer(outer)
+    let app = router
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .merge(uploads)
+        .layer(inner)
+        .layer(cors(&state.settings.cors_origins))
+        .layer(CompressionLayer::new());
+    let widget_body = crate::http::WIDGET_MAX_BODY_BYTES;
+    let widget = widget
+        .layer(axum::extract::DefaultBodyLimit::max(widget_body))
+        .layer(RequestBodyLimitLayer::new(widget_body))
+        .layer(from_fn(no_credentials::strip))
+        .layer(CompressionLayer::new());
+    app.merge(widget).layer(outer)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

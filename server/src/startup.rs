@@ -49,6 +49,11 @@ impl Application {
         self.listener.local_addr().unwrap_or_else(|_| self.state.settings.addr)
     }
 
+    /// The engine services the server runs on (tests reach the engine directly through them).
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
     pub fn port(&self) -> u16 {
         self.addr().port()
     }
@@ -127,5 +132,6 @@ fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
     let app = Router::new().merge(http::routes()).merge(leptos).with_state(state.clone());
     let uploads = http::upload_routes().with_state(state.clone());
-    middleware::apply(app, uploads, &state)
+    let widget = http::widget_routes().with_state(state.clone());
+    middleware::apply(app, uploads, widget, &state)
 }

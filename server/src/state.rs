@@ -9,9 +9,13 @@ use webplus::{
     auth::Accounts,
     chat::Chat,
     settings::{Settings, resolve_jwt_secret},
-    sitechat::SiteChat,
+    sitechat::{SiteChat, Widget, WidgetConfig},
     storage::Db,
 };
+
+/// Widget answers generated at once for all visitors together (the local model's queue is shared
+/// with the server's own users).
+const WIDGET_CONCURRENT_ANSWERS: usize = 8;
 
 /// The engine services; also what the `webplus admin` commands use.
 #[derive(Clone)]
@@ -20,6 +24,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub chat: Chat,
     pub sitechat: SiteChat,
+    pub widget: Widget,
 }
 
 impl Services {
@@ -48,8 +53,17 @@ impl Services {
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
+        let widget = Widget::new(
+            sitechat.clone(),
+            registry.clone(),
+            WidgetConfig {
+                model: settings.default_model.clone(),
+                requests_per_minute: settings.sitechat.widget_requests_per_minute,
+                max_concurrent_answers: WIDGET_CONCURRENT_ANSWERS,
+            },
+        );
         let chat = Chat::new(db.clone(), registry, &settings.default_model).with_sitechat(sitechat.clone());
-        Ok(Self { db, accounts, chat, sitechat })
+        Ok(Self { db, accounts, chat, sitechat, widget })
     }
 }
 

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub cookies: Arc<Mutex<BTreeMap<String, String>>>,
     pub fake: Arc<FakeOpenAi>,
     pub settings: Settings,
+    /// The running server's engine services.
+    pub services: server::state::Services,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub _dir: Arc<tempfile::TempDir>,
@@ -71,12 +73,23 @@ pub async fn spawn_app_in_with(
     let app =
         Application::build(settings.clone()).await.expect("app builds").with_shutdown_grace(Duration::from_millis(300));
     let base = format!("http://127.0.0.1:{}", app.port());
+    let services = app.services().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, client, cookies: Arc::default(), fake, settings, stop: Some(tx), server: Some(server), _dir: dir }
+    TestApp {
+        base,
+        client,
+        cookies: Arc::default(),
+        fake,
+        settings,
+        services,
+        stop: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    }
 }
 
 impl TestApp {
@@ -146,6 +159,7 @@ impl TestApp {
             cookies: Arc::default(),
             fake: self.fake.clone(),
             settings: self.settings.clone(),
+            services: self.services.clone(),
             stop: None,
             server: None,
             _dir: self._dir.clone(),

@@ -8,3 +8,4 @@ mod helpers;
 mod http;
 mod knowledge_bases;
 mod openai_api;
+mod widget;

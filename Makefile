@@ -39,7 +39,7 @@ setup-test:
 	$(CARGO_TARGET_DIR)/debug/webplus models fetch
 
 unit:
-	cargo test -p webplus -p server --features webplus/fakes --no-fail-fast
+	cargo test -p webplus -p webplus-ann -p server --features webplus/fakes --no-fail-fast
 	cargo test -p app --features ssr
 
 e2e:
@@ -49,10 +49,11 @@ e2e:
 ## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
 bench:
 	cargo bench -p server --bench ttft
+	cargo bench -p webplus --bench vector_index
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p webplus -p server --all-targets --features webplus/fakes -- -D warnings
+	cargo clippy -p webplus -p webplus-ann -p server --all-targets --features webplus/fakes -- -D warnings
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -39,7 +39,7 @@ setup-test:
 	$(CARGO_TARGET_DIR)/debug/webplus models fetch
 
 unit:
-	cargo test -p webplus -p server --features webplus/fakes --no-fail-fast
+	cargo test -p webplus -p webplus-ann -p server --features webplus/fakes --no-fail-fast
 	cargo test -p app --features ssr
 
 e2e:
@@ -54,7 +54,7 @@ bench:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p webplus -p server --all-targets --features webplus/fakes -- -D warnings
+	cargo clippy -p webplus -p webplus-ann -p server --all-targets --features webplus/fakes -- -D warnings
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

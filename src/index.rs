@@ -17,37 +17,14 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use hnsw_rs::prelude::{Distance, Hnsw};
 use serde::{Deserialize, Serialize};
+use webplus_ann::Graph;
 
 use crate::{Error, Result};
 
 pub use persist::Fingerprint;
-
-type Graph = Hnsw<'static, f32, UnitCosine>;
-
-/// Cosine distance of unit vectors (we normalise every vector on the way in): `1 - dot`.
-/// Not anndists' `DistDot`: without its nightly `simdeez_f` feature it is a scalar loop that
-/// asserts `1 - dot >= 0`, which rounding breaks for two identical unit vectors (a duplicate chunk,
-/// or a query equal to a chunk): a panic. Not `DistCosine`: three f64 products per dimension, about
-/// 5× slower. Eight f32 lanes let LLVM vectorise the loop; the result is clamped to [0, 2] because
-/// hnsw_rs asserts that distances are not negative.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UnitCosine;
-
-impl Distance<f32> for UnitCosine {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0f32; 8];
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-        for (x, y) in ca.zip(cb) {
-            for i in 0..8 {
-                lanes[i] += x[i] * y[i];
-            }
-        }
-        (1.0 - (lanes.iter().sum::<f32>() + tail)).clamp(0.0, 2.0)
-    }
-}
+/// The distance kernel (`1 - dot` of unit vectors), for callers that score vectors themselves.
+pub use webplus_ann::{UnitCosine, dot};
 
 /// hnsw_rs keeps at most this many layers.
 const MAX_LAYERS: usize = 16;
@@ -61,10 +38,11 @@ pub struct IndexParams {
     pub max_nb_connection: usize,
     /// Candidate list while building. 200 is the common recall/build-time knee.
     pub ef_construction: usize,
-    /// Candidate list while searching (raised to k when k is larger). Measured on 10k uniformly
-    /// random 384-d unit vectors (the worst case: real embeddings cluster), release build,
-    /// recall@10 / queries per second on one thread: ef 96 → 0.74 / 770, 128 → 0.82 / 710,
-    /// 200 → 0.93 / 540, 400 → 0.99 / 400. A query costs far less than embedding it, so 200.
+    /// Candidate list while searching (raised to k when k is larger). Measured, release build,
+    /// recall@10 / queries per second on one thread: on 10k uniformly random 384-d unit vectors
+    /// (the worst case) ef 96 → 0.74 / 770, 128 → 0.82 / 710, 200 → 0.93 / 540, 400 → 0.99 / 400;
+    /// on 100k clustered ones (docs/BENCHMARKS.md) ef 16 → 0.97, 32 → 0.998, 64 and up → 1.000,
+    /// 200 → ~500 q/s. Real embeddings lie in between; a query costs far less than embedding it, so 200.
     pub ef_search: usize,
     /// Rebuild when tombstones exceed this share of the entries.
     pub max_tombstone_ratio: f32,
@@ -128,6 +106,12 @@ impl VectorIndex {
         self.params
     }
 
+    /// Changes the candidate list of later searches. The graph does not depend on it, so one
+    /// index can be measured at several values (benches/vector_index).
+    pub fn set_ef_search(&mut self, ef_search: usize) {
+        self.params.ef_search = ef_search;
+    }
+
     /// Adds `id` (or replaces its vector). A removed id becomes visible again.
     pub fn insert(&self, id: u64, vector: &[f32]) -> Result<()> {
         self.insert_batch(&[(id, vector.to_vec())])
@@ -150,9 +134,9 @@ impl VectorIndex {
         {
             let graph = read(&self.graph);
             if batch.len() >= 64 {
-                graph.parallel_insert_slice(&batch);
+                graph.parallel_insert(batch);
             } else {
-                batch.iter().for_each(|&item| graph.insert_slice(item));
+                batch.iter().for_each(|&(v, entry)| graph.insert(v, entry));
             }
         }
         let mut entries = write(&self.entries);
@@ -267,7 +251,7 @@ impl VectorIndex {
 }
 
 fn new_graph(params: &IndexParams, capacity: usize) -> Graph {
-    Hnsw::new(params.max_nb_connection, capacity.max(1_000), MAX_LAYERS, params.ef_construction, UnitCosine)
+    Graph::new(params.max_nb_connection, capacity.max(1_000), MAX_LAYERS, params.ef_construction)
 }
 
 // A panic while a lock was held cannot leave our data half-updated (each write is one assignment

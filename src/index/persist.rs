@@ -11,7 +11,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use hnsw_rs::prelude::{AnnT, HnswIo, ReloadOptions};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -121,7 +120,7 @@ impl VectorIndex {
             }
             _ => return Ok(stale(name, "inconsistent sidecar")),
         };
-        if graph.get_nb_point() != sidecar.rows.len() {
+        if graph.len() != sidecar.rows.len() {
             return Ok(stale(name, "graph size differs from the entry table"));
         }
         Ok(Some(VectorIndex::from_parts(sidecar.dims, sidecar.params, graph, entries)))
@@ -174,7 +173,7 @@ fn dump(graph: &Graph, dir: &Path, name: &str) -> anyhow::Result<(String, String
 /// Reloads the graph with its data in memory (no mmap). Returns None if hnsw_rs fails or panics
 /// (it asserts on bad magic numbers and dimensions instead of returning errors).
 fn reload(dir: &Path, name: &str) -> Option<Graph> {
-    match catch_unwind(|| load_leaked(dir, name)) {
+    match catch_unwind(|| Graph::load(dir, name)) {
         Ok(Ok(graph)) => Some(graph),
         Ok(Err(e)) => {
             tracing::warn!(index = name, error = %e, "hnsw_rs could not reload the index");
@@ -185,14 +184,6 @@ fn reload(dir: &Path, name: &str) -> Option<Graph> {
             None
         }
     }
-}
-
-fn load_leaked(dir: &Path, name: &str) -> anyhow::Result<Graph> {
-    // `load_hnsw` ties the graph's lifetime to its `HnswIo` even when, as here without mmap, the
-    // graph owns all its data. Leak the loader deliberately, once per load: it is a path, a name
-    // and a few flags (about 100 bytes) and holds no file or mapping.
-    let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new_with_options(dir, name, ReloadOptions::default())));
-    io.load_hnsw::<f32, super::UnitCosine>()
 }
 
 fn remove_files(dir: &Path, basename: &str) {

@@ -14,6 +14,7 @@ mod kbs;
 mod prompt;
 mod reembed;
 mod retrieve;
+mod upload;
 #[cfg(feature = "fakes")]
 mod testing;
 mod widget;
@@ -28,6 +29,7 @@ pub use jobs::{JobKind, JobStatus, JobView};
 pub use kbs::{KbView, Publication};
 pub use prompt::{Source, context_message};
 pub use retrieve::{Hit, keyword_query};
+pub use upload::UploadedFile;
 pub use widget::{Answer, Turn, TurnRole, Widget, WidgetConfig};
 
 use crate::{net::AddressPolicy, storage::Db};

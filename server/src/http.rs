@@ -51,7 +51,7 @@ pub use widget::MAX_BODY_BYTES as WIDGET_MAX_BODY_BYTES;
 
 /// Routes that take file uploads: they get the upload body limit instead of the general one.
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().route(UPLOAD_ROUTE, get(kb::list_documents))
+    Router::new().route(UPLOAD_ROUTE, get(kb::list_documents).post(kb::upload_documents))
 }
 
 pub const UPLOAD_ROUTE: &str = "/api/v1/knowledge-bases/{id}/documents";

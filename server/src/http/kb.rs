@@ -2,6 +2,7 @@
 //! API-key (or session) auth. Documented in docs/API.md.
 
 mod dto;
+mod upload;
 
 use axum::{
     Json,
@@ -12,6 +13,8 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 use webplus::sitechat::CrawlRequest;
+
+pub use upload::upload_documents;
 
 use super::{ApiError, Authenticated, error::request_id, openai::request::rejection};
 use crate::state::AppState;

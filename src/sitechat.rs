@@ -14,9 +14,9 @@ mod kbs;
 mod prompt;
 mod reembed;
 mod retrieve;
-mod upload;
 #[cfg(feature = "fakes")]
 mod testing;
+mod upload;
 mod widget;
 
 use std::path::PathBuf;

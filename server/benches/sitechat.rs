@@ -55,7 +55,13 @@ fn stop(mut s: Server) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn call(client: &reqwest::Client, key: &str, method: reqwest::Method, url: String, body: Value) -> anyhow::Result<Value> {
+async fn call(
+    client: &reqwest::Client,
+    key: &str,
+    method: reqwest::Method,
+    url: String,
+    body: Value,
+) -> anyhow::Result<Value> {
     let res = client.request(method, &url).bearer_auth(key).json(&body).send().await?;
     let status = res.status();
     let v: Value = res.json().await?;
@@ -111,13 +117,19 @@ async fn main() -> anyhow::Result<()> {
     let server = start(bin, &env)?;
     let base = server.base.clone();
     wait_ready(&client, &base).await?;
-    let kb = call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "ingest" })).await?;
+    let kb = call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "ingest" }))
+        .await?;
     let kb_id = kb["id"].as_str().unwrap_or_default().to_owned();
     let docs: Vec<String> = (0..DOCS).map(|i| markdown_doc(&mut rng, i)).collect();
     // Warm the embedder (model load) outside the timing.
     let warm = reqwest::multipart::Form::new()
         .part("f", reqwest::multipart::Part::bytes(b"warm up".to_vec()).file_name("warm.txt"));
-    let res = client.post(format!("{base}/api/v1/knowledge-bases/{kb_id}/documents")).bearer_auth(&key).multipart(warm).send().await?;
+    let res = client
+        .post(format!("{base}/api/v1/knowledge-bases/{kb_id}/documents"))
+        .bearer_auth(&key)
+        .multipart(warm)
+        .send()
+        .await?;
     let v: Value = res.json().await?;
     wait_job(&client, &key, &base, v["job_id"].as_str().unwrap_or_default()).await?;
     let started = Instant::now();
@@ -125,9 +137,15 @@ async fn main() -> anyhow::Result<()> {
     for batch in docs.chunks(20) {
         let mut form = reqwest::multipart::Form::new();
         for (i, d) in batch.iter().enumerate() {
-            form = form.part("f", reqwest::multipart::Part::bytes(d.clone().into_bytes()).file_name(format!("doc{i}.md")));
+            form =
+                form.part("f", reqwest::multipart::Part::bytes(d.clone().into_bytes()).file_name(format!("doc{i}.md")));
         }
-        let res = client.post(format!("{base}/api/v1/knowledge-bases/{kb_id}/documents")).bearer_auth(&key).multipart(form).send().await?;
+        let res = client
+            .post(format!("{base}/api/v1/knowledge-bases/{kb_id}/documents"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .await?;
         let v: Value = res.json().await?;
         let job = wait_job(&client, &key, &base, v["job_id"].as_str().unwrap_or_default()).await?;
         chunks += job["chunks"].as_i64().unwrap_or(0);
@@ -137,18 +155,37 @@ async fn main() -> anyhow::Result<()> {
     // The crawl of a generated site (the crawler's politeness delay applies).
     let site = FakeSite::start().await;
     let links: String = (0..SITE_PAGES).map(|i| format!("<a href=\"/p{i}\">p{i}</a> ")).collect();
-    site.set("/", Resource::html(format!("<html><head><title>Home</title></head><body><main><p>{links}</p></main></body></html>")));
+    site.set(
+        "/",
+        Resource::html(format!(
+            "<html><head><title>Home</title></head><body><main><p>{links}</p></main></body></html>"
+        )),
+    );
     for i in 0..SITE_PAGES {
         let body: String = (0..6).map(|_| format!("<p>{}.</p>", words(&mut rng, 40))).collect();
-        site.set(&format!("/p{i}"), Resource::html(format!("<html><head><title>Page {i}</title></head><body><main><h1>Page {i}</h1>{body}</main></body></html>")));
+        site.set(
+            &format!("/p{i}"),
+            Resource::html(format!(
+                "<html><head><title>Page {i}</title></head><body><main><h1>Page {i}</h1>{body}</main></body></html>"
+            )),
+        );
     }
-    let crawl_kb = call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "crawl" })).await?;
+    let crawl_kb =
+        call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "crawl" })).await?;
     let crawl_id = crawl_kb["id"].as_str().unwrap_or_default().to_owned();
     let started = Instant::now();
-    let v = call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases/{crawl_id}/crawl"), json!({ "url": site.url("/").as_str(), "max_pages": 1000 })).await?;
+    let v = call(
+        &client,
+        &key,
+        post.clone(),
+        format!("{base}/api/v1/knowledge-bases/{crawl_id}/crawl"),
+        json!({ "url": site.url("/").as_str(), "max_pages": 1000 }),
+    )
+    .await?;
     let crawl_job = wait_job(&client, &key, &base, v["job_id"].as_str().unwrap_or_default()).await?;
     let crawl_secs = started.elapsed().as_secs_f64();
-    let big = call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "big" })).await?;
+    let big =
+        call(&client, &key, post.clone(), format!("{base}/api/v1/knowledge-bases"), json!({ "name": "big" })).await?;
     let big_id = big["id"].as_str().unwrap_or_default().to_owned();
     stop(server)?;
 
@@ -171,8 +208,15 @@ async fn main() -> anyhow::Result<()> {
         let title = format!("Big document {d}");
         let doc = db
             .insert_document(&NewDocument {
-                kb_id: &big_id, source: "web", url: Some(&format!("https://big.example/{d}")), file_name: None,
-                kind: "html", title: &title, content_hash: "bench", bytes: 0, job_id: None,
+                kb_id: &big_id,
+                source: "web",
+                url: Some(&format!("https://big.example/{d}")),
+                file_name: None,
+                kind: "html",
+                title: &title,
+                content_hash: "bench",
+                bytes: 0,
+                job_id: None,
             })
             .await?;
         let chunks: Vec<NewChunk> = (0..CHUNKS_PER_DOC)
@@ -244,10 +288,19 @@ async fn main() -> anyhow::Result<()> {
         pps = crawl_job["done"].as_f64().unwrap_or(0.0) / crawl_secs,
         ccps = crawl_job["chunks"].as_f64().unwrap_or(0.0) / crawl_secs,
         big = BIG_DOCS * CHUNKS_PER_DOC,
-        a50 = ms(api.p50), a90 = ms(api.p90), a99 = ms(api.p99),
-        s50 = ms(scan.p50), s90 = ms(scan.p90), s99 = ms(scan.p99),
-        e50 = ms(embed_q.p50), e90 = ms(embed_q.p90), e99 = ms(embed_q.p99),
-        rl = ms(ready_load), fl = ms(first_load), rr = ms(ready_rebuild), fr = ms(first_rebuild),
+        a50 = ms(api.p50),
+        a90 = ms(api.p90),
+        a99 = ms(api.p99),
+        s50 = ms(scan.p50),
+        s90 = ms(scan.p90),
+        s99 = ms(scan.p99),
+        e50 = ms(embed_q.p50),
+        e90 = ms(embed_q.p90),
+        e99 = ms(embed_q.p99),
+        rl = ms(ready_load),
+        fl = ms(first_load),
+        rr = ms(ready_rebuild),
+        fr = ms(first_rebuild),
     );
     println!("{report}");
     write_section("docs/BENCHMARKS.md", "sitechat", &report)?;

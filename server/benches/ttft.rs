@@ -125,4 +125,3 @@ async fn ttft(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
-

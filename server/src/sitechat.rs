@@ -45,7 +45,9 @@ pub async fn build(db: Db, settings: &Settings) -> anyhow::Result<SiteChat> {
             endpoint_url: settings.sitechat.bedrock_endpoint_url.clone(),
             ..BedrockEmbedConfig::default()
         };
-        let e = BedrockEmbedder::new(config).await.map_err(|e| anyhow::anyhow!("WEBPLUS_EMBEDDING_MODEL {wanted:?}: {e}"))?;
+        let e = BedrockEmbedder::new(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("WEBPLUS_EMBEDDING_MODEL {wanted:?}: {e}"))?;
         embedders = embedders.with(wanted, Arc::new(e));
     }
     let mut config = SiteChatConfig::new(settings.data_dir.clone());

@@ -46,7 +46,8 @@ impl SiteChat {
         let mut config = CrawlConfig::new(url.clone());
         config.max_pages = max_pages;
         config.max_depth = max_depth;
-        let params = serde_json::json!({ "url": url.as_str(), "max_pages": max_pages, "max_depth": max_depth }).to_string();
+        let params =
+            serde_json::json!({ "url": url.as_str(), "max_pages": max_pages, "max_depth": max_depth }).to_string();
         self.spawn_job(kb_id, user_id, JobKind::Crawl, &params, move |sc, ctx| sc.run_crawl(ctx, kb, config)).await
     }
 
@@ -83,7 +84,9 @@ impl SiteChat {
                         }
                     }
                     CrawlEvent::Failed { url, reason } => ctx.item_failed(&url, &reason),
-                    CrawlEvent::Skipped { url, reason } => tracing::debug!(job = %ctx.id, %url, %reason, "page skipped"),
+                    CrawlEvent::Skipped { url, reason } => {
+                        tracing::debug!(job = %ctx.id, %url, %reason, "page skipped")
+                    }
                     CrawlEvent::Progress { queued, .. } => ctx.set_remaining(queued),
                 }
             }

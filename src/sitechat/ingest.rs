@@ -163,7 +163,9 @@ pub(super) fn embed_error(e: crate::embed::EmbedError) -> Error {
             tracing::error!(error = %m, "the embedding provider refused the credentials");
             Error::Unavailable("the embedding provider refused the server's credentials; an admin must fix them".into())
         }
-        E::RateLimited { retry_after_secs, .. } => Error::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(30) },
+        E::RateLimited { retry_after_secs, .. } => {
+            Error::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(30) }
+        }
         E::Unavailable(m) => {
             tracing::warn!(error = %m, "embedding provider unavailable");
             Error::Unavailable("the embedding provider is unavailable; try again shortly".into())

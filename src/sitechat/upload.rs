@@ -29,7 +29,12 @@ impl SiteChat {
     }
 
     /// Checks, stores and queues the files; returns the job and the new documents.
-    pub async fn upload(&self, user_id: &str, kb_id: &str, files: Vec<UploadedFile>) -> Result<(JobRow, Vec<DocumentRow>)> {
+    pub async fn upload(
+        &self,
+        user_id: &str,
+        kb_id: &str,
+        files: Vec<UploadedFile>,
+    ) -> Result<(JobRow, Vec<DocumentRow>)> {
         let kb = self.owned_kb(user_id, kb_id).await?;
         let limits = self.file_limits();
         limits
@@ -37,7 +42,8 @@ impl SiteChat {
             .map_err(|e| Error::invalid("files", e.to_string()))?;
         let mut kinds = Vec::with_capacity(files.len());
         for f in &files {
-            let kind = sniff(&f.name, f.content_type.as_deref(), &f.bytes).map_err(|e| Error::invalid("files", e.to_string()))?;
+            let kind = sniff(&f.name, f.content_type.as_deref(), &f.bytes)
+                .map_err(|e| Error::invalid("files", e.to_string()))?;
             kinds.push(kind);
         }
         let mut docs = Vec::with_capacity(files.len());
@@ -90,7 +96,9 @@ impl SiteChat {
             let kind = FileKind::parse(&kind).ok_or_else(|| Error::internal(anyhow::anyhow!("unknown kind {kind}")))?;
             let extracted = {
                 let name = name.clone();
-                tokio::task::spawn_blocking(move || extract(&name, kind, &bytes, &limits)).await.map_err(Error::internal)?
+                tokio::task::spawn_blocking(move || extract(&name, kind, &bytes, &limits))
+                    .await
+                    .map_err(Error::internal)?
             };
             let result = match extracted {
                 Ok(file) => {

@@ -134,8 +134,7 @@ pub async fn crawl(
 ) -> ApiResult {
     let Json(body) = body.map_err(rejection)?;
     let job = state.services.sitechat.start_crawl(&me.user_id, &id, body).await.map_err(engine(&headers))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job.id, "status": job.status })))
-        .into_response())
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job.id, "status": job.status }))).into_response())
 }
 
 pub async fn list_jobs(

@@ -38,7 +38,12 @@ pub async fn upload_documents(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(ApiError::invalid("invalid_multipart", format!("the upload could not be read: {}", e.body_text()))),
+            Err(e) => {
+                return Err(ApiError::invalid(
+                    "invalid_multipart",
+                    format!("the upload could not be read: {}", e.body_text()),
+                ));
+            }
         };
         let Some(name) = field.file_name().map(str::to_owned) else { continue };
         if files.len() == max_files {
@@ -62,14 +67,20 @@ pub async fn upload_documents(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    return Err(ApiError::invalid("invalid_multipart", format!("the upload could not be read: {}", e.body_text())));
+                    return Err(ApiError::invalid(
+                        "invalid_multipart",
+                        format!("the upload could not be read: {}", e.body_text()),
+                    ));
                 }
             }
         }
         files.push(UploadedFile { name, content_type, bytes });
     }
     if files.is_empty() {
-        return Err(ApiError::invalid("no_files", "the upload has no files: send each as a form part with a file name"));
+        return Err(ApiError::invalid(
+            "no_files",
+            "the upload has no files: send each as a form part with a file name",
+        ));
     }
     let (job, docs) = sc.upload(&me.user_id, &id, files).await.map_err(engine(&headers))?;
     Ok((

@@ -286,3 +286,124 @@ async fn chat_completions_with_knowledge_bases_ground_the_answer_and_return_its_
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 }
+
+#[tokio::test]
+async fn a_cancelled_crawl_stops_and_says_so() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    for page in HANDBOOK {
+        site.set(
+            page.path,
+            webplus::fakes::Resource::html(format!("<html><body><main><p>{}</p></main></body></html>", page.fact))
+                .delayed(Duration::from_millis(400)),
+        );
+    }
+    let kb = api.create_kb("Slow").await;
+    let (s, v) =
+        api.post(&format!("/api/v1/knowledge-bases/{kb}/crawl"), json!({ "url": site.url("/").as_str() })).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = v["job_id"].as_str().unwrap().to_owned();
+    // Wait until it is running, then cancel.
+    loop {
+        let (_, v) = api.get(&format!("/api/v1/jobs/{job}")).await;
+        if v["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (s, v) = api.post(&format!("/api/v1/jobs/{job}/cancel"), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let end = api.wait_job(&job).await;
+    assert_eq!(end["status"], "cancelled", "{end}");
+    assert!(end["done"].as_i64().unwrap() < 7, "{end}");
+    // A finished job cannot be cancelled into another state.
+    let (_, again) = api.post(&format!("/api/v1/jobs/{job}/cancel"), json!({})).await;
+    assert_eq!(again["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn the_index_survives_a_restart_and_deletes_are_seen_by_the_next_search() {
+    let mut app = crawl_app().await;
+    let (dir, fake) = (app._dir.clone(), app.fake.clone());
+    let api = Api::new(&app, "owner@example.com").await;
+    let key = api.key.clone();
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    assert_eq!(api.crawl(&kb, &site).await["status"], "done");
+    drop(api);
+    app.shutdown().await;
+    let index_files: Vec<_> = std::fs::read_dir(dir.path().join("indexes")).unwrap().collect();
+    assert!(!index_files.is_empty(), "the index was saved at shutdown");
+
+    let app = crate::helpers::spawn_app_in_with(dir, fake, |s| {
+        s.sitechat.crawl_allow_private_hosts = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let api = Api { app: &app, key };
+    let top = &api.search(&kb, "What is the API rate limit?").await[0];
+    assert!(top["url"].as_str().unwrap().ends_with("/api"), "{top}");
+    let doc = top["document_id"].as_str().unwrap();
+    let (s, _) =
+        api.send(reqwest::Method::DELETE, &format!("/api/v1/knowledge-bases/{kb}/documents/{doc}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let after = api.search(&kb, "What is the API rate limit?").await;
+    assert!(after.iter().all(|r| r["document_id"] != doc), "{after:#?}");
+}
+
+#[tokio::test]
+async fn pdf_and_docx_uploads_are_extracted_and_cited_by_file_name() {
+    let app = spawn_app_configured(|_| {}).await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let kb = api.create_kb("Files").await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/files");
+    let pdf = std::fs::read(fixtures.join("report.pdf")).unwrap();
+    let docx = std::fs::read(fixtures.join("handbook.docx")).unwrap();
+    let (s, v) = api
+        .upload(&kb, vec![("report.pdf", "application/pdf", pdf), ("handbook.docx", "application/octet-stream", docx)])
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = api.wait_job(v["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert!(job["errors"].as_array().unwrap().is_empty(), "{job}");
+    assert!(job["chunks"].as_i64().unwrap() >= 2, "{job}");
+    let (_, docs) = api.get(&format!("/api/v1/knowledge-bases/{kb}/documents")).await;
+    let kinds: Vec<&str> = docs["data"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(kinds.contains(&"pdf") && kinds.contains(&"docx"), "{kinds:?}");
+    let top = &api.search(&kb, "How often does the keeper wind the clockwork?").await[0];
+    assert_eq!(top["file_name"], "handbook.docx", "{top}");
+    assert!(top["text"].as_str().unwrap().contains("every four hours"), "{top}");
+}
+
+#[tokio::test]
+async fn a_conversation_with_a_knowledge_base_attached_stores_the_cited_sources_on_the_reply() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    assert_eq!(api.crawl(&kb, &site).await["status"], "done");
+    let services = &app.services;
+    let me = services.db.user_by_email("owner@example.com").await.unwrap().unwrap();
+    let conv = services.chat.create_conversation(&me.id, None, Some(crate::helpers::FAKE_MODEL)).await.unwrap();
+    services.sitechat.attach_kbs(&me.id, &conv.id, std::slice::from_ref(&kb)).await.unwrap();
+    let (_, reply) = services.chat.send_message(&me.id, &conv.id, "When is support available?").await.unwrap();
+    let sources: Vec<webplus::sitechat::Source> = serde_json::from_str(reply.sources.as_deref().unwrap()).unwrap();
+    assert!(sources[0].url.as_deref().unwrap().ends_with("/support"), "{sources:#?}");
+    // Stored with the message, so a reload shows them too.
+    let stored = services.chat.message(&me.id, &reply.id).await.unwrap();
+    assert_eq!(stored.sources, reply.sources);
+    // The model got the numbered passages first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = app.fake.requests().last().unwrap().clone();
+    let system = sent["messages"][0]["content"].as_str().unwrap().to_owned();
+    assert!(system.contains("[1]") && system.contains("7:00 to 19:00"), "{system}");
+
+    // Another user cannot attach it.
+    let other = Api::new(&app, "other@example.com").await;
+    drop(other);
+    let stranger = services.db.user_by_email("other@example.com").await.unwrap().unwrap();
+    let theirs = services.chat.create_conversation(&stranger.id, None, Some(crate::helpers::FAKE_MODEL)).await.unwrap();
+    let err = services.sitechat.attach_kbs(&stranger.id, &theirs.id, std::slice::from_ref(&kb)).await.unwrap_err();
+    assert!(matches!(err, webplus::Error::NotFound(_)), "{err}");
+}

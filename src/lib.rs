@@ -11,6 +11,8 @@ pub mod auth;
 pub mod chat;
 
 #[cfg(feature = "server")]
+pub mod crawl;
+#[cfg(feature = "server")]
 pub mod embed;
 #[cfg(feature = "server")]
 pub mod error;

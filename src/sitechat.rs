@@ -5,6 +5,7 @@
 //! writes; users it is shared with read (search, attach to conversations); anyone else sees a
 //! 404, whatever the id.
 
+mod crawl_job;
 mod embedders;
 mod indexes;
 mod ingest;
@@ -17,6 +18,7 @@ mod retrieve;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use crawl_job::CrawlRequest;
 pub use embedders::EmbedderSet;
 pub use indexes::Indexes;
 pub use jobs::{JobKind, JobStatus, JobView};

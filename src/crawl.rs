@@ -82,7 +82,8 @@ pub async fn crawl(
         }
         if disallowed.iter().any(|p| url.path().starts_with(p.as_str())) {
             summary.robots_disallowed += 1;
-            let _ = tx.send(CrawlEvent::Skipped { url: url.to_string(), reason: "disallowed by robots.txt".into() }).await;
+            let _ =
+                tx.send(CrawlEvent::Skipped { url: url.to_string(), reason: "disallowed by robots.txt".into() }).await;
             continue;
         }
         fetched += 1;
@@ -97,7 +98,10 @@ pub async fn crawl(
                 };
                 seen.insert(final_url.to_string());
                 for link in links {
-                    if link.host_str() == Some(host.as_str()) && depth < config.max_depth && seen.insert(link.to_string()) {
+                    if link.host_str() == Some(host.as_str())
+                        && depth < config.max_depth
+                        && seen.insert(link.to_string())
+                    {
                         queue.push_back((link, depth + 1));
                     }
                 }

@@ -46,6 +46,12 @@ pub fn KbPicker(
             }
         }
     });
+    // In an effect, not while rendering: a write during hydration does not reach the DOM.
+    Effect::new(move |_| {
+        if let Some(Ok((_, Some(ids)))) = data.get() {
+            selected.set(ids);
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(Some(ids))) = save.value().get() {
             selected.set(ids);
@@ -63,13 +69,10 @@ pub fn KbPicker(
 
     let options = move || {
         Suspend::new(async move {
-            let (kbs, attached) = match data.await {
-                Ok(d) => d,
+            let kbs = match data.await {
+                Ok((kbs, _)) => kbs,
                 Err(e) => return view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
             };
-            if let Some(ids) = attached {
-                selected.set(ids);
-            }
             if kbs.is_empty() {
                 return view! {
                     <p class="muted">"No knowledge bases yet. " <a href="/kb">"Create one"</a></p>

@@ -82,8 +82,9 @@ pub fn Sources(message_id: String, sources: Arc<Vec<SourceDto>>) -> impl IntoVie
         .map(|s| {
             let title = if s.title.trim().is_empty() { "Untitled".to_string() } else { s.title.clone() };
             let title = view! { <span data-testid="source-title">{title}</span> };
-            let heading = (!s.heading_path.is_empty())
-                .then(|| view! { <span class="source-heading" data-testid="source-heading">{s.heading_path.clone()}</span> });
+            let heading = (!s.heading_path.is_empty()).then(
+                || view! { <span class="source-heading" data-testid="source-heading">{s.heading_path.clone()}</span> },
+            );
             let linked = match s.url.clone() {
                 Some(url) => view! {
                     <a href=url target="_blank" rel="noopener noreferrer" data-testid="source-link">{title}</a>

@@ -34,11 +34,8 @@ pub async fn unshare_kb(id: String, email: String) -> Result<Vec<String>, AppErr
 pub async fn publish_kb(id: String, published: bool, allowed_origins: Vec<String>) -> Result<PublicationDto, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let p = st
-        .sitechat
-        .publish_kb(&me.user_id, &id, published, &allowed_origins)
-        .await
-        .map_err(convert::to_app_error)?;
+    let p =
+        st.sitechat.publish_kb(&me.user_id, &id, published, &allowed_origins).await.map_err(convert::to_app_error)?;
     Ok(convert::publication(p))
 }
 

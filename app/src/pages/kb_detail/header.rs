@@ -59,7 +59,7 @@ pub fn KbHeader(kb: KbDto, documents: RwSignal<Vec<DocumentDto>>) -> impl IntoVi
             <h1 data-testid="kb-title">{title}</h1>
             <p class="muted">
                 <span data-testid="kb-counts">{counts}</span>
-                {(!owned).then(|| " · shared with you (read-only)")}
+                {(!owned).then_some(" · shared with you (read-only)")}
             </p>
             <Show when=move || owned>
                 <div class="kb-actions">

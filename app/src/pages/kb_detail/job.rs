@@ -41,9 +41,8 @@ pub fn JobPanel(job: RwSignal<Option<JobDto>>, on_finished: Callback<()>) -> imp
     let total = field(|j| j.total.to_string());
     let finished = move || job.with(|j| j.as_ref().is_some_and(JobDto::is_finished));
     // The bar is indeterminate (no value) until the job knows how much there is to do.
-    let value = move || {
-        job.with(|j| j.as_ref().and_then(|j| (j.total > 0 || j.is_finished()).then(|| j.done.to_string())))
-    };
+    let value =
+        move || job.with(|j| j.as_ref().and_then(|j| (j.total > 0 || j.is_finished()).then(|| j.done.to_string())));
     let max = move || job.with(|j| j.as_ref().map_or(1, |j| j.total.max(j.done).max(1)).to_string());
     let counts = move || {
         job.with(|j| {

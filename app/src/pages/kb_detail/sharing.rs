@@ -17,10 +17,8 @@ pub fn Sharing(kb_id: String) -> impl IntoView {
     let share = Action::new(move |e: &String| share_kb(id.clone(), e.clone()));
     let id = kb_id.clone();
     let unshare = Action::new(move |e: &String| unshare_kb(id.clone(), e.clone()));
-    let shares = Resource::new(
-        move || (share.version().get(), unshare.version().get()),
-        move |_| list_shares(kb_id.clone()),
-    );
+    let shares =
+        Resource::new(move || (share.version().get(), unshare.version().get()), move |_| list_shares(kb_id.clone()));
     Effect::new(move |_| {
         if let Some(Ok(_)) = share.value().get() {
             email.set(String::new());

@@ -42,6 +42,8 @@ export default defineConfig({
       WEBPLUS_DATA_DIR: dataDir,
       WEBPLUS_SITE_ROOT: resolve(__dirname, '../target/site'),
       WEBPLUS_LOG_FORMAT: 'json',
+      // The crawl test's website is served on loopback, which the crawler refuses by default.
+      WEBPLUS_CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1,localhost',
     },
   },
 });

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chat;
+pub mod kb;
 pub mod keys;
 
 #[cfg(feature = "ssr")]

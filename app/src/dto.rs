@@ -1,6 +1,10 @@
 //! Types shared by the browser and the server functions.
 
+mod kb;
+
 use serde::{Deserialize, Serialize};
+
+pub use kb::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
@@ -41,6 +45,9 @@ pub struct MessageDto {
     pub status: String,
     pub error: Option<String>,
     pub created_at: i64,
+    /// What the reply was given from attached knowledge bases, cited as `[n]` (else empty).
+    #[serde(default)]
+    pub sources: Vec<SourceDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

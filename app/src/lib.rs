@@ -59,6 +59,8 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <Route path=path!("/login") view=pages::LoginPage/>
                 <Route path=path!("/register") view=pages::RegisterPage/>
+                <Route path=path!("/kb") view=pages::KnowledgePage/>
+                <Route path=path!("/kb/:id") view=pages::KbPage/>
                 <Route path=path!("/settings") view=pages::SettingsPage/>
                 <Route path=path!("/admin") view=pages::AdminPage/>
             </Routes>

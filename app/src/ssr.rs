@@ -4,7 +4,7 @@
 pub mod auth;
 pub mod convert;
 
-use webplus::{auth::Accounts, chat::Chat};
+use webplus::{auth::Accounts, chat::Chat, sitechat::SiteChat};
 
 use crate::error::AppError;
 
@@ -13,6 +13,7 @@ use crate::error::AppError;
 pub struct ServerState {
     pub accounts: Accounts,
     pub chat: Chat,
+    pub sitechat: SiteChat,
     /// Trust `X-Forwarded-*` headers (behind a reverse proxy).
     pub trust_proxy: bool,
 }

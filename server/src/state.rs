@@ -82,6 +82,7 @@ impl AppState {
         app::ssr::ServerState {
             accounts: self.services.accounts.clone(),
             chat: self.services.chat.clone(),
+            sitechat: self.services.sitechat.clone(),
             trust_proxy: self.settings.trust_proxy,
         }
     }

@@ -1,10 +1,15 @@
 //! The messages of a conversation. Text is rendered as escaped text nodes (never as HTML);
 //! CSS keeps its line breaks.
 
+use std::sync::Arc;
+
 use leptos::{html, prelude::*};
 
-use super::stream::ReplyStream;
-use crate::dto::MessageDto;
+use super::{
+    sources::{CitedText, Sources},
+    stream::ReplyStream,
+};
+use crate::dto::{MessageDto, SourceDto};
 
 /// A message whose text and status may still change (a reply being generated).
 #[derive(Clone)]
@@ -15,6 +20,8 @@ pub struct LiveMessage {
     /// complete | streaming | stopped | error | interrupted
     pub status: RwSignal<String>,
     pub error: RwSignal<Option<String>>,
+    /// The passages a reply was given (known when it starts; they never change).
+    pub sources: Arc<Vec<SourceDto>>,
 }
 
 impl From<MessageDto> for LiveMessage {
@@ -25,6 +32,7 @@ impl From<MessageDto> for LiveMessage {
             content: RwSignal::new(m.content),
             status: RwSignal::new(m.status),
             error: RwSignal::new(m.error),
+            sources: Arc::new(m.sources),
         }
     }
 }
@@ -63,7 +71,7 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error } = m;
+    let LiveMessage { id, role, content, status, error, sources } = m;
     if role == "assistant" && status.get_untracked() == "streaming" {
         follow(&id, content, status, error);
     }
@@ -90,7 +98,16 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             data-role=role.clone()
             data-status=move || status.get()
         >
-            <div class="message-text">{move || content.get()}</div>
+            {if sources.is_empty() {
+                view! { <div class="message-text">{move || content.get()}</div> }.into_any()
+            } else {
+                view! {
+                    <div class="message-text">
+                        <CitedText message_id=id.clone() content sources=sources.clone()/>
+                    </div>
+                }
+                .into_any()
+            }}
             <Show when=move || status.with(|s| s == "streaming") && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">
                     <span></span>
@@ -99,6 +116,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                 </p>
             </Show>
             {badge}
+            {(!sources.is_empty()).then(|| view! { <Sources message_id=id.clone() sources=sources.clone()/> })}
         </article>
     }
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::chat::{get_conversation, send_message, stop_generation},
-    components::{ChatCtx, Composer, LiveMessage, MessageList},
+    components::{ChatCtx, Composer, KbPicker, LiveMessage, MessageList},
     dto::ConversationDetail,
     error::AppError,
 };
@@ -55,6 +55,8 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
     let ConversationDetail { conversation, messages } = detail;
     let conversation_id = conversation.id.clone();
+    let picker_id = conversation.id.clone();
+    let kbs = RwSignal::new(Vec::<String>::new());
     let own_id = conversation.id.clone();
     let original_title = conversation.title.clone();
     let title = Memo::new(move |_| {
@@ -120,7 +122,9 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 error
                 on_send
                 on_stop
-            />
+            >
+                <KbPicker conversation_id=picker_id selected=kbs/>
+            </Composer>
         </section>
     }
 }

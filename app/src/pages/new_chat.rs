@@ -5,8 +5,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api::chat::{create_conversation, list_models, send_message},
-    components::{ChatCtx, Composer},
+    api::{
+        chat::{create_conversation, list_models, send_message},
+        kb::access::attach_kbs,
+    },
+    components::{ChatCtx, Composer, KbPicker},
     dto::{ConversationDetail, ModelDto},
     error::AppError,
 };
@@ -18,13 +21,18 @@ pub fn NewChat() -> impl IntoView {
     let models = Resource::new(|| (), |_| list_models());
     let model = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
+    let kbs = RwSignal::new(Vec::<String>::new());
     let last_sent = StoredValue::new(String::new());
 
-    let start = Action::new(|(model, content): &(String, String)| {
+    let start = Action::new(|(model, content, kbs): &(String, String, Vec<String>)| {
         let model = (!model.is_empty()).then(|| model.clone());
-        let content = content.clone();
+        let (content, kbs) = (content.clone(), kbs.clone());
         async move {
             let created = create_conversation(None, model).await?;
+            // Attached before the first message, so its answer already uses them.
+            if !kbs.is_empty() {
+                attach_kbs(created.id.clone(), kbs).await?;
+            }
             let sent = send_message(created.id, content).await?;
             Ok::<_, AppError>(ConversationDetail {
                 conversation: sent.conversation,
@@ -49,7 +57,7 @@ pub fn NewChat() -> impl IntoView {
     let on_send = Callback::new(move |text: String| {
         last_sent.set_value(text.clone());
         draft.set(String::new());
-        start.dispatch((model.get_untracked(), text));
+        start.dispatch((model.get_untracked(), text, kbs.get_untracked()));
     });
 
     let picker = move || {
@@ -96,6 +104,7 @@ pub fn NewChat() -> impl IntoView {
                 on_stop=Callback::new(|_| {})
             >
                 <Suspense fallback=|| ()>{picker}</Suspense>
+                <KbPicker selected=kbs/>
             </Composer>
         </section>
     }

@@ -5,7 +5,8 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use webplus::{
     Error,
-    storage::{ApiKeyRow, ConversationRow, MessageRow, UserRow},
+    sitechat::{JobView, KbView, Publication, Source},
+    storage::{ApiKeyRow, ConversationRow, DocumentSummary, MessageRow, UserRow},
 };
 
 use crate::{dto::*, error::AppError};
@@ -84,7 +85,81 @@ pub fn message(m: &MessageRow) -> MessageDto {
         status: m.status.clone(),
         error: m.error.clone(),
         created_at: m.created_at,
+        sources: sources(m.sources.as_deref()),
     }
+}
+
+/// The sources stored with a reply (a JSON array of `Source`); unreadable JSON shows none.
+pub fn sources(json: Option<&str>) -> Vec<SourceDto> {
+    let Some(json) = json else { return Vec::new() };
+    match serde_json::from_str::<Vec<Source>>(json) {
+        Ok(list) => list
+            .into_iter()
+            .map(|s| SourceDto {
+                n: s.n,
+                kb_id: s.kb_id,
+                document_id: s.document_id,
+                url: s.url,
+                title: s.title,
+                heading_path: s.heading_path,
+                text: s.text,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a message's sources could not be read");
+            Vec::new()
+        }
+    }
+}
+
+pub fn kb(v: &KbView) -> KbDto {
+    KbDto {
+        id: v.row.id.clone(),
+        name: v.row.name.clone(),
+        owned: v.owned,
+        embedding_model: v.row.embedding_model.clone(),
+        documents: v.documents,
+        chunks: v.chunks,
+        // Only the owner sees how it is published.
+        public_id: if v.owned { v.row.public_id.clone() } else { None },
+        allowed_origins: if v.owned { v.row.allowed_origins() } else { Vec::new() },
+        updated_at: v.row.updated_at,
+    }
+}
+
+pub fn document(d: &DocumentSummary) -> DocumentDto {
+    DocumentDto {
+        id: d.doc.id.clone(),
+        source: d.doc.source.clone(),
+        url: d.doc.url.clone(),
+        file_name: d.doc.file_name.clone(),
+        kind: d.doc.kind.clone(),
+        title: d.doc.title.clone(),
+        bytes: d.doc.bytes,
+        chunks: d.chunks,
+        updated_at: d.doc.updated_at,
+    }
+}
+
+pub fn job(j: &JobView) -> JobDto {
+    let status = serde_json::to_value(j.status).ok().and_then(|v| v.as_str().map(String::from));
+    JobDto {
+        id: j.id.clone(),
+        kb_id: j.kb_id.clone(),
+        kind: j.kind.clone(),
+        status: status.unwrap_or_else(|| "failed".into()),
+        done: j.done,
+        total: j.total,
+        chunks: j.chunks,
+        errors: j.errors.iter().map(|e| JobErrorDto { url: e.url.clone(), error: e.error.clone() }).collect(),
+        message: j.message.clone(),
+        created_at: j.created_at,
+        finished_at: j.finished_at,
+    }
+}
+
+pub fn publication(p: Publication) -> PublicationDto {
+    PublicationDto { public_id: p.public_id, allowed_origins: p.allowed_origins }
 }
 
 pub fn api_key(k: &ApiKeyRow) -> ApiKeyDto {

@@ -79,6 +79,25 @@ test('crawl a website with a progress bar, then chat with cited sources', async 
   await expect(docs.filter({ hasText: 'Secret' })).toHaveCount(0);
   await expect(page.getByTestId('kb-counts')).toContainText(/[1-9]\d* documents/);
 
+  // Upload a file: the progress panel follows its job and the document joins the list.
+  await page.getByTestId('upload-input').setInputFiles({
+    name: 'refunds.md',
+    mimeType: 'text/markdown',
+    buffer: Buffer.from('# Refunds\n\nRefunds are issued within 14 days of a cancellation request.\n'),
+  });
+  await page.getByTestId('upload').click();
+  await expect(job).toHaveAttribute('data-total', '1');
+  await expect(job).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(docs.filter({ hasText: 'Refunds' })).toHaveCount(1);
+  // A file whose content is not what its name says is refused, by name, before anything is stored.
+  await page.getByTestId('upload-input').setInputFiles({
+    name: 'invoice.pdf',
+    mimeType: 'application/pdf',
+    buffer: Buffer.from('this is plain text, not a PDF'),
+  });
+  await page.getByTestId('upload').click();
+  await expect(page.getByRole('alert').filter({ hasText: 'invoice.pdf' })).toBeVisible();
+
   // The list shows it with its counts.
   await page.goto('/kb');
   const row = page.getByTestId('kb-row').filter({ hasText: 'Acme docs' });

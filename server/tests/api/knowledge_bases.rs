@@ -407,3 +407,45 @@ async fn a_conversation_with_a_knowledge_base_attached_stores_the_cited_sources_
     let err = services.sitechat.attach_kbs(&stranger.id, &theirs.id, std::slice::from_ref(&kb)).await.unwrap_err();
     assert!(matches!(err, webplus::Error::NotFound(_)), "{err}");
 }
+
+#[tokio::test]
+async fn switching_the_embedding_model_re_embeds_every_chunk_and_search_keeps_working() {
+    let app = spawn_app_configured(|_| {}).await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let kb = api.create_kb("Docs").await;
+    let (_, v) = api
+        .upload(
+            &kb,
+            vec![("faq.txt", "text/plain", b"Refunds are issued within 14 days of a cancellation request.".to_vec())],
+        )
+        .await;
+    assert_eq!(api.wait_job(v["job_id"].as_str().unwrap()).await["status"], "done");
+    let (s, v) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/knowledge-bases/{kb}"),
+            Some(json!({ "embedding_model": "openai:text-embedding-3-small" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["embedding_model"], "openai:text-embedding-3-small");
+    assert_eq!(v["embedding_dims"], 1536);
+    let job = api.wait_job(v["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["kind"].as_str(), job["status"].as_str()), (Some("reembed"), Some("done")), "{job}");
+    assert_eq!(job["done"], job["total"]);
+    // The (fake) OpenAI embeddings endpoint embedded the chunk and, later, the query.
+    let top = &api.search(&kb, "refunds cancellation days").await[0];
+    assert_eq!(top["file_name"], "faq.txt", "{top}");
+    let models: Vec<Value> = app.fake.embedding_requests().iter().map(|r| r["model"].clone()).collect();
+    assert!(models.len() >= 2 && models.iter().all(|m| m == "text-embedding-3-small"), "{models:?}");
+
+    let (s, v) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/knowledge-bases/{kb}"),
+            Some(json!({ "embedding_model": "bert" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("local:all-minilm-l6-v2"), "{v}");
+}

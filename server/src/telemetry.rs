@@ -7,7 +7,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 use webplus::settings::LogFormat;
 
 fn filter() -> EnvFilter {
-    EnvFilter::try_from_env("WEBPLUS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"))
+    EnvFilter::try_from_env("WEBPLUS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info,hnsw_rs=warn,lopdf=warn,pdf_extract=warn"))
 }
 
 /// Server logs: JSON lines in production, pretty in development. Safe to call twice.

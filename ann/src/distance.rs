@@ -34,9 +34,17 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UnitCosine;
 
+impl UnitCosine {
+    /// `1 - dot(a, b)` clamped to [0, 2].
+    #[inline]
+    pub fn distance(a: &[f32], b: &[f32]) -> f32 {
+        (1.0 - dot(a, b)).clamp(0.0, 2.0)
+    }
+}
+
 impl Distance<f32> for UnitCosine {
     fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        (1.0 - dot(a, b)).clamp(0.0, 2.0)
+        Self::distance(a, b)
     }
 }
 

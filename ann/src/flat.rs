@@ -153,14 +153,15 @@ impl Flat {
         found.into_iter().take(k).map(|s| (s.d.clamp(0.0, 2.0), self.ids[s.p as usize])).collect()
     }
 
-    /// Asks the CPU to start loading row `p` (the first lines; the hardware prefetcher follows).
+    /// Asks the CPU to start loading all of row `p`. Whole rows, for every fresh neighbour at
+    /// once: measured on 20k 384-d vectors, 1.5-2× the queries/s of prefetching none, and clearly
+    /// ahead of prefetching the first 1-16 lines of each, or only the next neighbour's row.
     #[inline]
     fn prefetch(&self, p: u32) {
         #[cfg(target_arch = "x86_64")]
         {
             use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let row = self.row(p);
-            for line in row.chunks(ROW_ALIGN).take(PREFETCH_LINES) {
+            for line in self.row(p).chunks(ROW_ALIGN) {
                 // SAFETY: a prefetch is a hint; it never faults, and the address is in bounds.
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
             }
@@ -169,6 +170,3 @@ impl Flat {
         let _ = p;
     }
 }
-
-/// Cache lines of a row prefetched ahead of its distance.
-const PREFETCH_LINES: usize = 4;

@@ -1,4 +1,6 @@
-//! The ANN graph behind `webplus::index`: hnsw_rs over unit vectors with [`UnitCosine`].
+//! The ANN graph behind `webplus::index`: hnsw_rs over unit vectors with [`UnitCosine`] builds,
+//! dumps and reloads the graph; searches run on a flat copy of it with our own loop (`flat.rs`,
+//! `search.rs`).
 //!
 //! Why a crate of its own: hnsw_rs is generic over the distance, so its search and insert code is
 //! compiled (monomorphised) in the crate that names `Hnsw<f32, UnitCosine>`. Named inside the

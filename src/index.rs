@@ -1,4 +1,5 @@
-//! In-process vector index for one knowledge base (hnsw_rs).
+//! In-process vector index for one knowledge base (hnsw_rs builds the graph; `webplus-ann`
+//! searches a flat copy of it).
 //!
 //! The database is the source of truth; this index is a cache of it. Ids are the database row ids
 //! of chunks. hnsw_rs cannot delete, so a removed id stays in the graph as a tombstone and is
@@ -38,11 +39,11 @@ pub struct IndexParams {
     pub max_nb_connection: usize,
     /// Candidate list while building. 200 is the common recall/build-time knee.
     pub ef_construction: usize,
-    /// Candidate list while searching (raised to k when k is larger). Measured, release build,
-    /// recall@10 / queries per second on one thread: on 10k uniformly random 384-d unit vectors
-    /// (the worst case) ef 96 → 0.74 / 770, 128 → 0.82 / 710, 200 → 0.93 / 540, 400 → 0.99 / 400;
-    /// on 100k clustered ones (docs/BENCHMARKS.md) ef 16 → 0.97, 32 → 0.998, 64 and up → 1.000,
-    /// 200 → ~500 q/s. Real embeddings lie in between; a query costs far less than embedding it, so 200.
+    /// Candidate list while searching (raised to k when k is larger). Recall@10 measured on 10k
+    /// uniformly random 384-d unit vectors (the worst case): ef 96 → 0.74, 128 → 0.82, 200 → 0.93,
+    /// 400 → 0.99; on 100k clustered ones (docs/BENCHMARKS.md, with queries/s) ef 16 → 0.97,
+    /// 32 → 0.998, 64 and up → 1.000. Real embeddings lie in between; a query costs far less than
+    /// embedding it, so 200.
     pub ef_search: usize,
     /// Rebuild when tombstones exceed this share of the entries.
     pub max_tombstone_ratio: f32,
@@ -164,9 +165,10 @@ impl VectorIndex {
             return Ok(Vec::new());
         }
         let live = entries.live.len();
-        // Not hnsw_rs's `search_filter`: with a filter it never takes its early exit and explores
-        // most of the graph (10k entries: ~50× slower). Instead ask for enough extra neighbours to
-        // cover the expected share of tombstones, drop those, and widen if that was not enough.
+        // No filter inside the graph search (hnsw_rs's `search_filter` never took its early exit
+        // and explored most of the graph: 10k entries, ~50× slower). Instead ask for enough extra
+        // neighbours to cover the expected share of tombstones, drop those, and widen if that was
+        // not enough.
         let mut asked = ((k * total).div_ceil(live) + if total > live { 8 } else { 0 }).min(total);
         loop {
             let ef = self.params.ef_search.max(asked);

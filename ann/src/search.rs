@@ -1,0 +1,123 @@
+//! The layer-0 beam search of HNSW, with per-thread scratch space reused across queries.
+
+use std::cell::RefCell;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use crate::flat::Csr;
+
+/// A point and its distance to the query, ordered by distance (then number, for a total order).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scored {
+    pub d: f32,
+    pub p: u32,
+}
+
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.d.total_cmp(&other.d).then(self.p.cmp(&other.p))
+    }
+}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Scored {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Scored {}
+
+/// What one search needs besides the graph. Visited points are tagged with the search's epoch
+/// rather than kept in a set: starting a search is one increment, not a clear of `n` flags
+/// (the tags are cleared once every 65,535 searches, when the epoch wraps). u16 tags keep the
+/// array small enough to stay in L2 for graphs of a few hundred thousand points.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    tags: Vec<u16>,
+    epoch: u16,
+    /// Points to expand, nearest first.
+    candidates: BinaryHeap<Reverse<Scored>>,
+    /// The best `ef` so far, farthest on top.
+    results: BinaryHeap<Scored>,
+    /// The unvisited neighbours of the point being expanded.
+    fresh: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch space, ready for a search over `n` points.
+pub(crate) fn with_scratch<R>(n: usize, f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        s.start(n);
+        f(&mut s)
+    })
+}
+
+impl Scratch {
+    fn start(&mut self, n: usize) {
+        if self.tags.len() < n {
+            self.tags.resize(n, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.tags.fill(0);
+            self.epoch = 1;
+        }
+        self.candidates.clear();
+        self.results.clear();
+    }
+
+    /// The `ef` nearest points found from `entry` on `layer`, nearest first. `prefetch(p)` is
+    /// called on a batch of points before `distance` is asked for each of them.
+    pub(crate) fn beam(
+        &mut self,
+        entry: Scored,
+        ef: usize,
+        layer: &Csr,
+        prefetch: impl Fn(u32),
+        distance: impl Fn(u32) -> f32,
+    ) -> Vec<Scored> {
+        let Self { tags, epoch, candidates, results, fresh } = self;
+        let epoch = *epoch;
+        tags[entry.p as usize] = epoch;
+        candidates.push(Reverse(entry));
+        results.push(entry);
+        while let Some(Reverse(c)) = candidates.pop() {
+            if results.peek().is_some_and(|worst| c.d > worst.d) {
+                break; // nothing left to expand can improve the results
+            }
+            fresh.clear();
+            for &n in layer.of(c.p) {
+                let tag = &mut tags[n as usize];
+                if *tag != epoch {
+                    *tag = epoch;
+                    fresh.push(n);
+                }
+            }
+            // Start every row's load before the first distance needs one: the loads overlap.
+            fresh.iter().for_each(|&n| prefetch(n));
+            for &n in fresh.iter() {
+                let d = distance(n);
+                if results.len() < ef || results.peek().is_some_and(|worst| d < worst.d) {
+                    candidates.push(Reverse(Scored { d, p: n }));
+                    results.push(Scored { d, p: n });
+                    if results.len() > ef {
+                        results.pop();
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Scored> = results.drain().collect();
+        out.sort_unstable();
+        out
+    }
+}

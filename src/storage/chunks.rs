@@ -52,11 +52,13 @@ impl Db {
         chunks: &[NewChunk],
     ) -> Result<(Vec<i64>, Vec<i64>)> {
         let mut tx = self.pool().begin().await?;
-        let removed: Vec<i64> = sqlx::query_scalar("SELECT id FROM chunks WHERE document_id = $1")
+        // Write first: a transaction that reads and then writes cannot wait for another writer
+        // under SQLite's WAL (it fails at once with "database is locked" if one committed in
+        // between), while one that starts by writing simply waits its turn (busy timeout).
+        let removed: Vec<i64> = sqlx::query_scalar("DELETE FROM chunks WHERE document_id = $1 RETURNING id")
             .bind(document_id)
             .fetch_all(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(document_id).execute(&mut *tx).await?;
         let mut added = Vec::with_capacity(chunks.len());
         for c in chunks {
             let id: i64 = sqlx::query_scalar(

@@ -117,7 +117,8 @@ impl Db {
     /// Deletes a document with its chunks; returns the chunk ids removed (for the vector index).
     pub async fn delete_document(&self, kb_id: &str, id: &str) -> Result<Option<Vec<i64>>> {
         let mut tx = self.pool().begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM chunks WHERE document_id = $1 AND kb_id = $2")
+        // Write first (see `replace_chunks`): the chunk rows go, returning their ids.
+        let ids: Vec<i64> = sqlx::query_scalar("DELETE FROM chunks WHERE document_id = $1 AND kb_id = $2 RETURNING id")
             .bind(id)
             .bind(kb_id)
             .fetch_all(&mut *tx)

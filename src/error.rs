@@ -35,6 +35,19 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An error with its sources, joined by ": ". reqwest's top-level message is vague ("error sending
+/// request"); the sources say what happened.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 impl Error {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Error::Internal(e.into())

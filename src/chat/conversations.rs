@@ -125,9 +125,8 @@ impl Chat {
         let reserve = REPLY_RESERVE.min(model.context_window / 4);
         // Attached knowledge bases: the passages go first, as a system message the history fits around.
         let sources = self.retrieve_for(user_id, conversation_id, content.as_str()).await?;
-        let context = (!sources.is_empty()).then(|| {
-            ChatMessage::new(Role::System, context_message(&sources, model.context_window.saturating_mul(3) / 2))
-        });
+        let context = (!sources.is_empty())
+            .then(|| ChatMessage::new(Role::System, context_message(&sources, model.context_window)));
         let context_tokens = context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
         let mut history =
             fit_history(provider.as_ref(), &model.id, history, model.context_window, reserve + context_tokens)?;
@@ -159,11 +158,7 @@ impl Chat {
     /// The passages from the conversation's knowledge bases for `query` (none attached: empty).
     async fn retrieve_for(&self, user_id: &str, conversation_id: &str, query: &str) -> Result<Vec<Source>> {
         let Some(sitechat) = &self.sitechat else { return Ok(Vec::new()) };
-        let ids = sitechat.attached_kbs(user_id, conversation_id).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let hits = sitechat.search(user_id, &ids, query, SOURCES_PER_ANSWER).await?;
+        let hits = sitechat.search_attached(user_id, conversation_id, query, SOURCES_PER_ANSWER).await?;
         Ok(Source::from_hits(hits))
     }
 

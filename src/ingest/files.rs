@@ -160,9 +160,9 @@ fn too_much_text(name: &str, limits: &FileLimits) -> FileError {
     FileError::TooMuchContent { name: name.to_owned(), limit }
 }
 
-/// The file name as the user knows it: browsers may send a path (`C:\fakepath\x.pdf`), and a name
-/// is shown in messages, so it loses directories and control characters and is kept short.
-fn display_name(file_name: &str) -> String {
+/// A client-supplied file name fit to show and store for display: its last path segment (browsers
+/// send `C:\fakepath\…`), no control characters, at most 120 characters. Never used as a path.
+pub fn display_name(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
     let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
     let clean = clean.trim();

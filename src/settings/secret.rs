@@ -21,6 +21,12 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// `text` with every occurrence of the secret replaced, for text from outside (an upstream's
+    /// error message, an error chain) before it is logged or shown.
+    pub fn redact_in(&self, text: &str) -> String {
+        if self.0.is_empty() { text.to_owned() } else { text.replace(&self.0, "[redacted]") }
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -1,6 +1,6 @@
 //! Knowledge base lifecycle: create, list, rename, delete, share, publish, attach.
 
-use super::SiteChat;
+use super::{Hit, SiteChat};
 use crate::{
     Error, Result,
     domain::{Email, KnowledgeBaseName},
@@ -65,14 +65,9 @@ impl SiteChat {
     }
 
     pub async fn kb_view(&self, user_id: &str, id: &str) -> Result<KbView> {
-        let row = self.readable_kb(user_id, id).await?;
-        let docs = self.db().list_documents(id).await?;
-        Ok(KbView {
-            owned: row.owner_id == user_id,
-            documents: docs.len() as i64,
-            chunks: docs.iter().map(|d| d.chunks).sum(),
-            row,
-        })
+        let KnowledgeBaseSummary { kb, documents, chunks } =
+            self.db().readable_knowledge_base_summary(user_id, id).await?.ok_or(Error::NotFound("knowledge base"))?;
+        Ok(KbView { owned: kb.owner_id == user_id, row: kb, documents, chunks })
     }
 
     pub async fn list_documents(&self, user_id: &str, kb_id: &str) -> Result<Vec<DocumentSummary>> {
@@ -106,9 +101,11 @@ impl SiteChat {
     pub async fn delete_document(&self, user_id: &str, kb_id: &str, document_id: &str) -> Result<()> {
         self.owned_kb(user_id, kb_id).await?;
         let removed = self.db().delete_document(kb_id, document_id).await?.ok_or(Error::NotFound("document"))?;
+        // The index is saved with the next job or at shutdown, not per delete (a save writes every
+        // vector); a crash before then only costs a rebuild from the database.
         self.inner.indexes.apply(kb_id, &removed, Vec::new()).await?;
         let _ = tokio::fs::remove_file(self.file_path(kb_id, document_id)).await;
-        self.inner.indexes.save(kb_id).await
+        Ok(())
     }
 
     /// Shares read-only with the user registered under `email`.
@@ -172,7 +169,23 @@ impl SiteChat {
     }
 
     pub async fn attached_kbs(&self, user_id: &str, conversation_id: &str) -> Result<Vec<String>> {
-        self.db().conversation_knowledge_bases(user_id, conversation_id).await
+        let rows = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
+        Ok(rows.into_iter().map(|kb| kb.id).collect())
+    }
+
+    /// Searches the knowledge bases attached to a conversation (only those its owner can still read).
+    pub async fn search_attached(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<Hit>> {
+        let kbs = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
+        if kbs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.search_kbs(&kbs, query, k).await
     }
 }
 

@@ -36,9 +36,12 @@ impl Source {
     }
 }
 
-/// The system message that carries the sources, kept under `max_chars` (passages are shortened,
-/// never dropped, so every number the UI shows was given to the model).
-pub fn context_message(sources: &[Source], max_chars: usize) -> String {
+/// The system message that carries the sources, for a model with a context window of
+/// `context_window` tokens. It takes about 3/8 of the window (1.5 characters per token of the
+/// window, at ~4 characters a token), leaving the rest to the history and the reply; passages are
+/// shortened, never dropped, so every number the UI shows was given to the model.
+pub fn context_message(sources: &[Source], context_window: usize) -> String {
+    let max_chars = context_window.saturating_mul(3) / 2;
     let mut out = String::from(
         "Answer the user's question using only the numbered sources below. After each statement, cite \
          the source it comes from by its number in square brackets, like [1]. If the sources do not \
@@ -93,7 +96,7 @@ mod tests {
 
     #[test]
     fn the_context_numbers_every_source_with_its_title_heading_and_link() {
-        let msg = context_message(&[source(1, "Team costs 42 euros."), source(2, "Support hours.")], 4000);
+        let msg = context_message(&[source(1, "Team costs 42 euros."), source(2, "Support hours.")], 2_700);
         assert!(msg.contains("[1] Page 1 — Plans (https://example.com/1)\nTeam costs 42 euros."), "{msg}");
         assert!(msg.contains("[2] Page 2"), "{msg}");
         assert!(msg.contains("like [1]"));
@@ -102,7 +105,8 @@ mod tests {
     #[test]
     fn long_passages_are_shortened_at_a_word_but_none_is_dropped() {
         let long = "word ".repeat(2000);
-        let msg = context_message(&[source(1, &long), source(2, &long)], 2000);
+        // A 1,334-token window leaves 2,001 characters for the sources.
+        let msg = context_message(&[source(1, &long), source(2, &long)], 1_334);
         assert!(msg.chars().count() < 2300, "{}", msg.len());
         assert!(msg.contains("[2] Page 2"));
         assert!(msg.contains("word…"));

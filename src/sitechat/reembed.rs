@@ -47,11 +47,8 @@ impl SiteChat {
             let texts: Vec<String> =
                 page.iter().map(|(_, title, path, text)| embedding_input(title, path, text)).collect();
             let vectors = embedder.embed(&texts).await.map_err(embed_error)?;
-            let mut added = Vec::with_capacity(page.len());
-            for ((id, ..), v) in page.iter().zip(vectors) {
-                self.db().set_chunk_embedding(*id, &v).await?;
-                added.push((*id as u64, v));
-            }
+            let added: Vec<(u64, Vec<f32>)> = page.iter().zip(vectors).map(|((id, ..), v)| (*id as u64, v)).collect();
+            self.db().set_chunk_embeddings(&added).await?;
             let n = added.len();
             self.indexes().apply(&kb.id, &[], added).await?;
             (0..n).for_each(|_| ctx.item_done(1));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{JobKind, SiteChat, ingest::Incoming, jobs::JobCtx};
 use crate::{
     Error, Result,
-    ingest::files::{FileKind, FileLimits, extract, sniff},
+    ingest::files::{FileKind, FileLimits, display_name, extract, sniff},
     storage::{DocumentRow, JobRow, KnowledgeBaseRow, NewDocument},
 };
 
@@ -128,11 +128,4 @@ impl SiteChat {
         }
         Ok(None)
     }
-}
-
-/// The last path segment of a client-supplied name, for display only (never used as a path).
-fn display_name(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw).trim();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.is_empty() { "unnamed".to_owned() } else { clean }
 }

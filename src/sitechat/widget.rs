@@ -134,8 +134,7 @@ impl Widget {
         })?;
         let hits = self.inner.sitechat.search_kbs(std::slice::from_ref(kb), question, SOURCES_K).await?;
         let sources = Source::from_hits(hits);
-        let context =
-            ChatMessage::new(Role::System, context_message(&sources, model.context_window.saturating_mul(3) / 2));
+        let context = ChatMessage::new(Role::System, context_message(&sources, model.context_window));
         let reserve = REPLY_RESERVE.min(model.context_window / 4);
         let context_tokens = provider.count_tokens(&model.id, std::slice::from_ref(&context));
         let mut messages =

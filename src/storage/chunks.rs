@@ -110,12 +110,18 @@ impl Db {
         .await?)
     }
 
-    pub async fn set_chunk_embedding(&self, id: i64, embedding: &[f32]) -> Result<()> {
-        sqlx::query("UPDATE chunks SET embedding = $1 WHERE id = $2")
-            .bind(encode_vector(embedding))
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    /// Rewrites the embeddings of these chunks in one transaction (one commit per page of a
+    /// re-embedding job, not one per chunk).
+    pub async fn set_chunk_embeddings(&self, items: &[(u64, Vec<f32>)]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for (id, embedding) in items {
+            sqlx::query("UPDATE chunks SET embedding = $1 WHERE id = $2")
+                .bind(encode_vector(embedding))
+                .bind(*id as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -37,6 +37,8 @@ pub struct KnowledgeBaseSummary {
 const COLUMNS: &str = "k.id, k.owner_id, k.name, k.embedding_model, k.embedding_dims, k.public_id, k.allowed_origins, k.created_at, k.updated_at";
 const PLAIN_COLUMNS: &str =
     "id, owner_id, name, embedding_model, embedding_dims, public_id, allowed_origins, created_at, updated_at";
+const COUNTS: &str = "(SELECT COUNT(*) FROM documents d WHERE d.kb_id = k.id) AS documents, \
+     (SELECT COUNT(*) FROM chunks c WHERE c.kb_id = k.id) AS chunks";
 const READABLE: &str =
     "(k.owner_id = $1 OR EXISTS (SELECT 1 FROM knowledge_base_shares s WHERE s.kb_id = k.id AND s.user_id = $1))";
 
@@ -94,13 +96,23 @@ impl Db {
             .await?)
     }
 
+    /// One readable knowledge base with its document and chunk counts.
+    pub async fn readable_knowledge_base_summary(
+        &self,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<KnowledgeBaseSummary>> {
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE k.id = $2 AND {READABLE}"))
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
     /// Every knowledge base the user can read, newest first, with document and chunk counts.
     pub async fn list_knowledge_bases(&self, user_id: &str) -> Result<Vec<KnowledgeBaseSummary>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS}, \
-             (SELECT COUNT(*) FROM documents d WHERE d.kb_id = k.id) AS documents, \
-             (SELECT COUNT(*) FROM chunks c WHERE c.kb_id = k.id) AS chunks \
-             FROM knowledge_bases k WHERE {READABLE} ORDER BY k.created_at DESC, k.id DESC"
+            "SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE {READABLE} ORDER BY k.created_at DESC, k.id DESC"
         ))
         .bind(user_id)
         .fetch_all(self.pool())
@@ -222,9 +234,13 @@ impl Db {
     }
 
     /// The attached knowledge bases the conversation's owner can still read.
-    pub async fn conversation_knowledge_bases(&self, user_id: &str, conversation_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT k.id FROM conversation_knowledge_bases ck JOIN knowledge_bases k ON k.id = ck.kb_id \
+    pub async fn conversation_knowledge_bases(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<KnowledgeBaseRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM conversation_knowledge_bases ck JOIN knowledge_bases k ON k.id = ck.kb_id \
              WHERE ck.conversation_id = $2 AND {READABLE} ORDER BY k.name"
         ))
         .bind(user_id)

@@ -101,7 +101,7 @@ async fn ground(
         .map_err(|e| ApiError::from_engine(e, rid))?;
     let sources = Source::from_hits(hits);
     if !sources.is_empty() {
-        let context = context_message(&sources, context_window.saturating_mul(3) / 2);
+        let context = context_message(&sources, context_window);
         request.messages.insert(0, ChatMessage::new(Role::System, context));
     }
     Ok(serde_json::to_value(&sources).unwrap_or_default())

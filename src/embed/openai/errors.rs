@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::error::error_chain;
+
 use reqwest::header::HeaderMap;
 
 use super::super::EmbedError;
@@ -98,22 +100,7 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 fn redact(text: &str, key: Option<&Secret>) -> String {
-    match key {
-        Some(key) if !key.is_empty() => text.replace(key.expose(), "[redacted]"),
-        _ => text.to_owned(),
-    }
-}
-
-/// reqwest's top-level message is vague ("error sending request"); the sources say what happened.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
+    key.map_or_else(|| text.to_owned(), |k| k.redact_in(text))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use async_openai::error::ApiError;
 
 use super::super::ProviderError;
-use crate::settings::Secret;
+use crate::{error::error_chain, settings::Secret};
 
 pub(super) const AUTH_FAILED: &str = "authentication with the provider failed; check the API key";
 
@@ -88,24 +88,9 @@ fn classify(api: &ApiError) -> Class {
     }
 }
 
-/// reqwest's top-level message is vague ("error sending request"); the sources say what happened.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
-}
-
 /// Removes the key from text that came from outside before it is logged or shown.
 pub(super) fn redact(text: &str, key: &Secret) -> String {
-    if key.is_empty() {
-        return text.to_owned();
-    }
-    text.replace(key.expose(), "[redacted]")
+    key.redact_in(text)
 }
 
 #[cfg(test)]

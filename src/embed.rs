@@ -56,6 +56,12 @@ pub trait Embedder: Send + Sync + 'static {
     /// contain something besides whitespace: remote APIs reject empty inputs, and all embedders
     /// behave the same.
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    /// Gets ready so that the first [`Embedder::embed`] is not slow (a local model loads its
+    /// weights); remote embedders have nothing to do.
+    async fn warm_up(&self) -> Result<(), EmbedError> {
+        Ok(())
+    }
 }
 
 /// The [`EmbedError::Invalid`] error for the first text that is empty or only whitespace.

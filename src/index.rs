@@ -253,7 +253,15 @@ impl VectorIndex {
 }
 
 fn new_graph(params: &IndexParams, capacity: usize) -> Graph {
-    Graph::new(params.max_nb_connection, capacity.max(1_000), MAX_LAYERS, params.ef_construction)
+    Graph::new(graph_params(params), capacity.max(1_000))
+}
+
+fn graph_params(params: &IndexParams) -> webplus_ann::Params {
+    webplus_ann::Params {
+        max_nb_connection: params.max_nb_connection,
+        max_layers: MAX_LAYERS,
+        ef_construction: params.ef_construction,
+    }
 }
 
 // A panic while a lock was held cannot leave our data half-updated (each write is one assignment

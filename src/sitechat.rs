@@ -107,22 +107,44 @@ impl SiteChat {
         &self.inner.indexes
     }
 
-    /// Loads every knowledge base's vector index (from its files, or rebuilt from the database),
-    /// in the background; searches of a knowledge base not loaded yet wait for it.
+    /// Loads every knowledge base's vector index (from its files, or rebuilt from the database)
+    /// and, meanwhile, the embedding models they use, in the background; searches of a knowledge
+    /// base not loaded yet wait for it.
     pub fn warm_up(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
-            match this.inner.db.all_knowledge_base_ids().await {
-                Ok(ids) => {
-                    for id in ids {
-                        if let Err(e) = this.inner.indexes.get(&id).await {
-                            tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = ?e, "listing knowledge bases failed"),
-            }
+            let models = this.clone();
+            let models = tokio::spawn(async move { models.warm_up_embedders().await });
+            this.warm_up_indexes().await;
+            let _ = models.await;
         })
+    }
+
+    async fn warm_up_embedders(&self) {
+        let models = match self.inner.db.embedding_models_in_use().await {
+            Ok(models) => models,
+            Err(e) => return tracing::error!(error = ?e, "listing embedding models failed"),
+        };
+        for model in models {
+            // An unknown model (its provider is no longer configured) fails where it is used.
+            if let Ok(embedder) = self.inner.embedders.get(&model)
+                && let Err(e) = embedder.warm_up().await
+            {
+                tracing::warn!(model = %model, error = %e, "embedding model not ready");
+            }
+        }
+    }
+
+    async fn warm_up_indexes(&self) {
+        let ids = match self.inner.db.all_knowledge_base_ids().await {
+            Ok(ids) => ids,
+            Err(e) => return tracing::error!(error = ?e, "listing knowledge bases failed"),
+        };
+        for id in ids {
+            if let Err(e) = self.inner.indexes.get(&id).await {
+                tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
+            }
+        }
     }
 
     /// Stops running jobs and saves the vector indexes (at shutdown).

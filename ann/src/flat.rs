@@ -11,6 +11,8 @@
 //! of the points whose level is at least `l` (its CSR needs no id map) and point 0, a point of the
 //! top layer, is the entry point.
 
+mod file;
+
 use std::sync::Arc;
 
 use hnsw_rs::prelude::{Hnsw, Point, PointId};
@@ -38,6 +40,8 @@ impl Csr {
 
 #[derive(Default)]
 pub(crate) struct Flat {
+    /// Vector length.
+    dims: usize,
     /// Padded row length (a multiple of [`ROW_ALIGN`]).
     stride: usize,
     /// `start..` of `storage` is 64-byte aligned; row `p` is `stride` floats from
@@ -80,8 +84,7 @@ impl Flat {
         let points: Vec<&Arc<Point<'static, f32>>> = (0..=top).rev().flat_map(|l| &by_level[l]).collect();
         let dims = points[0].get_v().len();
         let stride = dims.div_ceil(ROW_ALIGN) * ROW_ALIGN;
-        let mut storage = vec![0f32; points.len() * stride + ROW_ALIGN];
-        let start = storage.as_ptr().align_offset(64).min(ROW_ALIGN);
+        let (mut storage, start) = file::aligned_storage(points.len() * stride);
         let mut layers: Vec<Csr> = (0..=top)
             .map(|l| Csr { offsets: vec![0], neighbours: Vec::with_capacity((first[l] + by_level[l].len()) * 16) })
             .collect();
@@ -105,11 +108,21 @@ impl Flat {
             }
         }
         let ids = points.iter().map(|p| p.get_origin_id()).collect();
-        Self { stride, storage, start, ids, layers }
+        Self { dims, stride, storage, start, ids, layers }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Every point's vector with its data id.
+    pub(crate) fn points(&self) -> impl Iterator<Item = (&[f32], usize)> {
+        (0..self.len()).map(|p| (&self.row(p as u32)[..self.dims], self.ids[p]))
+    }
+
+    /// All rows, padding included.
+    fn rows(&self) -> &[f32] {
+        &self.storage[self.start..self.start + self.len() * self.stride]
     }
 
     #[inline]

@@ -14,9 +14,13 @@ mod flat;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_files;
 
-use std::path::Path;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo, ReloadOptions};
 
@@ -25,6 +29,8 @@ pub use hnsw_rs::prelude::Neighbour;
 
 use flat::Flat;
 
+type HnswGraph = Hnsw<'static, f32, UnitCosine>;
+
 /// An HNSW graph of unit vectors. Data ids are the caller's (dense) entry numbers.
 ///
 /// hnsw_rs builds the graph (inserts, parallel inserts, dump and reload); searches run on a flat
@@ -32,12 +38,21 @@ use flat::Flat;
 /// inserted since the copy was taken are `pending`: searched by brute force and merged, until
 /// enough pile up to be worth a new copy (taken by the insert that crosses the threshold, so
 /// searches never wait for one).
+///
+/// A graph opened from files ([`Graph::open`]) reads only the flat copy; hnsw_rs's graph is
+/// reloaded when the first insert needs it. Read-only knowledge bases never pay for it, in time
+/// or memory.
 pub struct Graph {
-    hnsw: Hnsw<'static, f32, UnitCosine>,
+    hnsw: OnceLock<HnswGraph>,
+    /// For a graph opened from files: how to get hnsw_rs's graph when it is first needed.
+    lazy: Option<Lazy>,
     /// Inserts hold it shared while hnsw_rs links a point; a copy holds it exclusively, so it
     /// never sees a half-linked point and `pending` is exactly what the copy lacks.
     linking: RwLock<()>,
     snapshot: RwLock<Snapshot>,
+    /// The files (directory, basename) that hold exactly this graph: set by open and save,
+    /// cleared by inserts.
+    saved_at: Mutex<Option<(PathBuf, String)>>,
 }
 
 #[derive(Default)]
@@ -47,28 +62,52 @@ struct Snapshot {
     pending: Vec<(usize, Vec<f32>)>,
 }
 
+/// hnsw_rs's construction parameters, kept for a graph whose hnsw_rs part is not loaded yet.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    /// M; layer 0 keeps 2·M.
+    pub max_nb_connection: usize,
+    pub max_layers: usize,
+    pub ef_construction: usize,
+}
+
+struct Lazy {
+    dir: PathBuf,
+    basename: String,
+    params: Params,
+}
+
 /// A new copy is taken when the pending vectors reach this many, or 1/128 of the copy if that is
 /// more: scanning them costs each search about as much as a beam search at a small ef, and the
 /// copy (linear in the graph) is then paid for once per 1/128 of growth.
 const MIN_PENDING: usize = 256;
 
 impl Graph {
-    /// `max_nb_connection` is M (layer 0 keeps 2·M); `capacity` is a sizing hint, not a limit.
-    pub fn new(max_nb_connection: usize, capacity: usize, max_layers: usize, ef_construction: usize) -> Self {
-        Self::from_hnsw(Hnsw::new(max_nb_connection, capacity, max_layers, ef_construction, UnitCosine))
+    /// `capacity` is a sizing hint, not a limit.
+    pub fn new(params: Params, capacity: usize) -> Self {
+        let hnsw = Hnsw::new(params.max_nb_connection, capacity, params.max_layers, params.ef_construction, UnitCosine);
+        Self::from_hnsw(hnsw)
     }
 
-    fn from_hnsw(hnsw: Hnsw<'static, f32, UnitCosine>) -> Self {
-        let graph = Self { hnsw, linking: RwLock::new(()), snapshot: RwLock::new(Snapshot::default()) };
+    fn from_hnsw(hnsw: HnswGraph) -> Self {
+        let graph = Self {
+            hnsw: OnceLock::from(hnsw),
+            lazy: None,
+            linking: RwLock::new(()),
+            snapshot: RwLock::new(Snapshot::default()),
+            saved_at: Mutex::new(None),
+        };
         graph.refresh();
         graph
     }
 
     /// Inserts one vector under `id` (through `&self`: hnsw_rs locks internally).
     pub fn insert(&self, vector: &[f32], id: usize) {
+        let hnsw = self.hnsw();
         {
             let _linking = read(&self.linking);
-            self.hnsw.insert_slice((vector, id));
+            *lock(&self.saved_at) = None;
+            hnsw.insert_slice((vector, id));
             write(&self.snapshot).pending.push((id, vector.to_vec()));
         }
         self.refresh_if_due();
@@ -76,12 +115,23 @@ impl Graph {
 
     /// Inserts many vectors on the rayon pool.
     pub fn parallel_insert(&self, items: Vec<(&[f32], usize)>) {
+        let hnsw = self.hnsw();
         {
             let _linking = read(&self.linking);
-            self.hnsw.parallel_insert_slice(&items);
+            *lock(&self.saved_at) = None;
+            hnsw.parallel_insert_slice(&items);
             write(&self.snapshot).pending.extend(items.iter().map(|&(v, id)| (id, v.to_vec())));
         }
         self.refresh_if_due();
+    }
+
+    /// hnsw_rs's graph, reloaded (or, failing that, rebuilt from the flat copy) on first use for
+    /// a graph opened from files.
+    fn hnsw(&self) -> &HnswGraph {
+        self.hnsw.get_or_init(|| {
+            let lazy = self.lazy.as_ref().expect("a graph without hnsw_rs's part was opened from files");
+            lazy.materialize(&read(&self.snapshot).flat)
+        })
     }
 
     /// The `k` nearest vectors, nearest first, exploring `ef` candidates on layer 0 (`query` a
@@ -107,6 +157,11 @@ impl Graph {
         read(&self.snapshot).pending.len()
     }
 
+    /// Whether hnsw_rs's graph is in memory (always, unless opened from files and not written to).
+    pub fn is_hnsw_loaded(&self) -> bool {
+        self.hnsw.get().is_some()
+    }
+
     /// Copies hnsw_rs's graph for searches now, whatever is pending.
     pub fn refresh(&self) {
         self.refresh_when(|_| true);
@@ -121,12 +176,14 @@ impl Graph {
 
     /// Inserts wait while the graph is copied; searches carry on with the previous copy.
     fn refresh_when(&self, due: impl Fn(&Snapshot) -> bool) {
+        // Not loaded: nothing was inserted since the copy was read, so it is complete.
+        let Some(hnsw) = self.hnsw.get() else { return };
         let _linking = write(&self.linking);
         // Another insert may have refreshed while this one waited for the lock.
         if !due(&read(&self.snapshot)) {
             return;
         }
-        let flat = Arc::new(Flat::from_hnsw(&self.hnsw));
+        let flat = Arc::new(Flat::from_hnsw(hnsw));
         let old = {
             let mut snapshot = write(&self.snapshot);
             std::mem::replace(&mut *snapshot, Snapshot { flat, pending: Vec::new() })
@@ -134,31 +191,102 @@ impl Graph {
         drop(old); // freed outside the lock
     }
 
+    /// Points in the graph.
     pub fn len(&self) -> usize {
-        self.hnsw.get_nb_point()
+        let snapshot = read(&self.snapshot);
+        snapshot.flat.len() + snapshot.pending.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Writes hnsw_rs's `.hnsw.graph` and `.hnsw.data` files; returns the basename actually used
-    /// (hnsw_rs picks another one rather than overwrite files it has mapped). May panic when the
-    /// files cannot be created (hnsw_rs does).
-    pub fn file_dump(&self, dir: &Path, basename: &str) -> anyhow::Result<String> {
-        self.hnsw.file_dump(dir, basename)
+    /// Whether `dir`/`basename` files, as written by [`Graph::save`], hold exactly this graph
+    /// (it was opened from or saved to them and nothing was inserted since).
+    pub fn is_saved_at(&self, dir: &Path, basename: &str) -> bool {
+        lock(&self.saved_at).as_ref().is_some_and(|(d, b)| d == dir && b == basename)
     }
 
-    /// Reloads a dump with its data in memory (no mmap). May panic on damaged files (hnsw_rs
-    /// asserts on magic numbers and dimensions).
-    pub fn load(dir: &Path, basename: &str) -> anyhow::Result<Self> {
-        // `load_hnsw` ties the graph's lifetime to its `HnswIo` even when, as here without mmap,
-        // the graph owns all its data. Leak the loader deliberately, once per load: it is a path,
-        // a name and a few flags (about 100 bytes) and holds no file or mapping.
-        let io: &'static mut HnswIo =
-            Box::leak(Box::new(HnswIo::new_with_options(dir, basename, ReloadOptions::default())));
-        Ok(Self::from_hnsw(io.load_hnsw::<f32, UnitCosine>()?))
+    /// Writes `basename.flat` (the search copy) and hnsw_rs's `basename.hnsw.graph` and
+    /// `basename.hnsw.data`, each synced to disk. Use a basename no other graph's files have.
+    /// Inserts wait; searches carry on.
+    pub fn save(&self, dir: &Path, basename: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.is_empty(), "an empty graph has nothing to save");
+        let hnsw = self.hnsw();
+        let _linking = write(&self.linking);
+        let flat = {
+            let mut snapshot = write(&self.snapshot);
+            if !snapshot.pending.is_empty() {
+                *snapshot = Snapshot { flat: Arc::new(Flat::from_hnsw(hnsw)), pending: Vec::new() };
+            }
+            snapshot.flat.clone()
+        };
+        flat.write_file(&dir.join(format!("{basename}.flat")))?;
+        // hnsw_rs panics instead of returning an error when it cannot create its files.
+        let used = catch_unwind(AssertUnwindSafe(|| hnsw.file_dump(dir, basename)))
+            .map_err(|_| anyhow::anyhow!("hnsw_rs panicked while writing to {}", dir.display()))??;
+        for ext in ["graph", "data"] {
+            let path = dir.join(format!("{used}.hnsw.{ext}"));
+            std::fs::File::open(&path)?.sync_all()?;
+            if used != basename {
+                // hnsw_rs picks another name rather than overwrite files it has mapped.
+                std::fs::rename(&path, dir.join(format!("{basename}.hnsw.{ext}")))?;
+            }
+        }
+        *lock(&self.saved_at) = Some((dir.to_path_buf(), basename.to_owned()));
+        Ok(())
     }
+
+    /// Opens files written by [`Graph::save`]: reads only the flat copy (searches work at once);
+    /// hnsw_rs's graph is reloaded on the first insert. `InvalidData` when the copy is damaged.
+    pub fn open(dir: &Path, basename: &str, params: Params) -> std::io::Result<Self> {
+        let flat = Flat::read_file(&dir.join(format!("{basename}.flat")))?;
+        Ok(Self {
+            hnsw: OnceLock::new(),
+            lazy: Some(Lazy { dir: dir.to_path_buf(), basename: basename.to_owned(), params }),
+            linking: RwLock::new(()),
+            snapshot: RwLock::new(Snapshot { flat: Arc::new(flat), pending: Vec::new() }),
+            saved_at: Mutex::new(Some((dir.to_path_buf(), basename.to_owned()))),
+        })
+    }
+}
+
+impl Lazy {
+    /// hnsw_rs's graph from its files; if they are missing, damaged or of another size, a new
+    /// one built from the copy's vectors (slow, but the copy is all the data there is).
+    fn materialize(&self, flat: &Flat) -> HnswGraph {
+        let started = Instant::now();
+        let reason = match catch_unwind(|| reload(&self.dir, &self.basename)) {
+            Ok(Ok(hnsw)) if hnsw.get_nb_point() == flat.len() => {
+                tracing::info!(
+                    index = %self.basename,
+                    points = flat.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "reloaded the HNSW graph for inserts"
+                );
+                return hnsw;
+            }
+            Ok(Ok(hnsw)) => format!("it has {} points, the search copy {}", hnsw.get_nb_point(), flat.len()),
+            Ok(Err(e)) => format!("{e:#}"),
+            Err(_) => "hnsw_rs panicked reading it".to_owned(),
+        };
+        tracing::warn!(index = %self.basename, reason, "HNSW graph files not usable; rebuilding from the search copy");
+        let p = self.params;
+        let hnsw = Hnsw::new(p.max_nb_connection, flat.len().max(1_000), p.max_layers, p.ef_construction, UnitCosine);
+        hnsw.parallel_insert_slice(&flat.points().collect::<Vec<_>>());
+        hnsw
+    }
+}
+
+/// Reloads a dump with its data in memory (no mmap). May panic on damaged files (hnsw_rs asserts
+/// on magic numbers and dimensions).
+fn reload(dir: &Path, basename: &str) -> anyhow::Result<HnswGraph> {
+    // `load_hnsw` ties the graph's lifetime to its `HnswIo` even when, as here without mmap, the
+    // graph owns all its data. Leak the loader deliberately, once per load: it is a path, a name
+    // and a few flags (about 100 bytes) and holds no file or mapping.
+    let io: &'static mut HnswIo =
+        Box::leak(Box::new(HnswIo::new_with_options(dir, basename, ReloadOptions::default())));
+    io.load_hnsw::<f32, UnitCosine>()
 }
 
 // A panic while a lock was held leaves nothing half-updated (each write is one push or one
@@ -169,4 +297,8 @@ fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -3,7 +3,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::{Graph, dot};
+use crate::{Graph, Params, dot};
+
+pub(crate) const PARAMS: Params = Params { max_nb_connection: 16, max_layers: 16, ef_construction: 100 };
 
 fn unit(v: Vec<f32>) -> Vec<f32> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -15,7 +17,7 @@ fn random_unit(rng: &mut StdRng, dims: usize) -> Vec<f32> {
 }
 
 /// `n` vectors around `clusters` random centres (a stand-in for topics in embeddings).
-fn clustered(n: usize, dims: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>> {
+pub(crate) fn clustered(n: usize, dims: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let centres: Vec<Vec<f32>> = (0..clusters).map(|_| random_unit(&mut rng, dims)).collect();
     (0..n)
@@ -26,8 +28,8 @@ fn clustered(n: usize, dims: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>>
         .collect()
 }
 
-fn graph_of(vectors: &[Vec<f32>]) -> Graph {
-    let graph = Graph::new(16, vectors.len(), 16, 100);
+pub(crate) fn graph_of(vectors: &[Vec<f32>]) -> Graph {
+    let graph = Graph::new(PARAMS, vectors.len());
     graph.parallel_insert(vectors.iter().enumerate().map(|(i, v)| (v.as_slice(), i)).collect());
     graph.refresh();
     graph
@@ -39,7 +41,7 @@ fn brute_force(vectors: &[Vec<f32>], query: &[f32], k: usize) -> Vec<usize> {
     scored.into_iter().take(k).map(|(i, _)| i).collect()
 }
 
-fn ids(graph: &Graph, query: &[f32], k: usize, ef: usize) -> Vec<usize> {
+pub(crate) fn ids(graph: &Graph, query: &[f32], k: usize, ef: usize) -> Vec<usize> {
     graph.search(query, k, ef).into_iter().map(|n| n.d_id).collect()
 }
 
@@ -97,7 +99,7 @@ fn a_snapshot_taken_after_more_inserts_sees_the_new_ids() {
 #[test]
 fn enough_pending_inserts_trigger_a_new_snapshot() {
     let vectors = clustered(400, 32, 10, 4);
-    let graph = Graph::new(16, 400, 16, 100);
+    let graph = Graph::new(PARAMS, 400);
     for (i, v) in vectors.iter().enumerate() {
         graph.insert(v, i);
     }
@@ -125,6 +127,6 @@ fn concurrent_searches_give_the_same_results_as_one_thread() {
 
 #[test]
 fn an_empty_graph_finds_nothing() {
-    let graph = Graph::new(16, 10, 16, 100);
+    let graph = Graph::new(PARAMS, 10);
     assert!(graph.search(&[1.0, 0.0], 5, 10).is_empty());
 }

@@ -98,6 +98,10 @@ impl Embedder for LocalMiniLm {
         MODEL_ID
     }
 
+    async fn warm_up(&self) -> Result<(), EmbedError> {
+        self.load().await
+    }
+
     fn dims(&self) -> usize {
         DIMS
     }

@@ -1,23 +1,26 @@
 //! Saving and loading a [`VectorIndex`].
 //!
-//! Three files per index in the data dir: hnsw_rs's `NAME.hnsw.graph` and `NAME.hnsw.data`, and
-//! our sidecar `NAME.index.json` (dims, params, the caller's fingerprint of the database state,
-//! SHA-256 of both hnsw files, entry → row id table, tombstones). The sidecar is written last
-//! and renamed into place, so it is the commit point: a crash mid-save leaves hashes that do not
-//! match and the next load reports the index as missing (rebuild from the database).
+//! Files per index in the data dir, under a fresh *generation* name each time the graph changed:
+//! `NAME.GEN.flat` (the search copy, read at load), hnsw_rs's `NAME.GEN.hnsw.graph` and
+//! `NAME.GEN.hnsw.data` (reloaded only when the index is next written to), and our sidecar
+//! `NAME.index.json` (dims, params, the caller's fingerprint of the database state, the
+//! generation, entry → row id table, tombstones). Every file is synced before the sidecar is
+//! written and renamed into place, so the sidecar is the commit point: a crash mid-save leaves
+//! the previous generation in force, and files of other generations are deleted after a commit.
+//!
+//! Loading reads the sidecar and the flat copy only (one sequential read, checked by CRC-32 and
+//! bounds), which is what keeps start-up with a large index short (docs/BENCHMARKS.md).
 
 use std::collections::HashMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::{Entries, Graph, IndexParams, VectorIndex, new_graph, read, write};
+use super::{Entries, Graph, IndexParams, VectorIndex, graph_params, new_graph, read, write};
 use crate::{Error, Result};
 
-const FORMAT: u32 = 1;
+/// 1: hnsw_rs files with SHA-256 sums, reloaded at load. 2: generations with a flat copy.
+const FORMAT: u32 = 2;
 
 /// What the database looked like when the index was saved, computed by the caller (e.g. chunk
 /// count, max chunk id and a checksum of the ids). A loaded index is only used if it matches.
@@ -34,9 +37,8 @@ struct Sidecar {
     dims: usize,
     params: IndexParams,
     fingerprint: Fingerprint,
-    /// SHA-256 of the graph and data files; None for an empty index (no hnsw files).
-    graph_sha256: Option<String>,
-    data_sha256: Option<String>,
+    /// The generation whose graph files hold the entries; None for an empty index (no files).
+    generation: Option<String>,
     /// Entry number → row id.
     rows: Vec<u64>,
     /// Entry numbers that are tombstones.
@@ -46,19 +48,24 @@ struct Sidecar {
 impl VectorIndex {
     /// Writes the index to `dir` under `name` (letters, digits, `-`, `_`), tagged with the
     /// fingerprint of the database state it reflects. Inserts and removes wait; searches do not.
+    /// When the graph is unchanged since it was loaded from or saved to these files (only
+    /// removals since), only the sidecar is rewritten.
     #[tracing::instrument(skip(self), err)]
     pub fn save(&self, dir: &Path, name: &str, fingerprint: &Fingerprint) -> Result<()> {
         check_name(name)?;
         let _gate = write(&self.gate);
         let graph = read(&self.graph);
         let entries = read(&self.entries);
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display())).map_err(Error::internal)?;
-        let (graph_sha256, data_sha256) = if entries.rows.is_empty() {
-            remove_files(dir, name);
-            (None, None)
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::internal(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+        let generation = if entries.rows.is_empty() {
+            None
+        } else if let Some(current) = current_generation(&graph, dir, name) {
+            Some(current)
         } else {
-            let (g, d) = dump(&graph, dir, name).map_err(Error::internal)?;
-            (Some(g), Some(d))
+            let generation = uuid::Uuid::new_v4().simple().to_string();
+            graph.save(dir, &format!("{name}.{generation}")).map_err(Error::internal)?;
+            Some(generation)
         };
         let live: std::collections::HashSet<usize> = entries.live.values().copied().collect();
         let sidecar = Sidecar {
@@ -66,13 +73,13 @@ impl VectorIndex {
             dims: self.dims,
             params: self.params,
             fingerprint: *fingerprint,
-            graph_sha256,
-            data_sha256,
+            generation: generation.clone(),
             rows: entries.rows.clone(),
             dead: (0..entries.rows.len()).filter(|e| !live.contains(e)).collect(),
         };
         let json = serde_json::to_vec(&sidecar).map_err(Error::internal)?;
         write_atomically(&dir.join(format!("{name}.index.json")), &json).map_err(Error::internal)?;
+        remove_files_except(dir, name, generation.as_deref());
         Ok(())
     }
 
@@ -87,44 +94,54 @@ impl VectorIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::internal(e)),
         };
-        let sidecar: Sidecar = match serde_json::from_slice(&bytes) {
-            Ok(s) => s,
+        let sidecar = match serde_json::from_slice::<Sidecar>(&bytes) {
+            Ok(s) if s.format == FORMAT => s,
+            Ok(_) => return Ok(stale(name, "another format")),
+            // Format 1 sidecars lack `generation` and fail here too: rebuilt once after upgrade.
             Err(e) => return Ok(stale(name, &format!("unreadable sidecar: {e}"))),
         };
-        if sidecar.format != FORMAT {
-            return Ok(stale(name, "older format"));
-        }
         if sidecar.fingerprint != *expected {
             return Ok(stale(name, "fingerprint differs from the database"));
         }
         let Some(entries) = entries_from(&sidecar) else {
             return Ok(stale(name, "inconsistent entry table"));
         };
-        let graph = match (&sidecar.graph_sha256, &sidecar.data_sha256) {
-            (None, None) if sidecar.rows.is_empty() => new_graph(&sidecar.params, 0),
-            (Some(g), Some(d)) => {
-                for (ext, sum) in [("graph", g), ("data", d)] {
-                    match sha256_file(&dir.join(format!("{name}.hnsw.{ext}"))) {
-                        Ok(actual) if actual == *sum => {}
-                        Ok(_) => return Ok(stale(name, "hnsw file does not match its checksum")),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                            return Ok(stale(name, "hnsw file missing"));
-                        }
-                        Err(e) => return Err(Error::internal(e)),
+        let graph = match &sidecar.generation {
+            None if sidecar.rows.is_empty() => new_graph(&sidecar.params, 0),
+            None => return Ok(stale(name, "entries without graph files")),
+            Some(generation) if !is_generation(generation) => return Ok(stale(name, "bad generation name")),
+            Some(generation) => {
+                let basename = format!("{name}.{generation}");
+                match Graph::open(dir, &basename, graph_params(&sidecar.params)) {
+                    Ok(graph) => graph,
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData) => {
+                        return Ok(stale(name, &format!("search copy not usable: {e}")));
                     }
-                }
-                match reload(dir, name) {
-                    Some(graph) => graph,
-                    None => return Ok(stale(name, "hnsw_rs could not reload the files")),
+                    Err(e) => return Err(Error::internal(e)),
                 }
             }
-            _ => return Ok(stale(name, "inconsistent sidecar")),
         };
         if graph.len() != sidecar.rows.len() {
             return Ok(stale(name, "graph size differs from the entry table"));
         }
         Ok(Some(VectorIndex::from_parts(sidecar.dims, sidecar.params, graph, entries)))
     }
+
+    /// Deletes every file of the index saved under `name` (the knowledge base is gone).
+    pub fn delete_files(dir: &Path, name: &str) {
+        let _ = std::fs::remove_file(dir.join(format!("{name}.index.json")));
+        remove_files_except(dir, name, None);
+    }
+}
+
+/// The generation of the files that already hold `graph` under `dir`/`name`, if any (and they
+/// are all still there).
+fn current_generation(graph: &Graph, dir: &Path, name: &str) -> Option<String> {
+    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.index.json"))).ok()?).ok()?;
+    let generation = sidecar.generation.filter(|g| is_generation(g))?;
+    let basename = format!("{name}.{generation}");
+    let present = ["flat", "hnsw.graph", "hnsw.data"].iter().all(|ext| dir.join(format!("{basename}.{ext}")).is_file());
+    (present && graph.is_saved_at(dir, &basename)).then_some(generation)
 }
 
 fn stale(name: &str, why: &str) -> Option<VectorIndex> {
@@ -135,6 +152,11 @@ fn stale(name: &str, why: &str) -> Option<VectorIndex> {
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok { Ok(()) } else { Err(Error::invalid("name", "use letters, digits, '-' and '_' only")) }
+}
+
+/// Generations are 32 lowercase hex digits; anything else in a sidecar is not a file name of ours.
+fn is_generation(g: &str) -> bool {
+    g.len() == 32 && g.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn entries_from(sidecar: &Sidecar) -> Option<Entries> {
@@ -151,55 +173,24 @@ fn entries_from(sidecar: &Sidecar) -> Option<Entries> {
     Some(Entries { rows: sidecar.rows.clone(), live })
 }
 
-/// Dumps under a temporary name, then renames into place. Returns the files' SHA-256.
-fn dump(graph: &Graph, dir: &Path, name: &str) -> anyhow::Result<(String, String)> {
-    let tmp = format!("{name}.tmp");
-    remove_files(dir, &tmp);
-    // hnsw_rs panics instead of returning an error when it cannot create its files.
-    let used = catch_unwind(AssertUnwindSafe(|| graph.file_dump(dir, &tmp)))
-        .map_err(|_| anyhow::anyhow!("hnsw_rs panicked while writing {}", dir.display()))??;
-    let mut sums = Vec::new();
-    for ext in ["graph", "data"] {
-        let from = dir.join(format!("{used}.hnsw.{ext}"));
-        std::fs::File::open(&from)?.sync_all()?;
-        sums.push(sha256_file(&from)?);
-        std::fs::rename(&from, dir.join(format!("{name}.hnsw.{ext}")))?;
-    }
-    let data = sums.pop().unwrap_or_default();
-    let graph = sums.pop().unwrap_or_default();
-    Ok((graph, data))
-}
-
-/// Reloads the graph with its data in memory (no mmap). Returns None if hnsw_rs fails or panics
-/// (it asserts on bad magic numbers and dimensions instead of returning errors).
-fn reload(dir: &Path, name: &str) -> Option<Graph> {
-    match catch_unwind(|| Graph::load(dir, name)) {
-        Ok(Ok(graph)) => Some(graph),
-        Ok(Err(e)) => {
-            tracing::warn!(index = name, error = %e, "hnsw_rs could not reload the index");
-            None
-        }
-        Err(_) => {
-            tracing::warn!(index = name, "hnsw_rs panicked while reloading the index");
-            None
+/// Removes the graph files of `name` that are not of generation `keep` (older generations, the
+/// format-1 files, leftovers of a save that crashed). Not the sidecar.
+fn remove_files_except(dir: &Path, name: &str, keep: Option<&str>) {
+    let Ok(listing) = std::fs::read_dir(dir) else { return };
+    let prefix = format!("{name}.");
+    let sidecar = format!("{name}.index.json");
+    let kept = keep.map(|g| format!("{name}.{g}."));
+    for entry in listing.flatten() {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else { continue };
+        let ours = file.starts_with(&prefix) && file != sidecar;
+        if ours && !kept.as_ref().is_some_and(|k| file.starts_with(k.as_str())) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
 
-fn remove_files(dir: &Path, basename: &str) {
-    for ext in ["graph", "data"] {
-        let _ = std::fs::remove_file(dir.join(format!("{basename}.hnsw.{ext}")));
-    }
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
-fn write_atomically(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
     {
         use std::io::Write as _;
@@ -207,5 +198,10 @@ fn write_atomically(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
     }
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    // Make the rename itself durable (best effort: not every platform can sync a directory).
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
 }

@@ -145,30 +145,52 @@ fn vectors_of_the_wrong_size_or_with_nan_are_rejected() {
 
 const FP: Fingerprint = Fingerprint { count: 400, max_id: 1399, checksum: 42 };
 
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    files
+}
+
+/// The one file of `dir` whose name ends with `suffix` (e.g. the current generation's `.flat`).
+fn file_ending(dir: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let found: Vec<String> = files_in(dir).into_iter().filter(|f| f.ends_with(suffix)).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    dir.join(&found[0])
+}
+
 #[test]
 fn save_then_load_gives_identical_search_results() {
     let (index, items) = built(400);
     index.remove(items[3].0);
     let dir = tempfile::tempdir().unwrap();
     index.save(dir.path(), "kb-1", &FP).unwrap();
-    // Saving again overwrites in place (no stray uniquely-named files from hnsw_rs).
-    index.save(dir.path(), "kb-1", &FP).unwrap();
+    let first = files_in(dir.path());
+    assert_eq!(first.len(), 4, "sidecar, flat copy, hnsw graph and data: {first:?}");
     let loaded = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads");
     assert_eq!((loaded.len(), loaded.live(), loaded.dims()), (index.len(), index.live(), DIMS));
     for q in unit_vectors(20, 5).iter().chain(items.iter().take(5).map(|(_, v)| v)) {
         assert_eq!(loaded.search(q, 10).unwrap(), index.search(q, 10).unwrap());
     }
-    // A loaded index takes inserts and saves again.
-    let extra = unit_vectors(1, 77).remove(0);
-    loaded.insert(9_999, &extra).unwrap();
-    assert_eq!(loaded.search(&extra, 1).unwrap()[0].0, 9_999);
+    // Only a removal since the load: the graph files stay, the sidecar records the tombstone.
+    loaded.remove(items[4].0);
     loaded.save(dir.path(), "kb-1", &FP).unwrap();
-    let reloaded = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads again");
+    assert_eq!(files_in(dir.path()), first, "same generation");
+    let reloaded = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads");
+    assert_eq!(reloaded.live(), 398);
+    assert!(reloaded.search(&items[4].1, 5).unwrap().iter().all(|(id, _)| *id != items[4].0));
+    // An insert: hnsw_rs's graph is reloaded, the next save writes a new generation and deletes
+    // the old one.
+    let extra = unit_vectors(1, 77).remove(0);
+    reloaded.insert(9_999, &extra).unwrap();
     assert_eq!(reloaded.search(&extra, 1).unwrap()[0].0, 9_999);
-    let mut files: Vec<String> =
-        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    files.sort();
-    assert_eq!(files, ["kb-1.hnsw.data", "kb-1.hnsw.graph", "kb-1.index.json"]);
+    reloaded.save(dir.path(), "kb-1", &FP).unwrap();
+    let second = files_in(dir.path());
+    assert_eq!(second.len(), 4, "{second:?}");
+    assert!(second.iter().all(|f| f == "kb-1.index.json" || !first.contains(f)), "old generation gone");
+    let again = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads again");
+    assert_eq!(again.search(&extra, 1).unwrap()[0].0, 9_999);
+    assert_eq!(again.live(), 399);
 }
 
 #[test]
@@ -176,6 +198,7 @@ fn an_empty_index_saves_and_loads() {
     let index = VectorIndex::new(DIMS, IndexParams::default());
     let dir = tempfile::tempdir().unwrap();
     index.save(dir.path(), "empty", &Fingerprint::default()).unwrap();
+    assert_eq!(files_in(dir.path()), ["empty.index.json"]);
     let loaded = VectorIndex::load(dir.path(), "empty", &Fingerprint::default()).unwrap().expect("loads");
     assert!(loaded.is_empty());
     loaded.insert(1, &unit_vectors(1, 3)[0]).unwrap();
@@ -194,55 +217,92 @@ fn a_stale_fingerprint_or_a_missing_index_loads_as_none() {
 }
 
 #[test]
-fn corrupted_or_missing_files_load_as_none_without_panicking() {
+fn a_damaged_search_copy_or_sidecar_loads_as_none_without_panicking() {
     let (index, _) = built(100);
     let dir = tempfile::tempdir().unwrap();
-    let path = |ext: &str| dir.path().join(format!("kb.{ext}"));
     let save = || index.save(dir.path(), "kb", &FP).unwrap();
     let load = || VectorIndex::load(dir.path(), "kb", &FP).unwrap();
 
     save();
-    std::fs::remove_file(path("hnsw.data")).unwrap();
-    assert!(load().is_none(), "missing data file");
+    std::fs::remove_file(file_ending(dir.path(), ".flat")).unwrap();
+    assert!(load().is_none(), "missing search copy");
 
     save();
-    let mut graph = std::fs::read(path("hnsw.graph")).unwrap();
-    graph[0] ^= 0xff;
-    std::fs::write(path("hnsw.graph"), &graph).unwrap();
-    assert!(load().is_none(), "flipped byte in the graph");
+    let flat = file_ending(dir.path(), ".flat");
+    let mut bytes = std::fs::read(&flat).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&flat, &bytes).unwrap();
+    assert!(load().is_none(), "flipped byte in the search copy");
 
     save();
-    std::fs::write(path("hnsw.data"), b"short").unwrap();
-    assert!(load().is_none(), "truncated data file");
+    let flat = file_ending(dir.path(), ".flat");
+    let bytes = std::fs::read(&flat).unwrap();
+    std::fs::write(&flat, &bytes[..bytes.len() / 3]).unwrap();
+    assert!(load().is_none(), "truncated search copy");
 
     save();
-    std::fs::write(path("index.json"), b"{not json").unwrap();
+    let sidecar = dir.path().join("kb.index.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
+    json["generation"] = "../../etc/passwd".into();
+    std::fs::write(&sidecar, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert!(load().is_none(), "a generation that is not ours");
+
+    save();
+    std::fs::write(&sidecar, b"{not json").unwrap();
     assert!(load().is_none(), "garbled sidecar");
 
     assert!(VectorIndex::load(dir.path(), "../escape", &FP).is_err(), "names cannot leave the dir");
 }
 
 #[test]
-fn corrupt_hnsw_files_with_matching_checksums_load_as_none_without_panicking() {
-    // Bypass the checksum (as if the sidecar had been rewritten too) to reach hnsw_rs's own
-    // asserts: they must become None, not a panic.
-    let (index, _) = built(50);
+fn damaged_hnsw_files_do_not_stop_searches_and_inserts_rebuild_the_graph_from_the_copy() {
+    let (index, items) = built(300);
     let dir = tempfile::tempdir().unwrap();
     index.save(dir.path(), "kb", &FP).unwrap();
-    let data_path = dir.path().join("kb.hnsw.data");
-    let mut data = std::fs::read(&data_path).unwrap();
-    data[0] ^= 0xff; // the magic number
-    std::fs::write(&data_path, &data).unwrap();
-    let sidecar_path = dir.path().join("kb.index.json");
-    let mut sidecar: serde_json::Value = serde_json::from_slice(&std::fs::read(&sidecar_path).unwrap()).unwrap();
-    sidecar["data_sha256"] = persist_sha256(&data).into();
-    std::fs::write(&sidecar_path, serde_json::to_vec(&sidecar).unwrap()).unwrap();
-    assert!(VectorIndex::load(dir.path(), "kb", &FP).unwrap().is_none());
+    let data = file_ending(dir.path(), ".hnsw.data");
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[0] ^= 0xff; // hnsw_rs's magic number: it would assert
+    std::fs::write(&data, &bytes).unwrap();
+    let loaded = VectorIndex::load(dir.path(), "kb", &FP).unwrap().expect("the search copy is intact");
+    assert_eq!(loaded.search(&items[9].1, 1).unwrap()[0].0, items[9].0);
+    let extra = unit_vectors(1, 78).remove(0);
+    loaded.insert(5_000, &extra).unwrap();
+    assert_eq!(loaded.search(&extra, 1).unwrap()[0].0, 5_000);
+    for (id, v) in items.iter().step_by(23) {
+        assert_eq!(loaded.search(v, 1).unwrap()[0].0, *id, "old entries survive the rebuild");
+    }
 }
 
-fn persist_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
+#[test]
+fn an_older_format_loads_as_none_and_the_next_save_removes_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, bytes) in [
+        ("kb.hnsw.graph", &b"old graph"[..]),
+        ("kb.hnsw.data", b"old data"),
+        ("kb.index.json", br#"{"format":1,"dims":8,"rows":[],"dead":[]}"#),
+    ] {
+        std::fs::write(dir.path().join(file), bytes).unwrap();
+    }
+    assert!(VectorIndex::load(dir.path(), "kb", &FP).unwrap().is_none());
+    let (index, _) = built(50);
+    index.save(dir.path(), "kb", &FP).unwrap();
+    let files = files_in(dir.path());
+    assert!(!files.iter().any(|f| f.starts_with("kb.hnsw.")), "{files:?}");
+    assert_eq!(files.len(), 4);
+}
+
+#[test]
+fn delete_files_removes_one_index_and_leaves_others() {
+    let (index, _) = built(50);
+    let dir = tempfile::tempdir().unwrap();
+    index.save(dir.path(), "kb-1", &FP).unwrap();
+    index.save(dir.path(), "kb-10", &FP).unwrap();
+    VectorIndex::delete_files(dir.path(), "kb-1");
+    let files = files_in(dir.path());
+    assert_eq!(files.len(), 4);
+    assert!(files.iter().all(|f| f.starts_with("kb-10.")), "{files:?}");
+    assert!(VectorIndex::load(dir.path(), "kb-10", &FP).unwrap().is_some());
 }
 
 #[test]

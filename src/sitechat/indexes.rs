@@ -106,10 +106,7 @@ impl Indexes {
     pub fn forget(&self, kb_id: &str) {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner).remove(kb_id);
         self.dirty.lock().unwrap_or_else(PoisonError::into_inner).remove(kb_id);
-        let name = file_name(kb_id);
-        for ext in ["index.json", "hnsw.graph", "hnsw.data"] {
-            let _ = std::fs::remove_file(self.dir.join(format!("{name}.{ext}")));
-        }
+        VectorIndex::delete_files(&self.dir, &file_name(kb_id));
     }
 
     fn mark_dirty(&self, kb_id: &str) {

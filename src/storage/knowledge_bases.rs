@@ -123,6 +123,11 @@ impl Db {
         Ok(sqlx::query_scalar("SELECT id FROM knowledge_bases").fetch_all(self.pool()).await?)
     }
 
+    /// The embedding models knowledge bases use (each once).
+    pub async fn embedding_models_in_use(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT embedding_model FROM knowledge_bases").fetch_all(self.pool()).await?)
+    }
+
     pub async fn rename_knowledge_base(&self, owner_id: &str, id: &str, name: &str) -> Result<bool> {
         let n = sqlx::query("UPDATE knowledge_bases SET name = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4")
             .bind(name)

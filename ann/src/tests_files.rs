@@ -1,0 +1,111 @@
+//! Saving and opening a graph: the flat copy alone answers searches, hnsw_rs's graph comes back
+//! on the first insert (or is rebuilt from the copy when its files are gone), damage is refused.
+
+use std::path::Path;
+
+use crate::Graph;
+use crate::tests::{PARAMS, clustered, graph_of, ids};
+
+fn saved(n: usize) -> (tempfile::TempDir, Graph, Vec<Vec<f32>>) {
+    let vectors = clustered(n, 32, 10, 21);
+    let graph = graph_of(&vectors);
+    let dir = tempfile::tempdir().unwrap();
+    graph.save(dir.path(), "g").unwrap();
+    (dir, graph, vectors)
+}
+
+fn file(dir: &Path, ext: &str) -> std::path::PathBuf {
+    dir.join(format!("g.{ext}"))
+}
+
+#[test]
+fn an_opened_graph_answers_like_the_saved_one_without_loading_hnsw_rs() {
+    let (dir, graph, vectors) = saved(1_500);
+    let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
+    assert!(!opened.is_hnsw_loaded(), "only the flat copy was read");
+    assert_eq!(opened.len(), 1_500);
+    assert!(opened.is_saved_at(dir.path(), "g") && !opened.is_saved_at(dir.path(), "h"));
+    for q in clustered(50, 32, 10, 22) {
+        assert_eq!(opened.search(&q, 10, 40), graph.search(&q, 10, 40));
+    }
+    assert_eq!(ids(&opened, &vectors[7], 1, 16), [7]);
+}
+
+#[test]
+fn the_first_insert_reloads_hnsw_rs_and_later_copies_keep_every_point() {
+    let (dir, _graph, vectors) = saved(1_000);
+    let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
+    let more = clustered(300, 32, 10, 23);
+    opened.insert(&more[0], 1_000);
+    assert!(opened.is_hnsw_loaded());
+    assert!(!opened.is_saved_at(dir.path(), "g"), "an insert makes the files out of date");
+    opened.parallel_insert(more.iter().enumerate().skip(1).map(|(i, v)| (v.as_slice(), 1_000 + i)).collect());
+    opened.refresh();
+    assert_eq!((opened.flat_len(), opened.pending_len()), (1_300, 0));
+    for (i, v) in vectors.iter().chain(&more).enumerate().step_by(37) {
+        assert_eq!(ids(&opened, v, 1, 32), [i], "old and new points are in the new copy");
+    }
+}
+
+#[test]
+fn missing_hnsw_rs_files_are_rebuilt_from_the_copy_on_the_first_insert() {
+    let (dir, _graph, vectors) = saved(800);
+    std::fs::remove_file(file(dir.path(), "hnsw.graph")).unwrap();
+    std::fs::write(file(dir.path(), "hnsw.data"), b"damaged").unwrap();
+    let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
+    let extra = clustered(1, 32, 10, 24).remove(0);
+    opened.insert(&extra, 800);
+    opened.refresh();
+    assert_eq!(opened.len(), 801);
+    for (i, v) in vectors.iter().enumerate().step_by(29) {
+        assert_eq!(ids(&opened, v, 1, 32), [i]);
+    }
+    assert_eq!(ids(&opened, &extra, 1, 32), [800]);
+}
+
+#[test]
+fn a_saved_then_reopened_graph_saves_again_under_a_new_name() {
+    let (dir, _graph, vectors) = saved(600);
+    let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
+    opened.save(dir.path(), "h").unwrap();
+    let again = Graph::open(dir.path(), "h", PARAMS).unwrap();
+    assert_eq!(ids(&again, &vectors[5], 1, 16), [5]);
+    assert!(again.is_saved_at(dir.path(), "h"));
+}
+
+#[test]
+fn a_damaged_or_truncated_copy_is_invalid_data_and_a_missing_one_not_found() {
+    let (dir, _graph, _) = saved(500);
+    let path = file(dir.path(), "flat");
+    let good = std::fs::read(&path).unwrap();
+    let kind = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        Graph::open(dir.path(), "g", PARAMS).err().map(|e| e.kind())
+    };
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    assert_eq!(kind(&flipped), Some(std::io::ErrorKind::InvalidData), "checksum");
+    assert_eq!(kind(&good[..good.len() - 9]), Some(std::io::ErrorKind::InvalidData), "truncated");
+    assert_eq!(kind(b"WPFLATL1"), Some(std::io::ErrorKind::InvalidData), "header only");
+    let mut other = good.clone();
+    other[..8].copy_from_slice(b"NOTFLAT!");
+    assert_eq!(kind(&other), Some(std::io::ErrorKind::InvalidData), "magic");
+    // A neighbour number past the end, with a checksum that matches: refused, not searched.
+    let mut bad_link = good.clone();
+    let at = bad_link.len() - 8;
+    bad_link[at..at + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
+    let crc = crc32fast::hash(&bad_link[..bad_link.len() - 4]);
+    let end = bad_link.len() - 4;
+    bad_link[end..].copy_from_slice(&crc.to_ne_bytes());
+    assert_eq!(kind(&bad_link), Some(std::io::ErrorKind::InvalidData), "link out of range");
+    assert_eq!(kind(&good), None, "the original still opens");
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(Graph::open(dir.path(), "g", PARAMS).err().map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
+}
+
+#[test]
+fn an_empty_graph_is_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Graph::new(PARAMS, 10).save(dir.path(), "g").is_err());
+}

@@ -2,13 +2,13 @@
 //!
 //! hnsw_rs keeps each point behind an `Arc` with its vector in its own allocation and its links
 //! behind an `RwLock`, and its search loop allocates per candidate and tracks visited points in a
-//! `HashMap`: most of a query went there and into cache misses (docs/BENCHMARKS.md). Here the
-//! vectors are one 64-byte-aligned row-major array and the links one CSR array per layer, so a
-//! search touches plain memory, takes no lock and allocates nothing after the first query on a
-//! thread.
+//! `HashMap`: most of a query went there and into cache misses (docs/BENCHMARKS.md). Here each
+//! point is one 64-byte-aligned block of its layer-0 links and its vector, and the upper layers
+//! one CSR array each, so a search touches plain memory, takes no lock and allocates nothing after
+//! the first query on a thread.
 //!
 //! Numbering: points are renumbered by level, highest first, so layer `l` is exactly the prefix
-//! of the points whose level is at least `l` (its CSR needs no id map) and point 0, a point of the
+//! of the points whose level is at least `l` (its links need no id map) and point 0, a point of the
 //! top layer, is the entry point.
 
 mod file;
@@ -20,10 +20,12 @@ use hnsw_rs::prelude::{Hnsw, Point, PointId};
 use crate::distance::{UnitCosine, dot};
 use crate::search::{Scored, with_scratch};
 
-/// Rows are padded to a multiple of this many f32 (64 bytes: one cache line).
+/// Vectors and link slots are padded to a multiple of this many 4-byte values (64 bytes: one
+/// cache line), so every vector starts on a line.
 const ROW_ALIGN: usize = 16;
 
-/// One layer's links: the neighbours of point `p` are `neighbours[offsets[p]..offsets[p + 1]]`.
+/// One upper layer's links: the neighbours of point `p` are
+/// `neighbours[offsets[p]..offsets[p + 1]]`.
 #[derive(Default)]
 pub(crate) struct Csr {
     offsets: Vec<u32>,
@@ -38,20 +40,25 @@ impl Csr {
     }
 }
 
+/// Every point is one block of `slot + stride` u32s: its layer-0 links (count, then neighbours,
+/// zero-padded to `slot`), then its vector (f32 bits, zero-padded to `stride`). The links of a
+/// point sit beside its vector, as in hnswlib: the prefetch that loads a neighbour's vector for
+/// its distance also loads the links its expansion will read, instead of a second, dependent miss
+/// into a separate link array.
 #[derive(Default)]
 pub(crate) struct Flat {
     /// Vector length.
     dims: usize,
-    /// Padded row length (a multiple of [`ROW_ALIGN`]).
+    /// Padded vector length (a multiple of [`ROW_ALIGN`]).
     stride: usize,
-    /// `start..` of `storage` is 64-byte aligned; row `p` is `stride` floats from
-    /// `start + p * stride`, zero-padded.
-    storage: Vec<f32>,
-    start: usize,
+    /// Layer-0 link slot length: 1 + the largest degree, a multiple of [`ROW_ALIGN`].
+    slot: usize,
+    /// Block `p` is at `p * (slot + stride)`.
+    blocks: Blocks,
     /// Our number → the caller's data id.
     ids: Vec<usize>,
-    /// Layer 0 first; `layers.len() - 1` is the top layer.
-    layers: Vec<Csr>,
+    /// Layers 1 and up (`upper[0]` is layer 1).
+    upper: Vec<Csr>,
 }
 
 impl Flat {
@@ -82,33 +89,47 @@ impl Flat {
             (l <= top && rank < by_level[l].len()).then(|| (first[l] + rank) as u32)
         };
         let points: Vec<&Arc<Point<'static, f32>>> = (0..=top).rev().flat_map(|l| &by_level[l]).collect();
+        // Only links within the layer. hnsw_rs also keeps, on layer l, links to points of lower
+        // levels: when a point raises the top level, its lists on the new layers hold the old
+        // entry point (and get reverse links), which is how its own search descends until the new
+        // layers fill up. Our descent starts on the top layer and needs none of them. A point we
+        // did not copy cannot appear while inserts are held off; dropping it keeps the copy sound
+        // regardless.
+        let links_on = |point: &Point<'static, f32>, l: usize| -> Vec<u32> {
+            let members = first[l] + by_level[l].len();
+            let links = point.get_neighborhood_id();
+            links
+                .get(l)
+                .into_iter()
+                .flatten()
+                .filter_map(|n| ours(n.p_id))
+                .filter(|&q| (q as usize) < members)
+                .collect()
+        };
+        let layer0: Vec<Vec<u32>> = points.iter().map(|p| links_on(p, 0)).collect();
         let dims = points[0].get_v().len();
         let stride = dims.div_ceil(ROW_ALIGN) * ROW_ALIGN;
-        let (mut storage, start) = file::aligned_storage(points.len() * stride);
-        let mut layers: Vec<Csr> = (0..=top)
+        let slot = (1 + layer0.iter().map(Vec::len).max().unwrap_or(0)).div_ceil(ROW_ALIGN) * ROW_ALIGN;
+        let (mut storage, start) = aligned_storage(points.len() * (slot + stride));
+        let mut upper: Vec<Csr> = (1..=top)
             .map(|l| Csr { offsets: vec![0], neighbours: Vec::with_capacity((first[l] + by_level[l].len()) * 16) })
             .collect();
-        for (p, point) in points.iter().enumerate() {
-            let v = point.get_v();
-            storage[start + p * stride..][..v.len()].copy_from_slice(v);
+        for (p, (point, links)) in points.iter().zip(&layer0).enumerate() {
+            let block = &mut storage[start + p * (slot + stride)..][..slot + stride];
+            block[0] = links.len() as u32;
+            block[1..=links.len()].copy_from_slice(links);
+            for (to, x) in block[slot..].iter_mut().zip(point.get_v()) {
+                *to = x.to_bits();
+            }
             let level = point.get_point_id().0 as usize;
-            let links = point.get_neighborhood_id();
-            for (l, csr) in layers.iter_mut().enumerate().take(level + 1) {
-                // Only links within the layer. hnsw_rs also keeps, on layer l, links to points of
-                // lower levels: when a point raises the top level, its lists on the new layers
-                // hold the old entry point (and get reverse links), which is how its own search
-                // descends until the new layers fill up. Our descent starts on the top layer and
-                // needs none of them. A point we did not copy cannot
-                // appear while inserts are held off; dropping it keeps the copy sound regardless.
-                let members = first[l] + by_level[l].len();
-                csr.neighbours.extend(
-                    links.get(l).into_iter().flatten().filter_map(|n| ours(n.p_id)).filter(|&q| (q as usize) < members),
-                );
+            for (l, csr) in upper.iter_mut().enumerate().take(level) {
+                csr.neighbours.extend(links_on(point, l + 1));
                 csr.offsets.push(csr.neighbours.len() as u32);
             }
         }
         let ids = points.iter().map(|p| p.get_origin_id()).collect();
-        Self { dims, stride, storage, start, ids, layers }
+        let blocks = Blocks::Owned { storage, start, len: points.len() * (slot + stride) };
+        Self { dims, stride, slot, blocks, ids, upper }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -120,14 +141,29 @@ impl Flat {
         (0..self.len()).map(|p| (&self.row(p as u32)[..self.dims], self.ids[p]))
     }
 
-    /// All rows, padding included.
-    fn rows(&self) -> &[f32] {
-        &self.storage[self.start..self.start + self.len() * self.stride]
+    /// All blocks.
+    fn blocks(&self) -> &[u32] {
+        self.blocks.all()
     }
 
     #[inline]
+    fn block(&self, p: u32) -> &[u32] {
+        let size = self.slot + self.stride;
+        &self.blocks.all()[p as usize * size..][..size]
+    }
+
+    /// The vector of `p` (without padding).
+    #[inline]
     fn row(&self, p: u32) -> &[f32] {
-        &self.storage[self.start + p as usize * self.stride..][..self.stride]
+        bytemuck::cast_slice(&self.block(p)[self.slot..self.slot + self.dims])
+    }
+
+    /// The layer-0 neighbours of `p`. The count is capped to the slot: a mapped block is not
+    /// checked when the file is opened (`file.rs`).
+    #[inline]
+    fn links0(&self, p: u32) -> &[u32] {
+        let block = self.block(p);
+        &block[1..=(block[0] as usize).min(self.slot - 1)]
     }
 
     #[inline]
@@ -141,12 +177,10 @@ impl Flat {
         if self.ids.is_empty() || k == 0 {
             return Vec::new();
         }
-        let mut padded = vec![0f32; self.stride];
-        padded[..query.len()].copy_from_slice(query);
-        let q = padded.as_slice();
+        let q = query;
         // Greedy descent through the upper layers (ef = 1).
         let mut entry = Scored { d: self.distance(q, 0), p: 0 };
-        for layer in self.layers[1..].iter().rev() {
+        for layer in self.upper.iter().rev() {
             loop {
                 let before = entry.p;
                 for &n in layer.of(entry.p) {
@@ -161,20 +195,21 @@ impl Flat {
             }
         }
         let found = with_scratch(self.len(), |s| {
-            s.beam(entry, ef.max(k), &self.layers[0], |p| self.prefetch(p), |p| self.distance(q, p))
+            s.beam(entry, ef.max(k), self.len(), |p| self.links0(p), |p| self.prefetch(p), |p| self.distance(q, p))
         });
         found.into_iter().take(k).map(|s| (s.d.clamp(0.0, 2.0), self.ids[s.p as usize])).collect()
     }
 
-    /// Asks the CPU to start loading all of row `p`. Whole rows, for every fresh neighbour at
-    /// once: measured on 20k 384-d vectors, 1.5-2× the queries/s of prefetching none, and clearly
-    /// ahead of prefetching the first 1-16 lines of each, or only the next neighbour's row.
+    /// Asks the CPU to start loading all of block `p` (links and vector). Whole blocks, for every
+    /// fresh neighbour at once: measured on 20k 384-d vectors, 1.5-2× the queries/s of
+    /// prefetching none, and clearly ahead of prefetching the first 1-16 lines of each, or only
+    /// the next neighbour's.
     #[inline]
     fn prefetch(&self, p: u32) {
         #[cfg(target_arch = "x86_64")]
         {
             use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            for line in self.row(p).chunks(ROW_ALIGN) {
+            for line in self.block(p).chunks(ROW_ALIGN) {
                 // SAFETY: a prefetch is a hint; it never faults, and the address is in bounds.
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
             }
@@ -182,4 +217,43 @@ impl Flat {
         #[cfg(not(target_arch = "x86_64"))]
         let _ = p;
     }
+}
+
+/// The point blocks: built in memory, or mapped from a file (`file.rs`).
+enum Blocks {
+    /// `storage[start..start + len]`, `start` chosen so the blocks begin on a 64-byte boundary.
+    Owned { storage: Vec<u32>, start: usize, len: usize },
+    /// `len` u32s at byte `start` of the mapping (a multiple of 64).
+    Mapped { map: memmap2::Mmap, start: usize, len: usize },
+}
+
+impl Default for Blocks {
+    fn default() -> Self {
+        Self::Owned { storage: Vec::new(), start: 0, len: 0 }
+    }
+}
+
+impl Blocks {
+    /// `len` u32s at byte `start` of `map`, if they are in the mapping and aligned.
+    fn mapped(map: memmap2::Mmap, start: usize, len: usize) -> Option<Self> {
+        let bytes = map.get(start..start.checked_add(len.checked_mul(4)?)?)?;
+        bytemuck::try_cast_slice::<u8, u32>(bytes).ok()?;
+        Some(Self::Mapped { map, start, len })
+    }
+
+    #[inline]
+    fn all(&self) -> &[u32] {
+        match self {
+            Self::Owned { storage, start, len } => &storage[*start..*start + *len],
+            // Alignment and bounds were checked when the mapping was made.
+            Self::Mapped { map, start, len } => bytemuck::cast_slice(&map[*start..*start + *len * 4]),
+        }
+    }
+}
+
+/// A zeroed buffer with room for `len` values starting at a 64-byte boundary: (buffer, start).
+fn aligned_storage(len: usize) -> (Vec<u32>, usize) {
+    let storage = vec![0u32; len + ROW_ALIGN];
+    let start = storage.as_ptr().align_offset(64).min(ROW_ALIGN);
+    (storage, start)
 }

@@ -4,8 +4,6 @@ use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use crate::flat::Csr;
-
 /// A point and its distance to the query, ordered by distance (then number, for a total order).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Scored {
@@ -76,13 +74,15 @@ impl Scratch {
         self.results.clear();
     }
 
-    /// The `ef` nearest points found from `entry` on `layer`, nearest first. `prefetch(p)` is
-    /// called on a batch of points before `distance` is asked for each of them.
-    pub(crate) fn beam(
+    /// The `ef` nearest points found from `entry` on the layer whose neighbours `links` gives,
+    /// nearest first; neighbours numbered `points` or more are skipped. `prefetch(p)` is called on a
+    /// batch of points before `distance` is asked for each of them.
+    pub(crate) fn beam<'a>(
         &mut self,
         entry: Scored,
         ef: usize,
-        layer: &Csr,
+        points: usize,
+        links: impl Fn(u32) -> &'a [u32],
         prefetch: impl Fn(u32),
         distance: impl Fn(u32) -> f32,
     ) -> Vec<Scored> {
@@ -96,7 +96,10 @@ impl Scratch {
                 break; // nothing left to expand can improve the results
             }
             fresh.clear();
-            for &n in layer.of(c.p) {
+            for &n in links(c.p) {
+                if n as usize >= points {
+                    continue; // only a damaged file could hold one (see flat/file.rs)
+                }
                 let tag = &mut tags[n as usize];
                 if *tag != epoch {
                     *tag = epoch;

@@ -98,8 +98,10 @@ impl Embedder for LocalMiniLm {
         MODEL_ID
     }
 
+    /// Loads the model and runs one short text through it: the first forward pass pays for
+    /// candle's thread pool and buffers (measured in the start-up bench), not a user's search.
     async fn warm_up(&self) -> Result<(), EmbedError> {
-        self.load().await
+        self.embed(&["warm up".to_owned()]).await.map(drop)
     }
 
     fn dims(&self) -> usize {

@@ -89,6 +89,7 @@ impl VectorIndex {
     #[tracing::instrument(err)]
     pub fn load(dir: &Path, name: &str, expected: &Fingerprint) -> Result<Option<VectorIndex>> {
         check_name(name)?;
+        let started = std::time::Instant::now();
         let bytes = match std::fs::read(dir.join(format!("{name}.index.json"))) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -106,6 +107,7 @@ impl VectorIndex {
         let Some(entries) = entries_from(&sidecar) else {
             return Ok(stale(name, "inconsistent entry table"));
         };
+        let sidecar_ms = started.elapsed().as_millis() as u64;
         let graph = match &sidecar.generation {
             None if sidecar.rows.is_empty() => new_graph(&sidecar.params, 0),
             None => return Ok(stale(name, "entries without graph files")),
@@ -124,6 +126,7 @@ impl VectorIndex {
         if graph.len() != sidecar.rows.len() {
             return Ok(stale(name, "graph size differs from the entry table"));
         }
+        tracing::debug!(index = name, sidecar_ms, total_ms = started.elapsed().as_millis() as u64, "index files read");
         Ok(Some(VectorIndex::from_parts(sidecar.dims, sidecar.params, graph, entries)))
     }
 

@@ -42,17 +42,19 @@ impl Indexes {
     }
 
     async fn load(&self, kb_id: &str) -> Result<Arc<VectorIndex>> {
+        let started = std::time::Instant::now();
         let kb = self.db.knowledge_base(kb_id).await?.ok_or(Error::NotFound("knowledge base"))?;
         let dims = kb.embedding_dims as usize;
         let f = self.db.chunk_fingerprint(kb_id).await?;
+        let fingerprint_ms = started.elapsed().as_millis() as u64;
         let expected = Fingerprint { count: f.count, max_id: f.max_id, checksum: f.checksum };
         let (dir, name) = (self.dir.clone(), file_name(kb_id));
-        let started = std::time::Instant::now();
         let loaded = blocking(move || VectorIndex::load(&dir, &name, &expected)).await?;
         if let Some(index) = loaded.filter(|i| i.dims() == dims) {
             tracing::info!(
                 kb = kb_id,
                 chunks = index.live(),
+                fingerprint_ms,
                 ms = started.elapsed().as_millis() as u64,
                 "vector index loaded"
             );

@@ -69,12 +69,14 @@ impl SiteChat {
         let mut models: Vec<&str> = kbs.iter().map(|kb| kb.embedding_model.as_str()).collect();
         models.sort_unstable();
         models.dedup();
+        let started = std::time::Instant::now();
         let vectors = try_join_all(models.iter().map(|m| async move {
             let embedder = self.embedders().get(m)?;
             let mut v = embedder.embed(&[query.to_owned()]).await.map_err(embed_error)?;
             Ok::<_, Error>((m.to_string(), v.pop().unwrap_or_default()))
         }))
         .await?;
+        tracing::debug!(embed_ms = started.elapsed().as_secs_f64() * 1e3, "query embedded");
         let vectors: HashMap<String, Vec<f32>> = vectors.into_iter().collect();
         let per_kb =
             try_join_all(kbs.iter().map(|kb| self.search_one(kb, query, &vectors[&kb.embedding_model], k))).await?;
@@ -86,18 +88,27 @@ impl SiteChat {
 
     async fn search_one(&self, kb: &KnowledgeBaseRow, query: &str, vector: &[f32], k: usize) -> Result<Vec<Hit>> {
         let want = CANDIDATES.max(k * 2);
+        let started = std::time::Instant::now();
         let keyword = async {
-            match keyword_query(query) {
+            let found = match keyword_query(query) {
                 Some(expr) => self.db().keyword_search(&kb.id, &expr, want as u32).await,
                 None => Ok(Vec::new()),
-            }
+            };
+            (found, started.elapsed())
         };
         let semantic = async {
             let index = self.indexes().get(&kb.id).await?;
             let v = vector.to_vec();
             tokio::task::spawn_blocking(move || index.search(&v, want)).await.map_err(Error::internal)?
         };
-        let (keyword, semantic) = tokio::try_join!(keyword, semantic)?;
+        let ((keyword, keyword_time), semantic) = tokio::join!(keyword, semantic);
+        tracing::debug!(
+            kb = %kb.id,
+            keyword_ms = keyword_time.as_secs_f64() * 1e3,
+            both_ms = started.elapsed().as_secs_f64() * 1e3,
+            "knowledge base searched"
+        );
+        let (keyword, semantic) = (keyword?, semantic?);
         let mut fused: HashMap<i64, f32> = HashMap::new();
         for (rank, (id, _)) in keyword.iter().enumerate() {
             *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);

@@ -1,21 +1,28 @@
-//! The flat copy on disk: what a restart needs to answer searches, read straight into the arrays
-//! the search uses (no parsing, no graph to rebuild), so opening 100k × 384-d takes one sequential
-//! read instead of reloading hnsw_rs's graph and copying it.
+//! The flat copy on disk, built so that opening it costs almost nothing: the small parts (ids,
+//! upper layers) are read and checked, and the point blocks (vectors and layer-0 links, 99% of
+//! the bytes) are memory-mapped in place, so a restart neither reads nor copies them. Pages come
+//! in from the page cache as searches touch them.
 //!
 //! Layout (native byte order, recorded in the magic; a file from a machine of the other order is
 //! refused and the caller rebuilds):
 //!
 //! ```text
-//! magic (8) · dims u32 · stride u32 · points u64 · layers u32 · 0u32
-//! per layer: members u64 · links u64
+//! header (64 bytes): magic (8) · dims u32 · stride u32 · points u64 · slot u32 · upper layers u32 · zeros
+//! per upper layer: members u64 · links u64
+//! per upper layer: offsets (members + 1) × u32 · neighbours links × u32
 //! data ids: points × u64
-//! rows:     points × stride × f32
-//! per layer: offsets (members + 1) × u32 · neighbours links × u32
-//! CRC-32 of everything before it: u32
+//! CRC-32 of everything above: u32
+//! zeros up to a multiple of 64 bytes
+//! blocks: points × (slot + stride) × u32   (layer-0 links, then the vector's f32 bits)
 //! ```
 //!
-//! Everything read is checked before it is used (sizes, offsets, neighbour numbers, the CRC), so
-//! a damaged file is an `InvalidData` error, never an out-of-bounds search.
+//! The eagerly read part is fully checked (CRC, sizes, offsets, neighbour numbers). The mapped
+//! blocks are not checked at open: the search reads them defensively instead (a link count is
+//! capped to its slot, a neighbour outside the graph is skipped, only `dims` floats of a row are
+//! used), so a damaged block can misrank results but never make a search read out of bounds.
+//! Files are written once under a fresh name and never changed in place (see
+//! `webplus::index::persist`); truncating one under a running server is outside that contract
+//! (the kernel would fault the mapping).
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -23,12 +30,16 @@ use std::path::Path;
 
 use bytemuck::Pod;
 
-use super::{Csr, Flat, ROW_ALIGN};
+use super::{Blocks, Csr, Flat, ROW_ALIGN};
 
 #[cfg(target_endian = "little")]
-const MAGIC: &[u8; 8] = b"WPFLATL1";
+const MAGIC: &[u8; 8] = b"WPFLATL3";
 #[cfg(target_endian = "big")]
-const MAGIC: &[u8; 8] = b"WPFLATB1";
+const MAGIC: &[u8; 8] = b"WPFLATB3";
+
+const HEADER: usize = 64;
+/// Blocks start at a multiple of this many bytes (a cache line; mappings are page aligned).
+const BLOCK_ALIGN: u64 = 64;
 
 /// Larger than any sane index (2^32 points would overflow our u32 point numbers anyway).
 const MAX_POINTS: u64 = u32::MAX as u64;
@@ -36,79 +47,103 @@ const MAX_DIMS: u32 = 1 << 16;
 const MAX_LAYERS: u32 = 64;
 
 impl Flat {
-    /// Writes the copy to `path` and syncs it to disk.
+    /// Writes the copy to `path` and syncs it to disk. Written beside it and renamed into place,
+    /// so a copy still mapped from an older file of that name keeps its pages.
     pub(crate) fn write_file(&self, path: &Path) -> io::Result<()> {
+        let tmp = path.with_extension("flat-tmp");
+        self.write_new(&tmp)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    fn write_new(&self, path: &Path) -> io::Result<()> {
         let file = File::create(path)?;
         let mut out = Checked { inner: BufWriter::with_capacity(1 << 20, &file), crc: crc32fast::Hasher::new() };
-        out.write_all(MAGIC)?;
-        out.put(&[self.dims as u32, self.stride as u32])?;
-        out.put(&[self.ids.len() as u64])?;
-        out.put(&[self.layers.len() as u32, 0])?;
-        for csr in &self.layers {
+        let mut header = [0u8; HEADER];
+        header[..8].copy_from_slice(MAGIC);
+        let fields: [u32; 6] = [
+            self.dims as u32,
+            self.stride as u32,
+            self.ids.len() as u32, // points, low half
+            (self.ids.len() as u64 >> 32) as u32,
+            self.slot as u32,
+            self.upper.len() as u32,
+        ];
+        header[8..32].copy_from_slice(bytemuck::cast_slice(&fields));
+        out.write_all(&header)?;
+        for csr in &self.upper {
             out.put(&[(csr.offsets.len() - 1) as u64, csr.neighbours.len() as u64])?;
         }
-        let ids: Vec<u64> = self.ids.iter().map(|&id| id as u64).collect();
-        out.put(&ids)?;
-        out.put(self.rows())?;
-        for csr in &self.layers {
+        for csr in &self.upper {
             out.put(&csr.offsets)?;
             out.put(&csr.neighbours)?;
         }
+        let ids: Vec<u64> = self.ids.iter().map(|&id| id as u64).collect();
+        out.put(&ids)?;
+        let written = HEADER as u64 + upper_bytes(&self.upper) + 8 * ids.len() as u64 + 4;
         let crc = out.crc.clone().finalize();
         out.inner.write_all(&crc.to_ne_bytes())?;
+        out.inner.write_all(&vec![0u8; (padding(written)) as usize])?;
+        out.inner.write_all(bytemuck::cast_slice(self.blocks()))?;
         out.inner.flush()?;
         drop(out);
         file.sync_all()
     }
 
-    /// Reads a copy written by [`Flat::write_file`]. `InvalidData` when the file is damaged, of
-    /// another format, or inconsistent; `NotFound` when it is missing.
+    /// Opens a copy written by [`Flat::write_file`]: reads and checks the small parts, maps the
+    /// blocks. `InvalidData` when the file is damaged, of another format, or inconsistent;
+    /// `NotFound` when it is missing.
     pub(crate) fn read_file(path: &Path) -> io::Result<Self> {
         let file = File::open(path)?;
         let size = file.metadata()?.len();
-        let mut input = Checked { inner: BufReader::with_capacity(1 << 16, file), crc: crc32fast::Hasher::new() };
-        let mut magic = [0u8; 8];
-        input.read_exact(&mut magic)?;
-        if &magic != MAGIC {
+        let mut input = Checked { inner: BufReader::with_capacity(1 << 16, &file), crc: crc32fast::Hasher::new() };
+        let mut header = [0u8; HEADER];
+        input.read_exact(&mut header)?;
+        if &header[..8] != MAGIC {
             return Err(invalid("not a flat index file of this format and byte order"));
         }
-        let [dims, stride] = input.get::<u32, 2>()?;
-        let [points] = input.get::<u64, 1>()?;
-        let [layer_count, _] = input.get::<u32, 2>()?;
+        let fields: [u32; 6] = bytemuck::pod_read_unaligned(&header[8..32]);
+        let [dims, stride, points_low, points_high, slot, upper_count] = fields;
+        let points = u64::from(points_low) | u64::from(points_high) << 32;
         if dims == 0 || dims > MAX_DIMS || stride as usize != (dims as usize).div_ceil(ROW_ALIGN) * ROW_ALIGN {
             return Err(invalid("bad dimensions"));
         }
-        if points == 0 || points > MAX_POINTS || layer_count == 0 || layer_count > MAX_LAYERS {
+        let (slot, stride) = (slot as usize, stride as usize);
+        if points == 0 || points > MAX_POINTS || upper_count >= MAX_LAYERS {
             return Err(invalid("bad point or layer count"));
         }
-        let mut shape = Vec::with_capacity(layer_count as usize);
-        for _ in 0..layer_count {
+        if slot == 0 || slot % ROW_ALIGN != 0 || slot > 1 << 16 {
+            return Err(invalid("bad link slot size"));
+        }
+        let mut shape = Vec::with_capacity(upper_count as usize);
+        for _ in 0..upper_count {
             let [members, links] = input.get::<u64, 2>()?;
             shape.push((members, links));
         }
-        // Layer 0 holds every point; each layer up holds a non-empty prefix of the one below.
-        let nested = shape.windows(2).all(|w| w[1].0 <= w[0].0) && shape.last().is_some_and(|l| l.0 > 0);
-        if shape[0].0 != points || !nested {
-            return Err(invalid("bad layer sizes"));
+        // Each layer up holds a non-empty prefix of the one below.
+        let mut below = points;
+        for &(members, _) in &shape {
+            if members == 0 || members > below {
+                return Err(invalid("bad layer sizes"));
+            }
+            below = members;
         }
-        let rows_len = points * stride as u64;
-        let links: u64 = shape.iter().map(|(m, l)| m + 1 + l).sum();
-        let expected = 8 + 24 + 16 * layer_count as u64 + 8 * points + 4 * rows_len + 4 * links + 4;
-        if size != expected {
+        let upper_links: u64 = shape.iter().map(|(m, l)| 4 * (m + 1 + l)).sum();
+        let front = HEADER as u64 + 16 * u64::from(upper_count) + upper_links + 8 * points + 4;
+        let blocks_at = front + padding(front);
+        let block_bytes = 4 * points * (slot + stride) as u64;
+        if size != blocks_at + block_bytes {
             return Err(invalid("file size does not match its header"));
         }
-        let mut ids = vec![0u64; points as usize];
-        input.fill(&mut ids)?;
-        let (mut storage, start) = aligned_storage(rows_len as usize);
-        input.fill(&mut storage[start..start + rows_len as usize])?;
-        let mut layers = Vec::with_capacity(shape.len());
+        let mut upper = Vec::with_capacity(shape.len());
         for &(members, links) in &shape {
             let mut csr = Csr { offsets: vec![0; members as usize + 1], neighbours: vec![0; links as usize] };
             input.fill(&mut csr.offsets)?;
             input.fill(&mut csr.neighbours)?;
             check_csr(&csr, members)?;
-            layers.push(csr);
+            upper.push(csr);
         }
+        let mut ids = vec![0u64; points as usize];
+        input.fill(&mut ids)?;
         let crc = input.crc.clone().finalize();
         let mut stored = [0u8; 4];
         input.inner.read_exact(&mut stored)?;
@@ -117,15 +152,23 @@ impl Flat {
         }
         let ids = ids.into_iter().map(|id| usize::try_from(id).map_err(|_| invalid("data id too large")));
         let ids = ids.collect::<io::Result<Vec<usize>>>()?;
-        Ok(Self { dims: dims as usize, stride: stride as usize, storage, start, ids, layers })
+        drop(input);
+        // SAFETY: the file is ours, written once under a name no other file had and never changed
+        // in place (new contents go to new files); see the module docs for the one exception.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        let blocks = Blocks::mapped(map, blocks_at as usize, (points as usize) * (slot + stride))
+            .ok_or_else(|| invalid("misaligned blocks"))?;
+        Ok(Self { dims: dims as usize, stride, slot, blocks, ids, upper })
     }
 }
 
-/// A zeroed buffer with room for `len` floats starting at a 64-byte boundary: (buffer, start).
-pub(super) fn aligned_storage(len: usize) -> (Vec<f32>, usize) {
-    let storage = vec![0f32; len + ROW_ALIGN];
-    let start = storage.as_ptr().align_offset(64).min(ROW_ALIGN);
-    (storage, start)
+fn upper_bytes(upper: &[Csr]) -> u64 {
+    upper.iter().map(|c| 16 + 4 * (c.offsets.len() + c.neighbours.len()) as u64).sum()
+}
+
+/// Zero bytes that bring `len` up to a multiple of [`BLOCK_ALIGN`].
+fn padding(len: u64) -> u64 {
+    len.next_multiple_of(BLOCK_ALIGN) - len
 }
 
 /// Offsets start at 0, never decrease, end at the number of links; every neighbour is a member.

@@ -7,6 +7,7 @@
 pub mod bedrock;
 pub mod hashed_bag;
 pub mod openai;
+mod serving;
 pub mod site;
 
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest};

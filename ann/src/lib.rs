@@ -201,10 +201,10 @@ impl Graph {
         self.len() == 0
     }
 
-    /// Whether `dir`/`basename` files, as written by [`Graph::save`], hold exactly this graph
-    /// (it was opened from or saved to them and nothing was inserted since).
-    pub fn is_saved_at(&self, dir: &Path, basename: &str) -> bool {
-        lock(&self.saved_at).as_ref().is_some_and(|(d, b)| d == dir && b == basename)
+    /// The files (directory, basename), as written by [`Graph::save`], that hold exactly this
+    /// graph: it was opened from or saved to them and nothing was inserted since.
+    pub fn saved_at(&self) -> Option<(PathBuf, String)> {
+        lock(&self.saved_at).clone()
     }
 
     /// Writes `basename.flat` (the search copy) and hnsw_rs's `basename.hnsw.graph` and

@@ -24,7 +24,7 @@ fn an_opened_graph_answers_like_the_saved_one_without_loading_hnsw_rs() {
     let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
     assert!(!opened.is_hnsw_loaded(), "only the flat copy was read");
     assert_eq!(opened.len(), 1_500);
-    assert!(opened.is_saved_at(dir.path(), "g") && !opened.is_saved_at(dir.path(), "h"));
+    assert_eq!(opened.saved_at(), Some((dir.path().to_path_buf(), "g".to_owned())));
     for q in clustered(50, 32, 10, 22) {
         assert_eq!(opened.search(&q, 10, 40), graph.search(&q, 10, 40));
     }
@@ -38,7 +38,7 @@ fn the_first_insert_reloads_hnsw_rs_and_later_copies_keep_every_point() {
     let more = clustered(300, 32, 10, 23);
     opened.insert(&more[0], 1_000);
     assert!(opened.is_hnsw_loaded());
-    assert!(!opened.is_saved_at(dir.path(), "g"), "an insert makes the files out of date");
+    assert_eq!(opened.saved_at(), None, "an insert makes the files out of date");
     opened.parallel_insert(more.iter().enumerate().skip(1).map(|(i, v)| (v.as_slice(), 1_000 + i)).collect());
     opened.refresh();
     assert_eq!((opened.flat_len(), opened.pending_len()), (1_300, 0));
@@ -70,7 +70,7 @@ fn a_saved_then_reopened_graph_saves_again_under_a_new_name() {
     opened.save(dir.path(), "h").unwrap();
     let again = Graph::open(dir.path(), "h", PARAMS).unwrap();
     assert_eq!(ids(&again, &vectors[5], 1, 16), [5]);
-    assert!(again.is_saved_at(dir.path(), "h"));
+    assert_eq!(again.saved_at(), Some((dir.path().to_path_buf(), "h".to_owned())));
 }
 
 #[test]

@@ -98,8 +98,8 @@ impl Embedder for LocalMiniLm {
         MODEL_ID
     }
 
-    /// Loads the model and runs one short text through it: the first forward pass pays for
-    /// candle's thread pool and buffers (measured in the start-up bench), not a user's search.
+    /// Loads the model and runs one short text through it, so that whatever the first forward pass
+    /// sets up (candle's threads and buffers) is paid at start-up, not by a user's search.
     async fn warm_up(&self) -> Result<(), EmbedError> {
         self.embed(&["warm up".to_owned()]).await.map(drop)
     }

@@ -17,14 +17,13 @@
 mod handlers;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::serving::Serving;
 use axum::Router;
 use axum::routing::post;
-use tokio::sync::oneshot;
 
 /// What the fake serves. `Default`: AWS's documentation key `AKIAIOSFODNN7EXAMPLE` in us-east-1,
 /// Titan V2 and V1, no delay.
@@ -117,9 +116,8 @@ impl Drop for InFlight<'_> {
 
 /// A running fake. Shuts down when dropped.
 pub struct FakeBedrock {
-    addr: SocketAddr,
+    serving: Serving,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl FakeBedrock {
@@ -133,8 +131,6 @@ impl FakeBedrock {
     }
 
     pub async fn try_start(config: FakeBedrockConfig) -> std::io::Result<FakeBedrock> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             config,
             requests: Mutex::new(Vec::new()),
@@ -146,22 +142,12 @@ impl FakeBedrock {
             .route("/model/{model_id}/invoke", post(handlers::invoke_model))
             .fallback(handlers::unknown_operation)
             .with_state(shared.clone());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                // Fires on drop too (the sender goes away), which is the point.
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "fake Bedrock server stopped with an error");
-            }
-        });
-        Ok(FakeBedrock { addr, shared, shutdown: Some(shutdown) })
+        Ok(FakeBedrock { serving: Serving::start(app, "Bedrock").await?, shared })
     }
 
     /// What to configure the SDK's `endpoint_url` with: `http://127.0.0.1:PORT`.
     pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.serving.addr)
     }
 
     pub fn access_key_id(&self) -> &str {
@@ -185,13 +171,5 @@ impl FakeBedrock {
     /// The most calls that were being answered at the same moment.
     pub fn max_in_flight(&self) -> usize {
         self.shared.max_in_flight.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeBedrock {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }

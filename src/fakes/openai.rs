@@ -24,9 +24,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::serving::Serving;
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::sync::oneshot;
 
 /// The sentence the fake answers with unless told otherwise.
 pub const DEFAULT_REPLY: &str = "Hello! I am a fake OpenAI model, answering from inside the test.";
@@ -163,9 +163,8 @@ impl Shared {
 
 /// A running fake. Shuts down when dropped.
 pub struct FakeOpenAi {
-    addr: SocketAddr,
+    serving: Serving,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl FakeOpenAi {
@@ -179,8 +178,6 @@ impl FakeOpenAi {
     }
 
     pub async fn try_start(config: FakeOpenAiConfig) -> std::io::Result<FakeOpenAi> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
             requests: Mutex::new(Vec::new()),
@@ -194,26 +191,16 @@ impl FakeOpenAi {
             .route("/v1/embeddings", post(embeddings::embeddings))
             .fallback(handlers::unknown_url)
             .with_state(shared.clone());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                // Fires on drop too (the sender goes away), which is the point.
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "fake OpenAI server stopped with an error");
-            }
-        });
-        Ok(FakeOpenAi { addr, shared, shutdown: Some(shutdown) })
+        Ok(FakeOpenAi { serving: Serving::start(app, "OpenAI").await?, shared })
     }
 
     /// What to configure a client with: `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("http://{}/v1", self.serving.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.serving.addr
     }
 
     /// The API key the fake accepts.
@@ -240,14 +227,6 @@ impl FakeOpenAi {
     /// failure each, in order; later ones succeed again.
     pub fn fail_next_embeddings(&self, failures: impl IntoIterator<Item = EmbeddingFailure>) {
         self.shared.embedding_failures.lock().unwrap_or_else(PoisonError::into_inner).extend(failures);
-    }
-}
-
-impl Drop for FakeOpenAi {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -19,11 +19,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::serving::Serving;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::oneshot;
 use url::Url;
 
 pub use handbook::{HANDBOOK, HANDBOOK_SECRET, HandbookPage};
@@ -101,31 +101,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A running fake website on `127.0.0.1`. Shuts down when dropped.
 pub struct FakeSite {
-    addr: SocketAddr,
+    serving: Serving,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl FakeSite {
     /// An empty site (every path 404) on a free port. Panics if no port can be bound.
     pub async fn start() -> FakeSite {
-        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", 0)).await {
-            Ok(listener) => listener,
-            Err(e) => panic!("the fake website could not bind 127.0.0.1:0: {e}"),
-        };
-        let addr = listener.local_addr().expect("a bound listener has an address");
         let shared = Arc::new(Shared::default());
         let app = Router::new().fallback(serve).with_state(shared.clone());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "fake website stopped with an error");
-            }
-        });
-        FakeSite { addr, shared, shutdown: Some(shutdown) }
+        match Serving::start(app, "website").await {
+            Ok(serving) => FakeSite { serving, shared },
+            Err(e) => panic!("the fake website could not bind 127.0.0.1:0: {e}"),
+        }
     }
 
     /// The handbook of a fictional company, described at [`HANDBOOK`].
@@ -136,12 +124,12 @@ impl FakeSite {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.serving.addr
     }
 
     /// The absolute URL of `path` on this site (`/pricing` → `http://127.0.0.1:PORT/pricing`).
     pub fn url(&self, path: &str) -> Url {
-        let base = Url::parse(&format!("http://{}/", self.addr)).expect("a socket address makes a valid URL");
+        let base = Url::parse(&format!("http://{}/", self.serving.addr)).expect("a socket address makes a valid URL");
         base.join(path).expect("a path joins onto the base URL")
     }
 
@@ -170,14 +158,6 @@ impl FakeSite {
 
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
-    }
-}
-
-impl Drop for FakeSite {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

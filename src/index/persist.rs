@@ -140,11 +140,10 @@ impl VectorIndex {
 /// The generation of the files that already hold `graph` under `dir`/`name`, if any (and they
 /// are all still there).
 fn current_generation(graph: &Graph, dir: &Path, name: &str) -> Option<String> {
-    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.index.json"))).ok()?).ok()?;
-    let generation = sidecar.generation.filter(|g| is_generation(g))?;
-    let basename = format!("{name}.{generation}");
+    let (saved_dir, basename) = graph.saved_at()?;
+    let generation = basename.strip_prefix(name)?.strip_prefix('.').filter(|g| is_generation(g))?;
     let present = ["flat", "hnsw.graph", "hnsw.data"].iter().all(|ext| dir.join(format!("{basename}.{ext}")).is_file());
-    (present && graph.is_saved_at(dir, &basename)).then_some(generation)
+    (saved_dir == dir && present).then(|| generation.to_owned())
 }
 
 fn stale(name: &str, why: &str) -> Option<VectorIndex> {

@@ -42,9 +42,13 @@ unit:
 	cargo test -p webplus -p webplus-ann -p server --features webplus/fakes --no-fail-fast
 	cargo test -p app --features ssr
 
+# The browser suite runs twice: against the dev bundle (debug WASM: hydration errors name the
+# component) and the release bundle `make run` serves (wasm-opt'd). Same server binary.
 e2e:
 	.ci/build-site.sh dev
-	cd end2end && WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
+	cd end2end && WEBPLUS_E2E_BUNDLE=dev WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
+	.ci/build-site.sh release
+	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
 
 ## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
 bench:

@@ -6,11 +6,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const port = Number(process.env.WEBPLUS_E2E_PORT ?? 3199);
-const dataDir = mkdtempSync(join(tmpdir(), 'webplus-e2e-'));
+// Workers load this file again: they inherit the data dir and binary the main process chose, so
+// tests can run the CLI against the server's own database.
+const dataDir = process.env.WEBPLUS_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'webplus-e2e-'));
 const bin = process.env.WEBPLUS_BIN ?? resolve(__dirname, '../target/debug/webplus');
+process.env.WEBPLUS_E2E_DATA_DIR = dataDir;
+process.env.WEBPLUS_BIN = bin;
+
+// Which bundle target/site holds (`make e2e` builds and tests both): results are kept apart.
+const bundle = process.env.WEBPLUS_E2E_BUNDLE ?? 'dev';
 
 export default defineConfig({
   testDir: './tests',
+  outputDir: `test-results/${bundle}`,
   timeout: 120_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,

@@ -1,5 +1,6 @@
 //! Reusable UI pieces: form fields, the login gate, chat building blocks.
 
+mod chat_ctx;
 mod composer;
 mod conversation_item;
 mod form;
@@ -11,13 +12,14 @@ mod sources;
 mod stream;
 mod time;
 
+pub use chat_ctx::ChatCtx;
 pub use composer::Composer;
 pub use conversation_item::ConversationItem;
 pub use form::{ErrorBanner, FieldError, PasswordMeter, TextField, field_error, top_error};
-pub use gate::{LogoutButton, logged_in, use_hydrated};
+pub use gate::{CurrentUser, LogoutButton, current_user_resource, logged_in, use_hydrated};
 pub use kb_picker::KbPicker;
 pub use message::{LiveMessage, MessageList};
-pub use sidebar::{ChatCtx, Sidebar};
+pub use sidebar::Sidebar;
 pub use sources::{CitedText, Sources, segments};
 pub use stream::ReplyStream;
 pub use time::format_time;

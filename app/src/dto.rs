@@ -54,6 +54,8 @@ pub struct MessageDto {
 pub struct ConversationDetail {
     pub conversation: ConversationDto,
     pub messages: Vec<MessageDto>,
+    /// The ids of the knowledge bases attached to it.
+    pub knowledge_bases: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

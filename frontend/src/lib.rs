@@ -1,4 +1,6 @@
 //! The browser entry point: hydrates the server-rendered page.
+// The app's view types nest deeply (as in `app`): hydrating the conversation page needs more.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

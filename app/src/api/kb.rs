@@ -26,7 +26,7 @@ pub async fn create_kb(name: String) -> Result<KbDto, AppError> {
     Ok(convert::kb(&view))
 }
 
-/// The knowledge base, its documents and (for its owner) the latest jobs.
+/// The knowledge base, its documents and (for its owner) the latest jobs and its shares.
 #[server(prefix = "/api", endpoint = "kb/get", input = server_fn::codec::Json)]
 pub async fn get_kb(id: String) -> Result<KbDetail, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
@@ -34,11 +34,17 @@ pub async fn get_kb(id: String) -> Result<KbDetail, AppError> {
     let sc = &st.sitechat;
     let view = sc.kb_view(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     let documents = sc.list_documents(&me.user_id, &id).await.map_err(convert::to_app_error)?;
-    let jobs = if view.owned { sc.list_jobs(&me.user_id, &id).await.map_err(convert::to_app_error)? } else { vec![] };
+    let (jobs, shares) = if view.owned {
+        let jobs = sc.list_jobs(&me.user_id, &id).await.map_err(convert::to_app_error)?;
+        (jobs, sc.kb_shares(&me.user_id, &id).await.map_err(convert::to_app_error)?)
+    } else {
+        (vec![], vec![])
+    };
     Ok(KbDetail {
         kb: convert::kb(&view),
         documents: documents.iter().map(convert::document).collect(),
         jobs: jobs.iter().map(convert::job).collect(),
+        shares,
     })
 }
 

@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 use crate::{
     api::auth::{current_user, logout},
     dto::UserInfo,
+    error::AppError,
 };
 
 /// False while the page is server-rendered HTML, true once the WASM has taken over.
@@ -21,15 +22,29 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
+/// The signed-in user (`None` for a visitor), as a private page reads it.
+pub type CurrentUser = Resource<Result<Option<UserInfo>, AppError>>;
+
+/// Looks up the signed-in user. Call it once, at the top of a route component.
+///
+/// Blocking, so the server answers a visitor with a redirect before any HTML, and hydration sees
+/// the same user the server rendered with.
+pub fn current_user_resource() -> CurrentUser {
+    Resource::new_blocking(|| (), |_| current_user())
+}
+
 /// Renders `page(user)` for a logged-in user and sends anyone else to `/login`.
 ///
-/// The lookup is a blocking resource so the server answers with a redirect before any HTML,
-/// and hydration sees the same user the server rendered with.
-pub fn logged_in<V>(page: impl Fn(UserInfo) -> V + Send + Sync + 'static) -> impl IntoView
+/// `page` runs inside a `Suspend`, and server rendering walks a `Suspense`'s children more than
+/// once (a dry run to find what it waits for, then the real render). So `page` only builds views:
+/// a `Resource` created in it (or in a component it renders) would be created twice on the server
+/// and once in the browser, shifting every later resource's hydration id onto another's data,
+/// which is a hydration panic. Route components create their resources (and `me`) first, at
+/// their top, and pass them in. The same holds for every `Suspense`/`Transition` in the app.
+pub fn logged_in<V>(me: CurrentUser, page: impl Fn(UserInfo) -> V + Send + Sync + 'static) -> impl IntoView
 where
     V: IntoView + 'static,
 {
-    let me = Resource::new_blocking(|| (), |_| current_user());
     let page = Arc::new(page);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

@@ -4,39 +4,21 @@
 
 use leptos::prelude::*;
 
-use super::use_hydrated;
-use crate::{
-    api::kb::{
-        access::{attach_kbs, attached_kbs},
-        list_kbs,
-    },
-    error::AppError,
-};
+use super::{ChatCtx, use_hydrated};
+use crate::api::kb::access::attach_kbs;
 
 #[component]
 pub fn KbPicker(
     /// The conversation to attach to; None on a new chat.
     #[prop(optional)]
     conversation_id: Option<String>,
-    /// The ids checked.
+    /// The ids checked (the caller starts it with the conversation's attached knowledge bases).
     selected: RwSignal<Vec<String>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let conv = conversation_id.clone();
-    let data = Resource::new(
-        || (),
-        move |_| {
-            let conv = conv.clone();
-            async move {
-                let kbs = list_kbs().await?;
-                let attached = match conv {
-                    Some(c) => Some(attached_kbs(c).await?),
-                    None => None,
-                };
-                Ok::<_, AppError>((kbs, attached))
-            }
-        },
-    );
+    // The list comes from the chat route: a resource created here would be created again each
+    // time server rendering walks the conversation's `Suspense` (see `logged_in`).
+    let data = expect_context::<ChatCtx>().kbs;
     let save = Action::new(move |ids: &Vec<String>| {
         let (conv, ids) = (conversation_id.clone(), ids.clone());
         async move {
@@ -44,12 +26,6 @@ pub fn KbPicker(
                 Some(c) => attach_kbs(c, ids).await.map(Some),
                 None => Ok(None),
             }
-        }
-    });
-    // In an effect, not while rendering: a write during hydration does not reach the DOM.
-    Effect::new(move |_| {
-        if let Some(Ok((_, Some(ids)))) = data.get() {
-            selected.set(ids);
         }
     });
     Effect::new(move |_| {
@@ -70,7 +46,7 @@ pub fn KbPicker(
     let options = move || {
         Suspend::new(async move {
             let kbs = match data.await {
-                Ok((kbs, _)) => kbs,
+                Ok(kbs) => kbs,
                 Err(e) => return view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
             };
             if kbs.is_empty() {

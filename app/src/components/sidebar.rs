@@ -2,61 +2,17 @@
 
 use leptos::prelude::*;
 
-use super::{ConversationItem, LogoutButton};
-use crate::{
-    api::chat::list_conversations,
-    dto::{ConversationDetail, ConversationDto, UserInfo},
-};
-
-/// Shared by the chat page's parts: the conversation list and what changes it.
-#[derive(Clone, Copy)]
-pub struct ChatCtx {
-    /// Bumped to reload the first page of conversations.
-    version: RwSignal<u64>,
-    /// Pages loaded with "Load more", after the first.
-    more: RwSignal<Vec<ConversationDto>>,
-    /// The cursor after `more`; `None` until "Load more" was used.
-    more_cursor: RwSignal<Option<Option<String>>>,
-    /// The last rename (id, title), so an open conversation's header follows it.
-    pub renamed: RwSignal<Option<(String, String)>>,
-    /// A conversation just started on `/`: its first messages, for `/c/:id` to show at once.
-    pub handoff: RwSignal<Option<ConversationDetail>>,
-}
-
-impl ChatCtx {
-    pub fn new() -> Self {
-        Self {
-            version: RwSignal::new(0),
-            more: RwSignal::new(Vec::new()),
-            more_cursor: RwSignal::new(None),
-            renamed: RwSignal::new(None),
-            handoff: RwSignal::new(None),
-        }
-    }
-
-    /// Reloads the list from the top (after a send, rename or delete).
-    pub fn refresh(&self) {
-        self.more.set(Vec::new());
-        self.more_cursor.set(None);
-        self.version.update(|v| *v += 1);
-    }
-}
-
-impl Default for ChatCtx {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+use super::{ChatCtx, ConversationItem, LogoutButton};
+use crate::{api::chat::list_conversations, dto::UserInfo};
 
 #[component]
 pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let first = Resource::new(move || ctx.version.get(), |_| list_conversations(None));
+    let first = ctx.conversations;
     let load_more = Action::new(|cursor: &String| list_conversations(Some(cursor.clone())));
     Effect::new(move |_| {
         if let Some(Ok(page)) = load_more.value().get() {
-            ctx.more.update(|m| m.extend(page.items));
-            ctx.more_cursor.set(Some(page.next_cursor));
+            ctx.add_page(page);
         }
     });
 

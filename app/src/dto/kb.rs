@@ -72,6 +72,8 @@ pub struct KbDetail {
     pub documents: Vec<DocumentDto>,
     /// The latest jobs, newest first (empty for a reader of a share).
     pub jobs: Vec<JobDto>,
+    /// The emails it is shared with (empty for a reader of a share).
+    pub shares: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

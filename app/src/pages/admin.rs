@@ -5,15 +5,20 @@ use leptos_meta::Title;
 
 use crate::{
     api::admin::{list_users, set_user_disabled},
-    components::{format_time, logged_in, top_error},
+    components::{current_user_resource, format_time, logged_in, top_error, use_hydrated},
     dto::{AdminUserDto, UserInfo},
+    error::AppError,
 };
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    logged_in(|user| {
+    // Resources are created here, not under the gate's `Suspense` (see `logged_in`). For a
+    // non-admin the list answers Forbidden, and is never shown.
+    let me = current_user_resource();
+    let users = Resource::new(|| (), |_| list_users());
+    logged_in(me, move |user| {
         let body = if user.is_admin() {
-            view! { <Users me=user/> }.into_any()
+            view! { <Users me=user users/> }.into_any()
         } else {
             view! { <p class="notice">"Only administrators can see this page."</p> }.into_any()
         };
@@ -31,9 +36,13 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Users(me: UserInfo) -> impl IntoView {
+fn Users(me: UserInfo, users: Resource<Result<Vec<AdminUserDto>, AppError>>) -> impl IntoView {
     let toggle = Action::new(|(id, disabled): &(String, bool)| set_user_disabled(id.clone(), *disabled));
-    let users = Resource::new(move || toggle.version().get(), |_| list_users());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = toggle.value().get() {
+            users.refetch();
+        }
+    });
     let me = StoredValue::new(me.id);
 
     let table = move || {
@@ -82,11 +91,8 @@ fn Users(me: UserInfo) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(
-    user: AdminUserDto,
-    is_me: bool,
-    toggle: Action<(String, bool), Result<(), crate::error::AppError>>,
-) -> impl IntoView {
+fn UserRow(user: AdminUserDto, is_me: bool, toggle: Action<(String, bool), Result<(), AppError>>) -> impl IntoView {
+    let hydrated = use_hydrated();
     let status = if user.disabled { "disabled" } else { "active" };
     let (label, next) = if user.disabled { ("Enable", false) } else { ("Disable", true) };
     let id = user.id.clone();
@@ -107,7 +113,7 @@ fn UserRow(
                                 class="button small"
                                 class:danger=next
                                 data-testid="toggle-disabled"
-                                disabled=move || toggle.pending().get()
+                                disabled=move || !hydrated.get() || toggle.pending().get()
                                 on:click=move |_| {
                                     toggle.dispatch((id.clone(), next));
                                 }

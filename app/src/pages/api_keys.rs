@@ -4,23 +4,32 @@ use leptos::prelude::*;
 use webplus::domain::ApiKeyName;
 
 use crate::{
-    api::keys::{create_api_key, list_api_keys, revoke_api_key},
+    api::keys::{create_api_key, revoke_api_key},
     components::{TextField, field_error, format_time, top_error, use_hydrated},
     dto::{ApiKeyDto, CreatedApiKey},
+    error::AppError,
 };
 
 #[component]
-pub fn ApiKeys() -> impl IntoView {
+pub fn ApiKeys(
+    /// The user's keys (created by the page; reloaded here after a create or revoke).
+    keys: Resource<Result<Vec<ApiKeyDto>, AppError>>,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let name = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
     let create = Action::new(|name: &String| create_api_key(name.clone()));
     let revoke = Action::new(|id: &String| revoke_api_key(id.clone()));
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             name.set(String::new());
             submitted.set(false);
+            keys.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = revoke.value().get() {
+            keys.refetch();
         }
     });
 

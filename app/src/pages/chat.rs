@@ -3,27 +3,23 @@
 use leptos::prelude::*;
 use leptos_router::{components::Outlet, hooks::use_location};
 
-use crate::{
-    components::{ChatCtx, Sidebar, logged_in},
-    dto::UserInfo,
-};
+use crate::components::{ChatCtx, Sidebar, current_user_resource, logged_in};
 
+/// The parent route. Its data is loaded here, once; the child routes (`NewChat`,
+/// `ConversationPage`) render in the `Outlet`, which stays outside the login gate's `Suspense`
+/// so server rendering builds them (and their resources) exactly once.
 #[component]
 pub fn ChatPage() -> impl IntoView {
-    logged_in(|user| view! { <ChatLayout user/> })
-}
-
-#[component]
-fn ChatLayout(user: UserInfo) -> impl IntoView {
-    provide_context(ChatCtx::new());
+    let me = current_user_resource();
     // The parent route has no `:id` of its own: read the open conversation from the path.
     let location = use_location();
     let current = Memo::new(move |_| {
         location.pathname.with(|p| p.strip_prefix("/c/").map(|id| id.trim_end_matches('/').to_string()))
     });
+    provide_context(ChatCtx::new(current));
     view! {
         <div class="chat-layout">
-            <Sidebar user current/>
+            {logged_in(me, move |user| view! { <Sidebar user current/> })}
             <main class="chat-main">
                 <Outlet/>
             </main>

@@ -3,38 +3,26 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::chat::{get_conversation, send_message, stop_generation},
+    api::chat::{send_message, stop_generation},
     components::{ChatCtx, Composer, KbPicker, LiveMessage, MessageList},
     dto::ConversationDetail,
     error::AppError,
 };
 
-/// The `/c/:id` route.
+/// The `/c/:id` route: the conversation the chat route loaded for the URL (see `ChatCtx`).
 #[component]
 pub fn ConversationPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    // Keyed by the id: another conversation gets a fresh component, and the streams of the
-    // old one are closed with it.
-    move || view! { <Conversation id=id.get()/> }
-}
-
-#[component]
-fn Conversation(id: String) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let handed_over = ctx.handoff.try_update_untracked(|h| h.take_if(|d| d.conversation.id == id)).flatten();
-    if let Some(detail) = handed_over {
-        return view! { <ConversationView detail/> }.into_any();
-    }
-    let detail = Resource::new(move || id.clone(), get_conversation);
+    // Re-run when the URL names another conversation: a fresh view, and the streams of the old
+    // one are closed with it.
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading conversation…"</p> }>
             {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => view! { <ConversationView detail=d/> }.into_any(),
+                match ctx.conversation.await {
+                    Ok(Some(d)) => view! { <ConversationView detail=d/> }.into_any(),
+                    Ok(None) => ().into_any(),
                     Err(AppError::NotFound(_)) => view! {
                         <div class="centered">
                             <p>"This conversation does not exist (any more)."</p>
@@ -47,16 +35,15 @@ fn Conversation(id: String) -> impl IntoView {
             })}
         </Suspense>
     }
-    .into_any()
 }
 
 #[component]
 fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let ConversationDetail { conversation, messages } = detail;
+    let ConversationDetail { conversation, messages, knowledge_bases } = detail;
     let conversation_id = conversation.id.clone();
     let picker_id = conversation.id.clone();
-    let kbs = RwSignal::new(Vec::<String>::new());
+    let kbs = RwSignal::new(knowledge_bases);
     let own_id = conversation.id.clone();
     let original_title = conversation.title.clone();
     let title = Memo::new(move |_| {
@@ -108,7 +95,9 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     });
 
     view! {
-        <Title text=move || format!("{} · Web+", title.get())/>
+        // leptos_meta may read this once more after the view is gone (deleting the open
+        // conversation navigates away): `try_get`, as the memo may be disposed by then.
+        <Title text=move || format!("{} · Web+", title.try_get().unwrap_or_default())/>
         <section class="conversation">
             <header class="conversation-header">
                 <h1>{title}</h1>

@@ -16,7 +16,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::kb::{get_kb, list_documents},
-    components::logged_in,
+    components::{current_user_resource, logged_in},
     dto::KbDetail,
     error::AppError,
 };
@@ -25,21 +25,23 @@ use crate::{
 pub fn KbPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    logged_in(move |_| {
+    // Resources are created here, not under the gate's `Suspense` (see `logged_in`).
+    let me = current_user_resource();
+    let detail = Resource::new(move || id.get(), get_kb);
+    logged_in(me, move |_| {
         view! {
             <main class="page">
                 <nav class="page-nav">
                     <a href="/kb">"← All knowledge bases"</a>
                 </nav>
-                {move || view! { <KbLoader id=id.get()/> }}
+                <KbLoader detail/>
             </main>
         }
     })
 }
 
 #[component]
-fn KbLoader(id: String) -> impl IntoView {
-    let detail = Resource::new(move || id.clone(), get_kb);
+fn KbLoader(detail: Resource<Result<KbDetail, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -58,7 +60,7 @@ fn KbLoader(id: String) -> impl IntoView {
 
 #[component]
 fn KbView(detail: KbDetail) -> impl IntoView {
-    let KbDetail { kb, documents, jobs } = detail;
+    let KbDetail { kb, documents, jobs, shares } = detail;
     let kb_id = kb.id.clone();
     let documents = RwSignal::new(documents);
     // The job the progress panel follows: the latest one (running, or the last outcome).
@@ -87,7 +89,7 @@ fn KbView(detail: KbDetail) -> impl IntoView {
     });
     let access = owned.then(|| {
         view! {
-            <sharing::Sharing kb_id=id.clone()/>
+            <sharing::Sharing kb_id=id.clone() shares/>
             <publish::Publish kb_id=id.clone() public_id=kb.public_id.clone() allowed_origins=kb.allowed_origins.clone()/>
         }
         .into_any()

@@ -7,13 +7,17 @@ use webplus::domain::KnowledgeBaseName;
 
 use crate::{
     api::kb::{create_kb, list_kbs},
-    components::{TextField, field_error, format_time, logged_in, top_error, use_hydrated},
+    components::{TextField, current_user_resource, field_error, format_time, logged_in, top_error, use_hydrated},
     dto::KbDto,
+    error::AppError,
 };
 
 #[component]
 pub fn KnowledgePage() -> impl IntoView {
-    logged_in(|_| {
+    // Resources are created here, not under the gate's `Suspense` (see `logged_in`).
+    let me = current_user_resource();
+    let kbs = Resource::new(|| (), |_| list_kbs());
+    logged_in(me, move |_| {
         view! {
             <Title text="Knowledge · Web+"/>
             <main class="page">
@@ -26,7 +30,7 @@ pub fn KnowledgePage() -> impl IntoView {
                      conversation and answers cite it."
                 </p>
                 <CreateKb/>
-                <KbList/>
+                <KbList kbs/>
             </main>
         }
     })
@@ -79,8 +83,7 @@ fn CreateKb() -> impl IntoView {
 }
 
 #[component]
-fn KbList() -> impl IntoView {
-    let kbs = Resource::new(|| (), |_| list_kbs());
+fn KbList(kbs: Resource<Result<Vec<KbDto>, AppError>>) -> impl IntoView {
     let rows = move || {
         Suspend::new(async move {
             kbs.await.map(|list| {

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{
-        chat::{create_conversation, list_models, send_message},
+        chat::{create_conversation, send_message},
         kb::access::attach_kbs,
     },
     components::{ChatCtx, Composer, KbPicker},
@@ -18,7 +18,7 @@ use crate::{
 pub fn NewChat() -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
     let navigate = use_navigate();
-    let models = Resource::new(|| (), |_| list_models());
+    let models = ctx.models;
     let model = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
     let kbs = RwSignal::new(Vec::<String>::new());
@@ -30,13 +30,12 @@ pub fn NewChat() -> impl IntoView {
         async move {
             let created = create_conversation(None, model).await?;
             // Attached before the first message, so its answer already uses them.
-            if !kbs.is_empty() {
-                attach_kbs(created.id.clone(), kbs).await?;
-            }
+            let knowledge_bases = if kbs.is_empty() { kbs } else { attach_kbs(created.id.clone(), kbs).await? };
             let sent = send_message(created.id, content).await?;
             Ok::<_, AppError>(ConversationDetail {
                 conversation: sent.conversation,
                 messages: vec![sent.user, sent.reply],
+                knowledge_bases,
             })
         }
     });

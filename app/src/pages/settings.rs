@@ -6,13 +6,18 @@ use webplus::domain::Password;
 
 use super::api_keys::ApiKeys;
 use crate::{
-    api::auth::change_password,
-    components::{ErrorBanner, PasswordMeter, TextField, field_error, logged_in, top_error, use_hydrated},
+    api::{auth::change_password, keys::list_api_keys},
+    components::{
+        ErrorBanner, PasswordMeter, TextField, current_user_resource, field_error, logged_in, top_error, use_hydrated,
+    },
 };
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    logged_in(|user| {
+    // Resources are created here, not under the gate's `Suspense` (see `logged_in`).
+    let me = current_user_resource();
+    let keys = Resource::new(|| (), |_| list_api_keys());
+    logged_in(me, move |user| {
         view! {
             <Title text="Settings · Web+"/>
             <main class="page">
@@ -22,7 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <h1>"Settings"</h1>
                 <p class="muted">"Logged in as " {user.email}</p>
                 <ChangePassword/>
-                <ApiKeys/>
+                <ApiKeys keys/>
             </main>
         }
     })

@@ -36,7 +36,12 @@ fn request_id() -> String {
 /// replaced by "internal error" and the request id. Sets the response status when in a request.
 pub fn to_app_error(e: Error) -> AppError {
     if let Some(opts) = use_context::<ResponseOptions>() {
-        opts.set_status(status_of(&e));
+        // A page sending a visitor to /login keeps that redirect: what it loaded meanwhile
+        // failed for the same reason (called while rendering, this is the page's response).
+        let redirecting = opts.0.read().is_ok_and(|p| p.status.is_some_and(|s| s.is_redirection()));
+        if !redirecting {
+            opts.set_status(status_of(&e));
+        }
         if let Error::RateLimited { retry_after_secs } = &e
             && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
         {

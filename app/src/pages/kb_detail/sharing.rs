@@ -4,25 +4,33 @@ use leptos::prelude::*;
 use webplus::domain::Email;
 
 use crate::{
-    api::kb::access::{list_shares, share_kb, unshare_kb},
+    api::kb::access::{share_kb, unshare_kb},
     components::{TextField, field_error, top_error, use_hydrated},
 };
 
 #[component]
-pub fn Sharing(kb_id: String) -> impl IntoView {
+pub fn Sharing(
+    kb_id: String,
+    /// The emails it is shared with when the page loaded; share and unshare answer the new list.
+    shares: Vec<String>,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let email = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
     let id = kb_id.clone();
     let share = Action::new(move |e: &String| share_kb(id.clone(), e.clone()));
-    let id = kb_id.clone();
-    let unshare = Action::new(move |e: &String| unshare_kb(id.clone(), e.clone()));
-    let shares =
-        Resource::new(move || (share.version().get(), unshare.version().get()), move |_| list_shares(kb_id.clone()));
+    let unshare = Action::new(move |e: &String| unshare_kb(kb_id.clone(), e.clone()));
+    let shares = RwSignal::new(shares);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = share.value().get() {
+        if let Some(Ok(list)) = share.value().get() {
+            shares.set(list);
             email.set(String::new());
             submitted.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = unshare.value().get() {
+            shares.set(list);
         }
     });
     let check = Signal::derive(move || Email::parse(&email.get()).err().map(|e| e.reason));
@@ -34,40 +42,37 @@ pub fn Sharing(kb_id: String) -> impl IntoView {
         }
     };
     let list = move || {
-        Suspend::new(async move {
-            shares.await.map(|emails| {
-                if emails.is_empty() {
-                    return view! { <p class="muted">"Not shared with anyone."</p> }.into_any();
-                }
-                view! {
-                    <ul class="share-list" data-testid="shares">
-                        {emails
-                            .into_iter()
-                            .map(|e| {
-                                let who = e.clone();
-                                view! {
-                                    <li data-testid="share-row">
-                                        <span>{e}</span>
-                                        <button
-                                            type="button"
-                                            class="button ghost small"
-                                            data-testid="share-remove"
-                                            disabled=move || !hydrated.get()
-                                            on:click=move |_| {
-                                                unshare.dispatch(who.clone());
-                                            }
-                                        >
-                                            "Remove"
-                                        </button>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                .into_any()
-            })
-        })
+        let emails = shares.get();
+        if emails.is_empty() {
+            return view! { <p class="muted">"Not shared with anyone."</p> }.into_any();
+        }
+        view! {
+            <ul class="share-list" data-testid="shares">
+                {emails
+                    .into_iter()
+                    .map(|e| {
+                        let who = e.clone();
+                        view! {
+                            <li data-testid="share-row">
+                                <span>{e}</span>
+                                <button
+                                    type="button"
+                                    class="button ghost small"
+                                    data-testid="share-remove"
+                                    disabled=move || !hydrated.get()
+                                    on:click=move |_| {
+                                        unshare.dispatch(who.clone());
+                                    }
+                                >
+                                    "Remove"
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
     };
     view! {
         <section class="card">
@@ -94,11 +99,7 @@ pub fn Sharing(kb_id: String) -> impl IntoView {
                     .or_else(|| top_error(unshare.value().get(), &[]))
                     .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
             }}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                <ErrorBoundary fallback=|_| view! { <p class="form-error">"Could not load the shares."</p> }>
-                    {list}
-                </ErrorBoundary>
-            </Transition>
+            {list}
         </section>
     }
 }

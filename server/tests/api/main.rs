@@ -8,4 +8,5 @@ mod helpers;
 mod http;
 mod knowledge_bases;
 mod openai_api;
+mod recrawl;
 mod widget;

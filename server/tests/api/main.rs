@@ -4,6 +4,7 @@
 mod auth;
 mod chat;
 mod cli;
+mod csrf;
 mod helpers;
 mod http;
 mod knowledge_bases;

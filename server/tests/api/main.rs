@@ -9,5 +9,6 @@ mod helpers;
 mod http;
 mod knowledge_bases;
 mod openai_api;
+mod ownership;
 mod recrawl;
 mod widget;

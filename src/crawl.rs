@@ -131,9 +131,45 @@ pub struct CrawlSummary {
     pub skipped: usize,
     pub cancelled: bool,
     /// Every URL in scope within `max_depth` was tried: not cancelled and not cut by `max_pages` (or
-    /// the sitemap limit). Only then may pages missing from this crawl be deleted as gone; failed
-    /// pages (see the `Failed` events) were tried but their old copies should be kept.
+    /// the sitemap limit). [`CrawlSummary::proves_gone`] says what that allows a re-crawl to delete.
     pub complete: bool,
+    /// The start URL (after its redirects) answered with a page or a sitemap.
+    pub start_fetched: bool,
+    /// Links were left unfollowed at `max_depth`: whatever lies behind them was not looked at.
+    pub depth_cut: bool,
+    /// Where removals may happen: the site under the start URL's directory.
+    pub scope: Option<scope::Scope>,
+    /// URLs that answered 404 Not Found or 410 Gone (also reported as `Failed`).
+    pub gone: Vec<String>,
+    /// URLs that could not be read for any other reason (an error status, a network failure, a
+    /// refused redirect, too big…).
+    pub unreadable: Vec<String>,
+}
+
+impl CrawlSummary {
+    /// Whether a stored page that this crawl did not deliver is known to be gone from the site.
+    ///
+    /// - It answered 404 or 410 to this crawl: gone, whatever else happened.
+    /// - It could not be read for another reason (5xx, a network error…): kept; the next crawl that
+    ///   reads it or sees it 404 decides.
+    /// - Otherwise it is gone only if this crawl looked at everything it would have been found in:
+    ///   the start URL answered, the crawl was complete (not cancelled, not cut by `max_pages`) and
+    ///   did not stop following links at `max_depth`, and the page is in [`scope::Scope`] (same site,
+    ///   under the start directory). Pages of other sites or paths in the same knowledge base, and
+    ///   pages that may lie deeper than the crawl went, are kept.
+    pub fn proves_gone(&self, url: &str) -> bool {
+        if self.gone.iter().any(|g| g == url) {
+            return true;
+        }
+        if self.cancelled || !self.complete || !self.start_fetched || self.depth_cut {
+            return false;
+        }
+        if self.unreadable.iter().any(|u| u == url) {
+            return false;
+        }
+        let parsed = Url::parse(url).ok().and_then(|u| scope::normalize(&u));
+        matches!((&self.scope, parsed), (Some(scope), Some(u)) if scope.contains(&u))
+    }
 }
 
 /// Why a crawl could not start. The text tells the owner what to change.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use reqwest::StatusCode;
 use url::Url;
 
 use super::fetch::{BodyKind, Http};
@@ -30,6 +31,8 @@ pub enum Outcome {
         noindex: bool,
     },
     Sitemap(Sitemap),
+    /// 404 Not Found or 410 Gone: the page is not there any more.
+    Gone(String),
     Failed(String),
 }
 
@@ -63,6 +66,9 @@ async fn fetch(ctx: &Ctx, job: &Job) -> Outcome {
             Some(to) => Outcome::Redirect(to),
             None => Outcome::Failed(format!("the server answered {status} without a Location to follow")),
         };
+    }
+    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        return Outcome::Gone(format!("the server answered {status}"));
     }
     if !status.is_success() {
         return Outcome::Failed(format!("the server answered {status}"));

@@ -15,7 +15,7 @@ use super::job::{Ctx, Done, Outcome, execute};
 use super::page::{content_hash, fallback_title};
 use super::polite::HostGates;
 use super::robots::RobotsCache;
-use super::scope::{Site, normalize};
+use super::scope::{Scope, Site, normalize};
 use super::sitemap::Sitemap;
 use super::{CrawlConfig, CrawlEvent, CrawlSummary, CrawledPage};
 use crate::net::{AddressPolicy, MAX_REDIRECTS};
@@ -30,6 +30,8 @@ struct Crawl {
     config: CrawlConfig,
     policy: Arc<AddressPolicy>,
     site: Site,
+    /// The start URL: its answer (or its redirect target's) decides `start_fetched`.
+    start: Url,
     frontier: Frontier,
     summary: CrawlSummary,
     events: Sender<CrawlEvent>,
@@ -60,8 +62,9 @@ pub(super) async fn run(
         config,
         policy,
         site,
+        start: start.clone(),
         frontier: Frontier::default(),
-        summary: CrawlSummary::default(),
+        summary: CrawlSummary { scope: Scope::of(&start), ..CrawlSummary::default() },
         events,
         cancel,
         pages_started: 0,
@@ -132,6 +135,7 @@ impl Crawl {
 
     async fn fail(&mut self, url: &Url, reason: String) -> Result<(), Stop> {
         self.summary.failed += 1;
+        self.summary.unreadable.push(url.to_string());
         self.emit(CrawlEvent::Failed { url: url.to_string(), reason }).await
     }
 
@@ -167,9 +171,21 @@ impl Crawl {
                 self.summary.robots_disallowed += 1;
                 self.emit(CrawlEvent::Skipped { url: url.to_string(), reason: "robots.txt disallows it".into() }).await
             }
-            Outcome::Failed(reason) => self.fail(url, reason).await,
+            Outcome::Failed(reason) => {
+                // A page that redirects to one that fails is not known to be gone either.
+                if let Some(from) = &job.redirected_from {
+                    self.summary.unreadable.push(from.to_string());
+                }
+                self.fail(url, reason).await
+            }
+            Outcome::Gone(reason) => {
+                self.summary.failed += 1;
+                self.summary.gone.push(url.to_string());
+                self.emit(CrawlEvent::Failed { url: url.to_string(), reason }).await
+            }
             Outcome::Redirect(to) => self.redirect(job, to).await,
             Outcome::Sitemap(found) => {
+                self.note_answer(&job);
                 let (urls, kind) = match found {
                     Sitemap::Pages(urls) => (urls, Kind::Page),
                     Sitemap::Index(urls) => (urls, Kind::Sitemap),
@@ -182,10 +198,13 @@ impl Crawl {
                 Ok(())
             }
             Outcome::Page { page, links, noindex } => {
+                self.note_answer(&job);
                 if job.depth < self.config.max_depth {
                     for link in &links {
                         self.enqueue(link, job.depth + 1, Kind::Page);
                     }
+                } else if links.iter().any(|l| self.unseen_in_scope(l)) {
+                    self.summary.depth_cut = true;
                 }
                 if noindex {
                     return self.skip(url, "the page asks not to be indexed (noindex)".into()).await;
@@ -203,6 +222,18 @@ impl Crawl {
                 self.emit(CrawlEvent::Page(page)).await
             }
         }
+    }
+
+    /// Records that the start URL (or the page it redirected to) answered.
+    fn note_answer(&mut self, job: &Job) {
+        if job.url == self.start || job.redirected_from.as_ref() == Some(&self.start) {
+            self.summary.start_fetched = true;
+        }
+    }
+
+    /// A link this crawl would follow and has not queued yet.
+    fn unseen_in_scope(&self, link: &Url) -> bool {
+        normalize(link).is_some_and(|u| self.site.contains(&u) && !self.frontier.has_seen(&u))
     }
 
     /// A redirect target is judged like a link before it is fetched: address policy, scope, and

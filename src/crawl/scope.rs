@@ -54,6 +54,30 @@ impl Site {
     }
 }
 
+/// The part of a site one crawl answers for when it comes to removals: the site of its start URL,
+/// under the start URL's directory (`https://example.com/docs/guide/intro` → `/docs/guide/`; a
+/// sitemap at `/sitemap.xml` covers the whole site). Pages outside it may have been added by
+/// other crawls, so their absence from this one says nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    site: Site,
+    dir: String,
+}
+
+impl Scope {
+    pub fn of(start: &Url) -> Option<Scope> {
+        let site = Site::of(start)?;
+        let path = start.path();
+        let dir = &path[..=path.rfind('/')?];
+        Some(Scope { site, dir: dir.to_owned() })
+    }
+
+    /// Whether `url` is on the site and under the start directory.
+    pub fn contains(&self, url: &Url) -> bool {
+        self.site.contains(url) && url.path().starts_with(&self.dir)
+    }
+}
+
 /// The host without a leading `www.` or a trailing root dot.
 fn bare(host: &str) -> &str {
     let host = host.trim_end_matches('.');
@@ -104,6 +128,21 @@ mod tests {
         ] {
             assert!(site.contains(&url(same)), "{same}");
         }
+    }
+
+    #[test]
+    fn a_scope_is_the_site_under_the_start_urls_directory() {
+        let scope = Scope::of(&url("https://www.example.com/docs/guide/intro")).unwrap();
+        for inside in ["https://example.com/docs/guide/", "http://www.example.com/docs/guide/a/b?x=1"] {
+            assert!(scope.contains(&url(inside)), "{inside}");
+        }
+        for outside in
+            ["https://example.com/docs/", "https://example.com/blog/a", "https://blog.example.com/docs/guide/a"]
+        {
+            assert!(!scope.contains(&url(outside)), "{outside}");
+        }
+        let whole = Scope::of(&url("https://example.com/sitemap.xml")).unwrap();
+        assert!(whole.contains(&url("https://example.com/any/page")));
     }
 
     #[test]

@@ -40,12 +40,15 @@ pub struct Resource {
     pub headers: Vec<(String, String)>,
     /// Wait this long before answering (a slow page).
     pub delay: Duration,
+    /// The connection breaks after the first bytes of the body (a network failure mid-page).
+    pub broken: bool,
 }
 
 impl Resource {
     pub fn new(status: u16, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Self {
         let content_type = content_type.map(str::to_owned);
-        Self { status, content_type, body: body.into(), location: None, headers: Vec::new(), delay: Duration::ZERO }
+        let body = body.into();
+        Self { status, content_type, body, location: None, headers: Vec::new(), delay: Duration::ZERO, broken: false }
     }
 
     /// A 200 `text/html; charset=utf-8` page.
@@ -71,6 +74,11 @@ impl Resource {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// A 200 HTML page whose connection breaks after its first bytes.
+    pub fn broken() -> Self {
+        Self { broken: true, ..Self::html("<html><head><title>Cut short</title></head><body><p>The start of") }
     }
 
     pub fn delayed(mut self, delay: Duration) -> Self {
@@ -174,7 +182,13 @@ async fn serve(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     if !resource.delay.is_zero() {
         tokio::time::sleep(resource.delay).await;
     }
-    let mut response = Response::new(axum::body::Body::from(resource.body));
+    let body = if resource.broken {
+        let cut = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "the fake site broke the connection");
+        axum::body::Body::from_stream(futures::stream::iter([Ok(resource.body), Err(cut)]))
+    } else {
+        axum::body::Body::from(resource.body)
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(resource.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     let named = [("content-type", resource.content_type), ("location", resource.location)];

@@ -1,5 +1,6 @@
-//! Crawl jobs: pages stream from the crawler into the knowledge base as they arrive; a complete
-//! re-crawl removes the pages the site no longer has.
+//! Crawl jobs: pages stream from the crawler into the knowledge base as they arrive; a re-crawl
+//! removes the stored pages it proves gone (`CrawlSummary::proves_gone`: 404/410, or missing from a
+//! crawl that really covered their part of the site), never pages of other sites or paths.
 
 use std::sync::Arc;
 
@@ -96,8 +97,10 @@ impl SiteChat {
         let (stored, unchanged) = counts?;
         let summary = summary.map_err(|e| Error::invalid("url", e.to_string()))?;
         let mut removed = 0;
-        if summary.complete && !ctx.cancel.is_cancelled() {
-            for gone in self.db().unseen_web_documents(&kb.id, &ctx.id).await? {
+        if !ctx.cancel.is_cancelled() {
+            let unseen = self.db().unseen_web_documents(&kb.id, &ctx.id).await?;
+            let gone = unseen.into_iter().filter(|d| d.url.as_deref().is_some_and(|u| summary.proves_gone(u)));
+            for gone in gone {
                 if let Some(ids) = self.db().delete_document(&kb.id, &gone.id).await? {
                     self.indexes().apply(&kb.id, &ids, Vec::new()).await?;
                     removed += 1;

@@ -157,7 +157,7 @@ impl SiteChat {
 
     /// Attaches knowledge bases to a conversation the user owns; each must be readable by them.
     pub async fn attach_kbs(&self, user_id: &str, conversation_id: &str, kb_ids: &[String]) -> Result<()> {
-        self.db().conversation(user_id, conversation_id).await?.ok_or(Error::NotFound("conversation"))?;
+        self.owned_conversation(user_id, conversation_id).await?;
         let mut unique: Vec<String> = Vec::new();
         for id in kb_ids {
             self.readable_kb(user_id, id).await?;
@@ -168,7 +168,9 @@ impl SiteChat {
         self.db().set_conversation_knowledge_bases(conversation_id, &unique).await
     }
 
+    /// The attached knowledge bases the user can read, of a conversation they own (else NotFound).
     pub async fn attached_kbs(&self, user_id: &str, conversation_id: &str) -> Result<Vec<String>> {
+        self.owned_conversation(user_id, conversation_id).await?;
         let rows = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
         Ok(rows.into_iter().map(|kb| kb.id).collect())
     }
@@ -181,11 +183,18 @@ impl SiteChat {
         query: &str,
         k: usize,
     ) -> Result<Vec<Hit>> {
+        self.owned_conversation(user_id, conversation_id).await?;
         let kbs = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
         if kbs.is_empty() {
             return Ok(Vec::new());
         }
         self.search_kbs(&kbs, query, k).await
+    }
+
+    /// Every conversation-scoped call starts here: a conversation of someone else is NotFound, as
+    /// one that does not exist (its existence is not revealed).
+    async fn owned_conversation(&self, user_id: &str, conversation_id: &str) -> Result<()> {
+        self.db().conversation(user_id, conversation_id).await?.ok_or(Error::NotFound("conversation")).map(drop)
     }
 }
 

@@ -102,7 +102,7 @@ impl Db {
         Ok(())
     }
 
-    /// Crawled pages a complete crawl did not see: they are gone from the site.
+    /// Crawled pages (of any site) the job did not see; the caller decides which of them are gone.
     pub async fn unseen_web_documents(&self, kb_id: &str, job_id: &str) -> Result<Vec<DocumentRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM documents WHERE kb_id = $1 AND source = 'web' \

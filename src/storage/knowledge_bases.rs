@@ -238,7 +238,8 @@ impl Db {
         Ok(())
     }
 
-    /// The attached knowledge bases the conversation's owner can still read.
+    /// The attached knowledge bases the conversation's owner can still read; none when `user_id` does
+    /// not own the conversation.
     pub async fn conversation_knowledge_bases(
         &self,
         user_id: &str,
@@ -246,7 +247,8 @@ impl Db {
     ) -> Result<Vec<KnowledgeBaseRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM conversation_knowledge_bases ck JOIN knowledge_bases k ON k.id = ck.kb_id \
-             WHERE ck.conversation_id = $2 AND {READABLE} ORDER BY k.name"
+             JOIN conversations c ON c.id = ck.conversation_id \
+             WHERE ck.conversation_id = $2 AND c.user_id = $1 AND {READABLE} ORDER BY k.name"
         ))
         .bind(user_id)
         .bind(conversation_id)

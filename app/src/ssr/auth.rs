@@ -68,8 +68,15 @@ pub fn clear_cookies() -> Vec<HeaderValue> {
         .collect()
 }
 
-/// A cookie's value from the request, under its prefixed or plain name.
+/// A session cookie's value from the request, under its prefixed or plain name.
+///
+/// A request with an `Authorization` header is authenticated by that header alone: its cookies are
+/// not read (else a forged cross-site request could add any `Authorization` header to get past the
+/// origin check and still act with the victim's cookies).
 pub fn read_cookie(headers: &HeaderMap, base: &str) -> Option<String> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return None;
+    }
     let prefixed = format!("{HOST_PREFIX}{base}");
     let mut plain = None;
     for v in headers.get_all(header::COOKIE) {
@@ -89,16 +96,20 @@ pub fn read_cookie(headers: &HeaderMap, base: &str) -> Option<String> {
     plain
 }
 
-/// The bearer token of an `Authorization` header.
+/// The bearer token of an `Authorization` header (`None` for other schemes and empty tokens).
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Who sent this request: an API key or access JWT in `Authorization: Bearer`, else the access cookie.
+/// With an `Authorization` header only that header counts: an unknown token or another scheme is
+/// `None` (401), never a fallback to the cookies.
 pub async fn principal(accounts: &Accounts, headers: &HeaderMap) -> webplus::Result<Option<Principal>> {
-    if let Some(token) = bearer(headers) {
+    if headers.contains_key(header::AUTHORIZATION) {
+        let Some(token) = bearer(headers) else { return Ok(None) };
         if token.starts_with("wpk_") {
             return accounts.authenticate_api_key(token).await;
         }
@@ -153,6 +164,22 @@ mod tests {
         assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("pref"));
         let h = headers(&[("cookie", "webplus_access=plain")]);
         assert_eq!(read_cookie(&h, ACCESS).as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn cookies_are_not_read_from_a_request_with_an_authorization_header() {
+        let cookie = ("cookie", "__Host-webplus_access=victim");
+        assert_eq!(read_cookie(&headers(&[cookie]), ACCESS).as_deref(), Some("victim"));
+        for auth in ["Basic dXNlcjpwdw==", "Bearer wpk_x", "Bearer ", "whatever"] {
+            assert_eq!(read_cookie(&headers(&[cookie, ("authorization", auth)]), ACCESS), None, "{auth}");
+        }
+    }
+
+    #[test]
+    fn only_a_bearer_scheme_with_a_token_is_a_bearer() {
+        assert_eq!(bearer(&headers(&[("authorization", "bearer  wpk_abc ")])), Some("wpk_abc"));
+        assert_eq!(bearer(&headers(&[("authorization", "Basic dXNlcjpwdw==")])), None);
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer ")])), None);
     }
 
     #[test]

@@ -19,6 +19,9 @@ impl FromRequestParts<AppState> for Authenticated {
             Ok(None) if app::ssr::auth::bearer(&parts.headers).is_some() => {
                 Err(ApiError::unauthorized("the API key or token is not valid (revoked, expired or mistyped)"))
             }
+            Ok(None) if parts.headers.contains_key(axum::http::header::AUTHORIZATION) => Err(ApiError::unauthorized(
+                "only `Authorization: Bearer <API key>` is accepted; cookies are not read with an Authorization header",
+            )),
             Ok(None) => Err(ApiError::unauthorized(
                 "authentication required: send `Authorization: Bearer <API key>` (create keys under Settings)",
             )),

@@ -4,9 +4,12 @@
 mod auth;
 mod chat;
 mod cli;
+mod csrf;
 mod helpers;
 mod http;
 mod knowledge_bases;
 mod openai_api;
+mod ownership;
 mod pages;
+mod recrawl;
 mod widget;

@@ -1,4 +1,6 @@
-//! `/admin`: the users, with a switch to disable or enable each one (except yourself).
+//! `/admin`: the users, with a switch to disable or enable each one (except yourself); sign-ups.
+
+mod signups;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,9 +13,15 @@ use crate::{
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    logged_in(|user| {
+    // Resources only here, at the top of the route component (see `signups::SignupsData`).
+    let signups = signups::SignupsData::new();
+    logged_in(move |user| {
         let body = if user.is_admin() {
-            view! { <Users me=user/> }.into_any()
+            view! {
+                <Users me=user/>
+                <signups::Signups data=signups/>
+            }
+            .into_any()
         } else {
             view! { <p class="notice">"Only administrators can see this page."</p> }.into_any()
         };

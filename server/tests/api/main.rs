@@ -4,8 +4,10 @@
 mod auth;
 mod chat;
 mod cli;
+mod hardening;
 mod helpers;
 mod http;
 mod knowledge_bases;
 mod openai_api;
+mod signups;
 mod widget;

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod passwords;
+mod signups;
 mod throttle;
 mod tokens;
 
@@ -15,8 +16,8 @@ use std::sync::Arc;
 pub use accounts::{LoginOutcome, SessionTokens};
 pub use api_keys::NewApiKey;
 pub use passwords::PasswordHasher;
-pub use throttle::Throttle;
-pub use tokens::{AccessClaims, TokenKeys};
+pub use throttle::{Clock, Limit, Limits, LoginAttempt, SystemClock, Throttle};
+pub use tokens::{AccessClaims, TokenKeys, secrets_match};
 
 use crate::{settings::Settings, storage::Db, storage::Role};
 
@@ -64,6 +65,12 @@ impl Accounts {
             access_ttl_secs: settings.access_token_ttl_secs,
             refresh_ttl_secs: settings.refresh_token_ttl_secs,
         })
+    }
+
+    /// Replaces the login and sign-up limits (tests use a manual clock or other quotas).
+    pub fn with_throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
     }
 
     pub fn access_ttl_secs(&self) -> u64 {

@@ -2,9 +2,11 @@
 //! checks as the server, so a form shows the server's verdict before it is sent.
 
 mod password;
+mod signups;
 mod text;
 
 pub use password::{Password, Strength, password_strength};
+pub use signups::SignupMode;
 pub use text::{ApiKeyName, ConversationTitle, Email, KnowledgeBaseName, MessageContent};
 
 /// A value that failed validation: which field, and what the user should do about it.

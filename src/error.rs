@@ -56,6 +56,24 @@ impl Error {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::Invalid(ValidationError::new(field, reason))
     }
+
+    /// Logs an error that ends a request, by kind: internal ones at ERROR with their cause chain;
+    /// the caller's mistakes (wrong password, bad input, not found) at INFO, refusals that may be
+    /// abuse (forbidden, rate limited) and unavailable dependencies at WARN. The messages of
+    /// client errors are written for the user and hold no secrets.
+    pub fn log(&self, request_id: &str) {
+        match self {
+            Error::Internal(cause) => {
+                tracing::error!(request_id, error = %format!("{cause:#}"), "internal error")
+            }
+            Error::Forbidden(_) | Error::RateLimited { .. } | Error::Unavailable(_) => {
+                tracing::warn!(request_id, error = %self, "request refused")
+            }
+            Error::NotFound(_) | Error::Unauthorized(_) | Error::Invalid(_) | Error::Conflict(_) => {
+                tracing::info!(request_id, error = %self, "client error")
+            }
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {
@@ -79,5 +97,66 @@ impl From<crate::providers::ProviderError> for Error {
             P::Unavailable(_) => Error::Unavailable("the model is busy or unreachable; try again shortly".into()),
             P::Failed(m) => Error::Internal(anyhow::anyhow!(m)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Everything logged while `f` runs, one line per event.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || out.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn client_errors_are_logged_below_error_and_internal_ones_at_error_with_their_causes() {
+        let log = logged(|| {
+            Error::invalid("email", "enter an email address").log("r1");
+            Error::NotFound("conversation").log("r2");
+            Error::Forbidden("sign-ups are closed".into()).log("r3");
+        });
+        assert!(!log.contains("ERROR"), "{log}");
+        assert!(log.contains(" INFO") && log.contains(" WARN"), "{log}");
+        let log = logged(|| Error::internal(anyhow::anyhow!("disk full").context("saving the index")).log("r4"));
+        assert!(log.contains("ERROR") && log.contains("saving the index: disk full"), "{log}");
+    }
+
+    #[test]
+    fn a_sign_up_with_an_invalid_email_is_not_logged_as_an_error() {
+        let log = logged(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let (db, _dir) = crate::storage::test_support::temp_db().await;
+                let mut s = crate::settings::Settings::defaults();
+                s.jwt_secret = Some(crate::settings::Secret::new("k".repeat(64)));
+                let accounts = crate::auth::Accounts::new(db, &s).unwrap();
+                assert!(accounts.register("not-an-email", "lovelace-1815", None).await.is_err());
+                accounts.register("a@x.io", "lovelace-1815", None).await.unwrap();
+                assert!(accounts.register("a@x.io", "lovelace-1815", None).await.is_err(), "duplicate");
+            });
+        });
+        assert!(!log.contains("ERROR"), "{log}");
     }
 }

@@ -96,6 +96,13 @@ pub struct Settings {
     pub refresh_token_ttl_secs: u64,
     /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a reverse proxy you run).
     pub trust_proxy: bool,
+    /// The URL people reach this server at (`https://chat.example.com`). Its host name is the only
+    /// `Host` accepted besides loopback names (against DNS rebinding). Validated: http(s) with a host.
+    pub public_url: Option<String>,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    /// When set, `/metrics` is served only on this address (a second listener), not on `addr`.
+    pub metrics_addr: Option<SocketAddr>,
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
     pub sitechat: SiteChatSettings,
@@ -134,6 +141,9 @@ impl Settings {
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             trust_proxy: false,
+            public_url: None,
+            metrics_token: None,
+            metrics_addr: None,
             local: LocalSettings {
                 model_path: None,
                 model_id: "smollm2-135m".into(),
@@ -228,6 +238,20 @@ impl Settings {
                 Some("0".into()),
             ));
         }
+        if let Some(url) = &self.public_url {
+            public_host(url).ok_or_else(|| {
+                SettingsError::new(
+                    "WEBPLUS_PUBLIC_URL",
+                    "an http:// or https:// URL with a host name, like https://chat.example.com",
+                    Some(url.clone()),
+                )
+            })?;
+        }
+        if let Some(t) = &self.metrics_token
+            && t.expose().len() < 16
+        {
+            return Err(SettingsError::new("WEBPLUS_METRICS_TOKEN", "at least 16 characters", None));
+        }
         if let Some(s) = &self.jwt_secret
             && s.expose().len() < 32
         {
@@ -239,6 +263,21 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+impl Settings {
+    /// The host name of [`Settings::public_url`], lower-case (IPv6 in brackets).
+    pub fn public_host(&self) -> Option<String> {
+        self.public_url.as_deref().and_then(public_host)
+    }
+}
+
+fn public_host(url: &str) -> Option<String> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    u.host_str().filter(|h| !h.is_empty()).map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// The SQLite database inside a data directory, created if missing.

@@ -8,6 +8,7 @@ mod api_keys;
 mod chunks;
 mod conversations;
 mod documents;
+mod instance_settings;
 mod jobs;
 mod knowledge_bases;
 mod messages;
@@ -25,7 +26,7 @@ pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use messages::{MessageRow, MessageStatus};
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
-pub use users::{Role, UserRow};
+pub use users::{Role, UserRow, UserStatus};
 
 use sqlx::{
     AnyPool, Executor,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod chat;
 pub mod kb;
 pub mod keys;
+pub mod signups;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

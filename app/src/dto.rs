@@ -20,6 +20,15 @@ impl UserInfo {
     }
 }
 
+/// What a sign-up did: the account (as `UserInfo`'s fields), and whether it must wait for an
+/// administrator's approval (then no session was started).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registered {
+    #[serde(flatten)]
+    pub user: UserInfo,
+    pub awaiting_approval: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDto {
     pub id: String,
@@ -96,6 +105,9 @@ pub struct AdminUserDto {
     pub email: String,
     pub role: String,
     pub disabled: bool,
+    /// Signed up while approval was required and not approved yet.
+    #[serde(default)]
+    pub pending: bool,
     pub created_at: i64,
 }
 

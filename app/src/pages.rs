@@ -11,6 +11,7 @@ mod new_chat;
 mod not_found;
 mod register;
 mod settings;
+mod signup_notice;
 
 pub use admin::AdminPage;
 pub use chat::ChatPage;

@@ -173,6 +173,7 @@ test('every private page loads directly with data', async ({ page }) => {
     }],
     ['/admin', (p) => p.getByTestId('toggle-disabled').first(), async (p) => {
       await expect(p.getByTestId('user-row').filter({ hasText: email })).toHaveCount(1);
+      await expect(p.getByTestId('signup-mode')).toBeEnabled();
     }],
   ];
   for (const [path, control, check] of routes) {

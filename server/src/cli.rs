@@ -3,7 +3,11 @@
 use std::{io::Read, process::ExitCode};
 
 use clap::{Parser, Subcommand};
-use webplus::{settings::Settings, storage::Role};
+use webplus::{
+    domain::SignupMode,
+    settings::Settings,
+    storage::{Role, UserStatus},
+};
 
 use crate::{startup::Application, state::Services, telemetry};
 
@@ -42,8 +46,18 @@ enum Admin {
         #[arg(long)]
         name: String,
     },
-    /// List users.
+    /// List users: email, role, status (active, pending approval, disabled).
     ListUsers,
+    /// Show the sign-up mode, or set it: open, approval (an admin approves each new account) or closed.
+    Signups {
+        #[arg(value_enum)]
+        mode: Option<SignupModeArg>,
+    },
+    /// Approve an account that waits for approval, so it can log in.
+    ApproveUser {
+        #[arg(long)]
+        email: String,
+    },
     /// Disable a user: ends their sessions and revokes their API keys.
     DisableUser {
         #[arg(long)]
@@ -60,6 +74,23 @@ enum Admin {
 enum RoleArg {
     User,
     Admin,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SignupModeArg {
+    Open,
+    Approval,
+    Closed,
+}
+
+impl From<SignupModeArg> for SignupMode {
+    fn from(m: SignupModeArg) -> Self {
+        match m {
+            SignupModeArg::Open => SignupMode::Open,
+            SignupModeArg::Approval => SignupMode::Approval,
+            SignupModeArg::Closed => SignupMode::Closed,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -137,8 +168,24 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
         }
         Admin::ListUsers => {
             for u in services.db.list_users().await.map_err(user_error)? {
-                println!("{}\t{}\t{}", u.email, u.role, if u.is_disabled() { "disabled" } else { "active" });
+                let status = match (u.is_disabled(), u.status()) {
+                    (true, _) => "disabled",
+                    (false, UserStatus::Pending) => "pending",
+                    (false, UserStatus::Active) => "active",
+                };
+                println!("{}\t{}\t{status}", u.email, u.role);
             }
+        }
+        Admin::Signups { mode } => {
+            if let Some(mode) = mode {
+                accounts.set_signup_mode_as_operator(mode.into()).await.map_err(user_error)?;
+            }
+            let mode = accounts.signup_mode().await.map_err(user_error)?;
+            println!("sign-ups: {} ({})", mode.as_str(), mode.describe());
+        }
+        Admin::ApproveUser { email } => {
+            let user = accounts.approve_user_by_email(&email).await.map_err(user_error)?;
+            println!("approved {}: they can log in now", user.email);
         }
         Admin::DisableUser { email } => {
             accounts.set_user_disabled_by_email(&email, true).await.map_err(user_error)?;

@@ -23,7 +23,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/metrics", get(metrics::metrics))
         .route("/api/messages/{id}/events", get(events::message_events))
         .route("/api/v1/knowledge-bases", post(kb::create_kb).get(kb::list_kbs))
         .route("/api/v1/knowledge-bases/{id}", get(kb::get_kb).patch(kb::update_kb).delete(kb::delete_kb))
@@ -37,6 +36,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
+}
+
+/// `/metrics`: on the main listener, or alone on `WEBPLUS_METRICS_ADDR` when that is set.
+pub fn metrics_routes() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics::metrics))
 }
 
 /// The widget's routes: outside the global CORS layer (they answer CORS per knowledge base), with

@@ -1,10 +1,13 @@
 //! The middleware stack, outermost first: request id, tracing, panic catcher, metrics, security
-//! headers, CORS, compression, body limit, CSRF origin check, session refresh, server-fn statuses.
+//! headers, `Cache-Control`, allowed hosts, CORS, compression, body limit, CSRF origin check, session
+//! refresh, server-fn statuses.
 //!
 //! The widget's routes share the outer layers but not CORS (they answer it per knowledge base) nor
 //! the cookie layers: their requests lose `Cookie` and `Authorization` instead.
 
+mod allowed_hosts;
 mod body_limit;
+mod cache_control;
 mod csrf;
 mod http_metrics;
 mod no_credentials;
@@ -49,7 +52,9 @@ pub fn apply(router: Router, uploads: Router, widget: Router, state: &AppState) 
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(CatchPanicLayer::custom(security_headers::panic_response))
         .layer(from_fn(http_metrics::record))
-        .layer(from_fn(security_headers::add));
+        .layer(from_fn(security_headers::add))
+        .layer(from_fn(cache_control::no_store))
+        .layer(from_fn_with_state(allowed_hosts::AllowedHosts::from_settings(&state.settings), allowed_hosts::check));
     // The body limit wraps the routes directly: it changes the body type the layers above would see.
     let uploads = uploads
         .layer(axum::extract::DefaultBodyLimit::max(limits.upload))

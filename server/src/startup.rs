@@ -20,6 +20,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics` alone, when `WEBPLUS_METRICS_ADDR` puts it on a listener of its own.
+    metrics: Option<(TcpListener, Router)>,
     state: AppState,
     shutdown_grace: Duration,
 }
@@ -40,9 +42,18 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (WEBPLUS_METRICS_ADDR): {e}"))?,
+            ),
+            None => None,
+        };
         let state = AppState { leptos_options, services, settings: Arc::new(settings), metrics: telemetry::metrics() };
         let router = router(state.clone());
-        Ok(Self { listener, router, state, shutdown_grace: SHUTDOWN_GRACE })
+        let metrics = metrics_listener.map(|l| (l, http::metrics_routes().with_state(state.clone())));
+        Ok(Self { listener, router, metrics, state, shutdown_grace: SHUTDOWN_GRACE })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -52,6 +63,11 @@ impl Application {
     /// The engine services the server runs on (tests reach the engine directly through them).
     pub fn services(&self) -> &Services {
         &self.state.services
+    }
+
+    /// Where `/metrics` is served when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -87,6 +103,17 @@ impl Application {
             tracing::info!("shutting down: finishing open replies");
         });
         let server = tokio::spawn(async move { serve.await });
+        if let Some((listener, router)) = self.metrics {
+            let mut stopping = stopping_rx.clone();
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            });
+            tokio::spawn(async move {
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         // When stopping, give generations their grace period; SSE streams end with them, which lets
         // the HTTP server's own graceful shutdown complete.
         let mut stopping_rx = stopping_rx;
@@ -130,7 +157,11 @@ fn router(state: AppState) -> Router {
             move || app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
-    let app = Router::new().merge(http::routes()).merge(leptos).with_state(state.clone());
+    let mut app = Router::new().merge(http::routes());
+    if state.settings.metrics_addr.is_none() {
+        app = app.merge(http::metrics_routes());
+    }
+    let app = app.merge(leptos).with_state(state.clone());
     let uploads = http::upload_routes().with_state(state.clone());
     let widget = http::widget_routes().with_state(state.clone());
     middleware::apply(app, uploads, widget, &state)

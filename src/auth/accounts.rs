@@ -2,11 +2,11 @@
 
 use std::net::IpAddr;
 
-use super::{Accounts, Principal, ms, tokens};
+use super::{Accounts, Principal, ms, signups, tokens};
 use crate::{
     Error, Result,
     domain::{Email, Password},
-    storage::{Role, UserRow, new_id},
+    storage::{Role, UserRow, UserStatus, new_id},
     time::now_ms,
 };
 
@@ -30,14 +30,21 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
 
 impl Accounts {
-    /// Creates an account. The first account of the instance becomes admin.
-    #[tracing::instrument(skip(self, password), err)]
-    pub async fn register(&self, email: &str, password: &str) -> Result<UserRow> {
+    /// Creates an account by sign-up. The first account of the instance becomes an active admin;
+    /// later ones follow the [`SignupMode`](crate::domain::SignupMode): active, pending (check
+    /// [`UserRow::status`]) or refused. Throttled per IP (each sign-up costs an argon2 hash).
+    #[tracing::instrument(skip(self, password), err(level = "info"))]
+    pub async fn register(&self, email: &str, password: &str, ip: Option<IpAddr>) -> Result<UserRow> {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
+        // Closed refuses even on an empty instance: an operator who closed sign-ups before the first
+        // account creates the admin with `webplus admin create-user` (no web page can race them).
+        let status = signups::status_for_new_account(self.signup_mode().await?).ok_or_else(signups::signups_closed)?;
+        self.throttle.sign_up(ip)?;
         let hash = self.hasher.hash(password.expose()).await?;
-        let user = self.db.create_user(email.as_str(), &hash, None).await?;
-        tracing::info!(user_id = %user.id, role = user.role.as_str(), "account registered");
+        // The first account becomes an active admin whatever `status` says (decided in the INSERT).
+        let user = self.db.create_user(email.as_str(), &hash, None, status).await?;
+        tracing::info!(user_id = %user.id, role = user.role.as_str(), status = %user.status, "account registered");
         Ok(user)
     }
 
@@ -46,10 +53,11 @@ impl Accounts {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
         let hash = self.hasher.hash(password.expose()).await?;
-        self.db.create_user(email.as_str(), &hash, Some(role)).await
+        self.db.create_user(email.as_str(), &hash, Some(role), UserStatus::Active).await
     }
 
-    /// Checks credentials and starts a session. Throttled per account and per IP.
+    /// Checks credentials and starts a session. Throttled per IP, and per account by failures
+    /// (see [`super::throttle`]).
     #[tracing::instrument(skip(self, password), err(level = "info"))]
     pub async fn login(
         &self,
@@ -59,7 +67,7 @@ impl Accounts {
         user_agent: Option<&str>,
     ) -> Result<LoginOutcome> {
         let email = Email::parse(email).map_err(|_| wrong_credentials())?;
-        self.throttle.check_login(email.as_str(), ip)?;
+        let attempt = self.throttle.login_attempt(email.as_str(), ip)?;
         let user = self.db.user_by_email(email.as_str()).await?;
         let (hash, user) = match user {
             Some(u) => (u.password_hash.clone(), Some(u)),
@@ -70,8 +78,12 @@ impl Accounts {
             (true, Some(u)) => u,
             _ => return Err(wrong_credentials()),
         };
+        attempt.succeeded();
         if user.is_disabled() {
             return Err(Error::Forbidden("this account is disabled; ask an administrator".into()));
+        }
+        if user.status() == UserStatus::Pending {
+            return Err(signups::awaiting_approval());
         }
         let tokens = self.start_session(&user.id, user_agent).await?;
         Ok(LoginOutcome { user, tokens })
@@ -176,7 +188,10 @@ mod tests {
         let (db, dir) = temp_db().await;
         let mut s = Settings::defaults();
         s.jwt_secret = Some(crate::settings::Secret::new("k".repeat(64)));
-        (Accounts::new(db, &s).unwrap(), dir)
+        let a = Accounts::new(db, &s).unwrap();
+        // These tests are about sessions, not sign-up approval (see `signups::tests`).
+        a.set_signup_mode_as_operator(crate::domain::SignupMode::Open).await.unwrap();
+        (a, dir)
     }
 
     #[test]
@@ -187,7 +202,7 @@ mod tests {
     #[tokio::test]
     async fn login_with_the_wrong_password_or_unknown_email_says_the_same() {
         let (a, _d) = accounts().await;
-        a.register("ada@x.io", "lovelace-1815").await.unwrap();
+        a.register("ada@x.io", "lovelace-1815", None).await.unwrap();
         let e1 = a.login("ada@x.io", "wrong-password", None, None).await.unwrap_err().to_string();
         let e2 = a.login("bob@x.io", "lovelace-1815", None, None).await.unwrap_err().to_string();
         assert_eq!(e1, e2);
@@ -197,7 +212,7 @@ mod tests {
     #[tokio::test]
     async fn a_replayed_refresh_token_revokes_the_whole_session() {
         let (a, _d) = accounts().await;
-        a.register("ada@x.io", "lovelace-1815").await.unwrap();
+        a.register("ada@x.io", "lovelace-1815", None).await.unwrap();
         let t0 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
         let t1 = a.refresh(&t0.refresh_token).await.unwrap();
         assert!(a.authenticate_access(&t1.access_token).await.unwrap().is_some());
@@ -211,8 +226,8 @@ mod tests {
     #[tokio::test]
     async fn disabling_a_user_ends_sessions_and_api_keys_at_once() {
         let (a, _d) = accounts().await;
-        let admin = a.register("root@x.io", "lovelace-1815").await.unwrap();
-        a.register("bob@x.io", "babbage-1791").await.unwrap();
+        let admin = a.register("root@x.io", "lovelace-1815", None).await.unwrap();
+        a.register("bob@x.io", "babbage-1791", None).await.unwrap();
         let bob = a.login("bob@x.io", "babbage-1791", None, None).await.unwrap();
         let key = a.create_api_key(&bob.user.id, "ci").await.unwrap();
         assert!(a.authenticate_api_key(&key.secret).await.unwrap().is_some());
@@ -228,7 +243,7 @@ mod tests {
     #[tokio::test]
     async fn changing_the_password_needs_the_current_one_and_logs_out_other_sessions() {
         let (a, _d) = accounts().await;
-        a.register("ada@x.io", "lovelace-1815").await.unwrap();
+        a.register("ada@x.io", "lovelace-1815", None).await.unwrap();
         let s1 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
         let s2 = a.login("ada@x.io", "lovelace-1815", None, None).await.unwrap().tokens;
         let me = a.authenticate_access(&s1.access_token).await.unwrap().unwrap();

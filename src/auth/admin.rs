@@ -4,7 +4,7 @@ use super::{Accounts, Principal};
 use crate::{Error, Result, storage::UserRow};
 
 impl Accounts {
-    fn require_admin(who: &Principal) -> Result<()> {
+    pub(super) fn require_admin(who: &Principal) -> Result<()> {
         if who.is_admin() { Ok(()) } else { Err(Error::Forbidden("only administrators can do this".into())) }
     }
 

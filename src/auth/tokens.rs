@@ -77,9 +77,23 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a presented secret equals the expected one, in time that depends on neither: both are
+/// hashed to 32 bytes first (so their lengths do not show) and every byte is compared.
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_match_only_when_equal() {
+        assert!(secrets_match("a-metrics-token-123", "a-metrics-token-123"));
+        assert!(!secrets_match("a-metrics-token-124", "a-metrics-token-123"));
+        assert!(!secrets_match("", "a-metrics-token-123"));
+    }
 
     fn keys() -> TokenKeys {
         TokenKeys::new(&Secret::new("x".repeat(64)))

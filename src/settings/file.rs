@@ -23,6 +23,9 @@ pub(super) struct FileSettings {
     access_token_ttl_secs: Option<u64>,
     refresh_token_ttl_secs: Option<u64>,
     trust_proxy: Option<bool>,
+    public_url: Option<String>,
+    metrics_token: Option<Secret>,
+    metrics_addr: Option<String>,
     local: Option<FileLocal>,
     openai: Option<FileOpenAi>,
     sitechat: Option<FileSiteChat>,
@@ -86,6 +89,15 @@ impl FileSettings {
         set(&mut s.access_token_ttl_secs, self.access_token_ttl_secs);
         set(&mut s.refresh_token_ttl_secs, self.refresh_token_ttl_secs);
         set(&mut s.trust_proxy, self.trust_proxy);
+        if self.public_url.is_some() {
+            s.public_url = self.public_url;
+        }
+        if self.metrics_token.is_some() {
+            s.metrics_token = self.metrics_token;
+        }
+        if let Some(v) = self.metrics_addr {
+            s.metrics_addr = Some(parse_addr("metrics_addr", &v)?);
+        }
         if let Some(l) = self.local {
             if l.model_path.is_some() {
                 s.local.model_path = l.model_path;
@@ -174,6 +186,15 @@ pub(super) fn apply_env(s: &mut Settings, env: &HashMap<String, String>) -> Resu
                 return Err(SettingsError::new("WEBPLUS_TRUST_PROXY", "true or false", Some(v)));
             }
         };
+    }
+    if let Some(v) = get("WEBPLUS_PUBLIC_URL") {
+        s.public_url = Some(v).filter(|v| !v.is_empty());
+    }
+    if let Some(v) = env.get("WEBPLUS_METRICS_TOKEN") {
+        s.metrics_token = Some(Secret::new(v.trim())).filter(|t| !t.expose().is_empty());
+    }
+    if let Some(v) = get("WEBPLUS_METRICS_ADDR") {
+        s.metrics_addr = Some(parse_addr("WEBPLUS_METRICS_ADDR", &v)?);
     }
     if let Some(v) = get("WEBPLUS_LOCAL_MODEL_PATH") {
         s.local.model_path = Some(PathBuf::from(v));

@@ -85,3 +85,22 @@ fn an_unknown_embedding_model_names_the_accepted_forms() {
     assert_eq!(e.key, "WEBPLUS_EMBEDDING_MODEL");
     assert!(e.to_string().contains("openai:<model>"), "{e}");
 }
+
+#[test]
+fn the_public_url_gives_the_accepted_host_and_a_bad_one_names_the_key() {
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_PUBLIC_URL", "https://Chat.Example.com:8443/")])).unwrap();
+    assert_eq!(s.public_host().as_deref(), Some("chat.example.com"));
+    let s = Settings::from_sources(Some("public_url = \"http://[2001:db8::1]:3000\"\n"), &HashMap::new()).unwrap();
+    assert_eq!(s.public_host().as_deref(), Some("[2001:db8::1]"));
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_PUBLIC_URL", "chat.example.com")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_PUBLIC_URL");
+}
+
+#[test]
+fn a_short_metrics_token_is_refused_without_printing_it_and_the_metrics_addr_is_parsed() {
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_METRICS_TOKEN", "short-tok")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_METRICS_TOKEN");
+    assert!(!e.to_string().contains("short-tok"), "{e}");
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_METRICS_ADDR", "127.0.0.1:9100")])).unwrap();
+    assert_eq!(s.metrics_addr.unwrap().to_string(), "127.0.0.1:9100");
+}

@@ -27,6 +27,24 @@ impl Role {
     }
 }
 
+/// Whether an account may log in yet (separate from `disabled`, an admin's lock-out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    /// Signed up while approval was required; waits for an administrator.
+    Pending,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Pending => "pending",
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
@@ -34,6 +52,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub disabled: i64,
+    pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -46,24 +65,40 @@ impl UserRow {
     pub fn is_disabled(&self) -> bool {
         self.disabled != 0
     }
+
+    /// Anything but 'pending' reads as active: the CHECK constraint allows nothing else.
+    pub fn status(&self) -> UserStatus {
+        if self.status == "pending" { UserStatus::Pending } else { UserStatus::Active }
+    }
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, disabled, created_at, updated_at";
+const COLUMNS: &str = "id, email, password_hash, role, disabled, status, created_at, updated_at";
 
 impl Db {
-    /// Creates a user. `role: None` makes the first user of the database an admin and every later
-    /// one a user, decided inside the INSERT so two simultaneous first sign-ups cannot both win.
-    #[tracing::instrument(skip(self, password_hash), err)]
-    pub async fn create_user(&self, email: &str, password_hash: &str, role: Option<Role>) -> Result<UserRow> {
+    /// Creates a user. `role: None` makes the first user of the database an active admin and every
+    /// later one a user with `status`, decided inside the INSERT so two simultaneous first sign-ups
+    /// cannot both win. With a role, the user gets that role and `status`.
+    #[tracing::instrument(skip(self, password_hash), err(level = "info"))]
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Option<Role>,
+        status: UserStatus,
+    ) -> Result<UserRow> {
         let now = now_ms();
         let id = new_id();
-        let role_sql = match role {
-            Some(r) => format!("'{}'", r.as_str()),
-            None => "CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END".to_string(),
+        // Both come from enums, never from input, so formatting them into the SQL is safe.
+        let (role_sql, status_sql) = match role {
+            Some(r) => (format!("'{}'", r.as_str()), format!("'{}'", status.as_str())),
+            None => (
+                "CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END".to_string(),
+                format!("CASE WHEN EXISTS (SELECT 1 FROM users) THEN '{}' ELSE 'active' END", status.as_str()),
+            ),
         };
         let sql = format!(
-            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) \
-             SELECT $1, $2, $3, {role_sql}, 0, $4, $4 RETURNING {COLUMNS}"
+            "INSERT INTO users (id, email, password_hash, role, disabled, status, created_at, updated_at) \
+             SELECT $1, $2, $3, {role_sql}, 0, {status_sql}, $4, $4 RETURNING {COLUMNS}"
         );
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(&id)
@@ -99,6 +134,16 @@ impl Db {
         Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id"))
             .fetch_all(self.pool())
             .await?)
+    }
+
+    /// Approves a pending user; false when there is no such user.
+    pub async fn set_user_active(&self, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET status = 'active', updated_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
@@ -149,17 +194,28 @@ mod tests {
     #[tokio::test]
     async fn the_first_user_is_admin_and_later_ones_are_users() {
         let (db, _dir) = temp_db().await;
-        let a = db.create_user("a@x.io", "h", None).await.unwrap();
-        let b = db.create_user("b@x.io", "h", None).await.unwrap();
+        let a = db.create_user("a@x.io", "h", None, UserStatus::Active).await.unwrap();
+        let b = db.create_user("b@x.io", "h", None, UserStatus::Active).await.unwrap();
         assert_eq!(a.role(), Role::Admin);
         assert_eq!(b.role(), Role::User);
     }
 
     #[tokio::test]
+    async fn the_first_user_is_active_even_when_later_ones_wait_for_approval() {
+        let (db, _dir) = temp_db().await;
+        let a = db.create_user("a@x.io", "h", None, UserStatus::Pending).await.unwrap();
+        let b = db.create_user("b@x.io", "h", None, UserStatus::Pending).await.unwrap();
+        assert_eq!((a.role(), a.status()), (Role::Admin, UserStatus::Active));
+        assert_eq!((b.role(), b.status()), (Role::User, UserStatus::Pending));
+        assert!(db.set_user_active(&b.id).await.unwrap());
+        assert_eq!(db.user_by_id(&b.id).await.unwrap().unwrap().status(), UserStatus::Active);
+    }
+
+    #[tokio::test]
     async fn a_duplicate_email_is_a_conflict() {
         let (db, _dir) = temp_db().await;
-        db.create_user("a@x.io", "h", None).await.unwrap();
-        let e = db.create_user("a@x.io", "h", None).await.unwrap_err();
+        db.create_user("a@x.io", "h", None, UserStatus::Active).await.unwrap();
+        let e = db.create_user("a@x.io", "h", None, UserStatus::Active).await.unwrap_err();
         assert!(matches!(e, Error::Conflict(_)), "{e:?}");
     }
 }

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::{dto::UserInfo, error::AppError};
+use crate::{
+    dto::{Registered, UserInfo},
+    error::AppError,
+};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -42,16 +45,22 @@ mod ssr {
     }
 }
 
-/// Creates an account and logs it in. The first account becomes admin.
+/// Creates an account and logs it in, unless it must wait for an administrator's approval. The
+/// first account becomes admin. Refused (403) when sign-ups are closed.
 #[server(prefix = "/api", endpoint = "auth/register", input = server_fn::codec::Json)]
-pub async fn register(email: String, password: String) -> Result<UserInfo, AppError> {
+pub async fn register(email: String, password: String) -> Result<Registered, AppError> {
     use crate::ssr::{convert, state};
+    use webplus::storage::UserStatus;
     let st = state()?;
-    let user = st.accounts.register(&email, &password).await.map_err(convert::to_app_error)?;
-    // Registration proves the password already: start the session without a (throttled) login.
-    let tokens = st.accounts.start_session(&user.id, None).await.map_err(convert::to_app_error)?;
-    ssr::set_session(&st, &tokens).await?;
-    Ok(convert::user(&user))
+    let ip = ssr::peer_ip(st.trust_proxy).await;
+    let user = st.accounts.register(&email, &password, ip).await.map_err(convert::to_app_error)?;
+    let awaiting_approval = user.status() == UserStatus::Pending;
+    if !awaiting_approval {
+        // Registration proves the password already: start the session without a (throttled) login.
+        let tokens = st.accounts.start_session(&user.id, None).await.map_err(convert::to_app_error)?;
+        ssr::set_session(&st, &tokens).await?;
+    }
+    Ok(Registered { user: convert::user(&user), awaiting_approval })
 }
 
 #[server(prefix = "/api", endpoint = "auth/login", input = server_fn::codec::Json)]

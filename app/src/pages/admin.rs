@@ -1,4 +1,6 @@
-//! `/admin`: the users, with a switch to disable or enable each one (except yourself).
+//! `/admin`: the users, with a switch to disable or enable each one (except yourself); sign-ups.
+
+mod signups;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,12 +15,17 @@ use crate::{
 #[component]
 pub fn AdminPage() -> impl IntoView {
     // Resources are created here, not under the gate's `Suspense` (see `logged_in`). For a
-    // non-admin the list answers Forbidden, and is never shown.
+    // non-admin they answer Forbidden, and are never shown.
     let me = current_user_resource();
     let users = Resource::new(|| (), |_| list_users());
+    let signups = signups::SignupsData::new();
     logged_in(me, move |user| {
         let body = if user.is_admin() {
-            view! { <Users me=user users/> }.into_any()
+            view! {
+                <Users me=user users/>
+                <signups::Signups data=signups users/>
+            }
+            .into_any()
         } else {
             view! { <p class="notice">"Only administrators can see this page."</p> }.into_any()
         };
@@ -93,7 +100,11 @@ fn Users(me: UserInfo, users: Resource<Result<Vec<AdminUserDto>, AppError>>) -> 
 #[component]
 fn UserRow(user: AdminUserDto, is_me: bool, toggle: Action<(String, bool), Result<(), AppError>>) -> impl IntoView {
     let hydrated = use_hydrated();
-    let status = if user.disabled { "disabled" } else { "active" };
+    let status = match (user.disabled, user.pending) {
+        (true, _) => "disabled",
+        (false, true) => "pending",
+        (false, false) => "active",
+    };
     let (label, next) = if user.disabled { ("Enable", false) } else { ("Disable", true) };
     let id = user.id.clone();
     view! {

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use webplus::domain::{Email, Password};
 
+use super::signup_notice::AwaitingApproval;
 use crate::{
     api::auth::register,
     components::{ErrorBanner, PasswordMeter, TextField, field_error, top_error, use_hydrated},
@@ -23,7 +24,10 @@ pub fn RegisterPage() -> impl IntoView {
 
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        // An account that awaits approval has no session: it stays here and is told so.
+        if let Some(Ok(r)) = action.value().get()
+            && !r.awaiting_approval
+        {
             navigate("/", Default::default());
         }
     });
@@ -50,6 +54,7 @@ pub fn RegisterPage() -> impl IntoView {
             <form class="card auth-card" method="post" on:submit=on_submit novalidate>
                 <h1>"Create your account"</h1>
                 <ErrorBanner message=Signal::derive(move || top_error(action.value().get(), FIELDS))/>
+                <AwaitingApproval registered=Signal::derive(move || action.value().get().and_then(Result::ok))/>
                 <fieldset disabled=move || !hydrated.get() || action.pending().get()>
                     <TextField
                         label="Email"

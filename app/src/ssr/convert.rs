@@ -32,9 +32,12 @@ fn request_id() -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// An engine error as a client sees it. Internal errors are logged with their cause chain and
-/// replaced by "internal error" and the request id. Sets the response status when in a request.
+/// An engine error as a client sees it, logged by kind ([`Error::log`]: internal ones at ERROR with
+/// their cause chain, replaced here by "internal error" and the request id). Sets the response
+/// status (and `Retry-After`, in whole seconds rounded up by the engine) when in a request.
 pub fn to_app_error(e: Error) -> AppError {
+    let request_id = request_id();
+    e.log(&request_id);
     if let Some(opts) = use_context::<ResponseOptions>() {
         // A page sending a visitor to /login keeps that redirect: what it loaded meanwhile
         // failed for the same reason (called while rendering, this is the page's response).
@@ -56,11 +59,7 @@ pub fn to_app_error(e: Error) -> AppError {
         Error::Conflict(m) => AppError::Conflict(m),
         Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
         Error::Unavailable(m) => AppError::Unavailable(m),
-        Error::Internal(cause) => {
-            let request_id = request_id();
-            tracing::error!(request_id = %request_id, error = ?cause, "internal error in a server function");
-            AppError::Internal { request_id }
-        }
+        Error::Internal(_) => AppError::Internal { request_id },
     }
 }
 
@@ -74,6 +73,7 @@ pub fn admin_user(u: &UserRow) -> AdminUserDto {
         email: u.email.clone(),
         role: u.role.clone(),
         disabled: u.is_disabled(),
+        pending: u.status() == webplus::storage::UserStatus::Pending,
         created_at: u.created_at,
     }
 }

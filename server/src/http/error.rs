@@ -31,9 +31,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
     }
 
-    /// Maps an engine error; internal ones are logged here with their cause chain.
+    /// Maps an engine error, logged by kind ([`webplus::Error::log`]: internal ones at ERROR with
+    /// their cause chain, the caller's mistakes at INFO/WARN).
     pub fn from_engine(e: webplus::Error, request_id: &str) -> Self {
         use webplus::Error as E;
+        e.log(request_id);
         match e {
             E::NotFound(what) => {
                 Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", format!("{what} not found"))
@@ -52,15 +54,12 @@ impl ApiError {
                 )
             },
             E::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "unavailable", m),
-            E::Internal(cause) => {
-                tracing::error!(request_id, error = ?cause, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    "internal_error",
-                    format!("internal error (request id {request_id})"),
-                )
-            }
+            E::Internal(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                format!("internal error (request id {request_id})"),
+            ),
         }
     }
 

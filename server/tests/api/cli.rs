@@ -86,3 +86,36 @@ async fn a_weak_password_or_an_invalid_setting_is_a_clear_error_not_a_panic() {
     let err = text(&out.stderr);
     assert!(err.contains("WEBPLUS_ADDR") && err.contains("127.0.0.1:3000"), "{err}");
 }
+
+#[tokio::test]
+async fn sign_ups_are_shown_and_changed_and_pending_users_listed_and_approved_on_the_command_line() {
+    let app = crate::helpers::spawn_app_with_default_signups().await;
+    let out = webplus(&app, &["admin", "signups"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("sign-ups: approval"), "{}", text(&out.stdout));
+
+    app.register("root@example.com").await;
+    let bob = app.second_browser();
+    let (s, v) = bob
+        .call("auth/register", serde_json::json!({ "email": "bob@example.com", "password": crate::helpers::PASSWORD }))
+        .await;
+    assert_eq!((s, v["awaiting_approval"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let out = webplus(&app, &["admin", "list-users"], None);
+    let listed = text(&out.stdout);
+    assert!(listed.lines().any(|l| l == "bob@example.com\tuser\tpending"), "{listed}");
+    assert!(listed.lines().any(|l| l == "root@example.com\tadmin\tactive"), "{listed}");
+
+    let out = webplus(&app, &["admin", "approve-user", "--email", "bob@example.com"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(bob.login("bob@example.com", crate::helpers::PASSWORD).await.0, StatusCode::OK);
+
+    let out = webplus(&app, &["admin", "signups", "closed"], None);
+    assert!(text(&out.stdout).starts_with("sign-ups: closed"), "{}", text(&out.stdout));
+    let (s, _) = app
+        .second_browser()
+        .call("auth/register", serde_json::json!({ "email": "eve@example.com", "password": crate::helpers::PASSWORD }))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let out = webplus(&app, &["admin", "signups", "invite-only"], None);
+    assert!(!out.status.success());
+}

@@ -10,6 +10,7 @@ use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 use server::Application;
 use webplus::{
+    domain::SignupMode,
     fakes::{FakeOpenAi, FakeOpenAiConfig},
     settings::{OpenAiSettings, Secret, Settings},
 };
@@ -19,6 +20,8 @@ pub const PASSWORD: &str = "correct-horse-battery";
 
 pub struct TestApp {
     pub base: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `metrics_addr` is set.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     /// Cookies as a browser would keep them (name → value).
     pub cookies: Arc<Mutex<BTreeMap<String, String>>>,
@@ -57,6 +60,24 @@ pub async fn spawn_app_in_with(
     fake: Arc<FakeOpenAi>,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    start(dir, fake, configure, true).await
+}
+
+/// An app as a fresh install runs it: sign-ups need an admin's approval once the first account
+/// exists. (Every other `spawn_app*` opens sign-ups, as an admin would, so tests can register
+/// several users; the approval flow is tested on its own.)
+pub async fn spawn_app_with_default_signups() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let fake = Arc::new(FakeOpenAi::start(FakeOpenAiConfig::default()).await);
+    start(dir, fake, |_| {}, false).await
+}
+
+async fn start(
+    dir: Arc<tempfile::TempDir>,
+    fake: Arc<FakeOpenAi>,
+    configure: impl FnOnce(&mut Settings),
+    open_signups: bool,
+) -> TestApp {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = dir.path().to_path_buf();
@@ -73,7 +94,11 @@ pub async fn spawn_app_in_with(
     let app =
         Application::build(settings.clone()).await.expect("app builds").with_shutdown_grace(Duration::from_millis(300));
     let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let services = app.services().clone();
+    if open_signups {
+        services.accounts.set_signup_mode_as_operator(SignupMode::Open).await.expect("open sign-ups");
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -81,6 +106,7 @@ pub async fn spawn_app_in_with(
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp {
         base,
+        metrics_base,
         client,
         cookies: Arc::default(),
         fake,
@@ -141,6 +167,7 @@ impl TestApp {
         res
     }
 
+    /// Signs up (sign-ups are open in these tests) and keeps the session cookies.
     pub async fn register(&self, email: &str) -> Value {
         let (s, v) = self.call("auth/register", json!({ "email": email, "password": PASSWORD })).await;
         assert_eq!(s, StatusCode::OK, "register {email}: {v}");
@@ -155,6 +182,7 @@ impl TestApp {
     pub fn second_browser(&self) -> TestApp {
         TestApp {
             base: self.base.clone(),
+            metrics_base: self.metrics_base.clone(),
             client: self.client.clone(),
             cookies: Arc::default(),
             fake: self.fake.clone(),

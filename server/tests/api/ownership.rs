@@ -20,7 +20,7 @@ use crate::helpers::{FAKE_MODEL, TestApp, spawn_app_configured};
 use crate::knowledge_bases::Api;
 
 /// Server functions that take no id of anything a user owns (or only the caller's own scope).
-const WITHOUT_FOREIGN_IDS: [(&str, &str); 15] = [
+const WITHOUT_FOREIGN_IDS: [(&str, &str); 19] = [
     ("auth/register", "no id"),
     ("auth/login", "no id"),
     ("auth/logout", "no id; ends the caller's session"),
@@ -36,6 +36,13 @@ const WITHOUT_FOREIGN_IDS: [(&str, &str); 15] = [
     ("keys/create", "no id"),
     ("admin/users", "admins only (403 for users, see auth.rs); admins see every user by design"),
     ("admin/set-disabled", "admins only (403 for users, see auth.rs); admins act on any user by design"),
+    ("auth/signup-mode", "no id; public"),
+    ("admin/set-signup-mode", "no id; admins only (403 for users, see src/auth/signups/tests.rs)"),
+    ("admin/pending-users", "no id; admins only (403 for users, see src/auth/signups/tests.rs)"),
+    (
+        "admin/approve-user",
+        "admins only (403 for users, see src/auth/signups/tests.rs); admins approve any user by design",
+    ),
 ];
 
 /// Routes with a path parameter that is not a user's id.

@@ -22,6 +22,15 @@ pub fn JobPanel(job: RwSignal<Option<JobDto>>, on_finished: Callback<()>) -> imp
             leptos::task::spawn_local(poll(id, job, on_finished));
         }
     });
+    // A job handed in already over (a small upload can finish before its first poll) is never
+    // polled: its results are there to show now. Not for the job the page opened with.
+    Effect::new(move |prev: Option<Option<String>>| {
+        let id = job.with(|j| j.as_ref().map(|j| j.id.clone()));
+        if prev.is_some_and(|p| p != id) && job.with_untracked(|j| j.as_ref().is_some_and(JobDto::is_finished)) {
+            on_finished.run(());
+        }
+        id
+    });
     let cancel = Action::new(|id: &String| cancel_job(id.clone()));
     Effect::new(move |_| {
         // Cancellation is cooperative: keep following until the job says it stopped.

@@ -1,10 +1,14 @@
 //! Builds the application and binds its listener (port 0 works, for tests).
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use axum::{Router, serve::ListenerExt};
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use webplus::settings::Settings;
 
@@ -147,8 +151,15 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
+/// The app's routes, listed once per process. Listing renders the app with resource loading
+/// suppressed by a process-wide flag, and a resource first polled meanwhile by a page rendering
+/// on another thread waits forever (leptos#4773): the API tests, which start apps side by side,
+/// hung on one page load in about fifteen runs. Listed once, before any app serves, nothing
+/// renders while the flag is up.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(app::App));
+
 fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = ROUTES.clone();
     let server_state = state.server_state();
     let ctx = server_state.clone();
     let leptos = Router::new()

@@ -103,7 +103,12 @@ async fn start(
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // A hung response fails its test with the request named, instead of stalling the suite.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .read_timeout(Duration::from_secs(90))
+        .build()
+        .unwrap();
     TestApp {
         base,
         metrics_base,

@@ -3,6 +3,14 @@
 //! resource twice while rendering (a resource under a `Suspense`) hydrates the wrong data and
 //! panics (issue 8), and a copy dropped mid-load failed with "ServerState missing" (issue 9.5).
 
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
@@ -72,5 +80,36 @@ async fn a_visitor_is_sent_to_login_from_every_private_page() {
         let res = app.client.get(app.url(path)).header(header::ACCEPT, "text/html").send().await.unwrap();
         assert!(res.status().is_redirection(), "{path}: {}", res.status());
         assert_eq!(res.headers()["location"], "/login", "{path}");
+    }
+}
+
+/// Starting an app lists its routes by rendering the app with resource loading switched off by a
+/// process-wide flag (leptos#4773): a page of another app that first polled a resource meanwhile
+/// waited forever, and the suite hung now and then. The routes are now listed once per process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_keep_loading_while_other_apps_start() {
+    let app = Arc::new(spawn_app().await);
+    app.register("busy@example.com").await;
+    let done = Arc::new(AtomicBool::new(false));
+    let loaders: Vec<_> = (0..4)
+        .map(|_| {
+            let (app, done) = (Arc::clone(&app), Arc::clone(&done));
+            tokio::spawn(async move {
+                while !done.load(Ordering::Relaxed) {
+                    let res = tokio::time::timeout(Duration::from_secs(30), app.get("/"))
+                        .await
+                        .expect("a load of / never finished while other apps started");
+                    assert_eq!(res.status(), StatusCode::OK);
+                    assert!(res.text().await.unwrap().contains("__RESOLVED_RESOURCES"), "the page data was sent");
+                }
+            })
+        })
+        .collect();
+    for _ in 0..30 {
+        drop(spawn_app().await);
+    }
+    done.store(true, Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.expect("the loads succeeded");
     }
 }

@@ -11,21 +11,24 @@ use crate::{
     error::AppError,
 };
 
-/// The section's data. Created once at the top of `AdminPage`, never below `logged_in`, a
-/// `Suspend`, a `Show` or a view closure: Leptos SSR runs those more than once, and resources
-/// created there get duplicate hydration ids. Refetched after each action.
+/// The section's data and actions (see `AdminData`). Refetched after each action.
 #[derive(Clone, Copy)]
 pub struct SignupsData {
-    mode: Resource<Result<SignupMode, AppError>>,
-    pending: Resource<Result<Vec<AdminUserDto>, AppError>>,
+    pub mode: Resource<Result<SignupMode, AppError>>,
+    pub pending: Resource<Result<Vec<AdminUserDto>, AppError>>,
+    set_mode: Action<SignupMode, Result<(), AppError>>,
+    pub approve: Action<String, Result<(), AppError>>,
 }
 
 impl SignupsData {
     pub fn new() -> Self {
-        Self {
-            mode: Resource::new(|| (), |_| get_signup_mode()),
-            pending: Resource::new(|| (), |_| list_pending_users()),
-        }
+        let mode = Resource::new(|| (), |_| get_signup_mode());
+        let pending = Resource::new(|| (), |_| list_pending_users());
+        let set_mode = Action::new(|m: &SignupMode| set_signup_mode(*m));
+        let approve = Action::new(|id: &String| approve_user(id.clone()));
+        Effect::watch(move || set_mode.version().get(), move |_, _, _| mode.refetch(), false);
+        Effect::watch(move || approve.version().get(), move |_, _, _| pending.refetch(), false);
+        Self { mode, pending, set_mode, approve }
     }
 }
 
@@ -39,79 +42,64 @@ fn label(m: SignupMode) -> &'static str {
 
 #[component]
 pub fn Signups(
+    mode: Result<SignupMode, AppError>,
+    pending: Result<Vec<AdminUserDto>, AppError>,
     data: SignupsData,
-    /// The users table above, which shows an approved account as active.
-    users: Resource<Result<Vec<AdminUserDto>, AppError>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let set_mode = Action::new(|m: &SignupMode| set_signup_mode(*m));
-    let approve = Action::new(|id: &String| approve_user(id.clone()));
-    Effect::watch(move || set_mode.version().get(), move |_, _, _| data.mode.refetch(), false);
-    Effect::watch(
-        move || approve.version().get(),
-        move |_, _, _| {
-            data.pending.refetch();
-            users.refetch();
-        },
-        false,
-    );
+    let SignupsData { set_mode, approve, .. } = data;
 
-    let mode = move || {
-        Suspend::new(async move {
-            data.mode.await.map(|current| {
-                view! {
-                    <label class="field">
-                        <span>"Who can sign up"</span>
-                        <select
-                            data-testid="signup-mode"
-                            disabled=move || !hydrated.get() || set_mode.pending().get()
-                            on:change=move |ev| {
-                                if let Ok(m) = SignupMode::parse(&event_target_value(&ev)) {
-                                    set_mode.dispatch(m);
-                                }
+    let mode = match mode {
+        Ok(current) => view! {
+            <label class="field">
+                <span>"Who can sign up"</span>
+                <select
+                    data-testid="signup-mode"
+                    disabled=move || !hydrated.get() || set_mode.pending().get()
+                    on:change=move |ev| {
+                        if let Ok(m) = SignupMode::parse(&event_target_value(&ev)) {
+                            set_mode.dispatch(m);
+                        }
+                    }
+                >
+                    {SignupMode::ALL
+                        .into_iter()
+                        .map(|m| {
+                            view! {
+                                <option value=m.as_str() selected={m == current}>
+                                    {label(m)}
+                                </option>
                             }
-                        >
-                            {SignupMode::ALL
-                                .into_iter()
-                                .map(|m| {
-                                    view! {
-                                        <option value=m.as_str() selected={m == current}>
-                                            {label(m)}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <p class="muted" data-testid="signup-mode-text">{current.describe()}</p>
-                }
-            })
-        })
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <p class="muted" data-testid="signup-mode-text">{current.describe()}</p>
+        }
+        .into_any(),
+        Err(_) => view! { <p class="form-error">"Could not load the sign-up mode."</p> }.into_any(),
     };
 
-    let pending = move || {
-        Suspend::new(async move {
-            data.pending.await.map(|list| {
-                if list.is_empty() {
-                    return view! { <p class="muted">"No accounts are waiting for approval."</p> }.into_any();
-                }
-                view! {
-                    <table class="table">
-                        <thead>
-                            <tr>
-                                <th>"Email"</th>
-                                <th>"Signed up"</th>
-                                <th></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {list.into_iter().map(|u| view! { <PendingRow user=u approve/> }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            })
-        })
+    let pending = match pending {
+        Ok(list) if list.is_empty() => {
+            view! { <p class="muted">"No accounts are waiting for approval."</p> }.into_any()
+        }
+        Ok(list) => view! {
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th>"Email"</th>
+                        <th>"Signed up"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|u| view! { <PendingRow user=u approve/> }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any(),
+        Err(_) => view! { <p class="form-error">"Could not load the pending accounts."</p> }.into_any(),
     };
 
     view! {
@@ -122,17 +110,9 @@ pub fn Signups(
                     .or_else(|| top_error(approve.value().get(), &[]))
                     .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
             }}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                <ErrorBoundary fallback=|_| {
-                    view! { <p class="form-error">"Could not load the sign-up mode."</p> }
-                }>{mode}</ErrorBoundary>
-            </Transition>
+            {mode}
             <h3>"Waiting for approval"</h3>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                <ErrorBoundary fallback=|_| {
-                    view! { <p class="form-error">"Could not load the pending accounts."</p> }
-                }>{pending}</ErrorBoundary>
-            </Transition>
+            {pending}
         </section>
     }
 }

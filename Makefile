@@ -3,7 +3,7 @@
 #   make test   set up what tests need and run every test (unit, integration, end-to-end)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test dev build models setup-run setup-test unit e2e bench lint fmt clean
+.PHONY: run test dev build models setup-run setup-dev setup-test setup-lint unit e2e bench lint fmt clean
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -11,26 +11,31 @@ export CARGO_TARGET_DIR
 export PATH := $(CURDIR)/.ci/wasm-tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 RELEASE_BIN := $(CARGO_TARGET_DIR)/release/webplus
 
-## make run: tools (wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt), release build, models, serve.
+## make run: tools (wasm target, wasm-bindgen-cli, wasm-opt), release build, models, serve.
+## Plain cargo, as CI builds it: cargo-leptos (a 20-minute compile) is for `make dev` only.
 run: setup-run build models
 	$(RELEASE_BIN) serve
 
 setup-run:
-	@.ci/tools.sh leptos
+	@.ci/tools.sh site
 
 build:
-	cargo leptos build --release
+	cargo build --release -p server
+	.ci/build-site.sh release
 
 models:
 	@test -x $(RELEASE_BIN) || cargo build --release -p server
 	$(RELEASE_BIN) models fetch
 
-## make dev: rebuild and reload on change (cargo leptos watch).
-dev: setup-run
+## make dev: rebuild and reload on change (cargo leptos watch; installs cargo-leptos once).
+dev: setup-dev
 	cargo leptos watch
 
-## make test: every test. Same as CI (.ci/run calls exactly this).
-test: setup-test unit e2e
+setup-dev:
+	@.ci/tools.sh leptos
+
+## make test: every lint and test. Same as CI (.ci/run calls exactly this).
+test: setup-test lint unit e2e
 
 setup-test:
 	@.ci/tools.sh site
@@ -56,12 +61,18 @@ bench:
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
 
-lint:
+## make lint: formatting, clippy on the server and WASM targets, unused dependencies, supply chain.
+lint: setup-lint
 	cargo fmt --all --check
 	cargo clippy -p webplus -p webplus-ann -p server --all-targets --features webplus/fakes -- -D warnings
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo shear
+	cargo deny --offline check
+
+setup-lint:
+	@.ci/tools.sh lint
 
 fmt:
 	cargo fmt --all

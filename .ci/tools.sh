@@ -3,6 +3,7 @@
 #   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt (npm binaryen)
 #   .ci/tools.sh leptos  the above plus cargo-leptos (for `make run` / `make dev`)
 #   .ci/tools.sh e2e     Chromium (Debian) and the end2end npm packages
+#   .ci/tools.sh lint    cargo-shear, cargo-deny and the RustSec advisory database it reads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,9 +53,47 @@ e2e_tools() {
   fi
 }
 
+cargo_tool() { # name version: `cargo install --locked` unless that version is already there
+  if ! cargo install --list | grep -qx "$1 v$2:"; then
+    log "installing $1 $2"
+    cargo install "$1" --locked --version "$2"
+  fi
+}
+
+# cargo-deny reads the RustSec database from here (the folder name it uses for the default URL).
+ADVISORY_DB="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs/advisory-db-3157b0e258782691"
+
+lint_tools() {
+  cargo_tool cargo-deny 0.20.2
+  # Newer cargo-shear releases need a newer rustc than this toolchain.
+  cargo_tool cargo-shear 1.6.0
+  # Fresh from GitHub when it answers; otherwise the copy already here; otherwise the snapshot
+  # beside the project (../shared/advisory-db), made into the git repository cargo-deny expects.
+  if cargo deny fetch db >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ -d "$ADVISORY_DB/.git" ]; then
+    log "the advisory database could not be refreshed from GitHub; using the copy in $ADVISORY_DB"
+    return 0
+  fi
+  local snapshot=../shared/advisory-db
+  if [ -d "$snapshot" ]; then
+    log "using the advisory database snapshot in $snapshot"
+    mkdir -p "$(dirname "$ADVISORY_DB")"
+    rm -rf "$ADVISORY_DB" && cp -r "$snapshot" "$ADVISORY_DB"
+    git -C "$ADVISORY_DB" init -q
+    git -C "$ADVISORY_DB" add -A
+    git -C "$ADVISORY_DB" -c user.name=webplus -c user.email=ci@localhost commit -qm "snapshot" --no-gpg-sign
+    return 0
+  fi
+  echo "no RustSec advisory database: GitHub did not answer and there is no copy in $ADVISORY_DB or $snapshot" >&2
+  exit 1
+}
+
 case "${1:-}" in
   site) site_tools ;;
   leptos) leptos_tools ;;
   e2e) e2e_tools ;;
-  *) echo "usage: $0 site|leptos|e2e" >&2; exit 2 ;;
+  lint) lint_tools ;;
+  *) echo "usage: $0 site|leptos|e2e|lint" >&2; exit 2 ;;
 esac

@@ -9,8 +9,10 @@ pub mod hashed_bag;
 pub mod openai;
 mod serving;
 pub mod site;
+mod wait;
 
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest};
 pub use hashed_bag::hashed_bag;
 pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};
 pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};
+pub use wait::wait_until;

@@ -1,6 +1,7 @@
 //! The Web+ server: axum + Leptos SSR, the OpenAI-compatible API, and the `webplus` CLI.
 
 pub mod cli;
+pub mod cpu;
 pub mod http;
 pub mod middleware;
 pub mod providers;

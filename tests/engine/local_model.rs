@@ -3,9 +3,10 @@
 //! These tests fail, never skip, when the weights are missing: a green run must mean the model
 //! really generated. Generations are kept to a few tokens so the suite stays quick.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
+use webplus::fakes::wait_until;
 use webplus::local::{default_gguf_path, default_models_dir};
 use webplus::providers::local::{LocalConfig, LocalProvider};
 use webplus::providers::{
@@ -48,11 +49,13 @@ async fn collect(mut stream: ChatStream) -> (String, FinishReason, Usage) {
 
 /// Waits until every admitted job is done; generation that ignores cancellation would time out.
 async fn wait_idle(p: &LocalProvider, limit: Duration) {
-    let started = Instant::now();
-    while p.active_jobs() > 0 {
-        assert!(started.elapsed() < limit, "still {} jobs after {limit:?}", p.active_jobs());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the local model's jobs to end", limit, || async {
+        match p.active_jobs() {
+            0 => Ok(()),
+            n => Err(format!("{n} jobs")),
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use webplus::fakes::{Failure, FakeOpenAiConfig};
+use webplus::fakes::{Failure, FakeOpenAiConfig, wait_until};
 
-use crate::helpers::{FAKE_MODEL, reply_of, spawn_app, spawn_app_in, spawn_app_with};
+use crate::helpers::{FAKE_MODEL, TestApp, reply_of, spawn_app, spawn_app_in, spawn_app_with};
 
 async fn new_conversation(app: &crate::helpers::TestApp) -> String {
     let (s, v) = app.call("chat/create", json!({})).await;
@@ -77,7 +77,7 @@ async fn stop_ends_the_reply_and_keeps_the_partial_text() {
     let conv = new_conversation(&app).await;
     let sent = send(&app, &conv, "Talk for a long time").await;
     let id = sent["reply"]["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_text(&app, &id).await;
     assert_eq!(app.call("chat/stop", json!({ "message_id": id })).await.0, StatusCode::OK);
     let (text, done) = reply_of(&app.sse(&format!("/api/messages/{id}/events"), Duration::from_secs(10)).await);
     assert_eq!(done.unwrap()["status"], "stopped");
@@ -116,7 +116,7 @@ async fn replies_left_streaming_by_a_crash_are_interrupted_after_restart() {
     app.register("a@example.com").await;
     let conv = new_conversation(&app).await;
     let sent = send(&app, &conv, "go").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_text(&app, sent["reply"]["id"].as_str().unwrap()).await;
     // Graceful shutdown with a 300 ms grace: the reply is cut and saved as interrupted.
     app.shutdown().await;
     let cookies = app.cookies.lock().unwrap().clone();
@@ -201,4 +201,15 @@ async fn an_empty_message_or_an_unknown_model_is_refused_with_the_field() {
     let (s, v) = app.call("chat/create", json!({ "model": "no-such-model" })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["Invalid"]["field"], "model");
+}
+
+/// Waits until the running reply `id` has some text.
+async fn wait_for_text(app: &TestApp, id: &str) {
+    wait_until("the reply's first words", Duration::from_secs(30), || async {
+        match app.services.chat.generations().snapshot(id) {
+            Some(s) if !s.content.is_empty() => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
 }

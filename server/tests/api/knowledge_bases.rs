@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::{StatusCode, multipart};
 use serde_json::{Value, json};
-use webplus::fakes::{FakeSite, HANDBOOK, HANDBOOK_SECRET};
+use webplus::fakes::{FakeSite, HANDBOOK, HANDBOOK_SECRET, wait_until};
 
 use crate::helpers::{TestApp, spawn_app_configured};
 
@@ -62,18 +62,14 @@ impl<'a> Api<'a> {
         v["id"].as_str().unwrap().to_owned()
     }
 
-    /// Polls a job until it ends; returns its last state.
+    /// Waits for a job to end; returns its last state.
     pub async fn wait_job(&self, job_id: &str) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        loop {
+        wait_until("the job to end", Duration::from_secs(120), || async {
             let (s, v) = self.get(&format!("/api/v1/jobs/{job_id}")).await;
             assert_eq!(s, StatusCode::OK, "{v}");
-            if ["done", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
-                return v;
-            }
-            assert!(std::time::Instant::now() < deadline, "job still running: {v}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            if ["done", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) { Ok(v) } else { Err(v) }
+        })
+        .await
     }
 
     pub async fn crawl(&self, kb: &str, site: &FakeSite) -> Value {
@@ -305,13 +301,11 @@ async fn a_cancelled_crawl_stops_and_says_so() {
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let job = v["job_id"].as_str().unwrap().to_owned();
     // Wait until it is running, then cancel.
-    loop {
+    wait_until("the crawl to run", Duration::from_secs(30), || async {
         let (_, v) = api.get(&format!("/api/v1/jobs/{job}")).await;
-        if v["status"] == "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        if v["status"] == "running" { Ok(()) } else { Err(v) }
+    })
+    .await;
     let (s, v) = api.post(&format!("/api/v1/jobs/{job}/cancel"), json!({})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let end = api.wait_job(&job).await;
@@ -393,9 +387,11 @@ async fn a_conversation_with_a_knowledge_base_attached_stores_the_cited_sources_
     // Stored with the message, so a reload shows them too.
     let stored = services.chat.message(&me.id, &reply.id).await.unwrap();
     assert_eq!(stored.sources, reply.sources);
-    // The model got the numbered passages first.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let sent = app.fake.requests().last().unwrap().clone();
+    // The model got the numbered passages first (the reply streams on after `send_message`).
+    let sent = wait_until("the request to the model", Duration::from_secs(30), || async {
+        app.fake.requests().iter().rev().find(|r| r["messages"].is_array()).cloned().ok_or("no chat request yet")
+    })
+    .await;
     let system = sent["messages"][0]["content"].as_str().unwrap().to_owned();
     assert!(system.contains("[1]") && system.contains("7:00 to 19:00"), "{system}");
 

@@ -138,11 +138,12 @@ async fn models_are_listed_like_openai_does() {
     assert!(body["data"][0]["created"].is_u64() && body["data"][0]["owned_by"].is_string());
 }
 
-#[tokio::test]
+/// On tokio's paused clock (the fake sleeps on it too): the time measured is the fake's own pauses.
+#[tokio::test(start_paused = true)]
 async fn chunks_are_spaced_by_the_configured_delay() {
     let delay = Duration::from_millis(30);
     let fake = FakeOpenAi::start(FakeOpenAiConfig::default().reply(["a", "b", "c"]).chunk_delay(delay)).await;
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let _ = post(&fake, &fake.api_key(), chat_body(true, false)).await.text().await;
     assert!(started.elapsed() >= delay * 3);
 }

@@ -20,9 +20,9 @@ use async_trait::async_trait;
 /// Why texts could not be embedded.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    /// The model's files are not on disk. The string says which; the message says how to get them.
-    #[error("embedding model missing: {0} (run `webplus models fetch`)")]
-    ModelMissing(String),
+    /// The model's files are not on disk. `detail` (for the operator's log) says which.
+    #[error("embedding model {model} not installed: {detail} (run `webplus models fetch`)")]
+    ModelMissing { model: String, detail: String },
     /// The input cannot be embedded (an empty text, for example). Retrying will not help.
     #[error("invalid input for embedding: {0}")]
     Invalid(String),

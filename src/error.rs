@@ -28,6 +28,10 @@ pub enum Error {
     /// A dependency (model, provider) cannot serve right now.
     #[error("{0}")]
     Unavailable(String),
+    /// A model's files are not on this server. Clients are told which model and to ask an
+    /// administrator; `detail` (the path, the command that fetches it) goes only to the log.
+    #[error("the model {model} is not installed on this server; ask the administrator to install it")]
+    ModelMissing { model: String, detail: String },
     /// A bug or an infrastructure failure. Logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -57,6 +61,30 @@ impl Error {
         Error::Invalid(ValidationError::new(field, reason))
     }
 
+    /// The HTTP status of this error: the one table every HTTP caller uses (server functions,
+    /// REST, `/v1`, the widget). A validation failure is 400, as OpenAI answers it.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Invalid(_) => 400,
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::Conflict(_) => 409,
+            Error::RateLimited { .. } => 429,
+            Error::Internal(_) => 500,
+            Error::Unavailable(_) | Error::ModelMissing { .. } => 503,
+        }
+    }
+
+    /// What a client is told: the message for errors it can act on, "internal error" with the
+    /// request id otherwise. Never a path, an upstream body or SQL.
+    pub fn public_message(&self, request_id: &str) -> String {
+        match self {
+            Error::Internal(_) => format!("internal error (request id {request_id})"),
+            other => other.to_string(),
+        }
+    }
+
     /// Logs an error that ends a request, by kind: internal ones at ERROR with their cause chain;
     /// the caller's mistakes (wrong password, bad input, not found) at INFO, refusals that may be
     /// abuse (forbidden, rate limited) and unavailable dependencies at WARN. The messages of
@@ -65,6 +93,9 @@ impl Error {
         match self {
             Error::Internal(cause) => {
                 tracing::error!(request_id, error = %format!("{cause:#}"), "internal error")
+            }
+            Error::ModelMissing { model, detail } => {
+                tracing::error!(request_id, model, detail, "a model is not installed")
             }
             Error::Forbidden(_) | Error::RateLimited { .. } | Error::Unavailable(_) => {
                 tracing::warn!(request_id, error = %self, "request refused")
@@ -89,7 +120,7 @@ impl From<crate::providers::ProviderError> for Error {
             P::UnknownModel(m) => {
                 Error::invalid("model", format!("unknown model {m:?}; GET /v1/models lists the available ones"))
             }
-            P::ModelMissing(hint) => Error::Unavailable(hint),
+            P::ModelMissing { model, detail } => Error::ModelMissing { model, detail },
             P::PromptTooLong { tokens, limit } => Error::invalid(
                 "messages",
                 format!("the prompt has {tokens} tokens but the model takes at most {limit}"),

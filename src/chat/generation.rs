@@ -191,7 +191,10 @@ impl Generations {
 /// What the user is told when a generation fails: actionable, never internal detail.
 fn user_message(e: &ProviderError) -> String {
     match e {
-        ProviderError::ModelMissing(hint) => hint.clone(),
+        ProviderError::ModelMissing { model, detail } => {
+            tracing::error!(model, detail, "a model is not installed");
+            format!("the model {model} is not installed on this server; ask the administrator to install it")
+        }
         ProviderError::PromptTooLong { limit, .. } => {
             format!("the conversation is too long for this model ({limit} tokens); start a new conversation")
         }

@@ -141,7 +141,10 @@ impl Model {
     fn load(dir: &Path) -> Result<Self, EmbedError> {
         let missing: Vec<&str> = FILES.into_iter().filter(|file| !dir.join(file).is_file()).collect();
         if !missing.is_empty() {
-            return Err(EmbedError::ModelMissing(format!("{} has no {}", dir.display(), missing.join(", "))));
+            return Err(EmbedError::ModelMissing {
+                model: DIR_NAME.into(),
+                detail: format!("{} has no {}", dir.display(), missing.join(", ")),
+            });
         }
         let config = std::fs::read(dir.join("config.json")).map_err(failed)?;
         let config: Config =

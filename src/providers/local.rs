@@ -92,11 +92,13 @@ impl LocalProvider {
     }
 
     fn missing(&self) -> ProviderError {
-        ProviderError::ModelMissing(format!(
-            "{} not found at {}; run `webplus models fetch` (or `make run`) to download it",
-            self.config.model_id,
-            self.config.gguf_path.display()
-        ))
+        ProviderError::ModelMissing {
+            model: self.config.model_id.clone(),
+            detail: format!(
+                "{} not found; run `webplus models fetch` (or `make run`) to download it",
+                self.config.gguf_path.display()
+            ),
+        }
     }
 
     /// The tokenizer and template, read from the GGUF metadata on first use.

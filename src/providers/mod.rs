@@ -102,9 +102,10 @@ pub enum ProviderError {
     /// The model is not known to this provider.
     #[error("unknown model {0:?}")]
     UnknownModel(String),
-    /// The model's files are missing; the string says which command fetches them.
-    #[error("model not available: {0}")]
-    ModelMissing(String),
+    /// The model's files are missing. `detail` is for the operator's log (the path, the command
+    /// that fetches them); clients are told only that `model` is not installed.
+    #[error("model {model} not installed: {detail}")]
+    ModelMissing { model: String, detail: String },
     /// The prompt does not fit the model's context window even after trimming.
     #[error("prompt too long: {tokens} tokens, the model takes {limit}")]
     PromptTooLong { tokens: usize, limit: usize },

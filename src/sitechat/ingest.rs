@@ -157,7 +157,7 @@ pub(super) fn embedding_input(title: &str, heading_path: &str, text: &str) -> St
 pub(super) fn embed_error(e: crate::embed::EmbedError) -> Error {
     use crate::embed::EmbedError as E;
     match e {
-        E::ModelMissing(hint) => Error::Unavailable(hint),
+        E::ModelMissing { model, detail } => Error::ModelMissing { model, detail },
         E::Invalid(m) => Error::invalid("document", m),
         E::Unauthorized(m) => {
             tracing::error!(error = %m, "the embedding provider refused the credentials");

@@ -149,8 +149,9 @@ async fn a_missing_weights_file_is_model_missing_and_still_listed() {
     assert_eq!(models.len(), 1);
     assert_eq!((models[0].id.as_str(), models[0].context_window), (MODEL, 2048));
     match p.stream_chat(ask("Hi", 2)).await {
-        Err(ProviderError::ModelMissing(msg)) => {
-            assert!(msg.contains("webplus models fetch"), "{msg}")
+        Err(ProviderError::ModelMissing { model, detail }) => {
+            assert_eq!(model, MODEL);
+            assert!(detail.contains("absent.gguf") && detail.contains("webplus models fetch"), "{detail}")
         }
         Err(other) => panic!("expected ModelMissing, got {other:?}"),
         Ok(_) => panic!("a stream started without weights"),

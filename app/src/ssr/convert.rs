@@ -11,18 +11,9 @@ use webplus::{
 
 use crate::{dto::*, error::AppError};
 
-/// The HTTP status for an engine error.
+/// The HTTP status for an engine error, from the engine's one table ([`Error::status`]).
 pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The request id of the current request (set by the server's request-id middleware).
@@ -58,7 +49,7 @@ pub fn to_app_error(e: Error) -> AppError {
         Error::Invalid(v) => AppError::Invalid { field: v.field.into(), reason: v.reason },
         Error::Conflict(m) => AppError::Conflict(m),
         Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
-        Error::Unavailable(m) => AppError::Unavailable(m),
+        Error::Unavailable(_) | Error::ModelMissing { .. } => AppError::Unavailable(e.public_message(&request_id)),
         Error::Internal(_) => AppError::Internal { request_id },
     }
 }

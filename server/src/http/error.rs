@@ -32,35 +32,33 @@ impl ApiError {
     }
 
     /// Maps an engine error, logged by kind ([`webplus::Error::log`]: internal ones at ERROR with
-    /// their cause chain, the caller's mistakes at INFO/WARN).
+    /// their cause chain, the caller's mistakes at INFO/WARN). The status comes from the engine's
+    /// one table ([`webplus::Error::status`]), the message from [`webplus::Error::public_message`].
     pub fn from_engine(e: webplus::Error, request_id: &str) -> Self {
         use webplus::Error as E;
         e.log(request_id);
-        match e {
-            E::NotFound(what) => {
-                Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", format!("{what} not found"))
-            }
-            E::Unauthorized(m) => Self::unauthorized(m),
-            E::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", m),
-            E::Invalid(v) => Self::invalid("invalid_value", format!("{}: {}", v.field, v.reason)),
-            E::Conflict(m) => Self::new(StatusCode::CONFLICT, "invalid_request_error", "conflict", m),
-            E::RateLimited { retry_after_secs } => Self {
-                retry_after: Some(retry_after_secs),
-                ..Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_error",
-                    "rate_limited",
-                    format!("too many requests; try again in {retry_after_secs} s"),
-                )
-            },
-            E::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "unavailable", m),
-            E::Internal(_) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "internal_error",
-                format!("internal error (request id {request_id})"),
-            ),
-        }
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let (kind, code) = match &e {
+            E::NotFound(_) => ("invalid_request_error", "not_found"),
+            E::Unauthorized(_) => ("authentication_error", "invalid_api_key"),
+            E::Forbidden(_) => ("permission_error", "forbidden"),
+            E::Invalid(_) => ("invalid_request_error", "invalid_value"),
+            E::Conflict(_) => ("invalid_request_error", "conflict"),
+            E::RateLimited { .. } => ("rate_limit_error", "rate_limited"),
+            E::Unavailable(_) => ("server_error", "unavailable"),
+            E::ModelMissing { .. } => ("server_error", "model_not_installed"),
+            E::Internal(_) => ("server_error", "internal_error"),
+        };
+        let message = match &e {
+            E::Invalid(v) => format!("{}: {}", v.field, v.reason),
+            E::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
+            other => other.public_message(request_id),
+        };
+        let retry_after = match e {
+            E::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        Self { status, kind, code, message, retry_after }
     }
 
     pub fn body(&self) -> serde_json::Value {

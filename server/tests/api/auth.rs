@@ -45,16 +45,16 @@ async fn a_duplicate_email_is_a_409_that_says_to_log_in() {
 }
 
 #[tokio::test]
-async fn weak_or_malformed_registrations_are_422_naming_the_field() {
+async fn weak_or_malformed_registrations_are_400_naming_the_field() {
     let app = spawn_app().await;
     let (s, v) = app.call("auth/register", json!({ "email": "a@example.com", "password": "short" })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["Invalid"]["field"], "password");
     let (s, v) = app.call("auth/register", json!({ "email": "a@example.com", "password": "password123" })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["Invalid"]["reason"].as_str().unwrap().contains("common"), "{v}");
     let (s, v) = app.call("auth/register", json!({ "email": "not-an-email", "password": PASSWORD })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["Invalid"]["field"], "email");
 }
 
@@ -224,7 +224,7 @@ async fn changing_the_password_requires_the_current_one() {
             json!({ "current_password": "nope-nope-nope", "new_password": "brand-new-secret-9" }),
         )
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, _) = app
         .call("auth/change-password", json!({ "current_password": PASSWORD, "new_password": "brand-new-secret-9" }))
         .await;

@@ -147,7 +147,7 @@ async fn conversations_are_listed_newest_first_in_pages_renamed_and_deleted() {
 
     assert_eq!(app.call("chat/rename", json!({ "id": ids[0], "title": "Renamed" })).await.0, StatusCode::OK);
     let (s, v) = app.call("chat/rename", json!({ "id": ids[0], "title": "   " })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(app.call("chat/delete", json!({ "id": ids[1] })).await.0, StatusCode::OK);
     assert_eq!(app.call("chat/get", json!({ "id": ids[1] })).await.0, StatusCode::NOT_FOUND);
     let (_, d) = app.call("chat/get", json!({ "id": ids[0] })).await;
@@ -196,10 +196,10 @@ async fn an_empty_message_or_an_unknown_model_is_refused_with_the_field() {
     app.register("a@example.com").await;
     let conv = new_conversation(&app).await;
     let (s, v) = app.call("chat/send", json!({ "conversation_id": conv, "content": "  " })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["Invalid"]["field"], "content");
     let (s, v) = app.call("chat/create", json!({ "model": "no-such-model" })).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["Invalid"]["field"], "model");
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod chat;
 mod cli;
 mod csrf;
+mod errors;
 mod hardening;
 mod helpers;
 mod http;

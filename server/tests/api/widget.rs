@@ -9,17 +9,17 @@ use webplus::fakes::FakeOpenAiConfig;
 
 use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app, spawn_app_configured, spawn_app_with};
 
-const SHOP: &str = "https://shop.example.com";
+pub(crate) const SHOP: &str = "https://shop.example.com";
 const EVIL: &str = "https://evil.example";
 
 /// A published knowledge base with one page, embeddable on `SHOP`.
-struct Published {
-    key: String,
+pub(crate) struct Published {
+    pub key: String,
     kb_id: String,
-    public_id: String,
+    pub public_id: String,
 }
 
-async fn publish_kb(app: &TestApp) -> Published {
+pub(crate) async fn publish_kb(app: &TestApp) -> Published {
     app.register("owner@example.com").await;
     let key = app.api_key().await;
     let res = app.client.post(app.url("/api/v1/knowledge-bases")).bearer_auth(&key).json(&json!({ "name": "Docs" }));
@@ -63,7 +63,7 @@ fn chat_url(app: &TestApp, public_id: &str) -> String {
 }
 
 /// A question as the widget on `origin` sends it.
-async fn ask(app: &TestApp, public_id: &str, origin: Option<&str>, body: Value) -> Response {
+pub(crate) async fn ask(app: &TestApp, public_id: &str, origin: Option<&str>, body: Value) -> Response {
     let mut req = app.client.post(chat_url(app, public_id)).json(&body);
     if let Some(o) = origin {
         req = req.header(header::ORIGIN, o);

@@ -84,7 +84,7 @@ async fn a_missing_model_dir_says_how_to_fetch_it() {
     let dir = tempfile::tempdir().unwrap();
     let embedder = LocalMiniLm::new(dir.path().join("nothing-here"));
     let err = embedder.embed(&strings(&["hello"])).await.unwrap_err();
-    assert!(matches!(&err, EmbedError::ModelMissing(m) if m.contains("model.safetensors")), "{err}");
+    assert!(matches!(&err, EmbedError::ModelMissing { detail, .. } if detail.contains("model.safetensors")), "{err}");
     assert!(err.to_string().contains("webplus models fetch"), "{err}");
 }
 

@@ -10,6 +10,7 @@ mod passwords;
 mod signups;
 mod throttle;
 mod tokens;
+pub mod web;
 
 use std::sync::Arc;
 

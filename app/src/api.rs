@@ -14,8 +14,10 @@ pub(crate) mod ssr {
 
     use crate::{
         error::AppError,
-        ssr::{ServerState, auth, convert::to_app_error, state},
+        ssr::{ServerState, convert::to_app_error, state},
     };
+
+    use webplus::auth::web as auth;
 
     pub async fn headers() -> Result<HeaderMap, AppError> {
         leptos_axum::extract::<HeaderMap>().await.map_err(|e| AppError::Transport(e.to_string()))

@@ -1,7 +1,6 @@
-//! Server-only glue for server functions: shared state, cookie auth, error and row conversions.
-//! Also used by the `server` crate for its plain axum endpoints, so both authenticate the same way.
+//! Server-only glue for server functions: shared state, error and row conversions. Callers are
+//! authenticated by the engine's `webplus::auth::web`, as the server's own endpoints are.
 
-pub mod auth;
 pub mod convert;
 
 use webplus::{auth::Accounts, chat::Chat, sitechat::SiteChat};

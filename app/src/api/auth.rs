@@ -13,11 +13,9 @@ mod ssr {
     use leptos_axum::ResponseOptions;
     use webplus::auth::SessionTokens;
 
-    use crate::{
-        api::ssr::headers,
-        error::AppError,
-        ssr::{ServerState, auth},
-    };
+    use crate::{api::ssr::headers, error::AppError, ssr::ServerState};
+
+    use webplus::auth::web as auth;
 
     pub async fn set_session(st: &ServerState, tokens: &SessionTokens) -> Result<(), AppError> {
         let secure = auth::secure_context(&headers().await?, st.trust_proxy);
@@ -82,8 +80,9 @@ pub async fn login(email: String, password: String) -> Result<UserInfo, AppError
 pub async fn logout() -> Result<(), AppError> {
     use crate::{
         api::ssr::headers,
-        ssr::{auth, convert, state},
+        ssr::{convert, state},
     };
+    use webplus::auth::web as auth;
     let st = state()?;
     let h = headers().await?;
     if let Some(p) = auth::principal(&st.accounts, &h).await.map_err(convert::to_app_error)?
@@ -100,8 +99,9 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn refresh_session() -> Result<(), AppError> {
     use crate::{
         api::ssr::headers,
-        ssr::{auth, convert, state},
+        ssr::{convert, state},
     };
+    use webplus::auth::web as auth;
     let st = state()?;
     let h = headers().await?;
     let Some(token) = auth::read_cookie(&h, auth::REFRESH) else {
@@ -121,8 +121,9 @@ pub async fn refresh_session() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     use crate::{
         api::ssr::headers,
-        ssr::{auth, convert, state},
+        ssr::{convert, state},
     };
+    use webplus::auth::web as auth;
     let st = state()?;
     let h = headers().await?;
     let Some(p) = auth::principal(&st.accounts, &h).await.map_err(convert::to_app_error)? else {

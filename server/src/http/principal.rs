@@ -1,7 +1,7 @@
 //! The `Authenticated` extractor: the caller, by API key, bearer JWT or session cookie.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use webplus::auth::Principal;
+use webplus::auth::{Principal, web};
 
 use super::{ApiError, error::request_id};
 use crate::state::AppState;
@@ -14,17 +14,9 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let accounts = &state.services.accounts;
-        match app::ssr::auth::principal(accounts, &parts.headers).await {
+        match web::principal(accounts, &parts.headers).await {
             Ok(Some(p)) => Ok(Authenticated(p)),
-            Ok(None) if app::ssr::auth::bearer(&parts.headers).is_some() => {
-                Err(ApiError::unauthorized("the API key or token is not valid (revoked, expired or mistyped)"))
-            }
-            Ok(None) if parts.headers.contains_key(axum::http::header::AUTHORIZATION) => Err(ApiError::unauthorized(
-                "only `Authorization: Bearer <API key>` is accepted; cookies are not read with an Authorization header",
-            )),
-            Ok(None) => Err(ApiError::unauthorized(
-                "authentication required: send `Authorization: Bearer <API key>` (create keys under Settings)",
-            )),
+            Ok(None) => Err(ApiError::unauthorized(web::why_unauthenticated(&parts.headers))),
             Err(e) => Err(ApiError::from_engine(e, &request_id(&parts.headers))),
         }
     }

@@ -91,7 +91,7 @@ pub async fn chat(
     // From here on the page may read the response, errors included (a 429 and its wait).
     let res = async {
         let Json(body) = body.map_err(rejection)?;
-        let ip = app::ssr::auth::client_ip(&headers, Some(peer.ip()), state.settings.trust_proxy);
+        let ip = webplus::auth::web::client_ip(&headers, Some(peer.ip()), state.settings.trust_proxy);
         let answer =
             widget.ask(&kb, ip, &body.question, &body.history).await.map_err(|e| ApiError::from_engine(e, &rid))?;
         Ok::<_, ApiError>(events(answer, rid.clone()))

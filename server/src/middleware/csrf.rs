@@ -1,6 +1,6 @@
 //! CSRF defence in depth (cookies are already SameSite=Lax): a state-changing request that carries
 //! cookies must come from our own origin. Only requests with an `Authorization: Bearer` token skip
-//! the check: such a request is authenticated by that token alone (`app::ssr::auth` never reads its
+//! the check: such a request is authenticated by that token alone (`webplus::auth::web` never reads its
 //! cookies), and a page on another origin cannot make the browser send one without our CORS consent.
 //! Any other `Authorization` header (Basic, empty bearer…) does not exempt the request.
 
@@ -16,7 +16,7 @@ use crate::http::ApiError;
 pub async fn same_origin_for_cookie_writes(req: Request, next: Next) -> Response {
     let h = req.headers();
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && h.contains_key(header::COOKIE) && app::ssr::auth::bearer(h).is_none() {
+    if unsafe_method && h.contains_key(header::COOKIE) && webplus::auth::web::bearer(h).is_none() {
         let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_ok = match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             Some(origin) => origin.split_once("://").map(|(_, rest)| rest) == Some(host),

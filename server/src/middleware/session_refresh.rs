@@ -4,13 +4,14 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderValue, header},
+    http::header,
     middleware::Next,
     response::Response,
 };
 
+use webplus::auth::web as auth;
+
 use crate::state::AppState;
-use app::ssr::auth;
 
 pub async fn refresh_expired_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -36,12 +37,7 @@ pub async fn refresh_expired_session(State(state): State<AppState>, mut req: Req
     match accounts.refresh(&refresh).await {
         Ok(tokens) => {
             // Downstream handlers read the access cookie: hand them the new one.
-            let cookie =
-                format!("{}={}", if secure { "__Host-webplus_access" } else { auth::ACCESS }, tokens.access_token);
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                req.headers_mut().remove(header::COOKIE);
-                req.headers_mut().insert(header::COOKIE, v);
-            }
+            auth::use_access_cookie(req.headers_mut(), &tokens.access_token, secure);
             let mut res = next.run(req).await;
             for c in auth::session_cookies(&tokens, accounts, secure) {
                 res.headers_mut().append(header::SET_COOKIE, c);

@@ -3,10 +3,12 @@
 
 mod password;
 mod signups;
+mod status;
 mod text;
 
 pub use password::{Password, Strength, password_strength};
 pub use signups::SignupMode;
+pub use status::{JobKind, JobStatus, MessageRole, MessageStatus, UserRole};
 pub use text::{ApiKeyName, ConversationTitle, Email, KnowledgeBaseName, MessageContent};
 
 /// A value that failed validation: which field, and what the user should do about it.

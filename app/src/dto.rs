@@ -3,6 +3,7 @@
 mod kb;
 
 use serde::{Deserialize, Serialize};
+pub use webplus::domain::{JobKind, JobStatus, MessageRole, MessageStatus, UserRole};
 
 pub use kb::*;
 
@@ -10,13 +11,12 @@ pub use kb::*;
 pub struct UserInfo {
     pub id: String,
     pub email: String,
-    /// "user" or "admin"
-    pub role: String,
+    pub role: UserRole,
 }
 
 impl UserInfo {
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == UserRole::Admin
     }
 }
 
@@ -47,11 +47,9 @@ pub struct ConversationPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageDto {
     pub id: String,
-    /// "user" or "assistant"
-    pub role: String,
+    pub role: MessageRole,
     pub content: String,
-    /// complete | streaming | stopped | error | interrupted
-    pub status: String,
+    pub status: MessageStatus,
     pub error: Option<String>,
     pub created_at: i64,
     /// What the reply was given from attached knowledge bases, cited as `[n]` (else empty).
@@ -103,7 +101,7 @@ pub struct CreatedApiKey {
 pub struct AdminUserDto {
     pub id: String,
     pub email: String,
-    pub role: String,
+    pub role: UserRole,
     pub disabled: bool,
     /// Signed up while approval was required and not approved yet.
     #[serde(default)]
@@ -123,6 +121,6 @@ pub mod events {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoneEvent {
-    pub status: String,
+    pub status: MessageStatus,
     pub error: Option<String>,
 }

@@ -43,7 +43,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl ChatProvider for CharCounter {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &str {
             "test"
         }
         async fn models(&self) -> Vec<ModelInfo> {

@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod common;
 mod embeddings;
 mod handlers;
 mod stream;

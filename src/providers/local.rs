@@ -131,7 +131,7 @@ impl LocalProvider {
 
 #[async_trait::async_trait]
 impl ChatProvider for LocalProvider {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "local"
     }
 

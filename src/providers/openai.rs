@@ -6,10 +6,9 @@
 
 mod errors;
 mod models;
-mod sse;
 mod stream;
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_openai::types::{
@@ -51,7 +50,8 @@ impl Default for OpenAiConfig {
 }
 
 pub struct OpenAiProvider {
-    name: &'static str,
+    /// Label for logs and metrics (shared, as every stream's metrics carry it).
+    name: Arc<str>,
     /// async-openai supplies the wire types but not the transport; see `stream.rs` for why.
     http: Result<reqwest::Client, String>,
     chat_url: String,
@@ -76,7 +76,7 @@ impl OpenAiProvider {
             e.to_string()
         });
         Self {
-            name: intern(config.name),
+            name: Arc::from(config.name),
             chat_url: format!("{base}/chat/completions"),
             models_url: format!("{base}/models"),
             http,
@@ -105,14 +105,14 @@ impl OpenAiProvider {
 
 #[async_trait::async_trait]
 impl ChatProvider for OpenAiProvider {
-    fn name(&self) -> &'static str {
-        self.name
+    fn name(&self) -> &str {
+        &self.name
     }
 
     async fn models(&self) -> Vec<ModelInfo> {
         let ids = if self.models.is_empty() { self.listed_models().await } else { self.models.clone() };
         ids.into_iter()
-            .map(|id| ModelInfo { id, provider: self.name.to_owned(), context_window: self.context_window })
+            .map(|id| ModelInfo { id, provider: self.name.to_string(), context_window: self.context_window })
             .collect()
     }
 
@@ -123,7 +123,7 @@ impl ChatProvider for OpenAiProvider {
             u32::try_from(self.count_tokens(&request.model, &request.messages)).unwrap_or(u32::MAX);
         let body = to_openai_request(request);
         let ctx = stream::StreamContext {
-            provider: self.name,
+            provider: Arc::clone(&self.name),
             key: self.key.clone(),
             idle_timeout: self.timeout,
             estimated_prompt_tokens,
@@ -158,22 +158,6 @@ fn to_openai_message(message: ChatMessage) -> ChatCompletionRequestMessage {
         Role::User => ChatCompletionRequestUserMessage::from(message.content).into(),
         Role::Assistant => ChatCompletionRequestAssistantMessage::from(message.content).into(),
     }
-}
-
-/// [`ChatProvider::name`] must be `&'static`, but the label is configured. Leaking each distinct
-/// label once keeps the memory bounded even if providers are rebuilt on every config reload.
-fn intern(name: String) -> &'static str {
-    static NAMES: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
-    if name == "openai" {
-        return "openai";
-    }
-    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = names.iter().find(|n| **n == name) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(name.into_boxed_str());
-    names.push(leaked);
-    leaked
 }
 
 #[cfg(test)]
@@ -217,7 +201,8 @@ mod tests {
     }
 
     #[test]
-    fn a_label_is_interned_once() {
-        assert!(std::ptr::eq(intern("groq".to_owned()), intern("groq".to_owned())));
+    fn the_configured_label_is_the_name() {
+        let provider = OpenAiProvider::new(OpenAiConfig { name: "groq".into(), ..OpenAiConfig::default() });
+        assert_eq!(provider.name(), "groq");
     }
 }

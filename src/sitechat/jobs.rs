@@ -22,49 +22,9 @@ const MAX_ERRORS: usize = 200;
 /// Progress is written at most this often (and always at the end).
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Crawl,
-    Upload,
-    Reembed,
-}
+pub use crate::domain::JobKind;
 
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Crawl => "crawl",
-            Self::Upload => "upload",
-            Self::Reembed => "reembed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl JobStatus {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "done" => Self::Done,
-            "cancelled" => Self::Cancelled,
-            _ => Self::Failed,
-        }
-    }
-
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
-    }
-}
+pub use crate::domain::JobStatus;
 
 /// One page or file that could not be ingested, and why (user-facing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +37,7 @@ pub struct JobError {
 pub struct JobView {
     pub id: String,
     pub kb_id: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub status: JobStatus,
     pub done: i64,
     pub total: i64,
@@ -95,7 +55,7 @@ impl From<JobRow> for JobView {
             errors: serde_json::from_str(&r.errors).unwrap_or_default(),
             id: r.id,
             kb_id: r.kb_id,
-            kind: r.kind,
+            kind: JobKind::parse(&r.kind),
             done: r.done,
             total: r.total,
             chunks: r.chunks,

@@ -3,38 +3,7 @@
 use super::{Db, new_id};
 use crate::{Result, time::now_ms};
 
-/// Where a message stands. Only assistant replies are ever anything but `Complete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageStatus {
-    Complete,
-    Streaming,
-    Stopped,
-    Error,
-    Interrupted,
-}
-
-impl MessageStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Complete => "complete",
-            Self::Streaming => "streaming",
-            Self::Stopped => "stopped",
-            Self::Error => "error",
-            Self::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "streaming" => Self::Streaming,
-            "stopped" => Self::Stopped,
-            "error" => Self::Error,
-            "interrupted" => Self::Interrupted,
-            _ => Self::Complete,
-        }
-    }
-}
+pub use crate::domain::MessageStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessageRow {
@@ -56,6 +25,11 @@ pub struct MessageRow {
 impl MessageRow {
     pub fn status(&self) -> MessageStatus {
         MessageStatus::parse(&self.status)
+    }
+
+    /// Who wrote it; the CHECK constraint allows only the three roles (anything else reads as user).
+    pub fn role(&self) -> crate::domain::MessageRole {
+        crate::domain::MessageRole::parse(&self.role).unwrap_or(crate::domain::MessageRole::User)
     }
 }
 

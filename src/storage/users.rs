@@ -3,29 +3,8 @@
 use super::{Db, is_unique_violation, new_id};
 use crate::{Error, Result, time::now_ms};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+/// An account's role (the shared `domain::UserRole`).
+pub use crate::domain::UserRole as Role;
 
 /// Whether an account may log in yet (separate from `disabled`, an admin's lock-out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

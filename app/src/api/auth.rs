@@ -129,7 +129,7 @@ pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let Some(p) = auth::principal(&st.accounts, &h).await.map_err(convert::to_app_error)? else {
         return Ok(None);
     };
-    Ok(Some(UserInfo { id: p.user_id, email: p.email, role: p.role.as_str().into() }))
+    Ok(Some(UserInfo { id: p.user_id, email: p.email, role: p.role }))
 }
 
 #[server(prefix = "/api", endpoint = "auth/change-password", input = server_fn::codec::Json)]

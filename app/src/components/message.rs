@@ -9,16 +9,15 @@ use super::{
     sources::{CitedText, Sources},
     stream::ReplyStream,
 };
-use crate::dto::{MessageDto, SourceDto};
+use crate::dto::{MessageDto, MessageRole, MessageStatus, SourceDto};
 
 /// A message whose text and status may still change (a reply being generated).
 #[derive(Clone)]
 pub struct LiveMessage {
     pub id: String,
-    pub role: String,
+    pub role: MessageRole,
     pub content: RwSignal<String>,
-    /// complete | streaming | stopped | error | interrupted
-    pub status: RwSignal<String>,
+    pub status: RwSignal<MessageStatus>,
     pub error: RwSignal<Option<String>>,
     /// The passages a reply was given (known when it starts; they never change).
     pub sources: Arc<Vec<SourceDto>>,
@@ -39,7 +38,7 @@ impl From<MessageDto> for LiveMessage {
 
 impl LiveMessage {
     pub fn is_streaming(&self) -> bool {
-        self.status.with(|s| s == "streaming")
+        self.status.with(|s| *s == MessageStatus::Streaming)
     }
 }
 
@@ -72,19 +71,19 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
     let LiveMessage { id, role, content, status, error, sources } = m;
-    if role == "assistant" && status.get_untracked() == "streaming" {
+    if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
         follow(&id, content, status, error);
     }
     let badge = move || {
         let s = status.get();
-        let label = match s.as_str() {
-            "stopped" => "Stopped",
-            "error" => "Error",
-            "interrupted" => "Interrupted",
-            _ => return None,
+        let label = match s {
+            MessageStatus::Stopped => "Stopped",
+            MessageStatus::Error => "Error",
+            MessageStatus::Interrupted => "Interrupted",
+            MessageStatus::Complete | MessageStatus::Streaming => return None,
         };
         Some(view! {
-            <p class={format!("badge badge-{s}")}>
+            <p class={format!("badge badge-{}", s.as_str())}>
                 <strong>{label}</strong>
                 {move || error.get().map(|e| view! { <span class="badge-detail">{e}</span> })}
             </p>
@@ -93,10 +92,10 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
     // "You" / "Assistant" come from CSS, so the element's text is the message alone.
     view! {
         <article
-            class=format!("message message-{role}")
+            class=format!("message message-{}", role.as_str())
             data-testid="message"
-            data-role=role.clone()
-            data-status=move || status.get()
+            data-role=role.as_str()
+            data-status=move || status.get().as_str()
         >
             {if sources.is_empty() {
                 view! { <div class="message-text">{move || content.get()}</div> }.into_any()
@@ -108,7 +107,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                 }
                 .into_any()
             }}
-            <Show when=move || status.with(|s| s == "streaming") && content.with(String::is_empty)>
+            <Show when=move || status.with(|s| *s == MessageStatus::Streaming) && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">
                     <span></span>
                     <span></span>
@@ -122,7 +121,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
 }
 
 /// Attaches to a reply still being generated; the stream closes with this component.
-fn follow(id: &str, content: RwSignal<String>, status: RwSignal<String>, error: RwSignal<Option<String>>) {
+fn follow(id: &str, content: RwSignal<String>, status: RwSignal<MessageStatus>, error: RwSignal<Option<String>>) {
     // Nothing to follow while rendering on the server; and a local (`!Send`) value must not be
     // created there: the render may finish on another thread, where dropping it panics.
     if cfg!(feature = "ssr") {
@@ -134,7 +133,7 @@ fn follow(id: &str, content: RwSignal<String>, status: RwSignal<String>, error: 
     Effect::new(move |_| match ReplyStream::open(&id, content, status, error) {
         Ok(s) => stream.set_value(Some(s)),
         Err(_) => {
-            status.set("interrupted".into());
+            status.set(MessageStatus::Interrupted);
             error.set(Some("could not follow this reply; reload the page".into()));
         }
     });

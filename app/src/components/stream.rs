@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Event, EventSource, MessageEvent};
 
-use crate::dto::{DoneEvent, events};
+use crate::dto::{DoneEvent, MessageStatus, events};
 
 /// An open stream; dropping it closes the connection.
 pub struct ReplyStream {
@@ -31,7 +31,7 @@ impl ReplyStream {
     pub fn open(
         id: &str,
         content: RwSignal<String>,
-        status: RwSignal<String>,
+        status: RwSignal<MessageStatus>,
         error: RwSignal<Option<String>>,
     ) -> Result<Self, wasm_bindgen::JsValue> {
         let source = EventSource::new(&format!("/api/messages/{id}/events"))?;
@@ -69,7 +69,7 @@ impl ReplyStream {
                         error.try_set(d.error);
                     }
                     None => {
-                        status.try_set("error".into());
+                        status.try_set(MessageStatus::Error);
                         error.try_set(Some("the reply ended with an unreadable event".into()));
                     }
                 }
@@ -79,8 +79,8 @@ impl ReplyStream {
         let error_source = source.clone();
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
             error_source.close();
-            if status.try_get_untracked().as_deref() == Some("streaming") {
-                status.try_set("interrupted".into());
+            if status.try_get_untracked() == Some(MessageStatus::Streaming) {
+                status.try_set(MessageStatus::Interrupted);
                 error.try_set(Some("lost the connection to this reply; reload the page to see the rest".into()));
             }
         });

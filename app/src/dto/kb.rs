@@ -1,6 +1,7 @@
 //! Knowledge bases, their documents and ingestion jobs, and the sources a reply cites.
 
 use serde::{Deserialize, Serialize};
+use webplus::domain::{JobKind, JobStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KbDto {
@@ -44,10 +45,8 @@ pub struct JobErrorDto {
 pub struct JobDto {
     pub id: String,
     pub kb_id: String,
-    /// crawl | upload | reembed
-    pub kind: String,
-    /// queued | running | done | failed | cancelled
-    pub status: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
     /// Pages or files handled (ingested or failed).
     pub done: i64,
     /// What is known so far to be handled (a crawl discovers pages as it goes).
@@ -61,7 +60,7 @@ pub struct JobDto {
 
 impl JobDto {
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "done" | "failed" | "cancelled")
+        self.status.is_finished()
     }
 }
 

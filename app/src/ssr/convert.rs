@@ -55,14 +55,14 @@ pub fn to_app_error(e: Error) -> AppError {
 }
 
 pub fn user(u: &UserRow) -> UserInfo {
-    UserInfo { id: u.id.clone(), email: u.email.clone(), role: u.role.clone() }
+    UserInfo { id: u.id.clone(), email: u.email.clone(), role: u.role() }
 }
 
 pub fn admin_user(u: &UserRow) -> AdminUserDto {
     AdminUserDto {
         id: u.id.clone(),
         email: u.email.clone(),
-        role: u.role.clone(),
+        role: u.role(),
         disabled: u.is_disabled(),
         pending: u.status() == webplus::storage::UserStatus::Pending,
         created_at: u.created_at,
@@ -76,9 +76,9 @@ pub fn conversation(c: &ConversationRow) -> ConversationDto {
 pub fn message(m: &MessageRow) -> MessageDto {
     MessageDto {
         id: m.id.clone(),
-        role: m.role.clone(),
+        role: m.role(),
         content: m.content.clone(),
-        status: m.status.clone(),
+        status: m.status(),
         error: m.error.clone(),
         created_at: m.created_at,
         sources: sources(m.sources.as_deref()),
@@ -138,12 +138,11 @@ pub fn document(d: &DocumentSummary) -> DocumentDto {
 }
 
 pub fn job(j: &JobView) -> JobDto {
-    let status = serde_json::to_value(j.status).ok().and_then(|v| v.as_str().map(String::from));
     JobDto {
         id: j.id.clone(),
         kb_id: j.kb_id.clone(),
-        kind: j.kind.clone(),
-        status: status.unwrap_or_else(|| "failed".into()),
+        kind: j.kind,
+        status: j.status,
         done: j.done,
         total: j.total,
         chunks: j.chunks,

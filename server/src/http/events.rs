@@ -28,7 +28,7 @@ pub async fn message_events(
     let stream = match live {
         None => {
             let m = chat.message(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
-            stream::iter([snapshot(&m.content), done(&m.status, m.error.clone())]).boxed()
+            stream::iter([snapshot(&m.content), done(m.status(), m.error.clone())]).boxed()
         }
         Some(mut rx) => async_stream::stream! {
             let first = rx.borrow_and_update().clone();
@@ -60,7 +60,7 @@ pub async fn message_events(
                 status = s.status;
                 error = s.error;
             }
-            yield done(status.as_str(), error);
+            yield done(status, error);
         }
         .boxed(),
     };
@@ -79,7 +79,7 @@ fn delta(text: &str) -> Result<Event, Infallible> {
     Ok(Event::default().event(events::DELTA).data(json_string(text)))
 }
 
-fn done(status: &str, error: Option<String>) -> Result<Event, Infallible> {
-    let body = serde_json::to_string(&DoneEvent { status: status.into(), error }).unwrap_or_default();
+fn done(status: MessageStatus, error: Option<String>) -> Result<Event, Infallible> {
+    let body = serde_json::to_string(&DoneEvent { status, error }).unwrap_or_default();
     Ok(Event::default().event(events::DONE).data(body))
 }

@@ -228,32 +228,16 @@ impl TestApp {
     }
 }
 
+/// The events of an SSE response as (event name, data), read until the stream ends or `limit`.
 pub async fn read_sse(res: Response, limit: Duration) -> Vec<(String, String)> {
+    use eventsource_stream::Eventsource;
     use futures::StreamExt;
+    let mut events = res.bytes_stream().eventsource();
     let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut body = res.bytes_stream();
     let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let chunk = match tokio::time::timeout_at(deadline, body.next()).await {
-            Ok(Some(Ok(c))) => c,
-            _ => break,
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            let mut event = "message".to_string();
-            let mut data = Vec::new();
-            for line in frame.lines() {
-                if let Some(e) = line.strip_prefix("event:") {
-                    event = e.trim().to_string();
-                } else if let Some(d) = line.strip_prefix("data:") {
-                    data.push(d.strip_prefix(' ').unwrap_or(d).to_string());
-                }
-            }
-            if !data.is_empty() {
-                out.push((event, data.join("\n")));
-            }
+    while let Ok(Some(Ok(event))) = tokio::time::timeout_at(deadline, events.next()).await {
+        if !event.data.is_empty() {
+            out.push((event.event, event.data));
         }
     }
     out

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::Shared;
-use super::handlers::{auth_failure, count, error, server_error};
+use super::common::{auth_failure, count, error, server_error};
 use super::wire::ErrorBody;
 use crate::fakes::hashed_bag;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 
-use super::handlers::{ParsedRequest, count, now_secs, reply_for, server_error, sse_response};
+use super::common::{ParsedRequest, count, now_secs, reply_for, server_error, sse_response};
 use super::wire::{self, Chunk, ChunkChoice, Delta};
 use super::{Failure, FakeOpenAiConfig};
 

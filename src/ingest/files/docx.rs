@@ -7,6 +7,7 @@
 
 mod body;
 mod styles;
+mod xml;
 
 use std::io::{Cursor, Read};
 

@@ -49,15 +49,15 @@ impl OpenAiProvider {
     async fn fetch_models(&self) -> Option<Vec<String>> {
         match tokio::time::timeout(self.timeout, self.request_models()).await {
             Ok(Ok(ids)) => {
-                tracing::info!(provider = self.name, count = ids.len(), "listed the server's models");
+                tracing::info!(provider = &*self.name, count = ids.len(), "listed the server's models");
                 Some(ids)
             }
             Ok(Err(error)) => {
-                tracing::warn!(provider = self.name, %error, "listing models failed");
+                tracing::warn!(provider = &*self.name, %error, "listing models failed");
                 None
             }
             Err(_) => {
-                tracing::warn!(provider = self.name, timeout = ?self.timeout, "listing models timed out");
+                tracing::warn!(provider = &*self.name, timeout = ?self.timeout, "listing models timed out");
                 None
             }
         }
@@ -73,15 +73,15 @@ impl OpenAiProvider {
             .bearer_auth(self.key.expose())
             .send()
             .await
-            .map_err(|e| errors::from_reqwest(&e, self.name, &self.key))?;
+            .map_err(|e| errors::from_reqwest(&e, &self.name, &self.key))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| errors::from_reqwest(&e, self.name, &self.key))?;
+        let body = response.bytes().await.map_err(|e| errors::from_reqwest(&e, &self.name, &self.key))?;
         if !status.is_success() {
             let error = serde_json::from_slice::<ErrorEnvelope>(&body).ok().map(|e| e.error);
-            return Err(errors::from_status(status.as_u16(), error.as_ref(), self.name, &self.key));
+            return Err(errors::from_status(status.as_u16(), error.as_ref(), &self.name, &self.key));
         }
         let list: ListModelResponse = serde_json::from_slice(&body).map_err(|e| {
-            tracing::warn!(provider = self.name, error = %e, "unreadable model list");
+            tracing::warn!(provider = &*self.name, error = %e, "unreadable model list");
             ProviderError::Failed("the provider's model list is not what the OpenAI API sends".into())
         })?;
         Ok(list.data.into_iter().map(|m| m.id).collect())

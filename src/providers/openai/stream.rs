@@ -5,24 +5,24 @@
 //! posting the same (billed) request again after the caller has given up on it, and which drops
 //! the error body of a failed request. async-openai still provides the request and chunk types.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_openai::error::ApiError;
 use async_openai::types::{
     CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FinishReason as OpenAiFinish,
 };
+use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 
 use super::super::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage};
 use super::errors;
-use super::sse::SseDecoder;
 use crate::settings::Secret;
 
 /// What one stream needs besides the upstream bytes.
 pub(super) struct StreamContext {
-    pub provider: &'static str,
+    pub provider: Arc<str>,
     pub key: Secret,
     /// Longest wait for the answer's headers, for the first chunk and between two chunks.
     pub idle_timeout: Duration,
@@ -58,7 +58,7 @@ pub(super) async fn start(
                 break;
             };
             if let Some(text) = state.absorb(chunk) {
-                metrics::counter!("webplus_tokens_generated_total", "provider" => ctx.provider).increment(1);
+                metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider)).increment(1);
                 yield Ok(ChatEvent::Delta(text));
             }
             next = match upstream.next_chunk(&ctx).await {
@@ -66,7 +66,7 @@ pub(super) async fn start(
                 // The model already said why it stopped; losing the connection before `[DONE]`
                 // (some servers just close) loses nothing the caller needs.
                 Err(e) if state.finish_reason.is_some() => {
-                    tracing::debug!(provider = ctx.provider, error = %e, "stream cut after the finish chunk");
+                    tracing::debug!(provider = &*ctx.provider, error = %e, "stream cut after the finish chunk");
                     None
                 }
                 Err(e) => {
@@ -81,12 +81,67 @@ pub(super) async fn start(
     Ok(Box::pin(stream))
 }
 
-/// The response body being read.
+/// More than any chat answer sends; reading stops there, which bounds the memory a broken or
+/// hostile upstream can make us hold (the event parser buffers an event until it ends).
+const MAX_STREAM_BYTES: usize = 64 << 20;
+
+/// Why the response body stopped.
+#[derive(Debug)]
+enum BodyError {
+    Http(reqwest::Error),
+    /// Nothing arrived for the idle timeout (keep-alive comments count as something).
+    Silent,
+    TooLarge,
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Http(e) => write!(f, "{e}"),
+            BodyError::Silent => f.write_str("the provider went silent"),
+            BodyError::TooLarge => write!(f, "the stream passed {MAX_STREAM_BYTES} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// The response body being read, as server-sent events (parsed by `eventsource-stream`).
 struct Upstream {
-    /// `Vec<u8>` rather than `Bytes` to avoid a direct dependency on the `bytes` crate; at worst
-    /// that copies each network read (a few hundred bytes) once.
-    body: BoxStream<'static, reqwest::Result<Vec<u8>>>,
-    decoder: SseDecoder,
+    events: BoxStream<'static, Result<Event, EventStreamError<BodyError>>>,
+}
+
+/// The body's bytes with the idle timeout applied to each network read, and capped, as events.
+fn body_events(
+    response: reqwest::Response,
+    idle_timeout: Duration,
+) -> BoxStream<'static, Result<Event, EventStreamError<BodyError>>> {
+    let mut body = response.bytes_stream();
+    let bytes = async_stream::stream! {
+        let mut seen = 0usize;
+        loop {
+            match tokio::time::timeout(idle_timeout, body.next()).await {
+                Err(_) => {
+                    yield Err(BodyError::Silent);
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    yield Err(BodyError::Http(e));
+                    break;
+                }
+                Ok(Some(Ok(chunk))) => {
+                    seen += chunk.len();
+                    if seen > MAX_STREAM_BYTES {
+                        yield Err(BodyError::TooLarge);
+                        break;
+                    }
+                    yield Ok(chunk);
+                }
+            }
+        }
+    };
+    bytes.eventsource().boxed()
 }
 
 impl Upstream {
@@ -105,7 +160,7 @@ impl Upstream {
             .send();
         let response = match tokio::time::timeout(ctx.idle_timeout, send).await {
             Err(_) => return Err(silent(ctx)),
-            Ok(Err(e)) => return Err(errors::from_reqwest(&e, ctx.provider, &ctx.key)),
+            Ok(Err(e)) => return Err(errors::from_reqwest(&e, &ctx.provider, &ctx.key)),
             Ok(Ok(response)) => response,
         };
         let status = response.status();
@@ -117,7 +172,7 @@ impl Upstream {
                 .and_then(Result::ok)
                 .and_then(|b| serde_json::from_slice::<ErrorEnvelope>(&b).ok())
                 .map(|envelope| envelope.error);
-            return Err(errors::from_status(status.as_u16(), error.as_ref(), ctx.provider, &ctx.key));
+            return Err(errors::from_status(status.as_u16(), error.as_ref(), &ctx.provider, &ctx.key));
         }
         let is_sse = response
             .headers()
@@ -129,8 +184,7 @@ impl Upstream {
                 "the provider did not answer with an event stream; check the base URL".into(),
             ));
         }
-        let body = response.bytes_stream().map(|chunk| chunk.map(Vec::from)).boxed();
-        Ok(Upstream { body, decoder: SseDecoder::default() })
+        Ok(Upstream { events: body_events(response, ctx.idle_timeout) })
     }
 
     /// The next chunk; `Ok(None)` at `[DONE]`.
@@ -139,20 +193,24 @@ impl Upstream {
         ctx: &StreamContext,
     ) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
         loop {
-            match self.decoder.next_event() {
-                Ok(Some(data)) => return parse_event(&data, ctx),
-                Ok(None) => {}
-                Err(_) => {
-                    return Err(ProviderError::Failed("the provider sent an oversized event".into()));
-                }
-            }
-            match tokio::time::timeout(ctx.idle_timeout, self.body.next()).await {
-                Err(_) => return Err(silent(ctx)),
-                Ok(None) => {
+            match self.events.next().await {
+                // Only `data` matters for Chat Completions; an event without any is skipped.
+                Some(Ok(event)) if event.data.is_empty() => {}
+                Some(Ok(event)) => return parse_event(&event.data, ctx),
+                None => {
                     return Err(ProviderError::Unavailable("the provider closed the stream before it finished".into()));
                 }
-                Ok(Some(Err(e))) => return Err(errors::from_reqwest(&e, ctx.provider, &ctx.key)),
-                Ok(Some(Ok(bytes))) => self.decoder.push(&bytes),
+                Some(Err(EventStreamError::Transport(BodyError::Http(e)))) => {
+                    return Err(errors::from_reqwest(&e, &ctx.provider, &ctx.key));
+                }
+                Some(Err(EventStreamError::Transport(BodyError::Silent))) => return Err(silent(ctx)),
+                Some(Err(EventStreamError::Transport(BodyError::TooLarge))) => {
+                    return Err(ProviderError::Failed("the provider sent an oversized stream".into()));
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(provider = &*ctx.provider, error = %e, "unreadable event stream from the provider");
+                    return Err(ProviderError::Failed("the provider sent an unreadable event stream".into()));
+                }
             }
         }
     }
@@ -167,11 +225,11 @@ fn parse_event(data: &str, ctx: &StreamContext) -> Result<Option<CreateChatCompl
         Err(e) => e,
     };
     if let Ok(envelope) = serde_json::from_str::<ErrorEnvelope>(data) {
-        return Err(errors::mid_stream(&envelope.error, ctx.provider, &ctx.key));
+        return Err(errors::mid_stream(&envelope.error, &ctx.provider, &ctx.key));
     }
     let start: String = data.chars().take(200).collect();
     tracing::warn!(
-        provider = ctx.provider,
+        provider = &*ctx.provider,
         error = %chunk_error,
         event = %errors::redact(&start, &ctx.key),
         "unreadable chunk from the provider"
@@ -180,7 +238,7 @@ fn parse_event(data: &str, ctx: &StreamContext) -> Result<Option<CreateChatCompl
 }
 
 fn silent(ctx: &StreamContext) -> ProviderError {
-    tracing::warn!(provider = ctx.provider, timeout = ?ctx.idle_timeout, "provider went silent");
+    tracing::warn!(provider = &*ctx.provider, timeout = ?ctx.idle_timeout, "provider went silent");
     ProviderError::Unavailable(format!("the provider sent nothing for {} s", ctx.idle_timeout.as_secs_f32()))
 }
 

@@ -92,7 +92,7 @@ fn UserRow(user: AdminUserDto, is_me: bool, toggle: Action<(String, bool), Resul
     view! {
         <tr data-testid="user-row" class:revoked=user.disabled>
             <td>{user.email} {is_me.then_some(" (you)")}</td>
-            <td>{user.role}</td>
+            <td>{user.role.as_str()}</td>
             <td>{format_time(user.created_at)}</td>
             <td>
                 <span class=format!("pill pill-{status}")>{status}</span>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::{
     api::kb::jobs::{cancel_job, get_job},
     components::use_hydrated,
-    dto::JobDto,
+    dto::{JobDto, JobKind},
     error::AppError,
 };
 
@@ -45,7 +45,7 @@ pub fn JobPanel(job: RwSignal<Option<JobDto>>, on_finished: Callback<()>) -> imp
 
     let shown = Memo::new(move |_| job.with(|j| j.as_ref().map(|j| j.id.clone())));
     let field = move |f: fn(&JobDto) -> String| move || job.with(|j| j.as_ref().map(f).unwrap_or_default());
-    let status = field(|j| j.status.clone());
+    let status = field(|j| j.status.as_str().to_string());
     let done = field(|j| j.done.to_string());
     let total = field(|j| j.total.to_string());
     let finished = move || job.with(|j| j.as_ref().is_some_and(JobDto::is_finished));
@@ -56,13 +56,22 @@ pub fn JobPanel(job: RwSignal<Option<JobDto>>, on_finished: Callback<()>) -> imp
     let counts = move || {
         job.with(|j| {
             j.as_ref().map(|j| {
-                let unit = if j.kind == "crawl" { "pages" } else { "files" };
+                let unit = if j.kind == JobKind::Crawl { "pages" } else { "files" };
                 format!("{} of {} {unit} · {} chunks", j.done, j.total, j.chunks)
             })
         })
     };
     let label = move || {
-        job.with(|j| j.as_ref().map(|j| format!("{} {}", if j.kind == "crawl" { "Crawl" } else { "Upload" }, j.status)))
+        job.with(|j| {
+            j.as_ref().map(|j| {
+                let kind = match j.kind {
+                    JobKind::Crawl => "Crawl",
+                    JobKind::Upload => "Upload",
+                    JobKind::Reembed => "Re-embedding",
+                };
+                format!("{kind} {}", j.status.as_str())
+            })
+        })
     };
 
     move || {

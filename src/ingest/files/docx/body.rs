@@ -6,13 +6,12 @@
 //! skipped (they describe the old formatting), as are deleted runs (`w:delText`, never read) and
 //! the `mc:Fallback` copy of text boxes Word writes for old readers (it would double their text).
 
-use std::borrow::Cow;
-
 use quick_xml::NsReader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 
-use super::styles::{Styles, is_w, val};
+use super::styles::Styles;
+use super::xml::{is_w, resolve_ref, val};
 use crate::ingest::chunk::{Block, collapse};
 
 const MC_NS: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
@@ -193,13 +192,4 @@ fn block(para: Para, text: String, styles: &Styles) -> Option<Block> {
         None if list => Block::ListItem(text),
         None => Block::Paragraph(text),
     })
-}
-
-/// An entity or character reference as text (`&amp;` → `&`, `&#x2013;` → `–`); unknown entities are
-/// dropped, as XML without a DTD cannot define them.
-pub(super) fn resolve_ref(r: &BytesRef) -> Cow<'static, str> {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return Cow::Owned(c.to_string());
-    }
-    Cow::Borrowed(quick_xml::escape::resolve_predefined_entity(r).unwrap_or(""))
 }

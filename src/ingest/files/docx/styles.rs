@@ -7,13 +7,11 @@
 use std::collections::HashMap;
 
 use quick_xml::NsReader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 
-pub(super) const W_NS: &[&str] = &[
-    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-    "http://purl.oclc.org/ooxml/wordprocessingml/main",
-];
+use super::xml::{is_w, resolve_ref, val};
+
 const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
 
 /// What a paragraph style means for structure.
@@ -71,16 +69,6 @@ fn by_id(id: &str) -> Option<u8> {
     id.strip_prefix("Heading")?.parse::<u8>().ok().map(|l| l.clamp(1, 6))
 }
 
-/// Whether an event's element is in the WordprocessingML namespace.
-pub(super) fn is_w(ns: &ResolveResult) -> bool {
-    matches!(ns, ResolveResult::Bound(Namespace(ns)) if W_NS.contains(ns))
-}
-
-/// The `w:val` (any prefix) attribute of an element.
-pub(super) fn val(e: &BytesStart) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == "val").map(|a| a.value.into_owned())
-}
-
 /// Parses `word/styles.xml`; a damaged style table only costs heading detection.
 pub(crate) fn parse(xml: &str) -> Styles {
     let mut styles = HashMap::new();
@@ -134,7 +122,7 @@ pub(crate) fn core_title(xml: &str) -> Option<String> {
             Event::Start(e) if dc && e.local_name().as_ref() == "title" => inside = true,
             Event::End(e) if dc && e.local_name().as_ref() == "title" => break,
             Event::Text(t) if inside => title.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if inside => title.push_str(&super::body::resolve_ref(&r)),
+            Event::GeneralRef(r) if inside => title.push_str(&resolve_ref(&r)),
             Event::Eof => break,
             _ => {}
         }

@@ -12,33 +12,8 @@ pub use registry::{ModelInfo, Registry};
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-/// Who said a message, in the OpenAI sense.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "system" => Some(Role::System),
-            "user" => Some(Role::User),
-            "assistant" => Some(Role::Assistant),
-            _ => None,
-        }
-    }
-}
+/// Who said a message (the shared `domain::MessageRole`).
+pub use crate::domain::MessageRole as Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -123,7 +98,7 @@ pub type ChatStream = BoxStream<'static, Result<ChatEvent, ProviderError>>;
 #[async_trait::async_trait]
 pub trait ChatProvider: Send + Sync + 'static {
     /// Short name for logs and metrics labels (`local`, `openai`, ...).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
 
     /// The models this provider serves, by their provider-local names.
     async fn models(&self) -> Vec<ModelInfo>;

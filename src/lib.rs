@@ -29,6 +29,8 @@ pub mod net;
 #[cfg(feature = "server")]
 pub mod providers;
 #[cfg(feature = "server")]
+pub mod ratelimit;
+#[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod sitechat;

@@ -12,14 +12,12 @@
 //! sprayer does not get far), and 5 sign-ups at once, then one a minute (each is an argon2 hash and
 //! an account).
 
-mod gcra;
-
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
-pub use gcra::{Clock, Limit, SystemClock};
+pub use crate::ratelimit::{Clock, Limit, SystemClock};
 
+use crate::ratelimit::KeyedGcra;
 use crate::{Error, Result};
-use gcra::KeyedGcra;
 
 pub const ACCOUNT_FAILURES: Limit = Limit::new(10, Duration::from_secs(40));
 pub const IP_LOGINS: Limit = Limit::new(30, Duration::from_secs(2));

@@ -8,16 +8,11 @@
 
 use std::{
     net::{IpAddr, Ipv4Addr},
-    num::NonZeroU32,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::StreamExt;
-use governor::{
-    DefaultKeyedRateLimiter, Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
@@ -26,6 +21,7 @@ use crate::{
     Error, Result,
     chat::{fit_history, instrument_stream},
     providers::{ChatMessage, ChatRequest, ChatStream, Registry, Role},
+    ratelimit::{KeyedGcra, Limit, SystemClock},
     storage::KnowledgeBaseRow,
 };
 
@@ -204,27 +200,23 @@ pub fn conversation(history: &[Turn], question: &str) -> Vec<ChatMessage> {
         .collect()
 }
 
-/// Questions per (public id, client IP), governor's keyed GCRA.
+/// Questions per (public id, client IP): `n` at once, then one every minute / `n` (the crate's one
+/// rate limiter, which also keeps its map of visitors bounded).
 struct VisitorLimiter {
-    limiter: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    limiter: KeyedGcra<(String, IpAddr)>,
 }
 
 impl VisitorLimiter {
     fn per_minute(n: u32) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        Self { limiter: RateLimiter::keyed(quota) }
+        let n = n.max(1);
+        let limit = Limit::new(n, Duration::from_secs(60) / n);
+        Self { limiter: KeyedGcra::new(limit, Arc::new(SystemClock::default())) }
     }
 
     fn check(&self, public_id: &str, ip: IpAddr) -> Result<()> {
-        if let Err(not_until) = self.limiter.check_key(&(public_id.to_owned(), ip)) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Err(Error::RateLimited { retry_after_secs: whole_seconds(wait) });
-        }
-        // Keep the map from growing without bound under many visitors.
-        if self.limiter.len() > 100_000 {
-            self.limiter.retain_recent();
-        }
-        Ok(())
+        self.limiter
+            .take(&(public_id.to_owned(), ip))
+            .map_err(|wait| Error::RateLimited { retry_after_secs: whole_seconds(wait) })
     }
 }
 

@@ -1,4 +1,5 @@
-use super::{gcra::ManualClock, *};
+use super::*;
+use crate::ratelimit::ManualClock;
 
 fn throttle() -> (Throttle, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::default());

@@ -1,5 +1,6 @@
-//! A keyed GCRA limiter (the algorithm governor uses) that can also hand a counted event back, on a
-//! clock the caller chooses so tests step time instead of waiting for it.
+//! The one rate limiter: a keyed GCRA (the algorithm governor uses) that can also hand a counted
+//! event back, on a clock the caller chooses so tests step time instead of waiting for it. Login and
+//! sign-up throttling (`auth::throttle`) and the widget's per-visitor limit use it.
 
 use std::{
     collections::HashMap,

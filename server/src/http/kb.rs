@@ -11,14 +11,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::json;
 use webplus::sitechat::CrawlRequest;
 
 pub use upload::upload_documents;
 
 use super::{ApiError, Authenticated, error::request_id, openai::request::rejection};
 use crate::state::AppState;
-use dto::{document_json, hit_json, job_json, kb_json};
+use dto::{
+    Document, Job, JobStarted, KnowledgeBase, List, PublicationBody, SearchHit, SearchResults, SharedWith,
+    UpdatedKnowledgeBase,
+};
+use webplus::domain::JobStatus;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -43,7 +46,7 @@ pub async fn create_kb(
     let sc = &state.services.sitechat;
     let kb = sc.create_kb(&me.user_id, &body.name, body.embedding_model.as_deref()).await.map_err(engine(&headers))?;
     let view = sc.kb_view(&me.user_id, &kb.id).await.map_err(engine(&headers))?;
-    Ok((StatusCode::CREATED, Json(kb_json(&view))).into_response())
+    Ok((StatusCode::CREATED, Json(KnowledgeBase::from(&view))).into_response())
 }
 
 pub async fn list_kbs(
@@ -52,7 +55,7 @@ pub async fn list_kbs(
     headers: HeaderMap,
 ) -> ApiResult {
     let kbs = state.services.sitechat.list_kbs(&me.user_id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "object": "list", "data": kbs.iter().map(kb_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(List::of(kbs.iter().map(KnowledgeBase::from).collect())).into_response())
 }
 
 pub async fn get_kb(
@@ -62,7 +65,7 @@ pub async fn get_kb(
     Path(id): Path<String>,
 ) -> ApiResult {
     let view = state.services.sitechat.kb_view(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(kb_json(&view)).into_response())
+    Ok(Json(KnowledgeBase::from(&view)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -90,9 +93,7 @@ pub async fn update_kb(
         None => None,
     };
     let view = sc.kb_view(&me.user_id, &id).await.map_err(engine(&headers))?;
-    let mut out = kb_json(&view);
-    out["job_id"] = json!(job.map(|j| j.id));
-    Ok(Json(out).into_response())
+    Ok(Json(UpdatedKnowledgeBase { kb: KnowledgeBase::from(&view), job_id: job.map(|j| j.id) }).into_response())
 }
 
 pub async fn delete_kb(
@@ -112,7 +113,7 @@ pub async fn list_documents(
     Path(id): Path<String>,
 ) -> ApiResult {
     let docs = state.services.sitechat.list_documents(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "object": "list", "data": docs.iter().map(document_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(List::of(docs.iter().map(Document::from).collect())).into_response())
 }
 
 pub async fn delete_document(
@@ -134,7 +135,8 @@ pub async fn crawl(
 ) -> ApiResult {
     let Json(body) = body.map_err(rejection)?;
     let job = state.services.sitechat.start_crawl(&me.user_id, &id, body).await.map_err(engine(&headers))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job.id, "status": job.status }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(JobStarted { status: JobStatus::parse(&job.status), job_id: job.id }))
+        .into_response())
 }
 
 pub async fn list_jobs(
@@ -144,7 +146,7 @@ pub async fn list_jobs(
     Path(id): Path<String>,
 ) -> ApiResult {
     let jobs = state.services.sitechat.list_jobs(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "object": "list", "data": jobs.iter().map(job_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(List::of(jobs.iter().map(Job::from).collect())).into_response())
 }
 
 pub async fn get_job(
@@ -154,7 +156,7 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> ApiResult {
     let job = state.services.sitechat.job(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(job_json(&job)).into_response())
+    Ok(Json(Job::from(&job)).into_response())
 }
 
 pub async fn cancel_job(
@@ -167,7 +169,7 @@ pub async fn cancel_job(
     sc.cancel_job(&me.user_id, &id).await.map_err(engine(&headers))?;
     // Cancellation is cooperative: report the state right after asking.
     let job = sc.job(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok((StatusCode::ACCEPTED, Json(job_json(&job))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Job::from(&job))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -190,7 +192,7 @@ pub async fn search(
         return Err(ApiError::invalid("invalid_value", "k: ask for 1 to 50 results"));
     }
     let hits = state.services.sitechat.search(&me.user_id, &[id], &body.query, k).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "results": hits.iter().map(hit_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(SearchResults { results: hits.iter().map(SearchHit::from).collect() }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -206,7 +208,7 @@ pub async fn list_shares(
     Path(id): Path<String>,
 ) -> ApiResult {
     let emails = state.services.sitechat.kb_shares(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "shared_with": emails })).into_response())
+    Ok(Json(SharedWith { shared_with: emails }).into_response())
 }
 
 pub async fn share(
@@ -220,7 +222,7 @@ pub async fn share(
     let sc = &state.services.sitechat;
     sc.share_kb(&me.user_id, &id, &body.email).await.map_err(engine(&headers))?;
     let emails = sc.kb_shares(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "shared_with": emails })).into_response())
+    Ok(Json(SharedWith { shared_with: emails }).into_response())
 }
 
 pub async fn unshare(
@@ -234,7 +236,7 @@ pub async fn unshare(
     let sc = &state.services.sitechat;
     sc.unshare_kb(&me.user_id, &id, &body.email).await.map_err(engine(&headers))?;
     let emails = sc.kb_shares(&me.user_id, &id).await.map_err(engine(&headers))?;
-    Ok(Json(json!({ "shared_with": emails })).into_response())
+    Ok(Json(SharedWith { shared_with: emails }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -259,5 +261,5 @@ pub async fn publish(
         .publish_kb(&me.user_id, &id, body.published, &body.allowed_origins)
         .await
         .map_err(engine(&headers))?;
-    Ok(Json(json!({ "public_id": p.public_id, "allowed_origins": p.allowed_origins })).into_response())
+    Ok(Json(PublicationBody { public_id: p.public_id, allowed_origins: p.allowed_origins }).into_response())
 }

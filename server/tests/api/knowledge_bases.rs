@@ -445,3 +445,78 @@ async fn switching_the_embedding_model_re_embeds_every_chunk_and_search_keeps_wo
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("local:all-minilm-l6-v2"), "{v}");
 }
+
+/// The field names of each REST shape in docs/API.md, so a change to a response struct that would
+/// break API clients fails here.
+#[tokio::test]
+async fn each_response_has_exactly_the_documented_fields() {
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut k: Vec<&str> =
+            v.as_object().unwrap_or_else(|| panic!("an object: {v}")).keys().map(String::as_str).collect();
+        k.sort_unstable();
+        k
+    }
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    let (_, list) = api.get("/api/v1/knowledge-bases").await;
+    assert_eq!(list["object"], "list");
+    assert_eq!(
+        keys(&list["data"][0]),
+        [
+            "allowed_origins",
+            "chunks",
+            "created_at",
+            "documents",
+            "embedding_dims",
+            "embedding_model",
+            "id",
+            "name",
+            "object",
+            "owned",
+            "public_id",
+            "updated_at",
+        ]
+    );
+    let (s, started) =
+        api.post(&format!("/api/v1/knowledge-bases/{kb}/crawl"), json!({ "url": site.url("/").as_str() })).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(keys(&started), ["job_id", "status"]);
+    let job = api.wait_job(started["job_id"].as_str().unwrap()).await;
+    assert_eq!(
+        keys(&job),
+        [
+            "chunks",
+            "created_at",
+            "done",
+            "errors",
+            "finished_at",
+            "id",
+            "kind",
+            "knowledge_base_id",
+            "message",
+            "object",
+            "status",
+            "total",
+        ]
+    );
+    assert_eq!((job["object"].as_str(), job["kind"].as_str()), (Some("job"), Some("crawl")));
+    assert_eq!(keys(&job["errors"][0]), ["error", "url"]);
+    let (_, docs) = api.get(&format!("/api/v1/knowledge-bases/{kb}/documents")).await;
+    assert_eq!(
+        keys(&docs["data"][0]),
+        ["bytes", "chunks", "file_name", "id", "kind", "source", "title", "updated_at", "url",]
+    );
+    let hits = api.search(&kb, "Team plan").await;
+    assert_eq!(
+        keys(&hits[0]),
+        ["document_id", "file_name", "heading_path", "knowledge_base_id", "score", "text", "title", "url",]
+    );
+    let (_, updated) = api
+        .send(reqwest::Method::PATCH, &format!("/api/v1/knowledge-bases/{kb}"), Some(json!({ "name": "Docs" })))
+        .await;
+    assert!(keys(&updated).contains(&"job_id") && updated["name"] == "Docs", "{updated}");
+    let (_, shares) = api.get(&format!("/api/v1/knowledge-bases/{kb}/shares")).await;
+    assert_eq!(keys(&shares), ["shared_with"]);
+}

@@ -7,10 +7,14 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
 };
-use serde_json::json;
-use webplus::sitechat::UploadedFile;
 
-use super::{ApiResult, engine};
+use webplus::{domain::JobStatus, sitechat::UploadedFile};
+
+use super::{
+    ApiResult,
+    dto::{UploadStarted, UploadedDocument},
+    engine,
+};
 use crate::{
     http::{ApiError, Authenticated},
     state::AppState,
@@ -85,11 +89,11 @@ pub async fn upload_documents(
     let (job, docs) = sc.upload(&me.user_id, &id, files).await.map_err(engine(&headers))?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "job_id": job.id,
-            "status": job.status,
-            "documents": docs.iter().map(|d| json!({ "id": d.id, "file_name": d.file_name, "kind": d.kind })).collect::<Vec<_>>(),
-        })),
+        Json(UploadStarted {
+            status: JobStatus::parse(&job.status),
+            job_id: job.id,
+            documents: docs.iter().map(UploadedDocument::from).collect(),
+        }),
     )
         .into_response())
 }

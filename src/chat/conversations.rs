@@ -134,10 +134,14 @@ impl Chat {
             history.insert(0, c);
         }
 
-        let user_msg =
-            self.db.insert_message(conversation_id, "user", content.as_str(), MessageStatus::Complete, None).await?;
-        let mut reply =
-            self.db.insert_message(conversation_id, "assistant", "", MessageStatus::Streaming, Some(&model.id)).await?;
+        let user_msg = self
+            .db
+            .insert_message(conversation_id, Role::User, content.as_str(), MessageStatus::Complete, None)
+            .await?;
+        let mut reply = self
+            .db
+            .insert_message(conversation_id, Role::Assistant, "", MessageStatus::Streaming, Some(&model.id))
+            .await?;
         if !sources.is_empty() {
             let json = serde_json::to_string(&sources).map_err(Error::internal)?;
             self.db.set_message_sources(&reply.id, &json).await?;

@@ -43,7 +43,7 @@ impl Db {
     pub async fn insert_message(
         &self,
         conversation_id: &str,
-        role: &str,
+        role: crate::domain::MessageRole,
         content: &str,
         status: MessageStatus,
         model: Option<&str>,
@@ -55,7 +55,7 @@ impl Db {
         ))
         .bind(new_id())
         .bind(conversation_id)
-        .bind(role)
+        .bind(role.as_str())
         .bind(content)
         .bind(status.as_str())
         .bind(model)

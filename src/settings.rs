@@ -198,14 +198,7 @@ impl Settings {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
             return Err(SettingsError::new(
                 "WEBPLUS_DATABASE_URL",
-                "a sqlite:// URL (PostgreSQL support comes later)",
-                Some(redact_url(&self.database_url)),
-            ));
-        }
-        if self.database_url.starts_with("postgres") {
-            return Err(SettingsError::new(
-                "WEBPLUS_DATABASE_URL",
-                "a sqlite:// URL: this build does not include the PostgreSQL driver yet",
+                "a sqlite:// or postgres:// URL",
                 Some(redact_url(&self.database_url)),
             ));
         }

@@ -1,8 +1,11 @@
 //! Storage: one connection pool, chosen by the database URL.
 //!
-//! Callers use the typed methods in the submodules (`db.user_by_email(..)`), never SQL. Queries use
-//! `$1` placeholders and portable types (TEXT ids, INTEGER millisecond timestamps), so adding the
-//! PostgreSQL driver and its migrations later changes nothing for callers.
+//! Callers use the typed methods in the submodules (`db.user_by_email(..)`), never SQL. The URL picks
+//! the database: `sqlite:` (the embedded default) or `postgres:`/`postgresql:`. Each has its own
+//! migrations (`migrations/sqlite`, `migrations/postgres`: the same tables), and queries are one
+//! portable SQL text with `$1` placeholders and portable types (TEXT ids, 64-bit millisecond
+//! timestamps and integers, blobs). The few statements that cannot be portable branch on
+//! [`Backend`] where they are written (keyword search, the first-user lock).
 
 mod api_keys;
 mod chunks;
@@ -10,9 +13,12 @@ mod conversations;
 mod documents;
 mod instance_settings;
 mod jobs;
+mod keyword;
 mod knowledge_bases;
 mod messages;
 mod sessions;
+#[cfg(any(test, feature = "fakes"))]
+mod testing;
 mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};
@@ -26,25 +32,73 @@ pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use messages::{MessageRow, MessageStatus};
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
+#[cfg(any(test, feature = "fakes"))]
+pub use testing::TempDb;
 pub use users::{Role, UserRow, UserStatus};
 
 use sqlx::{
-    AnyPool, Executor,
+    AnyConnection, AnyPool, Connection, Executor,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
+/// How long connecting (or waiting for a pooled connection) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL, by its scheme; None for any other scheme.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    fn migrator(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Self::Sqlite => &SQLITE_MIGRATIONS,
+            Self::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
 
 /// The database handle shared by the whole app (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    backend: Backend,
 }
 
 impl Db {
     /// Connects, creating the SQLite file (and its directory) if needed, and applies migrations.
+    /// Errors name `WEBPLUS_DATABASE_URL` and show the URL without its password.
     #[tracing::instrument(skip_all, err)]
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let shown = without_password(url);
+        let backend = Backend::of_url(url)
+            .ok_or_else(|| anyhow::anyhow!("WEBPLUS_DATABASE_URL must be a sqlite: or postgres:// URL, not {shown}"))?;
+        let pool = Self::pool_for(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database WEBPLUS_DATABASE_URL={shown}: {e}"))?;
+        let db = Self { pool, backend };
+        db.migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot migrate the database WEBPLUS_DATABASE_URL={shown}: {e}"))?;
+        Ok(db)
+    }
+
+    async fn pool_for(url: &str) -> anyhow::Result<AnyPool> {
         sqlx::any::install_default_drivers();
         if let Some(path) = sqlite_path(url)
             && let Some(dir) = Path::new(&path).parent()
@@ -54,9 +108,15 @@ impl Db {
                 .map_err(|e| anyhow::anyhow!("cannot create the database directory {}: {e}", dir.display()))?;
         }
         let options = AnyConnectOptions::from_str(url)?;
+        // One connection first: its error says what is wrong (refused, password, no such database),
+        // where the pool would only report a timeout after retrying for `CONNECT_TIMEOUT`.
+        let first = tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(&options))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))??;
+        first.close().await?;
         let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
@@ -72,13 +132,11 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        let db = Self { pool };
-        db.migrate().await?;
-        Ok(db)
+        Ok(pool)
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
-        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        self.backend.migrator().run(&self.pool).await?;
         Ok(())
     }
 
@@ -87,7 +145,11 @@ impl Db {
         let applied: Result<i64, _> = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
             .fetch_one(&self.pool)
             .await;
-        matches!(applied, Ok(n) if n as usize >= SQLITE_MIGRATIONS.iter().count())
+        matches!(applied, Ok(n) if n as usize >= self.backend.migrator().iter().count())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -106,6 +168,19 @@ fn sqlite_path(url: &str) -> Option<String> {
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
 
+/// A database URL with its password (if any) replaced, for error messages and logs.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or_default();
+            let hidden = if user_info.contains(':') { ":[redacted]" } else { "" };
+            format!("{}://{user}{hidden}@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -118,12 +193,44 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use super::Db;
+    use super::{Db, TempDb};
 
-    /// A fresh, migrated database in a temporary directory (kept alive by the returned guard).
-    pub async fn temp_db() -> (Db, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        (Db::connect(&url).await.expect("connect"), dir)
+    /// A fresh, migrated database (SQLite in a temporary directory, or a new database on the
+    /// PostgreSQL server `WEBPLUS_TEST_DATABASE_URL` names), kept alive by the returned guard.
+    pub async fn temp_db() -> (Db, TempDb) {
+        let temp = TempDb::new().await;
+        (Db::connect(temp.url()).await.expect("connect"), temp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://data/webplus.db?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://u:p@db:5432/webplus"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("PostgreSQL://db/webplus"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("mysql://db/webplus"), None);
+        assert_eq!(Backend::of_url("webplus.db"), None);
+    }
+
+    #[test]
+    fn a_url_is_shown_without_its_password() {
+        assert_eq!(super::without_password("postgres://me:s3:cr@t@db/x"), "postgres://me:[redacted]@db/x");
+        assert_eq!(super::without_password("postgres://me@db/x"), "postgres://me@db/x");
+        assert_eq!(super::without_password("sqlite://data/w.db"), "sqlite://data/w.db");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_named_by_its_setting_without_the_password() {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let e = super::Db::connect("postgres://webplus:hunter2@127.0.0.1:1/webplus").await.unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("WEBPLUS_DATABASE_URL"), "{msg}");
+        assert!(msg.contains("127.0.0.1:1"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
     }
 }

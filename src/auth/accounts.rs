@@ -184,7 +184,7 @@ mod tests {
     use super::*;
     use crate::{settings::Settings, storage::test_support::temp_db};
 
-    async fn accounts() -> (Accounts, tempfile::TempDir) {
+    async fn accounts() -> (Accounts, crate::storage::TempDb) {
         let (db, dir) = temp_db().await;
         let mut s = Settings::defaults();
         s.jwt_secret = Some(crate::settings::Secret::new("k".repeat(64)));

@@ -1,4 +1,4 @@
-//! Hybrid retrieval: BM25 keyword search (FTS5) and vector search (HNSW) per knowledge base, fused
+//! Hybrid retrieval: keyword search (`storage/keyword.rs`) and vector search (HNSW) per knowledge base, fused
 //! by reciprocal rank fusion, all knowledge bases searched concurrently.
 
 use std::collections::HashMap;
@@ -32,9 +32,9 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// An FTS5 expression matching any word of `query` (each quoted, so FTS syntax in the query is
-/// plain text). None when the query has no words.
-pub fn keyword_query(query: &str) -> Option<String> {
+/// The distinct words (letters and digits) of `query`, lower-cased, for keyword search, which
+/// matches any of them (so query syntax in the text is plain text). None when it has no words.
+pub fn keyword_query(query: &str) -> Option<Vec<String>> {
     let mut terms: Vec<String> = Vec::new();
     for word in query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         let word = word.to_lowercase();
@@ -42,7 +42,7 @@ pub fn keyword_query(query: &str) -> Option<String> {
             terms.push(word);
         }
     }
-    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
+    (!terms.is_empty()).then_some(terms)
 }
 
 impl SiteChat {
@@ -91,7 +91,7 @@ impl SiteChat {
         let started = std::time::Instant::now();
         let keyword = async {
             let found = match keyword_query(query) {
-                Some(expr) => self.db().keyword_search(&kb.id, &expr, want as u32).await,
+                Some(terms) => self.db().keyword_search(&kb.id, &terms, want as u32).await,
                 None => Ok(Vec::new()),
             };
             (found, started.elapsed())
@@ -147,11 +147,8 @@ mod tests {
     use super::keyword_query;
 
     #[test]
-    fn a_keyword_query_quotes_each_distinct_word_so_fts_syntax_is_plain_text() {
-        assert_eq!(
-            keyword_query("Price? price NEAR(\"x\" OR y*)").unwrap(),
-            "\"price\" OR \"near\" OR \"x\" OR \"or\" OR \"y\""
-        );
+    fn a_keyword_query_keeps_each_distinct_word_so_fts_syntax_is_plain_text() {
+        assert_eq!(keyword_query("Price? price NEAR(\"x\" OR y*)").unwrap(), ["price", "near", "x", "or", "y"]);
         assert_eq!(keyword_query(" ?! "), None);
     }
 }

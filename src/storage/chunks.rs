@@ -1,5 +1,5 @@
-//! Chunks: the retrieval units, their embeddings (the source of truth for the vector index) and
-//! their full-text index (FTS5, kept in step by triggers).
+//! Chunks: the retrieval units and their embeddings (the source of truth for the vector index).
+//! Their keyword search is in `keyword.rs`.
 
 use super::Db;
 use crate::Result;
@@ -126,26 +126,14 @@ impl Db {
     }
 
     pub async fn chunk_fingerprint(&self, kb_id: &str) -> Result<ChunkFingerprint> {
-        let (count, max_id, sum): (i64, i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM chunks WHERE kb_id = $1")
-                .bind(kb_id)
-                .fetch_one(self.pool())
-                .await?;
-        Ok(ChunkFingerprint { count: count as u64, max_id: max_id as u64, checksum: sum as u64 })
-    }
-
-    /// BM25 keyword search in one knowledge base: (chunk id, score), best first; higher is better.
-    /// `match_expr` must be a valid FTS5 expression (see `sitechat::keyword_query`).
-    pub async fn keyword_search(&self, kb_id: &str, match_expr: &str, limit: u32) -> Result<Vec<(i64, f64)>> {
-        Ok(sqlx::query_as(
-            "SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid \
-             WHERE chunks_fts MATCH $1 AND c.kb_id = $2 ORDER BY bm25(chunks_fts) LIMIT $3",
+        // PostgreSQL sums BIGINTs as NUMERIC, which does not decode as i64: cast the sum back.
+        let (count, max_id, sum): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id), 0) AS BIGINT) FROM chunks WHERE kb_id = $1",
         )
-        .bind(match_expr)
         .bind(kb_id)
-        .bind(limit as i64)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ChunkFingerprint { count: count as u64, max_id: max_id as u64, checksum: sum as u64 })
     }
 
     /// The chunks with these ids that belong to `kb_id`, with their documents (any order).
@@ -153,11 +141,13 @@ impl Db {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        // `c.id IN ($2, $3, …)`: one parameter per id, numbered and bound in the same order below
+        // (the Any driver has no array parameters).
+        let ids_in: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT c.id, c.kb_id, c.document_id, c.heading_path, c.text, d.url, d.file_name, d.title \
              FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.kb_id = $1 AND c.id IN ({})",
-            placeholders.join(", ")
+            ids_in.join(", ")
         );
         let mut q = sqlx::query_as(&sql).bind(kb_id);
         for id in ids {

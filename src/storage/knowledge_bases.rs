@@ -39,8 +39,14 @@ const PLAIN_COLUMNS: &str =
     "id, owner_id, name, embedding_model, embedding_dims, public_id, allowed_origins, created_at, updated_at";
 const COUNTS: &str = "(SELECT COUNT(*) FROM documents d WHERE d.kb_id = k.id) AS documents, \
      (SELECT COUNT(*) FROM chunks c WHERE c.kb_id = k.id) AS chunks";
-const READABLE: &str =
-    "(k.owner_id = $1 OR EXISTS (SELECT 1 FROM knowledge_base_shares s WHERE s.kb_id = k.id AND s.user_id = $1))";
+
+/// The condition "`k` is readable by the user in parameter `user`" (its owner, or shared with them).
+/// The caller names the parameter, so every numbered parameter is visible in the query it is in.
+fn readable_by(user: &str) -> String {
+    format!(
+        "(k.owner_id = {user} OR EXISTS (SELECT 1 FROM knowledge_base_shares s WHERE s.kb_id = k.id AND s.user_id = {user}))"
+    )
+}
 
 impl Db {
     pub async fn create_knowledge_base(
@@ -67,11 +73,14 @@ impl Db {
 
     /// The knowledge base if `user_id` owns it or it is shared with them.
     pub async fn readable_knowledge_base(&self, user_id: &str, id: &str) -> Result<Option<KnowledgeBaseRow>> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM knowledge_bases k WHERE k.id = $2 AND {READABLE}"))
-            .bind(user_id)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM knowledge_bases k WHERE k.id = $2 AND {}",
+            readable_by("$1")
+        ))
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     pub async fn owned_knowledge_base(&self, owner_id: &str, id: &str) -> Result<Option<KnowledgeBaseRow>> {
@@ -102,17 +111,21 @@ impl Db {
         user_id: &str,
         id: &str,
     ) -> Result<Option<KnowledgeBaseSummary>> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE k.id = $2 AND {READABLE}"))
-            .bind(user_id)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE k.id = $2 AND {}",
+            readable_by("$1")
+        ))
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Every knowledge base the user can read, newest first, with document and chunk counts.
     pub async fn list_knowledge_bases(&self, user_id: &str) -> Result<Vec<KnowledgeBaseSummary>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE {READABLE} ORDER BY k.created_at DESC, k.id DESC"
+            "SELECT {COLUMNS}, {COUNTS} FROM knowledge_bases k WHERE {} ORDER BY k.created_at DESC, k.id DESC",
+            readable_by("$1")
         ))
         .bind(user_id)
         .fetch_all(self.pool())
@@ -248,7 +261,8 @@ impl Db {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM conversation_knowledge_bases ck JOIN knowledge_bases k ON k.id = ck.kb_id \
              JOIN conversations c ON c.id = ck.conversation_id \
-             WHERE ck.conversation_id = $2 AND c.user_id = $1 AND {READABLE} ORDER BY k.name"
+             WHERE ck.conversation_id = $2 AND c.user_id = $1 AND {} ORDER BY k.name",
+            readable_by("$1")
         ))
         .bind(user_id)
         .bind(conversation_id)

@@ -1,6 +1,6 @@
 //! Users.
 
-use super::{Db, is_unique_violation, new_id};
+use super::{Backend, Db, is_unique_violation, new_id};
 use crate::{Error, Result, time::now_ms};
 
 /// An account's role (the shared `domain::UserRole`).
@@ -79,20 +79,29 @@ impl Db {
             "INSERT INTO users (id, email, password_hash, role, disabled, status, created_at, updated_at) \
              SELECT $1, $2, $3, {role_sql}, 0, {status_sql}, $4, $4 RETURNING {COLUMNS}"
         );
-        sqlx::query_as::<_, UserRow>(&sql)
+        let mut tx = self.pool().begin().await?;
+        if role.is_none() && self.backend() == Backend::Postgres {
+            // SQLite runs one writer at a time; PostgreSQL runs two INSERT … SELECTs side by side, and
+            // both would see no users. This lock mode conflicts with itself and with inserts (reads
+            // go on), so first sign-ups take turns. Released at commit.
+            sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        }
+        let user = sqlx::query_as::<_, UserRow>(&sql)
             .bind(&id)
             .bind(email)
             .bind(password_hash)
             .bind(now)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
                     Error::Conflict("an account with this email already exists; log in instead".into())
                 } else {
-                    e.into()
+                    Error::from(e)
                 }
-            })
+            })?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
@@ -169,6 +178,22 @@ impl Db {
 mod tests {
     use super::*;
     use crate::storage::test_support::temp_db;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn simultaneous_first_sign_ups_make_exactly_one_admin() {
+        let (db, _dir) = temp_db().await;
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move { db.create_user(&format!("u{i}@x.io"), "h", None, UserStatus::Active).await })
+            })
+            .collect();
+        let mut admins = 0;
+        for t in tasks {
+            admins += usize::from(t.await.unwrap().unwrap().role() == Role::Admin);
+        }
+        assert_eq!(admins, 1);
+    }
 
     #[tokio::test]
     async fn the_first_user_is_admin_and_later_ones_are_users() {

@@ -7,7 +7,7 @@ use crate::{
     storage::{Role, test_support::temp_db},
 };
 
-async fn accounts() -> (Accounts, tempfile::TempDir) {
+async fn accounts() -> (Accounts, crate::storage::TempDb) {
     let (db, dir) = temp_db().await;
     let mut s = Settings::defaults();
     s.jwt_secret = Some(Secret::new("k".repeat(64)));

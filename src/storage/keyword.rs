@@ -1,9 +1,9 @@
 //! Keyword search over chunks: any of the query's words, best matches first.
 //!
 //! SQLite: FTS5 (`chunks_fts`, porter stemming, BM25). PostgreSQL: the generated `chunks.search`
-//! tsvector ('english': stemming and stop words) with a GIN index, ranked by `ts_rank_cd` with
-//! length normalisation. The two scores differ in scale (only the order is used: the results are
-//! fused by rank), and the storage tests check both databases order the handbook's pages the same.
+//! tsvector ('english': stemming and stop words) with a GIN index, ranked by `ts_rank`. The two
+//! scores differ in scale (only the order is used: the results are fused by rank); the tests check
+//! both databases put the same handbook chunk first for each of the handbook's questions.
 
 use super::{Backend, Db};
 use crate::Result;
@@ -27,10 +27,12 @@ impl Db {
                  WHERE chunks_fts MATCH $1 AND c.kb_id = $2 ORDER BY bm25(chunks_fts), c.id LIMIT $3",
             )
             .bind(fts5_any(&terms)),
-            // Normalisation 1 divides by 1 + log(length), as BM25 discounts long chunks; the cast
-            // because ts_rank_cd is REAL and the score is read as f64.
+            // ts_rank of an OR query grows with each distinct word matched far more than with
+            // repeats of one word, which is what BM25's IDF mostly does on short chunks. (ts_rank_cd
+            // and length normalisation put "How to reach the support team." above "Support is
+            // available …" for "What hours is support available?".) Cast: REAL, read as f64.
             Backend::Postgres => sqlx::query_as(
-                "SELECT c.id, CAST(ts_rank_cd(c.search, q, 1) AS DOUBLE PRECISION) AS score \
+                "SELECT c.id, CAST(ts_rank(c.search, q) AS DOUBLE PRECISION) AS score \
                  FROM chunks c, to_tsquery('english', $1) q \
                  WHERE c.search @@ q AND c.kb_id = $2 ORDER BY score DESC, c.id LIMIT $3",
             )

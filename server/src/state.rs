@@ -35,12 +35,10 @@ impl Services {
         resolve_jwt_secret(&mut settings).map_err(|e| {
             anyhow::anyhow!("cannot read or create the JWT secret in {}: {e}", settings.data_dir.display())
         })?;
-        let db = Db::connect(&settings.database_url).await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot open the database (WEBPLUS_DATABASE_URL / data dir {}): {e:#}",
-                settings.data_dir.display()
-            )
-        })?;
+        // The error names WEBPLUS_DATABASE_URL and shows the URL without its password.
+        let db = Db::connect(&settings.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#} (data dir {})", settings.data_dir.display()))?;
         if serving {
             let n = db.mark_interrupted().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if n > 0 {

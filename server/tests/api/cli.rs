@@ -13,7 +13,7 @@ fn webplus(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_webplus"))
         .args(args)
         .env("WEBPLUS_DATA_DIR", &app.settings.data_dir)
-        .env_remove("WEBPLUS_DATABASE_URL")
+        .env("WEBPLUS_DATABASE_URL", &app.settings.database_url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -85,6 +85,22 @@ async fn a_weak_password_or_an_invalid_setting_is_a_clear_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("WEBPLUS_ADDR") && err.contains("127.0.0.1:3000"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_named_by_its_setting_and_its_password_is_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
+    let out = Command::new(env!("CARGO_BIN_EXE_webplus"))
+        .args(["admin", "list-users"])
+        .env("WEBPLUS_DATA_DIR", dir.path())
+        .env("WEBPLUS_DATABASE_URL", "postgres://webplus:hunter2@127.0.0.1:1/webplus")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("WEBPLUS_DATABASE_URL") && err.contains("127.0.0.1:1/webplus"), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("panicked"), "{err}");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! `spawn_app()`: one app per test, with its own data dir, database and fake upstream.
+//! `spawn_app()`: one app per test, with its own data dir, database and fake upstream. The database is
+//! SQLite in the data dir, or a fresh one on the PostgreSQL server `WEBPLUS_TEST_DATABASE_URL` names.
 
 use std::{
     collections::BTreeMap,
@@ -13,6 +14,7 @@ use webplus::{
     domain::SignupMode,
     fakes::{FakeOpenAi, FakeOpenAiConfig},
     settings::{OpenAiSettings, Secret, Settings},
+    storage::TempDb,
 };
 
 pub const FAKE_MODEL: &str = "gpt-4o-mini";
@@ -31,7 +33,8 @@ pub struct TestApp {
     pub services: server::state::Services,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    pub _dir: Arc<tempfile::TempDir>,
+    /// The data dir and the database (kept for restarts: `spawn_app_in(app._dir.clone(), …)`).
+    pub _dir: Arc<TempDb>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -39,24 +42,24 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(fake: FakeOpenAiConfig) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let dir = Arc::new(TempDb::new().await);
     spawn_app_in(dir, Arc::new(FakeOpenAi::start(fake).await)).await
 }
 
 /// An app whose settings `configure` adjusts before it starts.
 pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let dir = Arc::new(TempDb::new().await);
     let fake = Arc::new(FakeOpenAi::start(FakeOpenAiConfig::default()).await);
     spawn_app_in_with(dir, fake, configure).await
 }
 
 /// Starts an app on an existing data dir (to test restarts).
-pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, fake: Arc<FakeOpenAi>) -> TestApp {
+pub async fn spawn_app_in(dir: Arc<TempDb>, fake: Arc<FakeOpenAi>) -> TestApp {
     spawn_app_in_with(dir, fake, |_| {}).await
 }
 
 pub async fn spawn_app_in_with(
-    dir: Arc<tempfile::TempDir>,
+    dir: Arc<TempDb>,
     fake: Arc<FakeOpenAi>,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
@@ -67,13 +70,13 @@ pub async fn spawn_app_in_with(
 /// exists. (Every other `spawn_app*` opens sign-ups, as an admin would, so tests can register
 /// several users; the approval flow is tested on its own.)
 pub async fn spawn_app_with_default_signups() -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let dir = Arc::new(TempDb::new().await);
     let fake = Arc::new(FakeOpenAi::start(FakeOpenAiConfig::default()).await);
     start(dir, fake, |_| {}, false).await
 }
 
 async fn start(
-    dir: Arc<tempfile::TempDir>,
+    dir: Arc<TempDb>,
     fake: Arc<FakeOpenAi>,
     configure: impl FnOnce(&mut Settings),
     open_signups: bool,
@@ -81,7 +84,7 @@ async fn start(
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = dir.path().to_path_buf();
-    settings.database_url = webplus::settings::sqlite_url_in(dir.path());
+    settings.database_url = dir.url().to_owned();
     settings.jwt_secret = Some(Secret::new("test-secret-".repeat(6)));
     settings.default_model = FAKE_MODEL.into();
     settings.max_body_bytes = 64 * 1024;

@@ -43,9 +43,13 @@ setup-test:
 	cargo build -p server
 	$(CARGO_TARGET_DIR)/debug/webplus models fetch
 
+# The engine's and the API's tests run on SQLite, then again on a throwaway PostgreSQL server
+# (.ci/postgres.sh installs and starts it, and stops it when the tests end, failed or not).
+# Only the tests that touch a database run twice: the engine's unit tests and the API tests.
 unit:
 	cargo test -p webplus -p webplus-ann -p server --features webplus/fakes --no-fail-fast
 	cargo test -p app --features ssr
+	.ci/postgres.sh run cargo test -p webplus --lib -p server --test api --features webplus/fakes --no-fail-fast
 
 # The browser suite runs twice: against the dev bundle (debug WASM: hydration errors name the
 # component) and the release bundle `make run` serves (wasm-opt'd). Same server binary.

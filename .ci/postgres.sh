@@ -49,13 +49,14 @@ start() {
     port=$(shuf -i 20000-60000 -n 1)
     port_free "$port" || continue
     if as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null; then
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start \
+      >>"$dir/pg_ctl.log" 2>&1; then
       echo "postgres://postgres@127.0.0.1:$port/postgres"
       return 0
     fi
   done
-  echo "postgres.sh: the server did not start; see $dir/server.log" >&2
-  tail -n 20 "$dir/server.log" >&2 || true
+  echo "postgres.sh: the server did not start:" >&2
+  tail -n 20 "$dir/pg_ctl.log" "$dir/server.log" >&2 || true
   exit 1
 }
 

@@ -225,6 +225,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn millisecond_timestamps_far_beyond_32_bits_round_trip() {
+        let (db, _temp) = super::test_support::temp_db().await;
+        let user = db.create_user("t@x.io", "h", None, super::UserStatus::Active).await.unwrap();
+        // The year 3000 in milliseconds: 2^44, where a 32-bit column would overflow or wrap.
+        let far = 32_503_680_000_000_i64;
+        db.create_session("s1", &user.id, far, "token-hash", None).await.unwrap();
+        assert_eq!(db.session_auth("s1").await.unwrap().unwrap().expires_at, far);
+        assert!(user.created_at > i64::from(i32::MAX), "now in ms is past 2^31 too");
+    }
+
+    #[tokio::test]
     async fn an_unreachable_database_is_named_by_its_setting_without_the_password() {
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
         let e = super::Db::connect("postgres://webplus:hunter2@127.0.0.1:1/webplus").await.unwrap_err();

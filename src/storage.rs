@@ -181,6 +181,12 @@ fn without_password(url: &str) -> String {
     }
 }
 
+/// Text from outside (pages, files, messages, titles) as stored: without U+0000, which PostgreSQL's
+/// TEXT cannot hold (SQLite's can), so both databases keep the same text and neither refuses it.
+pub(crate) fn text(s: &str) -> String {
+    s.replace('\0', "")
+}
+
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -233,6 +239,17 @@ mod tests {
         db.create_session("s1", &user.id, far, "token-hash", None).await.unwrap();
         assert_eq!(db.session_auth("s1").await.unwrap().unwrap().expires_at, far);
         assert!(user.created_at > i64::from(i32::MAX), "now in ms is past 2^31 too");
+    }
+
+    #[tokio::test]
+    async fn text_with_nul_characters_is_stored_without_them() {
+        let (db, _temp) = super::test_support::temp_db().await;
+        let user = db.create_user("n@x.io", "h", None, super::UserStatus::Active).await.unwrap();
+        let c = db.create_conversation(&user.id, "a\0b", "m").await.unwrap();
+        assert_eq!(c.title, "ab");
+        let role = crate::domain::MessageRole::User;
+        let m = db.insert_message(&c.id, role, "x\0y", super::MessageStatus::Complete, None).await.unwrap();
+        assert_eq!(m.content, "xy");
     }
 
     #[tokio::test]

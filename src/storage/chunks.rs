@@ -1,7 +1,7 @@
 //! Chunks: the retrieval units and their embeddings (the source of truth for the vector index).
 //! Their keyword search is in `keyword.rs`.
 
-use super::Db;
+use super::{Db, text};
 use crate::Result;
 
 /// A chunk to store, with its embedding.
@@ -68,8 +68,8 @@ impl Db {
             .bind(document_id)
             .bind(kb_id)
             .bind(c.ord as i64)
-            .bind(&c.heading_path)
-            .bind(&c.text)
+            .bind(text(&c.heading_path))
+            .bind(text(&c.text))
             .bind(encode_vector(&c.embedding))
             .fetch_one(&mut *tx)
             .await?;

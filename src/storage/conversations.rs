@@ -1,6 +1,6 @@
 //! Conversations. Every query is scoped by owner: another user's id behaves as a missing one.
 
-use super::{Db, new_id};
+use super::{Db, new_id, text};
 use crate::{Result, time::now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,7 +24,7 @@ impl Db {
         ))
         .bind(new_id())
         .bind(user_id)
-        .bind(title)
+        .bind(text(title))
         .bind(model)
         .bind(now)
         .fetch_one(self.pool())
@@ -74,7 +74,7 @@ impl Db {
 
     pub async fn rename_conversation(&self, user_id: &str, id: &str, title: &str) -> Result<bool> {
         let n = sqlx::query("UPDATE conversations SET title = $1, updated_at = $2 WHERE id = $3 AND user_id = $4")
-            .bind(title)
+            .bind(text(title))
             .bind(now_ms())
             .bind(id)
             .bind(user_id)

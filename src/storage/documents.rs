@@ -1,7 +1,7 @@
 //! Documents of a knowledge base (uploaded files and crawled pages). Callers check access to the
 //! knowledge base first; every query here is scoped by its id.
 
-use super::{Db, new_id};
+use super::{Db, new_id, text};
 use crate::{Result, time::now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -57,7 +57,7 @@ impl Db {
         .bind(d.url)
         .bind(d.file_name)
         .bind(d.kind)
-        .bind(d.title)
+        .bind(text(d.title))
         .bind(d.content_hash)
         .bind(d.bytes as i64)
         .bind(d.job_id)
@@ -146,7 +146,7 @@ impl Db {
             "UPDATE documents SET title = $1, content_hash = $2, bytes = $3, seen_by_job = $4, updated_at = $5 \
              WHERE id = $6",
         )
-        .bind(title)
+        .bind(text(title))
         .bind(content_hash)
         .bind(bytes as i64)
         .bind(job)

@@ -1,6 +1,6 @@
 //! Messages of a conversation.
 
-use super::{Db, new_id};
+use super::{Db, new_id, text};
 use crate::{Result, time::now_ms};
 
 pub use crate::domain::MessageStatus;
@@ -56,7 +56,7 @@ impl Db {
         .bind(new_id())
         .bind(conversation_id)
         .bind(role.as_str())
-        .bind(content)
+        .bind(text(content))
         .bind(status.as_str())
         .bind(model)
         .bind(now)
@@ -95,7 +95,7 @@ impl Db {
     /// Saves the partial text of a reply that is still streaming.
     pub async fn save_partial(&self, message_id: &str, content: &str) -> Result<()> {
         sqlx::query("UPDATE messages SET content = $1, updated_at = $2 WHERE id = $3 AND status = 'streaming'")
-            .bind(content)
+            .bind(text(content))
             .bind(now_ms())
             .bind(message_id)
             .execute(self.pool())
@@ -116,7 +116,7 @@ impl Db {
             "UPDATE messages SET content = $1, status = $2, prompt_tokens = $3, completion_tokens = $4, error = $5, \
              updated_at = $6 WHERE id = $7",
         )
-        .bind(content)
+        .bind(text(content))
         .bind(status.as_str())
         .bind(tokens.map(|t| t.0 as i64))
         .bind(tokens.map(|t| t.1 as i64))

@@ -1,0 +1,106 @@
+//! The storage module's own tests: URLs, schema parity between the databases, connection errors.
+
+use super::Backend;
+
+#[test]
+fn the_url_scheme_picks_the_backend() {
+    assert_eq!(Backend::of_url("sqlite://data/webplus.db?mode=rwc"), Some(Backend::Sqlite));
+    assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+    assert_eq!(Backend::of_url("postgres://u:p@db:5432/webplus"), Some(Backend::Postgres));
+    assert_eq!(Backend::of_url("PostgreSQL://db/webplus"), Some(Backend::Postgres));
+    assert_eq!(Backend::of_url("mysql://db/webplus"), None);
+    assert_eq!(Backend::of_url("webplus.db"), None);
+}
+
+#[test]
+fn both_databases_have_the_same_migrations() {
+    let names =
+        |m: &sqlx::migrate::Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+    assert_eq!(names(&super::SQLITE_MIGRATIONS), names(&super::POSTGRES_MIGRATIONS));
+}
+
+/// On PostgreSQL runs this compares its schema with SQLite's (on SQLite runs, SQLite's with itself).
+#[tokio::test]
+async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
+    async fn columns(db: &super::Db) -> Vec<(String, Vec<String>)> {
+        let sql = match db.backend() {
+            super::Backend::Sqlite => "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+            super::Backend::Postgres => {
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+            }
+        };
+        let mut out = Vec::new();
+        for table in TABLES {
+            let cols: Vec<String> = sqlx::query_scalar(sql).bind(table).fetch_all(db.pool()).await.unwrap();
+            out.push((table.to_string(), cols));
+        }
+        out
+    }
+    const TABLES: [&str; 13] = [
+        "users",
+        "sessions",
+        "refresh_tokens",
+        "api_keys",
+        "conversations",
+        "messages",
+        "knowledge_bases",
+        "knowledge_base_shares",
+        "documents",
+        "chunks",
+        "jobs",
+        "conversation_knowledge_bases",
+        "instance_settings",
+    ];
+    let (db, _temp) = super::test_support::temp_db().await;
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite = super::Db::connect(&crate::settings::sqlite_url_in(sqlite_dir.path())).await.unwrap();
+    let (mut here, there) = (columns(&db).await, columns(&sqlite).await);
+    // The tsvector column is PostgreSQL's FTS5 table: keyword search, not data.
+    for (table, cols) in &mut here {
+        if table == "chunks" {
+            cols.retain(|c| c != "search");
+        }
+    }
+    assert!(there.iter().all(|(_, cols)| cols.len() >= 2), "{there:?}");
+    assert_eq!(here, there);
+}
+
+#[test]
+fn a_url_is_shown_without_its_password() {
+    assert_eq!(super::without_password("postgres://me:s3:cr@t@db/x"), "postgres://me:[redacted]@db/x");
+    assert_eq!(super::without_password("postgres://me@db/x"), "postgres://me@db/x");
+    assert_eq!(super::without_password("sqlite://data/w.db"), "sqlite://data/w.db");
+}
+
+#[tokio::test]
+async fn millisecond_timestamps_far_beyond_32_bits_round_trip() {
+    let (db, _temp) = super::test_support::temp_db().await;
+    let user = db.create_user("t@x.io", "h", None, super::UserStatus::Active).await.unwrap();
+    // The year 3000 in milliseconds: 2^44, where a 32-bit column would overflow or wrap.
+    let far = 32_503_680_000_000_i64;
+    db.create_session("s1", &user.id, far, "token-hash", None).await.unwrap();
+    assert_eq!(db.session_auth("s1").await.unwrap().unwrap().expires_at, far);
+    assert!(user.created_at > i64::from(i32::MAX), "now in ms is past 2^31 too");
+}
+
+#[tokio::test]
+async fn text_with_nul_characters_is_stored_without_them() {
+    let (db, _temp) = super::test_support::temp_db().await;
+    let user = db.create_user("n@x.io", "h", None, super::UserStatus::Active).await.unwrap();
+    let c = db.create_conversation(&user.id, "a\0b", "m").await.unwrap();
+    assert_eq!(c.title, "ab");
+    let role = crate::domain::MessageRole::User;
+    let m = db.insert_message(&c.id, role, "x\0y", super::MessageStatus::Complete, None).await.unwrap();
+    assert_eq!(m.content, "xy");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_named_by_its_setting_without_the_password() {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    let e = super::Db::connect("postgres://webplus:hunter2@127.0.0.1:1/webplus").await.unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(msg.contains("WEBPLUS_DATABASE_URL"), "{msg}");
+    assert!(msg.contains("127.0.0.1:1"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+}

@@ -12,6 +12,7 @@ mod instance_settings;
 mod jobs;
 mod knowledge_bases;
 mod messages;
+mod replies;
 mod sessions;
 mod users;
 
@@ -25,6 +26,7 @@ pub use documents::{DocumentRow, DocumentSummary, NewDocument};
 pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use messages::{MessageRow, MessageStatus};
+pub use replies::NewExchange;
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
 pub use users::{Role, UserRow, UserStatus};
 

@@ -40,6 +40,7 @@ impl ApiError {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let (kind, code) = match &e {
             E::NotFound(_) => ("invalid_request_error", "not_found"),
+            E::UnknownModel(_) => ("invalid_request_error", "model_not_found"),
             E::Unauthorized(_) => ("authentication_error", "invalid_api_key"),
             E::Forbidden(_) => ("permission_error", "forbidden"),
             E::Invalid(_) => ("invalid_request_error", "invalid_value"),
@@ -52,6 +53,7 @@ impl ApiError {
         let message = match &e {
             E::Invalid(v) => format!("{}: {}", v.field, v.reason),
             E::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
+            E::UnknownModel(m) => format!("the model {m:?} does not exist; GET /v1/models lists the available ones"),
             other => other.public_message(request_id),
         };
         let retry_after = match e {

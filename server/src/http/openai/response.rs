@@ -207,7 +207,7 @@ pub fn sse_stream(
                 }
                 Err(e) => {
                     let api = crate::http::ApiError::from_engine(e.into(), &request_id);
-                    yield api.body().to_string();
+                    yield to_json(&api.body());
                     return;
                 }
             }

@@ -13,15 +13,15 @@ RELEASE_BIN := $(CARGO_TARGET_DIR)/release/webplus
 
 ## make run: tools (wasm target, wasm-bindgen-cli, wasm-opt), release build, models, serve.
 ## Plain cargo, as CI builds it: cargo-leptos (a 20-minute compile) is for `make dev` only.
-run: setup-run build models
+## The server and the bundle (with its tools) build side by side: .ci/build-release.sh.
+run: build models
 	$(RELEASE_BIN) serve
 
 setup-run:
 	@.ci/tools.sh site
 
 build:
-	cargo build --release -p server
-	.ci/build-site.sh release
+	.ci/build-release.sh
 
 models:
 	@test -x $(RELEASE_BIN) || cargo build --release -p server

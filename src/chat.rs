@@ -5,50 +5,33 @@
 //! [`Chat::subscribe`] (and can re-attach after a reload), [`Chat::stop`] ends it, and the partial
 //! text is saved every second so a crash loses at most that much.
 
-mod context;
 mod conversations;
 mod generation;
-mod metrics;
 
 use std::sync::Arc;
 
-pub use context::fit_history;
 pub use conversations::ConversationPage;
 pub use generation::{Generations, Snapshot};
-pub use metrics::instrument_stream;
 
-use crate::{providers::Registry, storage::Db};
+use crate::{answer::Answers, providers::Registry, storage::Db};
 
 /// The chat service. Cheap to clone.
 #[derive(Clone)]
 pub struct Chat {
     db: Db,
-    registry: Registry,
+    /// The one answer path (model, retrieval from attached knowledge bases, history fitting).
+    answers: Answers,
     default_model: Arc<str>,
     generations: Generations,
-    /// Retrieval for conversations with knowledge bases attached.
-    sitechat: Option<crate::sitechat::SiteChat>,
 }
 
 impl Chat {
-    pub fn new(db: Db, registry: Registry, default_model: &str) -> Self {
-        Self {
-            generations: Generations::new(db.clone()),
-            db,
-            registry,
-            default_model: default_model.into(),
-            sitechat: None,
-        }
-    }
-
-    /// Lets conversations use knowledge bases.
-    pub fn with_sitechat(mut self, sitechat: crate::sitechat::SiteChat) -> Self {
-        self.sitechat = Some(sitechat);
-        self
+    pub fn new(db: Db, answers: Answers, default_model: &str) -> Self {
+        Self { generations: Generations::new(db.clone()), db, answers, default_model: default_model.into() }
     }
 
     pub fn registry(&self) -> &Registry {
-        &self.registry
+        self.answers.registry()
     }
 
     pub fn generations(&self) -> &Generations {

@@ -25,6 +25,9 @@ pub enum Error {
     /// Too many attempts; try again after this many seconds.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// No configured provider serves this model id.
+    #[error("the model {0:?} is not available; pick one from the model list")]
+    UnknownModel(String),
     /// A dependency (model, provider) cannot serve right now.
     #[error("{0}")]
     Unavailable(String),
@@ -68,7 +71,7 @@ impl Error {
             Error::Invalid(_) => 400,
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
-            Error::NotFound(_) => 404,
+            Error::NotFound(_) | Error::UnknownModel(_) => 404,
             Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,
             Error::Internal(_) => 500,
@@ -100,7 +103,11 @@ impl Error {
             Error::Forbidden(_) | Error::RateLimited { .. } | Error::Unavailable(_) => {
                 tracing::warn!(request_id, error = %self, "request refused")
             }
-            Error::NotFound(_) | Error::Unauthorized(_) | Error::Invalid(_) | Error::Conflict(_) => {
+            Error::NotFound(_)
+            | Error::UnknownModel(_)
+            | Error::Unauthorized(_)
+            | Error::Invalid(_)
+            | Error::Conflict(_) => {
                 tracing::info!(request_id, error = %self, "client error")
             }
         }
@@ -117,9 +124,7 @@ impl From<crate::providers::ProviderError> for Error {
     fn from(e: crate::providers::ProviderError) -> Self {
         use crate::providers::ProviderError as P;
         match e {
-            P::UnknownModel(m) => {
-                Error::invalid("model", format!("unknown model {m:?}; GET /v1/models lists the available ones"))
-            }
+            P::UnknownModel(m) => Error::UnknownModel(m),
             P::ModelMissing { model, detail } => Error::ModelMissing { model, detail },
             P::PromptTooLong { tokens, limit } => Error::invalid(
                 "messages",

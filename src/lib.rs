@@ -6,6 +6,8 @@
 pub mod domain;
 
 #[cfg(feature = "server")]
+pub mod answer;
+#[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
 pub mod chat;
@@ -38,6 +40,8 @@ pub mod sitechat;
 pub mod storage;
 #[cfg(feature = "server")]
 pub mod time;
+#[cfg(feature = "server")]
+pub mod widget;
 
 #[cfg(feature = "server")]
 pub use error::{Error, Result};

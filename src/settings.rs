@@ -4,17 +4,33 @@
 //! expects. The server and the `webplus admin` commands load settings the same way, so they act on
 //! the same database.
 
-mod file;
+mod env;
+mod errors;
 mod jwt_secret;
+mod keys;
 mod secret;
+mod validate;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
+use figment::{
+    Figment,
+    providers::{Format, Toml},
+};
+use serde::Deserialize;
+
+pub use errors::SettingsError;
 pub use jwt_secret::resolve_jwt_secret;
+pub use keys::{Form, KEYS, Key};
 pub use secret::Secret;
 
+// The structs below are the declaration: their fields are the `webplus.toml` keys, their
+// `Default`s the defaults; `keys::KEYS` names each one's environment variable and expected form.
+// `deny_unknown_fields` makes a misspelt key in the file an error that names it.
+
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One JSON object per line (production).
     Json,
@@ -23,7 +39,8 @@ pub enum LogFormat {
 }
 
 /// The local model runner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LocalSettings {
     /// A GGUF file to use instead of the default model.
     pub model_path: Option<PathBuf>,
@@ -35,17 +52,28 @@ pub struct LocalSettings {
     pub max_queue: usize,
 }
 
-/// An OpenAI-compatible upstream.
-#[derive(Debug, Clone, PartialEq)]
+impl Default for LocalSettings {
+    fn default() -> Self {
+        Self { model_path: None, model_id: "smollm2-135m".into(), max_concurrent: 1, max_queue: 16 }
+    }
+}
+
+/// An OpenAI-compatible upstream. The section exists once any of its keys is given, and then
+/// needs `base_url`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OpenAiSettings {
     pub base_url: String,
+    #[serde(default)]
     pub api_key: Secret,
     /// Models to offer; empty means "ask the server".
+    #[serde(default)]
     pub models: Vec<String>,
 }
 
 /// SiteChat: knowledge bases, crawling, embeddings and the widget.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SiteChatSettings {
     /// Host names or addresses the crawler may fetch although they are private (loopback, LAN, ...).
     pub crawl_allow_private_hosts: Vec<String>,
@@ -73,7 +101,9 @@ impl Default for SiteChatSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Everything the server and the admin commands are configured with.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
@@ -108,18 +138,9 @@ pub struct Settings {
     pub sitechat: SiteChatSettings,
 }
 
-/// A setting that could not be used: the key, what it should look like, what was given.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid setting {key}: expected {expected}{}", got.as_ref().map(|g| format!(", got {g:?}")).unwrap_or_default())]
-pub struct SettingsError {
-    pub key: String,
-    pub expected: String,
-    pub got: Option<String>,
-}
-
-impl SettingsError {
-    pub fn new(key: impl Into<String>, expected: impl Into<String>, got: Option<String>) -> Self {
-        Self { key: key.into(), expected: expected.into(), got }
+impl Default for Settings {
+    fn default() -> Self {
+        Self::defaults()
     }
 }
 
@@ -144,12 +165,7 @@ impl Settings {
             public_url: None,
             metrics_token: None,
             metrics_addr: None,
-            local: LocalSettings {
-                model_path: None,
-                model_id: "smollm2-135m".into(),
-                max_concurrent: 1,
-                max_queue: 16,
-            },
+            local: LocalSettings::default(),
             openai: None,
             sitechat: SiteChatSettings::default(),
         }
@@ -158,7 +174,11 @@ impl Settings {
     /// Loads settings from `webplus.toml` (or the file named by `WEBPLUS_CONFIG`) and the process
     /// environment.
     pub fn load() -> Result<Self, SettingsError> {
-        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("WEBPLUS_")).collect();
+        // Variables that are not Unicode cannot be settings; they are left out, not a panic.
+        let env: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| k.starts_with("WEBPLUS_"))
+            .collect();
         let path = env.get("WEBPLUS_CONFIG").map(PathBuf::from);
         let explicit = path.is_some();
         let path = path.unwrap_or_else(|| PathBuf::from("webplus.toml"));
@@ -176,85 +196,25 @@ impl Settings {
         Self::from_sources(text.as_deref(), &env)
     }
 
-    /// Builds settings from a TOML text and an environment map; later layers win.
+    /// Builds settings from a TOML text and a map of environment variables: the defaults, then
+    /// the file, then the variables (`keys::KEYS` maps each to its key), each layer winning over
+    /// the one before.
     pub fn from_sources(toml_text: Option<&str>, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let mut s = Self::defaults();
-        let mut database_url_given = false;
-        if let Some(text) = toml_text {
-            let f = file::parse(text)?;
-            database_url_given |= f.database_url.is_some();
-            f.apply(&mut s)?;
-        }
-        database_url_given |= env.contains_key("WEBPLUS_DATABASE_URL");
-        file::apply_env(&mut s, env)?;
+        let env = env::EnvLayer::new(env);
+        let file = Figment::from(Toml::string(toml_text.unwrap_or_default()));
+        let database_url_given = file.contains("database_url") || env.get(keys::by_file("database_url")).is_some();
+        // Defaults come from the structs' `Default`s (`#[serde(default)]`), not a serialised copy:
+        // `Secret` has no `Serialize`, so no settings value can be written out with a secret in it.
+        let figment = file.merge(&env);
+        let origin = errors::Origin { env: &env, figment: &figment };
+        // Lenient: an environment variable is text, "8080" must read as a number.
+        let mut s: Self = figment.extract_lossy().map_err(|e| origin.explain(e))?;
+        // The default database lives in the data directory, wherever that was set to.
         if !database_url_given {
             s.database_url = sqlite_url_in(&s.data_dir);
         }
-        s.validate()?;
+        validate::validate(&s, &origin)?;
         Ok(s)
-    }
-
-    fn validate(&self) -> Result<(), SettingsError> {
-        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
-            return Err(SettingsError::new(
-                "WEBPLUS_DATABASE_URL",
-                "a sqlite:// or postgres:// URL",
-                Some(redact_url(&self.database_url)),
-            ));
-        }
-        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 900 {
-            return Err(SettingsError::new(
-                "WEBPLUS_ACCESS_TOKEN_TTL_SECS",
-                "a number of seconds from 1 to 900",
-                Some(self.access_token_ttl_secs.to_string()),
-            ));
-        }
-        let model = &self.sitechat.embedding_model;
-        if !(model == "local:all-minilm-l6-v2" || model.starts_with("openai:") || model.starts_with("bedrock:")) {
-            return Err(SettingsError::new(
-                "WEBPLUS_EMBEDDING_MODEL",
-                "local:all-minilm-l6-v2, openai:<model> or bedrock:<model id>",
-                Some(model.clone()),
-            ));
-        }
-        if self.sitechat.widget_requests_per_minute == 0 {
-            return Err(SettingsError::new(
-                "WEBPLUS_WIDGET_REQUESTS_PER_MINUTE",
-                "a whole number of at least 1",
-                Some("0".into()),
-            ));
-        }
-        if self.local.max_concurrent == 0 {
-            return Err(SettingsError::new(
-                "WEBPLUS_LOCAL_MAX_CONCURRENT",
-                "a whole number of at least 1",
-                Some("0".into()),
-            ));
-        }
-        if let Some(url) = &self.public_url {
-            public_host(url).ok_or_else(|| {
-                SettingsError::new(
-                    "WEBPLUS_PUBLIC_URL",
-                    "an http:// or https:// URL with a host name, like https://chat.example.com",
-                    Some(url.clone()),
-                )
-            })?;
-        }
-        if let Some(t) = &self.metrics_token
-            && t.expose().len() < 16
-        {
-            return Err(SettingsError::new("WEBPLUS_METRICS_TOKEN", "at least 16 characters", None));
-        }
-        if let Some(s) = &self.jwt_secret
-            && s.expose().len() < 32
-        {
-            return Err(SettingsError::new(
-                "WEBPLUS_JWT_SECRET",
-                "at least 32 characters (or leave it unset to generate one)",
-                None,
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -287,16 +247,6 @@ pub fn default_models_dir() -> PathBuf {
         return PathBuf::from(h).join(".cache/webplus/models");
     }
     PathBuf::from("data/models")
-}
-
-/// A database URL with any password replaced, safe for error messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://[redacted]@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -11,13 +11,11 @@ mod indexes;
 mod ingest;
 mod jobs;
 mod kbs;
-mod prompt;
 mod reembed;
 mod retrieve;
 #[cfg(feature = "fakes")]
 mod testing;
 mod upload;
-mod widget;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,10 +25,8 @@ pub use embedders::EmbedderSet;
 pub use indexes::Indexes;
 pub use jobs::{JobKind, JobStatus, JobView};
 pub use kbs::{KbView, Publication};
-pub use prompt::{Source, context_message};
 pub use retrieve::{Hit, keyword_query};
 pub use upload::UploadedFile;
-pub use widget::{Answer, Turn, TurnRole, Widget, WidgetConfig};
 
 use crate::{net::AddressPolicy, storage::Db};
 

@@ -16,6 +16,7 @@ mod jobs;
 mod keyword;
 mod knowledge_bases;
 mod messages;
+mod replies;
 mod sessions;
 #[cfg(any(test, feature = "fakes"))]
 mod testing;
@@ -31,6 +32,7 @@ pub use documents::{DocumentRow, DocumentSummary, NewDocument};
 pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use messages::{MessageRow, MessageStatus};
+pub use replies::NewExchange;
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
 #[cfg(any(test, feature = "fakes"))]
 pub use testing::TempDb;

@@ -6,11 +6,13 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 use webplus::{
+    answer::Answers,
     auth::Accounts,
     chat::Chat,
     settings::{Settings, resolve_jwt_secret},
-    sitechat::{SiteChat, Widget, WidgetConfig},
+    sitechat::SiteChat,
     storage::Db,
+    widget::{Widget, WidgetConfig},
 };
 
 /// Widget answers generated at once for all visitors together (the local model's queue is shared
@@ -22,6 +24,8 @@ const WIDGET_CONCURRENT_ANSWERS: usize = 8;
 pub struct Services {
     pub db: Db,
     pub accounts: Accounts,
+    /// The one answer path (chat, the widget and `/v1` answer through it).
+    pub answers: Answers,
     pub chat: Chat,
     pub sitechat: SiteChat,
     pub widget: Widget,
@@ -51,17 +55,18 @@ impl Services {
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
+        let answers = Answers::new(registry, sitechat.clone());
         let widget = Widget::new(
             sitechat.clone(),
-            registry.clone(),
+            answers.clone(),
             WidgetConfig {
                 model: settings.default_model.clone(),
                 requests_per_minute: settings.sitechat.widget_requests_per_minute,
                 max_concurrent_answers: WIDGET_CONCURRENT_ANSWERS,
             },
         );
-        let chat = Chat::new(db.clone(), registry, &settings.default_model).with_sitechat(sitechat.clone());
-        Ok(Self { db, accounts, chat, sitechat, widget })
+        let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
+        Ok(Self { db, accounts, answers, chat, sitechat, widget })
     }
 }
 

@@ -1,19 +1,15 @@
 //! Conversation and message operations, each scoped to its owner.
 
-use super::{Chat, Snapshot, decode_cursor, encode_cursor, fit_history};
+use super::{Chat, Snapshot, decode_cursor, encode_cursor};
 use crate::{
     Error, Result,
+    answer::{AnswerRequest, Caller, Grounding, History, Params, Surface},
     domain::{ConversationTitle, MessageContent},
-    providers::{ChatMessage, ChatRequest, Role},
-    sitechat::{Source, context_message},
-    storage::{ConversationRow, MessageRow, MessageStatus},
+    providers::{ChatMessage, Role},
+    storage::{ConversationRow, MessageRow, MessageStatus, NewExchange},
 };
 
 const DEFAULT_TITLE: &str = "New conversation";
-/// Passages retrieved from attached knowledge bases for each question.
-const SOURCES_PER_ANSWER: usize = 5;
-/// Tokens kept free for the reply when trimming history.
-const REPLY_RESERVE: usize = 512;
 
 /// One page of conversations and the cursor of the next, if any.
 #[derive(Debug, Clone)]
@@ -34,7 +30,7 @@ impl Chat {
             None => DEFAULT_TITLE.to_string(),
         };
         let model = model.unwrap_or(&self.default_model);
-        if self.registry.resolve(model).await.is_none() {
+        if self.registry().resolve(model).await.is_none() {
             return Err(Error::invalid("model", format!("unknown model {model:?}; pick one from the model list")));
         }
         self.db.create_conversation(user_id, &title, model).await
@@ -98,7 +94,9 @@ impl Chat {
         Ok(rows)
     }
 
-    /// Commits the user's message, then starts the reply in the background.
+    /// Retrieves from the attached knowledge bases and fits the history (the one answer path),
+    /// then commits the user's message, the empty reply with its sources and the first title in
+    /// one transaction, and starts the reply in the background.
     /// Returns `(user message, assistant message)`; follow the reply with [`Chat::subscribe`].
     #[tracing::instrument(skip(self, content), err(level = "info"))]
     pub async fn send_message(
@@ -109,61 +107,48 @@ impl Chat {
     ) -> Result<(MessageRow, MessageRow)> {
         let content = MessageContent::parse(content)?;
         let conv = self.conversation(user_id, conversation_id).await?;
-        let (provider, model) =
-            self.registry.resolve(&conv.model).await.ok_or_else(|| {
-                Error::invalid("model", format!("the model {:?} is not available any more", conv.model))
-            })?;
-        let history: Vec<ChatMessage> = self
+        let messages: Vec<ChatMessage> = self
             .db
             .list_messages(user_id, conversation_id)
             .await?
             .into_iter()
             .filter(|m| !m.content.is_empty() && m.status() != MessageStatus::Error)
-            .filter_map(|m| Role::parse(&m.role).map(|r| ChatMessage::new(r, m.content)))
+            .map(|m| ChatMessage::new(m.role(), m.content))
             .chain(std::iter::once(ChatMessage::new(Role::User, content.as_str())))
             .collect();
-        let reserve = REPLY_RESERVE.min(model.context_window / 4);
-        // Attached knowledge bases: the passages go first, as a system message the history fits around.
-        let sources = self.retrieve_for(user_id, conversation_id, content.as_str()).await?;
-        let context = (!sources.is_empty())
-            .then(|| ChatMessage::new(Role::System, context_message(&sources, model.context_window)));
-        let context_tokens = context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
-        let mut history =
-            fit_history(provider.as_ref(), &model.id, history, model.context_window, reserve + context_tokens)?;
-        if let Some(c) = context {
-            history.insert(0, c);
-        }
-
-        let user_msg = self
-            .db
-            .insert_message(conversation_id, Role::User, content.as_str(), MessageStatus::Complete, None)
+        let attached = self.db.conversation_knowledge_bases(user_id, conversation_id).await?;
+        let prepared = self
+            .answers
+            .prepare(AnswerRequest {
+                caller: Caller::user(user_id),
+                surface: Surface::Chat,
+                model: conv.model.clone(),
+                messages,
+                params: Params::default(),
+                grounding: Grounding::Attached(attached),
+                history: History::FitToWindow,
+            })
             .await?;
-        let mut reply = self
+        let sources = match prepared.sources.is_empty() {
+            true => None,
+            false => Some(serde_json::to_string(&prepared.sources).map_err(Error::internal)?),
+        };
+        let title = (conv.title == DEFAULT_TITLE)
+            .then(|| content.as_str().lines().next().unwrap_or("").chars().take(60).collect::<String>())
+            .and_then(|t| ConversationTitle::parse(&t).ok());
+        let (user_msg, reply) = self
             .db
-            .insert_message(conversation_id, Role::Assistant, "", MessageStatus::Streaming, Some(&model.id))
+            .start_reply(NewExchange {
+                user_id,
+                conversation_id,
+                content: content.as_str(),
+                model: &prepared.model.id,
+                sources: sources.as_deref(),
+                title: title.as_ref().map(|t| t.as_str()),
+            })
             .await?;
-        if !sources.is_empty() {
-            let json = serde_json::to_string(&sources).map_err(Error::internal)?;
-            self.db.set_message_sources(&reply.id, &json).await?;
-            reply.sources = Some(json);
-        }
-        if conv.title == DEFAULT_TITLE {
-            let title: String = content.as_str().lines().next().unwrap_or("").chars().take(60).collect();
-            if let Ok(t) = ConversationTitle::parse(&title) {
-                self.db.rename_conversation(user_id, conversation_id, t.as_str()).await?;
-            }
-        }
-        let mut request = ChatRequest::new(model.id.clone(), history);
-        request.max_tokens = Some(reserve as u32);
-        self.generations.start(user_id, &reply.id, provider, request);
+        self.generations.start(user_id, &reply.id, prepared);
         Ok((user_msg, reply))
-    }
-
-    /// The passages from the conversation's knowledge bases for `query` (none attached: empty).
-    async fn retrieve_for(&self, user_id: &str, conversation_id: &str, query: &str) -> Result<Vec<Source>> {
-        let Some(sitechat) = &self.sitechat else { return Ok(Vec::new()) };
-        let hits = sitechat.search_attached(user_id, conversation_id, query, SOURCES_PER_ANSWER).await?;
-        Ok(Source::from_hits(hits))
     }
 
     /// Follows a reply. `Ok(None)`: it is not running any more (its final state is in the database).

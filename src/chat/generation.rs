@@ -10,9 +10,9 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::metrics::instrument_stream;
 use crate::{
-    providers::{ChatEvent, ChatProvider, ChatRequest, ProviderError},
+    answer::PreparedAnswer,
+    providers::{ChatEvent, ProviderError},
     storage::{Db, MessageStatus},
 };
 
@@ -48,8 +48,8 @@ impl Generations {
         Self { db, active: Arc::default(), tracker: TaskTracker::new(), shutdown: CancellationToken::new() }
     }
 
-    /// Starts generating into the (already inserted, `streaming`) message `message_id`.
-    pub fn start(&self, user_id: &str, message_id: &str, provider: Arc<dyn ChatProvider>, request: ChatRequest) {
+    /// Starts generating `answer` into the (already inserted, `streaming`) message `message_id`.
+    pub fn start(&self, user_id: &str, message_id: &str, answer: PreparedAnswer) {
         let (tx, rx) =
             watch::channel(Snapshot { content: String::new(), status: MessageStatus::Streaming, error: None });
         let stop = self.shutdown.child_token();
@@ -58,7 +58,7 @@ impl Generations {
         let this = self.clone();
         let message_id = message_id.to_string();
         self.tracker.spawn(async move {
-            this.run(&message_id, provider, request, tx, stop).await;
+            this.run(&message_id, answer, tx, stop).await;
             this.lock().remove(&message_id);
         });
     }
@@ -105,12 +105,11 @@ impl Generations {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    #[tracing::instrument(skip_all, fields(message_id = %message_id, provider = provider.name(), model = %request.model))]
+    #[tracing::instrument(skip_all, fields(message_id = %message_id, provider = answer.provider_name(), model = %answer.model.id))]
     async fn run(
         &self,
         message_id: &str,
-        provider: Arc<dyn ChatProvider>,
-        request: ChatRequest,
+        answer: PreparedAnswer,
         tx: watch::Sender<Snapshot>,
         stop: CancellationToken,
     ) {
@@ -120,7 +119,7 @@ impl Generations {
         let mut failure: Option<String> = None;
         let mut status = MessageStatus::Complete;
         let stream = tokio::select! {
-            s = provider.stream_chat(request) => s,
+            s = answer.start() => s,
             _ = stop.cancelled() => Err(ProviderError::Failed("stopped before the model started".into())),
         };
         match stream {
@@ -133,8 +132,7 @@ impl Generations {
                 status = MessageStatus::Error;
                 failure = Some(user_message(&e));
             }
-            Ok(stream) => {
-                let mut stream = instrument_stream(provider.name(), started, stream);
+            Ok(mut stream) => {
                 let mut last_save = Instant::now();
                 loop {
                     let event = tokio::select! {

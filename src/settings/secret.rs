@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Holds a secret (API key, JWT signing key). `Debug` and `Display` print `[redacted]`, so a secret
 /// inside settings or an error can never reach a log line by accident. Read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 

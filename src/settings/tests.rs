@@ -104,3 +104,143 @@ fn a_short_metrics_token_is_refused_without_printing_it_and_the_metrics_addr_is_
     let s = Settings::from_sources(None, &env(&[("WEBPLUS_METRICS_ADDR", "127.0.0.1:9100")])).unwrap();
     assert_eq!(s.metrics_addr.unwrap().to_string(), "127.0.0.1:9100");
 }
+
+#[test]
+fn each_layer_overrides_the_one_before_down_to_nested_keys() {
+    let file = "[sitechat]\nmax_upload_bytes = 1000\n[openai]\nbase_url = \"http://file.example/v1\"\n";
+    assert_eq!(Settings::from_sources(None, &HashMap::new()).unwrap().sitechat.max_upload_bytes, 20 * 1024 * 1024);
+    let s = Settings::from_sources(Some(file), &HashMap::new()).unwrap();
+    assert_eq!(s.sitechat.max_upload_bytes, 1000);
+    // The rest of the section keeps its defaults.
+    assert_eq!(s.sitechat.widget_requests_per_minute, 20);
+    let s = Settings::from_sources(
+        Some(file),
+        &env(&[("WEBPLUS_MAX_UPLOAD_BYTES", "2000"), ("WEBPLUS_OPENAI_API_KEY", "sk-from-env")]),
+    )
+    .unwrap();
+    assert_eq!(s.sitechat.max_upload_bytes, 2000);
+    // A section merges key by key: the file's URL with the environment's key.
+    let openai = s.openai.unwrap();
+    assert_eq!(openai.base_url, "http://file.example/v1");
+    assert_eq!(openai.api_key.expose(), "sk-from-env");
+}
+
+#[test]
+fn an_unknown_key_in_a_section_is_named_with_its_section_and_the_known_keys() {
+    let e = Settings::from_sources(Some("[sitechat]\nmax_uplod_bytes = 5\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "sitechat.max_uplod_bytes");
+    assert!(e.expected.contains("[sitechat]") && e.expected.contains("max_upload_bytes"), "{e}");
+    let e = Settings::from_sources(Some("[loacl]\nmodel_id = \"x\"\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "loacl");
+    assert!(e.expected.contains("local"), "{e}");
+}
+
+#[test]
+fn a_bad_number_in_the_environment_names_the_variable_the_form_and_the_value() {
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_MAX_UPLOAD_BYTES", "20MB")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_MAX_UPLOAD_BYTES");
+    assert!(e.to_string().ends_with("WEBPLUS_MAX_UPLOAD_BYTES: expected a whole number of bytes, got \"20MB\""), "{e}");
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_LOCAL_MAX_QUEUE", "-1")])).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("WEBPLUS_LOCAL_MAX_QUEUE", Some("-1")));
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_TRUST_PROXY", "maybe")])).unwrap_err();
+    assert_eq!((e.key.as_str(), e.expected.as_str()), ("WEBPLUS_TRUST_PROXY", "true or false"));
+}
+
+#[test]
+fn a_bad_value_in_the_file_names_the_file_key() {
+    let e = Settings::from_sources(Some("[sitechat]\nmax_upload_bytes = \"20MB\"\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("sitechat.max_upload_bytes", Some("20MB")));
+    let e = Settings::from_sources(Some("max_body_bytes = -1\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("max_body_bytes", Some("-1")));
+    let e = Settings::from_sources(Some("cors_origins = \"https://a.example\"\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "cors_origins");
+    // A rule checked after loading names the key the way it was given too.
+    let e = Settings::from_sources(Some("access_token_ttl_secs = 3600\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("access_token_ttl_secs", Some("3600")));
+    let e = Settings::from_sources(Some("local = 5\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.expected.as_str()), ("local", "a [local] table"));
+    let e = Settings::from_sources(Some("[openai]\nmodels = [\"m\"]\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "openai.base_url");
+}
+
+#[test]
+fn lists_come_comma_separated_from_the_environment() {
+    let s = Settings::from_sources(
+        None,
+        &env(&[
+            ("WEBPLUS_CORS_ORIGINS", "https://a.example.com, https://b.example.com"),
+            ("WEBPLUS_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1"),
+            ("WEBPLUS_OPENAI_MODELS", "m1,,m2 "),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.cors_origins, vec!["https://a.example.com", "https://b.example.com"]);
+    assert_eq!(s.openai.unwrap().models, vec!["m1", "m2"]);
+}
+
+#[test]
+fn secrets_appear_neither_in_debug_output_nor_in_errors() {
+    let jwt = "jwt-secret-value-of-at-least-32-characters";
+    let s = Settings::from_sources(
+        Some(&format!("jwt_secret = \"{jwt}\"\n")),
+        &env(&[
+            ("WEBPLUS_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1"),
+            ("WEBPLUS_OPENAI_API_KEY", "sk-api-key-value"),
+            ("WEBPLUS_METRICS_TOKEN", "metrics-token-value"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{s:?}");
+    for secret in [jwt, "sk-api-key-value", "metrics-token-value"] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+    // A secret of the wrong type, and a TOML syntax error on a secret's line.
+    let e = Settings::from_sources(Some("jwt_secret = 123456789\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("jwt_secret", None));
+    let e = Settings::from_sources(Some("[openai]\napi_key = \"sk-unterminated\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "webplus.toml");
+    assert!(!e.to_string().contains("sk-unterminated") && e.to_string().contains("line 2"), "{e}");
+}
+
+#[test]
+fn sqlite_and_postgres_urls_are_accepted_and_others_refused_without_their_password() {
+    for url in ["sqlite://x.db?mode=rwc", "postgres://u:p@db/webplus", "postgresql://db/webplus"] {
+        let s = Settings::from_sources(None, &env(&[("WEBPLUS_DATABASE_URL", url)])).unwrap();
+        assert_eq!(s.database_url, url);
+    }
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_DATABASE_URL", "mysql://root:hunter2@db/x")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_DATABASE_URL");
+    assert!(!e.to_string().contains("hunter2") && e.to_string().contains("postgres://"), "{e}");
+    // A URL given in the file is kept; only the default follows the data directory.
+    let s = Settings::from_sources(Some("database_url = \"postgres://db/w\"\n"), &env(&[("WEBPLUS_DATA_DIR", "/d")]))
+        .unwrap();
+    assert_eq!(s.database_url, "postgres://db/w");
+}
+
+#[test]
+fn other_webplus_variables_are_left_alone_and_an_empty_one_counts_as_unset() {
+    let s = Settings::from_sources(
+        Some("addr = \"0.0.0.0:8080\"\n"),
+        &env(&[
+            ("WEBPLUS_LOG", "debug"),
+            ("WEBPLUS_CONFIG", "x.toml"),
+            ("WEBPLUS_E2E_PORT", "1"),
+            ("WEBPLUS_ADDR", " "),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.addr.to_string(), "0.0.0.0:8080");
+}
+
+#[test]
+fn zero_rates_and_no_local_slots_are_refused_by_name() {
+    for (var, file) in [
+        ("WEBPLUS_WIDGET_REQUESTS_PER_MINUTE", "[sitechat]\nwidget_requests_per_minute = 0\n"),
+        ("WEBPLUS_LOCAL_MAX_CONCURRENT", "[local]\nmax_concurrent = 0\n"),
+    ] {
+        let e = Settings::from_sources(None, &env(&[(var, "0")])).unwrap_err();
+        assert_eq!((e.key.as_str(), e.got.as_deref()), (var, Some("0")));
+        let e = Settings::from_sources(Some(file), &HashMap::new()).unwrap_err();
+        assert!(file.contains(e.key.rsplit('.').next().unwrap()), "{e}");
+    }
+}

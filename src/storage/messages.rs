@@ -33,7 +33,7 @@ impl MessageRow {
     }
 }
 
-const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, created_at, updated_at";
 
 /// `COLUMNS` qualified with the `m.` alias, for queries that join conversations (built once).
 static M_COLUMNS: std::sync::LazyLock<String> =

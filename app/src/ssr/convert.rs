@@ -5,7 +5,8 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use webplus::{
     Error,
-    sitechat::{JobView, KbView, Publication, Source},
+    answer::Source,
+    sitechat::{JobView, KbView, Publication},
     storage::{ApiKeyRow, ConversationRow, DocumentSummary, MessageRow, UserRow},
 };
 
@@ -47,6 +48,7 @@ pub fn to_app_error(e: Error) -> AppError {
         Error::Unauthorized(m) => AppError::Unauthorized(m),
         Error::Forbidden(m) => AppError::Forbidden(m),
         Error::Invalid(v) => AppError::Invalid { field: v.field.into(), reason: v.reason },
+        Error::UnknownModel(_) => AppError::invalid("model", e.to_string()),
         Error::Conflict(m) => AppError::Conflict(m),
         Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
         Error::Unavailable(_) | Error::ModelMissing { .. } => AppError::Unavailable(e.public_message(&request_id)),
@@ -85,22 +87,24 @@ pub fn message(m: &MessageRow) -> MessageDto {
     }
 }
 
+/// A passage as clients see it (the browser, and `/v1` with its score added).
+pub fn source(s: Source) -> SourceDto {
+    SourceDto {
+        n: s.n,
+        kb_id: s.kb_id,
+        document_id: s.document_id,
+        url: s.url,
+        title: s.title,
+        heading_path: s.heading_path,
+        text: s.text,
+    }
+}
+
 /// The sources stored with a reply (a JSON array of `Source`); unreadable JSON shows none.
 pub fn sources(json: Option<&str>) -> Vec<SourceDto> {
     let Some(json) = json else { return Vec::new() };
     match serde_json::from_str::<Vec<Source>>(json) {
-        Ok(list) => list
-            .into_iter()
-            .map(|s| SourceDto {
-                n: s.n,
-                kb_id: s.kb_id,
-                document_id: s.document_id,
-                url: s.url,
-                title: s.title,
-                heading_path: s.heading_path,
-                text: s.text,
-            })
-            .collect(),
+        Ok(list) => list.into_iter().map(source).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "a message's sources could not be read");
             Vec::new()

@@ -1,12 +1,12 @@
 //! Errors of the plain HTTP endpoints, in OpenAI's error shape so SDKs show them well:
-//! `{"error": {"message", "type", "code", "request_id"}}`.
+//! `{"error": {"message", "type", "param", "code"}}`; an internal error's message carries the request id.
 
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
 
 /// An error response. Internal errors were logged (with their cause) where they were created.
 #[derive(Debug)]
@@ -40,6 +40,7 @@ impl ApiError {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let (kind, code) = match &e {
             E::NotFound(_) => ("invalid_request_error", "not_found"),
+            E::UnknownModel(_) => ("invalid_request_error", "model_not_found"),
             E::Unauthorized(_) => ("authentication_error", "invalid_api_key"),
             E::Forbidden(_) => ("permission_error", "forbidden"),
             E::Invalid(_) => ("invalid_request_error", "invalid_value"),
@@ -52,6 +53,7 @@ impl ApiError {
         let message = match &e {
             E::Invalid(v) => format!("{}: {}", v.field, v.reason),
             E::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
+            E::UnknownModel(m) => format!("the model {m:?} does not exist; GET /v1/models lists the available ones"),
             other => other.public_message(request_id),
         };
         let retry_after = match e {
@@ -61,9 +63,24 @@ impl ApiError {
         Self { status, kind, code, message, retry_after }
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        json!({ "error": { "message": self.message, "type": self.kind, "param": null, "code": self.code } })
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody { error: ErrorDetail { message: &self.message, kind: self.kind, param: None, code: self.code } }
     }
+}
+
+/// `{"error": {"message", "type", "param", "code"}}`, as OpenAI answers errors.
+#[derive(Serialize)]
+pub struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    message: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    param: Option<&'static str>,
+    code: &'static str,
 }
 
 impl IntoResponse for ApiError {

@@ -18,11 +18,11 @@ use axum::{
     },
 };
 use futures::StreamExt;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use webplus::{
-    providers::ChatEvent,
-    sitechat::{Answer, Source, Turn},
+    answer::Source,
+    providers::{ChatEvent, FinishReason},
+    widget::{Answer, Turn},
 };
 
 use super::{ApiError, error::request_id, openai::request::rejection};
@@ -101,35 +101,69 @@ pub async fn chat(
     vary(allow(res, origin))
 }
 
+/// What a visitor sees of a source: no internal ids, no scores.
+#[derive(Serialize)]
+struct VisitorSource<'a> {
+    n: usize,
+    title: &'a str,
+    url: Option<&'a str>,
+    heading_path: &'a str,
+    text: &'a str,
+}
+
+impl<'a> From<&'a Source> for VisitorSource<'a> {
+    fn from(s: &'a Source) -> Self {
+        Self { n: s.n, title: &s.title, url: s.url.as_deref(), heading_path: &s.heading_path, text: &s.text }
+    }
+}
+
+/// The `delta` event: the next piece of the answer.
+#[derive(Serialize)]
+struct DeltaEvent<'a> {
+    text: &'a str,
+}
+
+/// The `done` event.
+#[derive(Serialize)]
+struct DoneEvent {
+    finish_reason: FinishReason,
+}
+
+/// The `error` event: what the visitor is told.
+#[derive(Serialize)]
+struct ErrorEvent<'a> {
+    message: &'a str,
+}
+
 /// The answer as SSE: the sources first (what the numbers in the text refer to), then the text.
 fn events(answer: Answer, rid: String) -> Response {
     let Answer { sources, mut stream } = answer;
-    let sources = serde_json::to_string(&sources.iter().map(source_json).collect::<Vec<_>>()).unwrap_or_default();
+    let sources = to_json(&sources.iter().map(VisitorSource::from).collect::<Vec<_>>());
     let events = async_stream::stream! {
         yield event("sources", sources);
         while let Some(ev) = stream.next().await {
             match ev {
-                Ok(ChatEvent::Delta(text)) => yield event("delta", json!({ "text": text }).to_string()),
+                Ok(ChatEvent::Delta(text)) => yield event("delta", to_json(&DeltaEvent { text: &text })),
                 Ok(ChatEvent::Finished { reason, .. }) => {
-                    yield event("done", json!({ "finish_reason": reason }).to_string());
+                    yield event("done", to_json(&DoneEvent { finish_reason: reason }));
                     return;
                 }
                 Err(e) => {
                     // Logged (if internal) by from_engine; the visitor gets the safe message only.
                     let message = ApiError::from_engine(e.into(), &rid).message;
-                    yield event("error", json!({ "message": message }).to_string());
+                    yield event("error", to_json(&ErrorEvent { message: &message }));
                     return;
                 }
             }
         }
-        yield event("error", json!({ "message": "the answer was cut off; please ask again" }).to_string());
+        yield event("error", to_json(&ErrorEvent { message: "the answer was cut off; please ask again" }));
     };
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
 }
 
-/// What a visitor sees of a source: no internal ids, no scores.
-fn source_json(s: &Source) -> serde_json::Value {
-    json!({ "n": s.n, "title": s.title, "url": s.url, "heading_path": s.heading_path, "text": s.text })
+fn to_json(v: &impl Serialize) -> String {
+    // These structs always serialise (plain fields, string keys).
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 fn event(name: &'static str, data: String) -> Result<Event, Infallible> {

@@ -62,6 +62,8 @@ async fn a_reply_streams_over_sse_and_is_saved_with_the_history_sent_as_context(
         "webplus_time_to_first_token_seconds_count{provider=\"openai\"}",
         "webplus_tokens_generated_total{provider=\"openai\"}",
         "webplus_active_streams{provider=\"openai\"}",
+        "webplus_model_calls_total{provider=\"openai\",surface=\"chat\",outcome=\"complete\"}",
+        "webplus_model_completion_tokens_total{provider=\"openai\",surface=\"chat\"}",
     ] {
         assert!(metrics.contains(name), "{name} missing from /metrics:\n{metrics}");
     }

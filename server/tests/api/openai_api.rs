@@ -45,6 +45,22 @@ async fn a_non_streaming_completion_returns_the_upstream_text_and_usage() {
     assert_eq!(v["choices"][0]["message"]["content"], "Hello from upstream");
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
     assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    // Exactly OpenAI's fields (no `sources` without knowledge bases).
+    assert_eq!(keys(&v), ["choices", "created", "id", "model", "object", "usage"]);
+    assert_eq!(keys(&v["choices"][0]), ["finish_reason", "index", "logprobs", "message"]);
+    assert_eq!(keys(&v["usage"]), ["completion_tokens", "prompt_tokens", "total_tokens"]);
+    let usage = &v["usage"];
+    assert_eq!(
+        usage["total_tokens"],
+        usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+    );
+}
+
+/// An object's keys, sorted.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
 }
 
 #[tokio::test]
@@ -70,6 +86,11 @@ async fn a_streaming_completion_sends_chunks_then_done() {
     assert_eq!(text, "one two three");
     assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"));
     assert!(chunks.last().unwrap()["usage"]["total_tokens"].as_u64().is_some());
+    // The first chunk names the role; the usage chunk has no choices; the others carry no usage.
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({ "role": "assistant", "content": "" }));
+    assert_eq!(chunks.last().unwrap()["choices"], json!([]));
+    assert_eq!(keys(&chunks[1]), ["choices", "created", "id", "model", "object"]);
+    assert_eq!(keys(&chunks[1]["choices"][0]), ["delta", "finish_reason", "index", "logprobs"]);
     // The system message reached the upstream.
     assert_eq!(app.fake.requests().last().unwrap()["messages"][0]["role"], "system");
 }

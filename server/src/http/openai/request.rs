@@ -2,7 +2,10 @@
 
 use axum::extract::rejection::JsonRejection;
 use serde::Deserialize;
-use webplus::providers::{ChatMessage, ChatRequest, Role};
+use webplus::{
+    answer::Params,
+    providers::{ChatMessage, Role},
+};
 
 use crate::http::ApiError;
 
@@ -51,10 +54,8 @@ pub struct Part {
 }
 
 impl ChatCompletionRequest {
-    pub fn to_chat_request(&self) -> Result<ChatRequest, ApiError> {
-        if self.messages.is_empty() {
-            return Err(ApiError::invalid("invalid_value", "messages: send at least one message"));
-        }
+    /// The sampling parameters, checked.
+    pub fn params(&self) -> Result<Params, ApiError> {
         if self.n.is_some_and(|n| n != 1) {
             return Err(ApiError::invalid("invalid_value", "n: only n = 1 is supported"));
         }
@@ -67,6 +68,19 @@ impl ChatCompletionRequest {
             && !(p > 0.0 && p <= 1.0)
         {
             return Err(ApiError::invalid("invalid_value", "top_p: use a number above 0 and at most 1"));
+        }
+        Ok(Params {
+            max_tokens: self.max_completion_tokens.or(self.max_tokens),
+            temperature: self.temperature,
+            top_p: self.top_p,
+            seed: self.seed,
+        })
+    }
+
+    /// The messages, checked: known roles, text content only.
+    pub fn messages(&self) -> Result<Vec<ChatMessage>, ApiError> {
+        if self.messages.is_empty() {
+            return Err(ApiError::invalid("invalid_value", "messages: send at least one message"));
         }
         let mut messages = Vec::with_capacity(self.messages.len());
         for (i, m) in self.messages.iter().enumerate() {
@@ -101,12 +115,7 @@ impl ChatCompletionRequest {
             };
             messages.push(ChatMessage::new(role, text));
         }
-        let mut r = ChatRequest::new(self.model.clone(), messages);
-        r.max_tokens = self.max_completion_tokens.or(self.max_tokens);
-        r.temperature = self.temperature;
-        r.top_p = self.top_p;
-        r.seed = self.seed;
-        Ok(r)
+        Ok(messages)
     }
 }
 

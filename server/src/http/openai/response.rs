@@ -1,16 +1,135 @@
-//! OpenAI response shapes: `chat.completion` and `chat.completion.chunk` SSE frames.
+//! OpenAI response shapes: `chat.completion`, `chat.completion.chunk` SSE frames and the model
+//! list, as typed structs (documented in docs/API.md).
 
 use futures::{Stream, StreamExt};
-use serde_json::{Value, json};
-use webplus::providers::{ChatEvent, ChatStream, FinishReason, Usage};
+use serde::Serialize;
+use webplus::{
+    answer::Source,
+    providers::{ChatEvent, ChatStream, FinishReason, ModelInfo, Usage},
+};
 
+/// What every completion object of one request shares.
 pub struct Meta {
     pub id: String,
     pub created: u64,
     pub model: String,
     /// Extension: the passages the answer was given when `knowledge_bases` were asked for (a
     /// top-level `sources` array on the completion, or on the first chunk of a stream).
-    pub sources: Option<Value>,
+    pub sources: Option<Vec<SourceOut>>,
+}
+
+/// `GET /v1/models`.
+#[derive(Serialize)]
+pub struct ModelList {
+    object: &'static str,
+    data: Vec<ModelOut>,
+}
+
+#[derive(Serialize)]
+struct ModelOut {
+    id: String,
+    object: &'static str,
+    created: u64,
+    owned_by: String,
+}
+
+impl ModelList {
+    pub fn new(models: Vec<ModelInfo>) -> Self {
+        let data = models
+            .into_iter()
+            .map(|m| ModelOut { id: m.id, object: "model", created: 0, owned_by: m.provider })
+            .collect();
+        Self { object: "list", data }
+    }
+}
+
+/// A passage as `/v1` shows it: what the browser shows, and the retrieval score.
+#[derive(Serialize)]
+pub struct SourceOut {
+    #[serde(flatten)]
+    source: app::dto::SourceDto,
+    score: f32,
+}
+
+impl From<Source> for SourceOut {
+    fn from(s: Source) -> Self {
+        let score = s.score;
+        Self { source: app::ssr::convert::source(s), score }
+    }
+}
+
+#[derive(Serialize, Clone, Copy)]
+pub struct UsageOut {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+    total_tokens: u32,
+}
+
+impl From<Usage> for UsageOut {
+    fn from(u: Usage) -> Self {
+        Self {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            total_tokens: u.prompt_tokens + u.completion_tokens,
+        }
+    }
+}
+
+/// A whole answer (`"stream": false`).
+#[derive(Serialize)]
+pub struct Completion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: [Choice; 1],
+    usage: UsageOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<&'a [SourceOut]>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    index: u32,
+    message: AssistantMessage,
+    logprobs: Option<()>,
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct AssistantMessage {
+    role: &'static str,
+    content: String,
+}
+
+/// One `data:` frame of a streamed answer.
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: Vec<ChunkChoice<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<UsageOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<&'a [SourceOut]>,
+}
+
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: Delta<'a>,
+    logprobs: Option<()>,
+    finish_reason: Option<&'static str>,
+}
+
+#[derive(Serialize, Default)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
 }
 
 fn reason(r: FinishReason) -> &'static str {
@@ -20,30 +139,44 @@ fn reason(r: FinishReason) -> &'static str {
     }
 }
 
-fn usage_json(u: Usage) -> Value {
-    json!({ "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-            "total_tokens": u.prompt_tokens + u.completion_tokens })
-}
-
-pub fn completion(meta: &Meta, text: &str, finish: FinishReason, usage: Usage) -> Value {
-    let mut v = json!({
-        "id": meta.id, "object": "chat.completion", "created": meta.created, "model": meta.model,
-        "choices": [{ "index": 0, "message": { "role": "assistant", "content": text },
-                      "logprobs": null, "finish_reason": reason(finish) }],
-        "usage": usage_json(usage),
-    });
-    if let Some(sources) = &meta.sources {
-        v["sources"] = sources.clone();
+pub fn completion<'a>(meta: &'a Meta, text: String, finish: FinishReason, usage: Usage) -> Completion<'a> {
+    Completion {
+        id: &meta.id,
+        object: "chat.completion",
+        created: meta.created,
+        model: &meta.model,
+        choices: [Choice {
+            index: 0,
+            message: AssistantMessage { role: "assistant", content: text },
+            logprobs: None,
+            finish_reason: reason(finish),
+        }],
+        usage: usage.into(),
+        sources: meta.sources.as_deref(),
     }
-    v
 }
 
-fn chunk(meta: &Meta, delta: Value, finish: Option<&str>) -> String {
-    json!({
-        "id": meta.id, "object": "chat.completion.chunk", "created": meta.created, "model": meta.model,
-        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
-    })
-    .to_string()
+impl Meta {
+    fn chunk<'a>(&'a self, delta: Delta<'a>, finish: Option<&'static str>) -> Chunk<'a> {
+        Chunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.created,
+            model: &self.model,
+            choices: vec![ChunkChoice { index: 0, delta, logprobs: None, finish_reason: finish }],
+            usage: None,
+            sources: None,
+        }
+    }
+
+    fn frame(&self, delta: Delta<'_>, finish: Option<&'static str>) -> String {
+        to_json(&self.chunk(delta, finish))
+    }
+}
+
+fn to_json(v: &impl Serialize) -> String {
+    // Serialising these structs cannot fail (no maps with non-string keys, no custom impls).
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The `data:` payloads of a streamed completion, ending with `[DONE]`. An error mid-stream becomes
@@ -55,36 +188,32 @@ pub fn sse_stream(
     request_id: String,
 ) -> impl Stream<Item = String> {
     async_stream::stream! {
-        let first = chunk(&meta, json!({ "role": "assistant", "content": "" }), None);
-        yield match &meta.sources {
-            Some(sources) => {
-                let mut v: Value = serde_json::from_str(&first).unwrap_or_default();
-                v["sources"] = sources.clone();
-                v.to_string()
-            }
-            None => first,
-        };
+        let mut first = meta.chunk(Delta { role: Some("assistant"), content: Some("") }, None);
+        first.sources = meta.sources.as_deref();
+        yield to_json(&first);
         while let Some(ev) = stream.next().await {
             match ev {
-                Ok(ChatEvent::Delta(t)) => yield chunk(&meta, json!({ "content": t }), None),
+                Ok(ChatEvent::Delta(t)) => yield meta.frame(Delta { content: Some(&t), ..Delta::default() }, None),
                 Ok(ChatEvent::Finished { reason: r, usage }) => {
-                    yield chunk(&meta, json!({}), Some(reason(r)));
+                    yield meta.frame(Delta::default(), Some(reason(r)));
                     if include_usage {
-                        yield json!({ "id": meta.id, "object": "chat.completion.chunk", "created": meta.created,
-                                      "model": meta.model, "choices": [], "usage": usage_json(usage) }).to_string();
+                        let mut last = meta.chunk(Delta::default(), None);
+                        last.choices.clear();
+                        last.usage = Some(usage.into());
+                        yield to_json(&last);
                     }
                     yield "[DONE]".to_string();
                     return;
                 }
                 Err(e) => {
                     let api = crate::http::ApiError::from_engine(e.into(), &request_id);
-                    yield api.body().to_string();
+                    yield to_json(&api.body());
                     return;
                 }
             }
         }
         // The provider ended without a finish event: close the way OpenAI does.
-        yield chunk(&meta, json!({}), Some("stop"));
+        yield meta.frame(Delta::default(), Some("stop"));
         yield "[DONE]".to_string();
     }
 }

@@ -9,19 +9,19 @@
 use std::{
     net::{IpAddr, Ipv4Addr},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use futures::StreamExt;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
-use super::{SiteChat, Source, context_message};
 use crate::{
     Error, Result,
-    chat::{fit_history, instrument_stream},
-    providers::{ChatMessage, ChatRequest, ChatStream, Registry, Role},
+    answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Source, Surface},
+    providers::{ChatMessage, ChatStream, Role},
     ratelimit::{KeyedGcra, Limit, SystemClock},
+    sitechat::SiteChat,
     storage::KnowledgeBaseRow,
 };
 
@@ -31,10 +31,6 @@ pub const MAX_HISTORY_TURNS: usize = 6;
 /// Each earlier turn is shortened to this many characters (answers can be long; their start is
 /// what a follow-up question refers to).
 pub const MAX_TURN_CHARS: usize = 2_000;
-/// Passages retrieved for a question.
-const SOURCES_K: usize = 5;
-/// Tokens kept free for the answer (at most a quarter of the model's window).
-const REPLY_RESERVE: usize = 512;
 
 /// Who said an earlier turn. There is no `system`: visitors cannot instruct the model that way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -70,10 +66,11 @@ pub struct Widget {
 
 struct Inner {
     sitechat: SiteChat,
-    registry: Registry,
+    answers: Answers,
     config: WidgetConfig,
     limiter: VisitorLimiter,
-    answers: Arc<Semaphore>,
+    /// Answers running at once.
+    permits: Arc<Semaphore>,
 }
 
 /// An answer being generated: the numbered sources the model was given, then its text.
@@ -84,10 +81,10 @@ pub struct Answer {
 }
 
 impl Widget {
-    pub fn new(sitechat: SiteChat, registry: Registry, config: WidgetConfig) -> Self {
+    pub fn new(sitechat: SiteChat, answers: Answers, config: WidgetConfig) -> Self {
         let limiter = VisitorLimiter::per_minute(config.requests_per_minute);
-        let answers = Arc::new(Semaphore::new(config.max_concurrent_answers.max(1)));
-        Self { inner: Arc::new(Inner { sitechat, registry, config, limiter, answers }) }
+        let permits = Arc::new(Semaphore::new(config.max_concurrent_answers.max(1)));
+        Self { inner: Arc::new(Inner { sitechat, answers, config, limiter, permits }) }
     }
 
     /// The published knowledge base behind `public_id`, if a page on `origin` may embed it.
@@ -119,29 +116,30 @@ impl Widget {
         self.inner.limiter.check(public_id, client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))?;
         let permit = self
             .inner
-            .answers
+            .permits
             .clone()
             .try_acquire_owned()
             .map_err(|_| Error::Unavailable("many visitors are asking right now; try again in a moment".into()))?;
-        let started = Instant::now();
-        let (provider, model) = self.inner.registry.resolve(&self.inner.config.model).await.ok_or_else(|| {
-            tracing::error!(model = %self.inner.config.model, "the widget's model (the default model) is not available");
-            Error::Unavailable("the assistant is not available right now".into())
+        let request = AnswerRequest {
+            caller: Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: client },
+            surface: Surface::Widget,
+            model: self.inner.config.model.clone(),
+            messages: conversation(history, question),
+            params: Params::default(),
+            grounding: Grounding::Published(kb.clone()),
+            history: History::FitToWindow,
+        };
+        let prepared = self.inner.answers.prepare(request).await.map_err(|e| match e {
+            Error::UnknownModel(model) => {
+                tracing::error!(%model, "the widget's model (the default model) is not available");
+                Error::Unavailable("the assistant is not available right now".into())
+            }
+            other => other,
         })?;
-        let hits = self.inner.sitechat.search_kbs(std::slice::from_ref(kb), question, SOURCES_K).await?;
-        let sources = Source::from_hits(hits);
-        let context = ChatMessage::new(Role::System, context_message(&sources, model.context_window));
-        let reserve = REPLY_RESERVE.min(model.context_window / 4);
-        let context_tokens = provider.count_tokens(&model.id, std::slice::from_ref(&context));
-        let mut messages =
-            fit_history(provider.as_ref(), &model.id, conversation(history, question), model.context_window, {
-                reserve + context_tokens
-            })?;
-        messages.insert(0, context);
-        let mut request = ChatRequest::new(model.id.clone(), messages);
-        request.max_tokens = Some(reserve as u32);
-        let stream = provider.stream_chat(request).await?;
-        let stream = instrument_stream(provider.name(), started, stream)
+        let sources = prepared.sources.clone();
+        let stream = prepared
+            .start()
+            .await?
             .map(move |ev| {
                 let _held = &permit;
                 ev

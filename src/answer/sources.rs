@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Hit;
+use crate::sitechat::Hit;
 
 /// A passage given to the model, numbered as the model must cite it. Stored with the reply and
 /// returned by the APIs.

@@ -1,0 +1,210 @@
+//! The one answer path. Chat, the embeddable widget and `/v1/chat/completions` all answer through
+//! [`Answers::prepare`]: it resolves the model, searches the knowledge bases the caller may use,
+//! numbers the passages and puts them first as a system message, fits the history into the model's
+//! window, and builds the provider request. [`PreparedAnswer::start`] starts the model; its stream
+//! records time to first token, active streams and, when it ends, the call's usage (one
+//! [`usage::UsageRecord`] per model call, whoever asked).
+
+mod history;
+mod instrument;
+mod sources;
+pub mod usage;
+
+use std::{sync::Arc, time::Instant};
+
+pub use history::fit_history;
+pub use sources::{Source, context_message};
+pub use usage::{Caller, Surface};
+
+use crate::{
+    Error, Result,
+    providers::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Registry, Role},
+    sitechat::SiteChat,
+    storage::KnowledgeBaseRow,
+};
+
+/// Passages retrieved for each question.
+pub const SOURCES_PER_ANSWER: usize = 5;
+/// Knowledge bases one request may search.
+pub const MAX_KNOWLEDGE_BASES: usize = 16;
+/// Tokens kept free for the reply when the history is fitted (at most a quarter of the window).
+const REPLY_RESERVE: usize = 512;
+
+/// What the model is asked, by whom, and from which knowledge.
+#[derive(Debug, Clone)]
+pub struct AnswerRequest {
+    pub caller: Caller,
+    pub surface: Surface,
+    /// A model id as the registry lists it.
+    pub model: String,
+    /// The conversation so far, ending with the question (the last user message is what the
+    /// knowledge bases are searched for).
+    pub messages: Vec<ChatMessage>,
+    pub params: Params,
+    pub grounding: Grounding,
+    pub history: History,
+}
+
+/// Sampling parameters; `None` leaves the provider's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Params {
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub seed: Option<u64>,
+}
+
+/// How the messages are fitted into the model's context window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Drop the oldest messages until the history, the passages and the reply fit (chat, widget).
+    /// The reply gets `params.max_tokens`, or 512 tokens (at most a quarter of the window).
+    FitToWindow,
+    /// Send the messages as given (`/v1`: the client manages its own history).
+    AsSent,
+}
+
+/// Which knowledge the answer is grounded in.
+#[derive(Debug, Clone)]
+pub enum Grounding {
+    None,
+    /// Knowledge bases by id, each of which the calling user must be able to read (1 to 16).
+    Readable(Vec<String>),
+    /// Knowledge bases whose access the caller checked (a conversation's attached ones).
+    Attached(Vec<KnowledgeBaseRow>),
+    /// A published knowledge base answering anonymous visitors: the model answers only from it,
+    /// and says it does not know when no passage was found.
+    Published(KnowledgeBaseRow),
+}
+
+/// An answer ready to start: the model and passages are chosen, the request is built.
+pub struct PreparedAnswer {
+    pub model: ModelInfo,
+    /// The numbered passages the model is given (what `[n]` in its text refers to).
+    pub sources: Vec<Source>,
+    provider: Arc<dyn ChatProvider>,
+    request: ChatRequest,
+    call: usage::Call,
+}
+
+/// The answer service (cheap to clone).
+#[derive(Clone)]
+pub struct Answers {
+    registry: Registry,
+    sitechat: SiteChat,
+}
+
+impl Answers {
+    pub fn new(registry: Registry, sitechat: SiteChat) -> Self {
+        Self { registry, sitechat }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Resolves the model, retrieves the passages and builds the request. Errors: an unknown model
+    /// (`UnknownModel`), knowledge bases the caller cannot read (`NotFound`), a question too long
+    /// for the model (`Invalid`).
+    #[tracing::instrument(skip_all, fields(surface = req.surface.as_str(), model = %req.model), err(level = "info"))]
+    pub async fn prepare(&self, req: AnswerRequest) -> Result<PreparedAnswer> {
+        let started = Instant::now();
+        let (provider, model) =
+            self.registry.resolve(&req.model).await.ok_or_else(|| Error::UnknownModel(req.model.clone()))?;
+        let sources = self.retrieve(&req).await?;
+        let context = match (&req.grounding, sources.is_empty()) {
+            (Grounding::Published(_), _) | (_, false) => {
+                Some(ChatMessage::new(Role::System, context_message(&sources, model.context_window)))
+            }
+            _ => None,
+        };
+        let mut max_tokens = req.params.max_tokens;
+        let mut messages = match req.history {
+            History::AsSent => req.messages,
+            History::FitToWindow => {
+                let reserve = max_tokens.map_or(REPLY_RESERVE.min(model.context_window / 4), |n| n as usize);
+                max_tokens = Some(reserve as u32);
+                let context_tokens =
+                    context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
+                fit_history(provider.as_ref(), &model.id, req.messages, model.context_window, reserve + context_tokens)?
+            }
+        };
+        if let Some(c) = context {
+            messages.insert(0, c);
+        }
+        let mut request = ChatRequest::new(model.id.clone(), messages);
+        request.max_tokens = max_tokens;
+        request.temperature = req.params.temperature;
+        request.top_p = req.params.top_p;
+        request.seed = req.params.seed;
+        let call = usage::Call {
+            caller: req.caller,
+            surface: req.surface,
+            provider: provider.name().to_owned(),
+            model: model.id.clone(),
+            started,
+        };
+        Ok(PreparedAnswer { model, sources, provider, request, call })
+    }
+
+    /// The passages for the last user message from the knowledge bases the request may use.
+    async fn retrieve(&self, req: &AnswerRequest) -> Result<Vec<Source>> {
+        let kbs = match &req.grounding {
+            Grounding::None => return Ok(Vec::new()),
+            Grounding::Readable(ids) => {
+                if ids.is_empty() || ids.len() > MAX_KNOWLEDGE_BASES {
+                    return Err(Error::invalid(
+                        "knowledge_bases",
+                        format!("give 1 to {MAX_KNOWLEDGE_BASES} knowledge base ids"),
+                    ));
+                }
+                let Caller::User { user_id } = &req.caller else {
+                    return Err(Error::Forbidden("only signed-in users can name knowledge bases".into()));
+                };
+                let mut kbs = Vec::with_capacity(ids.len());
+                for id in ids {
+                    kbs.push(self.sitechat.readable_kb(user_id, id).await?);
+                }
+                kbs
+            }
+            Grounding::Attached(kbs) if kbs.is_empty() => return Ok(Vec::new()),
+            Grounding::Attached(kbs) => kbs.clone(),
+            Grounding::Published(kb) => vec![kb.clone()],
+        };
+        let question = req.messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.as_str());
+        let Some(question) = question.filter(|q| !q.trim().is_empty()) else {
+            return Err(Error::invalid("messages", "knowledge_bases needs a user message to search for"));
+        };
+        let hits = self.sitechat.search_kbs(&kbs, question, SOURCES_PER_ANSWER).await?;
+        Ok(Source::from_hits(hits))
+    }
+}
+
+impl PreparedAnswer {
+    /// The provider's short name (`local`, `openai`, ...), for logs.
+    pub fn provider_name(&self) -> &str {
+        self.provider.name()
+    }
+
+    /// The request the model will get (the passages first, then the fitted history).
+    pub fn request(&self) -> &ChatRequest {
+        &self.request
+    }
+
+    /// Starts the model: from here on the call is recorded, once, whatever happens (finished,
+    /// failed, or dropped unfinished). The stream also records its metrics.
+    pub async fn start(self) -> Result<ChatStream, ProviderError> {
+        let Self { provider, request, call, .. } = self;
+        let record = usage::Recorder::new(call);
+        match provider.stream_chat(request).await {
+            Ok(stream) => Ok(instrument::instrument(stream, record)),
+            Err(e) => {
+                record.failed_to_start(&e);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "fakes"))]
+mod tests;

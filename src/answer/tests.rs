@@ -1,0 +1,170 @@
+//! The answer path's choices: which passages, which instruction, which history, which model.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::{
+    embed::{EmbedError, Embedder},
+    fakes::hashed_bag,
+    providers::{ChatStream, ProviderError},
+    sitechat::{EmbedderSet, SiteChatConfig},
+    storage::{UserStatus, test_support::temp_db},
+};
+
+/// Counts one token per character, so window arithmetic is easy to follow.
+struct CharModel;
+
+#[async_trait::async_trait]
+impl ChatProvider for CharModel {
+    fn name(&self) -> &str {
+        "test"
+    }
+    async fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { id: "m".into(), provider: "test".into(), context_window: 4_000 }]
+    }
+    async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
+        Err(ProviderError::Unavailable("not started in these tests".into()))
+    }
+    fn count_tokens(&self, _: &str, m: &[ChatMessage]) -> usize {
+        m.iter().map(|m| m.content.len()).sum()
+    }
+}
+
+struct BagEmbedder;
+
+#[async_trait::async_trait]
+impl Embedder for BagEmbedder {
+    fn model_id(&self) -> &str {
+        "bag"
+    }
+    fn dims(&self) -> usize {
+        64
+    }
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(texts.iter().map(|t| hashed_bag(t, 64)).collect())
+    }
+}
+
+struct World {
+    answers: Answers,
+    sitechat: SiteChat,
+    owner: String,
+    _dirs: (crate::storage::TempDb, tempfile::TempDir),
+}
+
+async fn world() -> World {
+    let (db, db_dir) = temp_db().await;
+    let data = tempfile::tempdir().unwrap();
+    let config = SiteChatConfig::new(data.path().to_owned());
+    let embedders = EmbedderSet::new().with(config.default_embedding_model.clone(), Arc::new(BagEmbedder));
+    let sitechat = SiteChat::new(db.clone(), config, embedders);
+    let owner = db.create_user("owner@example.com", "h", None, UserStatus::Active).await.unwrap().id;
+    let answers = Answers::new(Registry::new(vec![Arc::new(CharModel)]), sitechat.clone());
+    World { answers, sitechat, owner, _dirs: (db_dir, data) }
+}
+
+fn ask(caller: Caller, grounding: Grounding, messages: Vec<ChatMessage>) -> AnswerRequest {
+    AnswerRequest {
+        caller,
+        surface: Surface::Api,
+        model: "m".into(),
+        messages,
+        params: Params::default(),
+        grounding,
+        history: History::AsSent,
+    }
+}
+
+fn question(q: &str) -> Vec<ChatMessage> {
+    vec![ChatMessage::new(Role::User, q)]
+}
+
+#[tokio::test]
+async fn passages_go_first_numbered_and_a_published_base_without_any_still_forbids_guessing() {
+    let w = world().await;
+    let kb = w.sitechat.create_kb(&w.owner, "Docs", None).await.unwrap();
+
+    // Nothing stored yet: a conversation's knowledge base adds nothing, a published one still
+    // tells the model to answer only from the (absent) sources.
+    let attached = ask(Caller::user(&w.owner), Grounding::Attached(vec![kb.clone()]), question("Refunds?"));
+    let prepared = w.answers.prepare(attached).await.unwrap();
+    assert!(prepared.sources.is_empty());
+    assert_eq!(prepared.request().messages, question("Refunds?"));
+    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: None };
+    let prepared =
+        w.answers.prepare(ask(visitor.clone(), Grounding::Published(kb.clone()), question("Refunds?"))).await;
+    let prepared = prepared.unwrap();
+    let first = &prepared.request().messages[0];
+    assert_eq!(first.role, Role::System);
+    assert!(first.content.contains("say that you don't know"), "{}", first.content);
+
+    w.sitechat
+        .store_page_for_tests(&kb.id, "https://example.com/refunds", "Refunds", "# Refunds\n\nRefunds take 14 days.")
+        .await
+        .unwrap();
+    let prepared = w.answers.prepare(ask(visitor, Grounding::Published(kb), question("How long do refunds take?")));
+    let prepared = prepared.await.unwrap();
+    assert_eq!(prepared.sources.len(), 1);
+    assert_eq!((prepared.sources[0].n, prepared.sources[0].title.as_str()), (1, "Refunds"));
+    let messages = &prepared.request().messages;
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0].content.contains("[1] Refunds") && messages[0].content.contains("14 days"));
+    assert_eq!(messages[1].content, "How long do refunds take?");
+}
+
+#[tokio::test]
+async fn knowledge_bases_named_by_id_must_be_readable_by_a_signed_in_caller() {
+    let w = world().await;
+    let kb = w.sitechat.create_kb(&w.owner, "Docs", None).await.unwrap();
+    let stranger = w.sitechat.db().create_user("s@example.com", "h", None, UserStatus::Active).await.unwrap().id;
+
+    let by_stranger = ask(Caller::user(&stranger), Grounding::Readable(vec![kb.id.clone()]), question("Hi?"));
+    assert!(matches!(w.answers.prepare(by_stranger).await, Err(Error::NotFound(_))));
+    let none = ask(Caller::user(&w.owner), Grounding::Readable(vec![]), question("Hi?"));
+    assert!(matches!(w.answers.prepare(none).await, Err(Error::Invalid(v)) if v.field == "knowledge_bases"));
+    let too_many = Grounding::Readable(vec![kb.id.clone(); MAX_KNOWLEDGE_BASES + 1]);
+    assert!(matches!(
+        w.answers.prepare(ask(Caller::user(&w.owner), too_many, question("Hi?"))).await,
+        Err(Error::Invalid(_))
+    ));
+    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: None };
+    let by_visitor = ask(visitor, Grounding::Readable(vec![kb.id.clone()]), question("Hi?"));
+    assert!(matches!(w.answers.prepare(by_visitor).await, Err(Error::Forbidden(_))));
+    let no_question = ask(Caller::user(&w.owner), Grounding::Readable(vec![kb.id]), vec![]);
+    assert!(matches!(w.answers.prepare(no_question).await, Err(Error::Invalid(v)) if v.field == "messages"));
+}
+
+#[tokio::test]
+async fn fitted_history_drops_the_oldest_turns_and_caps_the_reply_while_sent_history_is_kept() {
+    let w = world().await;
+    // A 4,000-token window keeps 512 for the reply (a quarter would be 1,000): 3,488 for the rest.
+    let turns: Vec<ChatMessage> = (0..5).map(|i| ChatMessage::new(Role::User, format!("{i}").repeat(1_000))).collect();
+
+    let mut fitted = ask(Caller::user(&w.owner), Grounding::None, turns.clone());
+    fitted.history = History::FitToWindow;
+    let prepared = w.answers.prepare(fitted.clone()).await.unwrap();
+    assert_eq!(prepared.request().messages, turns[2..]);
+    assert_eq!(prepared.request().max_tokens, Some(512));
+
+    fitted.params.max_tokens = Some(2_000);
+    let prepared = w.answers.prepare(fitted).await.unwrap();
+    assert_eq!(prepared.request().messages, turns[3..]);
+    assert_eq!(prepared.request().max_tokens, Some(2_000));
+
+    let mut sent = ask(Caller::user(&w.owner), Grounding::None, turns.clone());
+    sent.params = Params { max_tokens: None, temperature: Some(0.1), top_p: None, seed: Some(7) };
+    let prepared = w.answers.prepare(sent).await.unwrap();
+    assert_eq!(prepared.request().messages, turns);
+    assert_eq!(
+        (prepared.request().max_tokens, prepared.request().temperature, prepared.request().seed),
+        (None, Some(0.1), Some(7))
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_model_is_named_in_the_error() {
+    let w = world().await;
+    let mut req = ask(Caller::user(&w.owner), Grounding::None, question("Hi?"));
+    req.model = "gpt-9".into();
+    assert!(matches!(w.answers.prepare(req).await, Err(Error::UnknownModel(m)) if m == "gpt-9"));
+}

@@ -1,0 +1,179 @@
+//! Who asked, through which surface, and what each model call used.
+//!
+//! Every model call made through the answer path ends in exactly one [`UsageRecord`]: when its
+//! stream finishes, fails, is dropped (stopped by the user, the client went away) or could not
+//! start. Today a record becomes Prometheus counters and a log line (target `webplus::usage`); the
+//! token and cost ledger will store the same records.
+
+use std::{net::IpAddr, time::Instant};
+
+use crate::providers::{ProviderError, Usage};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A signed-in user (by session or API key).
+    User { user_id: String },
+    /// An anonymous visitor of a site embedding a published knowledge base.
+    Visitor { knowledge_base_id: String, ip: Option<IpAddr> },
+}
+
+impl Caller {
+    pub fn user(user_id: &str) -> Self {
+        Caller::User { user_id: user_id.to_owned() }
+    }
+}
+
+/// Where the question came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Chat,
+    Widget,
+    /// The OpenAI-compatible API.
+    Api,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Chat => "chat",
+            Surface::Widget => "widget",
+            Surface::Api => "api",
+        }
+    }
+}
+
+/// How a model call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The model finished its answer.
+    Complete,
+    /// The stream was dropped before the end (stopped, client gone, shutdown).
+    Cancelled,
+    /// The provider failed before or during the answer.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One model call, as the ledger will store it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRecord {
+    pub caller: Caller,
+    pub surface: Surface,
+    pub provider: String,
+    pub model: String,
+    pub outcome: Outcome,
+    /// Token counts as the provider reported them (none for a call that did not finish).
+    pub usage: Option<Usage>,
+    pub elapsed_ms: u64,
+}
+
+/// A model call about to start: who, where, which model, and since when (the time to first token
+/// counts retrieval too).
+#[derive(Debug, Clone)]
+pub(super) struct Call {
+    pub caller: Caller,
+    pub surface: Surface,
+    pub provider: String,
+    pub model: String,
+    pub started: Instant,
+}
+
+/// Records one started call's usage exactly once: explicitly at its end, or when dropped unfinished.
+pub(super) struct Recorder {
+    call: Call,
+    done: bool,
+}
+
+impl Recorder {
+    pub(super) fn new(call: Call) -> Self {
+        Self { call, done: false }
+    }
+
+    pub(super) fn provider(&self) -> &str {
+        &self.call.provider
+    }
+
+    pub(super) fn started(&self) -> Instant {
+        self.call.started
+    }
+
+    pub(super) fn finished(&mut self, usage: Usage) {
+        self.end(Outcome::Complete, Some(usage));
+    }
+
+    pub(super) fn failed(&mut self) {
+        self.end(Outcome::Failed, None);
+    }
+
+    pub(super) fn failed_to_start(mut self, e: &ProviderError) {
+        tracing::debug!(error = %e, "model call failed to start");
+        self.end(Outcome::Failed, None);
+    }
+
+    fn end(&mut self, outcome: Outcome, usage: Option<Usage>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let c = &self.call;
+        emit(&UsageRecord {
+            caller: c.caller.clone(),
+            surface: c.surface,
+            provider: c.provider.clone(),
+            model: c.model.clone(),
+            outcome,
+            usage,
+            elapsed_ms: c.started.elapsed().as_millis() as u64,
+        });
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.end(Outcome::Cancelled, None);
+    }
+}
+
+/// Where records go today: counters and a log line.
+fn emit(r: &UsageRecord) {
+    let labels = [("provider", r.provider.clone()), ("surface", r.surface.as_str().to_owned())];
+    metrics::counter!(
+        "webplus_model_calls_total",
+        &[
+            ("provider", r.provider.clone()),
+            ("surface", r.surface.as_str().to_owned()),
+            ("outcome", r.outcome.as_str().to_owned()),
+        ]
+    )
+    .increment(1);
+    if let Some(u) = r.usage {
+        metrics::counter!("webplus_model_prompt_tokens_total", &labels).increment(u.prompt_tokens.into());
+        metrics::counter!("webplus_model_completion_tokens_total", &labels).increment(u.completion_tokens.into());
+    }
+    let (who, visitor_kb) = match &r.caller {
+        Caller::User { user_id } => (user_id.as_str(), ""),
+        Caller::Visitor { knowledge_base_id, .. } => ("visitor", knowledge_base_id.as_str()),
+    };
+    tracing::info!(
+        target: "webplus::usage",
+        user = who,
+        visitor_kb,
+        surface = r.surface.as_str(),
+        provider = %r.provider,
+        model = %r.model,
+        outcome = r.outcome.as_str(),
+        prompt_tokens = r.usage.map(|u| u.prompt_tokens),
+        completion_tokens = r.usage.map(|u| u.completion_tokens),
+        elapsed_ms = r.elapsed_ms,
+        "model call"
+    );
+}

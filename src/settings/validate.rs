@@ -1,0 +1,50 @@
+//! Rules a value must follow beyond its type, checked once every layer is applied.
+
+use super::{Settings, SettingsError, errors::Origin, public_host};
+
+pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), SettingsError> {
+    let url = &s.database_url;
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        // The URL may hold a password: show it redacted.
+        return Err(SettingsError { got: Some(redact_url(url)), ..origin.invalid("database_url") });
+    }
+    if s.access_token_ttl_secs == 0 || s.access_token_ttl_secs > 900 {
+        return Err(origin.invalid("access_token_ttl_secs"));
+    }
+    let model = &s.sitechat.embedding_model;
+    if !(model == "local:all-minilm-l6-v2" || model.starts_with("openai:") || model.starts_with("bedrock:")) {
+        return Err(origin.invalid("sitechat.embedding_model"));
+    }
+    if s.sitechat.widget_requests_per_minute == 0 {
+        return Err(origin.invalid("sitechat.widget_requests_per_minute"));
+    }
+    if s.local.max_concurrent == 0 {
+        return Err(origin.invalid("local.max_concurrent"));
+    }
+    if let Some(url) = &s.public_url
+        && public_host(url).is_none()
+    {
+        return Err(origin.invalid("public_url"));
+    }
+    if let Some(t) = &s.metrics_token
+        && t.expose().len() < 16
+    {
+        return Err(origin.invalid("metrics_token"));
+    }
+    if let Some(t) = &s.jwt_secret
+        && t.expose().len() < 32
+    {
+        return Err(origin.invalid("jwt_secret"));
+    }
+    Ok(())
+}
+
+/// A database URL with any password replaced, safe for error messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://[redacted]@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

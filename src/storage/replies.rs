@@ -1,0 +1,125 @@
+//! Starting a reply: the user's message, the empty reply (with the passages it was given) and the
+//! conversation's first title, written together.
+
+use super::{Db, messages::COLUMNS, new_id, text};
+use crate::{
+    Error, Result,
+    domain::{MessageRole, MessageStatus},
+    storage::MessageRow,
+    time::now_ms,
+};
+
+/// What [`Db::start_reply`] writes.
+#[derive(Debug, Clone, Copy)]
+pub struct NewExchange<'a> {
+    pub user_id: &'a str,
+    pub conversation_id: &'a str,
+    /// The user's message.
+    pub content: &'a str,
+    /// The model answering.
+    pub model: &'a str,
+    /// JSON array of the passages the reply is given, if any.
+    pub sources: Option<&'a str>,
+    /// A title for the conversation (its first message), if it still has the default one.
+    pub title: Option<&'a str>,
+}
+
+impl Db {
+    /// Inserts the user's message and an empty `streaming` reply, and updates the conversation, in
+    /// one transaction: a failure leaves none of it. Both messages get the same timestamp; ids are
+    /// time-ordered (UUIDv7, monotonic within the process), so the reply sorts after the question.
+    /// `NotFound` when the conversation is not the user's.
+    pub async fn start_reply(&self, new: NewExchange<'_>) -> Result<(MessageRow, MessageRow)> {
+        let now = now_ms();
+        let mut tx = self.pool().begin().await?;
+        // Write first (see `replace_chunks`): the ownership check is the UPDATE's WHERE clause.
+        let owned = sqlx::query(
+            "UPDATE conversations SET title = COALESCE($1, title), updated_at = $2 WHERE id = $3 AND user_id = $4",
+        )
+        .bind(new.title.map(text))
+        .bind(now)
+        .bind(new.conversation_id)
+        .bind(new.user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if owned == 0 {
+            return Err(Error::NotFound("conversation"));
+        }
+        let insert = format!(
+            "INSERT INTO messages (id, conversation_id, role, content, status, model, sources, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+        );
+        let question: MessageRow = sqlx::query_as(&insert)
+            .bind(new_id())
+            .bind(new.conversation_id)
+            .bind(MessageRole::User.as_str())
+            .bind(text(new.content))
+            .bind(MessageStatus::Complete.as_str())
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        let reply: MessageRow = sqlx::query_as(&insert)
+            .bind(new_id())
+            .bind(new.conversation_id)
+            .bind(MessageRole::Assistant.as_str())
+            .bind("")
+            .bind(MessageStatus::Streaming.as_str())
+            .bind(new.model)
+            .bind(new.sources)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((question, reply))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::test_support::temp_db;
+
+    #[tokio::test]
+    async fn a_reply_starts_with_its_question_sources_and_title_or_not_at_all() {
+        let (db, _dir) = temp_db().await;
+        let owner = db.create_user("a@example.com", "hash", None, crate::storage::UserStatus::Active).await.unwrap();
+        let conv = db.create_conversation(&owner.id, "New conversation", "m").await.unwrap();
+        let new = NewExchange {
+            user_id: &owner.id,
+            conversation_id: &conv.id,
+            content: "What does Team cost?",
+            model: "m",
+            sources: Some(r#"[{"n":1}]"#),
+            title: Some("What does Team cost?"),
+        };
+
+        // Someone else's conversation: nothing is written.
+        let stranger = NewExchange { user_id: "someone-else", ..new };
+        assert!(matches!(db.start_reply(stranger).await, Err(Error::NotFound("conversation"))));
+        assert!(db.list_messages(&owner.id, &conv.id).await.unwrap().is_empty());
+
+        let (q, r) = db.start_reply(new).await.unwrap();
+        let listed = db.list_messages(&owner.id, &conv.id).await.unwrap();
+        assert_eq!(listed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [q.id.as_str(), r.id.as_str()]);
+        assert_eq!(
+            (q.role(), q.status(), q.content.as_str()),
+            (MessageRole::User, MessageStatus::Complete, new.content)
+        );
+        assert_eq!(
+            (r.role(), r.status(), r.model.as_deref()),
+            (MessageRole::Assistant, MessageStatus::Streaming, Some("m"))
+        );
+        assert_eq!(r.sources.as_deref(), new.sources);
+        let conv = db.conversation(&owner.id, &conv.id).await.unwrap().unwrap();
+        assert_eq!(conv.title, "What does Team cost?");
+
+        // No title given: the conversation keeps its own.
+        db.start_reply(NewExchange { title: None, content: "And Pro?", ..new }).await.unwrap();
+        assert_eq!(db.conversation(&owner.id, &conv.id).await.unwrap().unwrap().title, "What does Team cost?");
+    }
+}

@@ -101,8 +101,9 @@ impl Default for SiteChatSettings {
     }
 }
 
-/// Everything the server and the admin commands are configured with.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// Everything the server and the admin commands are configured with. `Debug` shows the database URL
+/// without its password (secrets print as `Secret(..)`).
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub addr: SocketAddr,
@@ -136,6 +137,54 @@ pub struct Settings {
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
     pub sitechat: SiteChatSettings,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field does not compile until it is shown here too.
+        let Settings {
+            addr,
+            data_dir,
+            database_url,
+            models_dir,
+            jwt_secret,
+            log_format,
+            site_root,
+            cors_origins,
+            max_body_bytes,
+            default_model,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            trust_proxy,
+            public_url,
+            metrics_token,
+            metrics_addr,
+            local,
+            openai,
+            sitechat,
+        } = self;
+        f.debug_struct("Settings")
+            .field("addr", addr)
+            .field("data_dir", data_dir)
+            .field("database_url", &url_without_password(database_url))
+            .field("models_dir", models_dir)
+            .field("jwt_secret", jwt_secret)
+            .field("log_format", log_format)
+            .field("site_root", site_root)
+            .field("cors_origins", cors_origins)
+            .field("max_body_bytes", max_body_bytes)
+            .field("default_model", default_model)
+            .field("access_token_ttl_secs", access_token_ttl_secs)
+            .field("refresh_token_ttl_secs", refresh_token_ttl_secs)
+            .field("trust_proxy", trust_proxy)
+            .field("public_url", public_url)
+            .field("metrics_token", metrics_token)
+            .field("metrics_addr", metrics_addr)
+            .field("local", local)
+            .field("openai", openai)
+            .field("sitechat", sitechat)
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -236,6 +285,19 @@ fn public_host(url: &str) -> Option<String> {
 /// The SQLite database inside a data directory, created if missing.
 pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("webplus.db").display())
+}
+
+/// A database URL with its password (if any) replaced: for error messages, logs and `Debug`.
+pub fn url_without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or_default();
+            let hidden = if user_info.contains(':') { ":[redacted]" } else { "" };
+            format!("{}://{user}{hidden}@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Where downloaded model weights live by default: a per-user cache, so fresh clones reuse them.

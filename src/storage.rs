@@ -87,7 +87,7 @@ impl Db {
     /// Errors name `WEBPLUS_DATABASE_URL` and show the URL without its password.
     #[tracing::instrument(skip_all, err)]
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let shown = without_password(url);
+        let shown = crate::settings::url_without_password(url);
         let backend = Backend::of_url(url)
             .ok_or_else(|| anyhow::anyhow!("WEBPLUS_DATABASE_URL must be a sqlite: or postgres:// URL, not {shown}"))?;
         let pool = Self::pool_for(url)
@@ -168,19 +168,6 @@ fn sqlite_path(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
-}
-
-/// A database URL with its password (if any) replaced, for error messages and logs.
-fn without_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user_info = &url[scheme + 3..at];
-            let user = user_info.split(':').next().unwrap_or_default();
-            let hidden = if user_info.contains(':') { ":[redacted]" } else { "" };
-            format!("{}://{user}{hidden}@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// Text from outside (pages, files, messages, titles) as stored: without U+0000, which PostgreSQL's

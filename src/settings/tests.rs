@@ -187,13 +187,15 @@ fn secrets_appear_neither_in_debug_output_nor_in_errors() {
             ("WEBPLUS_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1"),
             ("WEBPLUS_OPENAI_API_KEY", "sk-api-key-value"),
             ("WEBPLUS_METRICS_TOKEN", "metrics-token-value"),
+            ("WEBPLUS_DATABASE_URL", "postgres://webplus:db-password-value@db.internal/webplus"),
         ]),
     )
     .unwrap();
     let debug = format!("{s:?}");
-    for secret in [jwt, "sk-api-key-value", "metrics-token-value"] {
+    for secret in [jwt, "sk-api-key-value", "metrics-token-value", "db-password-value"] {
         assert!(!debug.contains(secret), "{debug}");
     }
+    assert!(debug.contains("postgres://webplus:[redacted]@db.internal/webplus"), "{debug}");
     // A secret of the wrong type, and a TOML syntax error on a secret's line.
     let e = Settings::from_sources(Some("jwt_secret = 123456789\n"), &HashMap::new()).unwrap_err();
     assert_eq!((e.key.as_str(), e.got.as_deref()), ("jwt_secret", None));

@@ -6,7 +6,7 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
     let url = &s.database_url;
     if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         // The URL may hold a password: show it redacted.
-        return Err(SettingsError { got: Some(redact_url(url)), ..origin.invalid("database_url") });
+        return Err(SettingsError { got: Some(super::url_without_password(url)), ..origin.invalid("database_url") });
     }
     if s.access_token_ttl_secs == 0 || s.access_token_ttl_secs > 900 {
         return Err(origin.invalid("access_token_ttl_secs"));
@@ -37,14 +37,4 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
         return Err(origin.invalid("jwt_secret"));
     }
     Ok(())
-}
-
-/// A database URL with any password replaced, safe for error messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://[redacted]@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }

@@ -68,9 +68,9 @@ async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
 
 #[test]
 fn a_url_is_shown_without_its_password() {
-    assert_eq!(super::without_password("postgres://me:s3:cr@t@db/x"), "postgres://me:[redacted]@db/x");
-    assert_eq!(super::without_password("postgres://me@db/x"), "postgres://me@db/x");
-    assert_eq!(super::without_password("sqlite://data/w.db"), "sqlite://data/w.db");
+    assert_eq!(crate::settings::url_without_password("postgres://me:s3:cr@t@db/x"), "postgres://me:[redacted]@db/x");
+    assert_eq!(crate::settings::url_without_password("postgres://me@db/x"), "postgres://me@db/x");
+    assert_eq!(crate::settings::url_without_password("sqlite://data/w.db"), "sqlite://data/w.db");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 #   make test   set up what tests need and run every test (unit, integration, end-to-end)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test dev build models setup-run setup-dev setup-test setup-lint unit e2e bench lint fmt clean
+.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench lint fmt clean
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -16,9 +16,6 @@ RELEASE_BIN := $(CARGO_TARGET_DIR)/release/webplus
 ## The server and the bundle (with its tools) build side by side: .ci/build-release.sh.
 run: build models
 	$(RELEASE_BIN) serve
-
-setup-run:
-	@.ci/tools.sh site
 
 build:
 	.ci/build-release.sh

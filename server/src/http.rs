@@ -61,6 +61,12 @@ pub fn upload_routes() -> Router<AppState> {
 pub const UPLOAD_ROUTE: &str = "/api/v1/knowledge-bases/{id}/documents";
 
 /// Whether a request path is an upload route (for the body-limit middleware).
+/// A typed event body as JSON text, for the SSE streams (chat replies, the widget, `/v1`). Their
+/// bodies are plain structs with string keys, which always serialise; an empty string is never sent.
+pub(crate) fn sse_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 pub fn is_upload_path(path: &str) -> bool {
     path.strip_prefix("/api/v1/knowledge-bases/")
         .and_then(|rest| rest.strip_suffix("/documents"))

@@ -13,7 +13,7 @@ use axum::{
 use futures::{Stream, StreamExt, stream};
 use webplus::storage::MessageStatus;
 
-use super::{ApiError, Authenticated, error::request_id};
+use super::{ApiError, Authenticated, error::request_id, sse_json};
 use crate::state::AppState;
 
 pub async fn message_events(
@@ -67,19 +67,15 @@ pub async fn message_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
 fn snapshot(text: &str) -> Result<Event, Infallible> {
-    Ok(Event::default().event(events::SNAPSHOT).data(json_string(text)))
+    Ok(Event::default().event(events::SNAPSHOT).data(sse_json(&text)))
 }
 
 fn delta(text: &str) -> Result<Event, Infallible> {
-    Ok(Event::default().event(events::DELTA).data(json_string(text)))
+    Ok(Event::default().event(events::DELTA).data(sse_json(&text)))
 }
 
 fn done(status: MessageStatus, error: Option<String>) -> Result<Event, Infallible> {
-    let body = serde_json::to_string(&DoneEvent { status, error }).unwrap_or_default();
+    let body = sse_json(&DoneEvent { status, error });
     Ok(Event::default().event(events::DONE).data(body))
 }

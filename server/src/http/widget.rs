@@ -25,7 +25,7 @@ use webplus::{
     widget::{Answer, Turn},
 };
 
-use super::{ApiError, error::request_id, openai::request::rejection};
+use super::{ApiError, error::request_id, openai::request::rejection, sse_json};
 use crate::state::AppState;
 
 /// The widget script, kept in the repository and compiled into the binary.
@@ -138,32 +138,27 @@ struct ErrorEvent<'a> {
 /// The answer as SSE: the sources first (what the numbers in the text refer to), then the text.
 fn events(answer: Answer, rid: String) -> Response {
     let Answer { sources, mut stream } = answer;
-    let sources = to_json(&sources.iter().map(VisitorSource::from).collect::<Vec<_>>());
+    let sources = sse_json(&sources.iter().map(VisitorSource::from).collect::<Vec<_>>());
     let events = async_stream::stream! {
         yield event("sources", sources);
         while let Some(ev) = stream.next().await {
             match ev {
-                Ok(ChatEvent::Delta(text)) => yield event("delta", to_json(&DeltaEvent { text: &text })),
+                Ok(ChatEvent::Delta(text)) => yield event("delta", sse_json(&DeltaEvent { text: &text })),
                 Ok(ChatEvent::Finished { reason, .. }) => {
-                    yield event("done", to_json(&DoneEvent { finish_reason: reason }));
+                    yield event("done", sse_json(&DoneEvent { finish_reason: reason }));
                     return;
                 }
                 Err(e) => {
                     // Logged (if internal) by from_engine; the visitor gets the safe message only.
                     let message = ApiError::from_engine(e.into(), &rid).message;
-                    yield event("error", to_json(&ErrorEvent { message: &message }));
+                    yield event("error", sse_json(&ErrorEvent { message: &message }));
                     return;
                 }
             }
         }
-        yield event("error", to_json(&ErrorEvent { message: "the answer was cut off; please ask again" }));
+        yield event("error", sse_json(&ErrorEvent { message: "the answer was cut off; please ask again" }));
     };
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
-}
-
-fn to_json(v: &impl Serialize) -> String {
-    // These structs always serialise (plain fields, string keys).
-    serde_json::to_string(v).unwrap_or_default()
 }
 
 fn event(name: &'static str, data: String) -> Result<Event, Infallible> {

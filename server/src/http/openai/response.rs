@@ -2,6 +2,8 @@
 //! list, as typed structs (documented in docs/API.md).
 
 use futures::{Stream, StreamExt};
+
+use crate::http::sse_json;
 use serde::Serialize;
 use webplus::{
     answer::Source,
@@ -170,13 +172,8 @@ impl Meta {
     }
 
     fn frame(&self, delta: Delta<'_>, finish: Option<&'static str>) -> String {
-        to_json(&self.chunk(delta, finish))
+        sse_json(&self.chunk(delta, finish))
     }
-}
-
-fn to_json(v: &impl Serialize) -> String {
-    // Serialising these structs cannot fail (no maps with non-string keys, no custom impls).
-    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The `data:` payloads of a streamed completion, ending with `[DONE]`. An error mid-stream becomes
@@ -190,7 +187,7 @@ pub fn sse_stream(
     async_stream::stream! {
         let mut first = meta.chunk(Delta { role: Some("assistant"), content: Some("") }, None);
         first.sources = meta.sources.as_deref();
-        yield to_json(&first);
+        yield sse_json(&first);
         while let Some(ev) = stream.next().await {
             match ev {
                 Ok(ChatEvent::Delta(t)) => yield meta.frame(Delta { content: Some(&t), ..Delta::default() }, None),
@@ -200,14 +197,14 @@ pub fn sse_stream(
                         let mut last = meta.chunk(Delta::default(), None);
                         last.choices.clear();
                         last.usage = Some(usage.into());
-                        yield to_json(&last);
+                        yield sse_json(&last);
                     }
                     yield "[DONE]".to_string();
                     return;
                 }
                 Err(e) => {
                     let api = crate::http::ApiError::from_engine(e.into(), &request_id);
-                    yield to_json(&api.body());
+                    yield sse_json(&api.body());
                     return;
                 }
             }

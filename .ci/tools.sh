@@ -26,7 +26,12 @@ site_tools() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
     log "installing wasm-bindgen-cli $want (matches Cargo.lock)"
     # Not --locked: its own lock file names a crate version the registry no longer serves.
-    cargo install wasm-bindgen-cli --version "$want" --force
+    # Built at opt-level 0 without its TLS client (it never downloads here) in its own temporary
+    # target dir, so it does not wait for the lock of a release build running beside it: 44 s
+    # instead of 2 min on 2 cores; it then processes the release bundle in 2 s instead of 0.6 s,
+    # with byte-identical output (measured 2026-11-30).
+    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+      cargo install wasm-bindgen-cli --version "$want" --force --no-default-features
   fi
   # wasm-opt from the npm registry: Debian's binaryen (108) corrupts current rustc output.
   if [ ! -x .ci/wasm-tools/node_modules/.bin/wasm-opt ]; then

@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::settings::Secret;
 
+mod hs256;
+
 const ISSUER: &str = "webplus";
 const AUDIENCE: &str = "webplus";
 
@@ -31,6 +33,7 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(secret: &Secret) -> Self {
+        hs256::install();
         let bytes = secret.expose().as_bytes();
         // One algorithm only: tokens claiming any other `alg` (including "none") are refused.
         let mut validation = Validation::new(Algorithm::HS256);

@@ -14,10 +14,11 @@ use std::{sync::Arc, time::Instant};
 
 pub use history::fit_history;
 pub use sources::{Source, context_message};
-pub use usage::{Caller, Surface};
+pub use usage::{Caller, ReplyRef, Surface};
 
 use crate::{
     Error, Result,
+    ledger::Ledger,
     providers::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Registry, Role},
     sitechat::SiteChat,
     storage::KnowledgeBaseRow,
@@ -92,11 +93,13 @@ pub struct PreparedAnswer {
 pub struct Answers {
     registry: Registry,
     sitechat: SiteChat,
+    /// Where every started call's usage is stored (None: counters and logs only).
+    ledger: Option<Ledger>,
 }
 
 impl Answers {
-    pub fn new(registry: Registry, sitechat: SiteChat) -> Self {
-        Self { registry, sitechat }
+    pub fn new(registry: Registry, sitechat: SiteChat, ledger: Option<Ledger>) -> Self {
+        Self { registry, sitechat, ledger }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -137,13 +140,8 @@ impl Answers {
         request.temperature = req.params.temperature;
         request.top_p = req.params.top_p;
         request.seed = req.params.seed;
-        let call = usage::Call {
-            caller: req.caller,
-            surface: req.surface,
-            provider: provider.name().to_owned(),
-            model: model.id.clone(),
-            started,
-        };
+        let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
+        call.ledger = self.ledger.clone();
         Ok(PreparedAnswer { model, sources, provider, request, call })
     }
 
@@ -158,7 +156,7 @@ impl Answers {
                         format!("give 1 to {MAX_KNOWLEDGE_BASES} knowledge base ids"),
                     ));
                 }
-                let Caller::User { user_id } = &req.caller else {
+                let Caller::User { user_id, .. } = &req.caller else {
                     return Err(Error::Forbidden("only signed-in users can name knowledge bases".into()));
                 };
                 let mut kbs = Vec::with_capacity(ids.len());
@@ -189,6 +187,13 @@ impl PreparedAnswer {
     /// The request the model will get (the passages first, then the fitted history).
     pub fn request(&self) -> &ChatRequest {
         &self.request
+    }
+
+    /// Names the chat reply this answer writes, for its ledger row.
+    pub fn for_reply(mut self, conversation_id: &str, message_id: &str) -> Self {
+        self.call.reply =
+            Some(ReplyRef { conversation_id: conversation_id.to_owned(), message_id: message_id.to_owned() });
+        self
     }
 
     /// Starts the model: from here on the call is recorded, once, whatever happens (finished,

@@ -25,6 +25,8 @@ pub mod index;
 #[cfg(feature = "server")]
 pub mod ingest;
 #[cfg(feature = "server")]
+pub mod ledger;
+#[cfg(feature = "server")]
 pub mod local;
 #[cfg(feature = "server")]
 pub mod net;

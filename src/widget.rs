@@ -121,7 +121,7 @@ impl Widget {
             .try_acquire_owned()
             .map_err(|_| Error::Unavailable("many visitors are asking right now; try again in a moment".into()))?;
         let request = AnswerRequest {
-            caller: Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: client },
+            caller: Caller::Visitor { knowledge_base_id: kb.id.clone(), owner_id: kb.owner_id.clone(), ip: client },
             surface: Surface::Widget,
             model: self.inner.config.model.clone(),
             messages: conversation(history, question),

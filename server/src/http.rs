@@ -7,6 +7,7 @@ mod kb;
 mod metrics;
 pub mod openai;
 mod principal;
+mod usage;
 mod widget;
 
 use axum::{
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/knowledge-bases/{id}/publication", axum::routing::put(kb::publish))
         .route("/api/v1/jobs/{id}", get(kb::get_job))
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
+        .route("/api/v1/usage", get(usage::usage))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
 }

@@ -128,6 +128,8 @@ impl Application {
             Ok(joined) => joined??,
             Err(_) => tracing::warn!("connections still open after shutdown; closing them"),
         }
+        // Every stream has ended by now: store the usage records still queued.
+        self.state.services.ledger.flush().await;
         self.state.services.db.close().await;
         Ok(())
     }

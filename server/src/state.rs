@@ -9,6 +9,7 @@ use webplus::{
     answer::Answers,
     auth::Accounts,
     chat::Chat,
+    ledger::Ledger,
     settings::{Settings, resolve_jwt_secret},
     sitechat::SiteChat,
     storage::Db,
@@ -27,6 +28,8 @@ pub struct Services {
     /// The one answer path (chat, the widget and `/v1` answer through it).
     pub answers: Answers,
     pub chat: Chat,
+    /// Every model call's usage (written by the answer path, read by `/api/v1/usage`).
+    pub ledger: Ledger,
     pub sitechat: SiteChat,
     pub widget: Widget,
 }
@@ -55,7 +58,8 @@ impl Services {
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let answers = Answers::new(registry, sitechat.clone());
+        let ledger = Ledger::start(db.clone());
+        let answers = Answers::new(registry, sitechat.clone(), Some(ledger.clone()));
         let widget = Widget::new(
             sitechat.clone(),
             answers.clone(),
@@ -66,7 +70,7 @@ impl Services {
             },
         );
         let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
-        Ok(Self { db, accounts, answers, chat, sitechat, widget })
+        Ok(Self { db, accounts, answers, chat, ledger, sitechat, widget })
     }
 }
 

@@ -12,7 +12,6 @@ use crate::providers::{ChatEvent, ChatStream};
 /// call's usage.
 pub(super) fn instrument(stream: ChatStream, mut record: Recorder) -> ChatStream {
     let provider: Arc<str> = Arc::from(record.provider());
-    let started = record.started();
     let guard = ActiveStream::new(Arc::clone(&provider));
     let mut first = true;
     stream
@@ -21,8 +20,9 @@ pub(super) fn instrument(stream: ChatStream, mut record: Recorder) -> ChatStream
             match &ev {
                 Ok(ChatEvent::Delta(_)) if first => {
                     first = false;
+                    let ttft = record.first_token();
                     metrics::histogram!("webplus_time_to_first_token_seconds", "provider" => Arc::clone(&provider))
-                        .record(started.elapsed().as_secs_f64());
+                        .record(ttft.as_secs_f64());
                 }
                 Ok(ChatEvent::Finished { usage, .. }) => record.finished(*usage),
                 Err(_) => record.failed(),

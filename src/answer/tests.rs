@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use super::*;
 use crate::{
     embed::{EmbedError, Embedder},
     fakes::hashed_bag,
-    providers::{ChatStream, ProviderError},
+    ledger::Ledger,
+    providers::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage},
     sitechat::{EmbedderSet, SiteChatConfig},
     storage::{UserStatus, test_support::temp_db},
 };
@@ -22,8 +25,18 @@ impl ChatProvider for CharModel {
     async fn models(&self) -> Vec<ModelInfo> {
         vec![ModelInfo { id: "m".into(), provider: "test".into(), context_window: 4_000 }]
     }
-    async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
-        Err(ProviderError::Unavailable("not started in these tests".into()))
+    /// Refuses a last message "fail"; otherwise answers "ok" in two pieces, with its usage.
+    async fn stream_chat(&self, r: ChatRequest) -> Result<ChatStream, ProviderError> {
+        if r.messages.last().is_some_and(|m| m.content == "fail") {
+            return Err(ProviderError::Unavailable("refused for the test".into()));
+        }
+        let usage = Usage { prompt_tokens: self.count_tokens(&r.model, &r.messages) as u32, completion_tokens: 2 };
+        let events = [
+            ChatEvent::Delta("o".into()),
+            ChatEvent::Delta("k".into()),
+            ChatEvent::Finished { reason: FinishReason::Stop, usage },
+        ];
+        Ok(futures::stream::iter(events.map(Ok)).boxed())
     }
     fn count_tokens(&self, _: &str, m: &[ChatMessage]) -> usize {
         m.iter().map(|m| m.content.len()).sum()
@@ -47,6 +60,7 @@ impl Embedder for BagEmbedder {
 
 struct World {
     answers: Answers,
+    ledger: Ledger,
     sitechat: SiteChat,
     owner: String,
     _dirs: (crate::storage::TempDb, tempfile::TempDir),
@@ -59,8 +73,9 @@ async fn world() -> World {
     let embedders = EmbedderSet::new().with(config.default_embedding_model.clone(), Arc::new(BagEmbedder));
     let sitechat = SiteChat::new(db.clone(), config, embedders);
     let owner = db.create_user("owner@example.com", "h", None, UserStatus::Active).await.unwrap().id;
-    let answers = Answers::new(Registry::new(vec![Arc::new(CharModel)]), sitechat.clone());
-    World { answers, sitechat, owner, _dirs: (db_dir, data) }
+    let ledger = Ledger::start(db.clone());
+    let answers = Answers::new(Registry::new(vec![Arc::new(CharModel)]), sitechat.clone(), Some(ledger.clone()));
+    World { answers, ledger, sitechat, owner, _dirs: (db_dir, data) }
 }
 
 fn ask(caller: Caller, grounding: Grounding, messages: Vec<ChatMessage>) -> AnswerRequest {
@@ -90,7 +105,7 @@ async fn passages_go_first_numbered_and_a_published_base_without_any_still_forbi
     let prepared = w.answers.prepare(attached).await.unwrap();
     assert!(prepared.sources.is_empty());
     assert_eq!(prepared.request().messages, question("Refunds?"));
-    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: None };
+    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), owner_id: w.owner.clone(), ip: None };
     let prepared =
         w.answers.prepare(ask(visitor.clone(), Grounding::Published(kb.clone()), question("Refunds?"))).await;
     let prepared = prepared.unwrap();
@@ -127,7 +142,7 @@ async fn knowledge_bases_named_by_id_must_be_readable_by_a_signed_in_caller() {
         w.answers.prepare(ask(Caller::user(&w.owner), too_many, question("Hi?"))).await,
         Err(Error::Invalid(_))
     ));
-    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), ip: None };
+    let visitor = Caller::Visitor { knowledge_base_id: kb.id.clone(), owner_id: w.owner.clone(), ip: None };
     let by_visitor = ask(visitor, Grounding::Readable(vec![kb.id.clone()]), question("Hi?"));
     assert!(matches!(w.answers.prepare(by_visitor).await, Err(Error::Forbidden(_))));
     let no_question = ask(Caller::user(&w.owner), Grounding::Readable(vec![kb.id]), vec![]);
@@ -167,4 +182,36 @@ async fn an_unknown_model_is_named_in_the_error() {
     let mut req = ask(Caller::user(&w.owner), Grounding::None, question("Hi?"));
     req.model = "gpt-9".into();
     assert!(matches!(w.answers.prepare(req).await, Err(Error::UnknownModel(m)) if m == "gpt-9"));
+}
+
+#[tokio::test]
+async fn every_started_call_writes_one_ledger_row_finished_stopped_or_refused() {
+    let w = world().await;
+    let start = |q: &'static str| {
+        let answers = w.answers.clone();
+        let owner = w.owner.clone();
+        async move { answers.prepare(ask(Caller::user(&owner), Grounding::None, question(q))).await.unwrap() }
+    };
+    let finished: Vec<_> = start("Hi?").await.for_reply("c1", "r1").start().await.unwrap().collect().await;
+    assert_eq!(finished.len(), 3);
+    let mut stopped = start("Stop me").await.start().await.unwrap();
+    stopped.next().await.unwrap().unwrap();
+    drop(stopped);
+    assert!(start("fail").await.start().await.is_err());
+    // Prepared but never started: not a model call, no row.
+    drop(start("never").await);
+    w.ledger.flush().await;
+
+    let mine = crate::storage::LedgerFilter { user_id: Some(w.owner.clone()), ..Default::default() };
+    let mut rows = w.sitechat.db().ledger_rows(&mine, 10).await.unwrap();
+    rows.sort_by_key(|r| r.outcome.clone());
+    let summary: Vec<_> =
+        rows.iter().map(|r| (r.outcome.as_str(), r.input_tokens, r.output_tokens, r.ttft_ms.is_some())).collect();
+    assert_eq!(
+        summary,
+        [("cancelled", None, None, true), ("complete", Some(3), Some(2), true), ("failed", None, None, false)]
+    );
+    let complete = &rows[1];
+    assert_eq!((complete.conversation_id.as_deref(), complete.message_id.as_deref()), (Some("c1"), Some("r1")));
+    assert_eq!((complete.surface.as_str(), complete.provider.as_str(), complete.model.as_str()), ("api", "test", "m"));
 }

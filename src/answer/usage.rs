@@ -2,26 +2,39 @@
 //!
 //! Every model call made through the answer path ends in exactly one [`UsageRecord`]: when its
 //! stream finishes, fails, is dropped (stopped by the user, the client went away) or could not
-//! start. Today a record becomes Prometheus counters and a log line (target `webplus::usage`); the
-//! token and cost ledger will store the same records.
+//! start. A record becomes a row of the usage ledger ([`crate::ledger`]), Prometheus counters and
+//! a log line (target `webplus::usage`).
 
 use std::{net::IpAddr, time::Instant};
 
-use crate::providers::{ProviderError, Usage};
+use crate::{
+    ledger::Ledger,
+    providers::{ProviderError, Usage},
+    time::now_ms,
+};
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// A signed-in user (by session or API key).
-    User { user_id: String },
-    /// An anonymous visitor of a site embedding a published knowledge base.
-    Visitor { knowledge_base_id: String, ip: Option<IpAddr> },
+    /// A signed-in user, by browser session (`api_key_id` None) or API key.
+    User { user_id: String, api_key_id: Option<String> },
+    /// An anonymous visitor of a site embedding a published knowledge base (the ledger counts the
+    /// call as its owner's usage).
+    Visitor { knowledge_base_id: String, owner_id: String, ip: Option<IpAddr> },
 }
 
 impl Caller {
+    /// A user signed in with a browser session.
     pub fn user(user_id: &str) -> Self {
-        Caller::User { user_id: user_id.to_owned() }
+        Caller::User { user_id: user_id.to_owned(), api_key_id: None }
     }
+}
+
+/// The chat reply a call writes (what the ledger row is for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRef {
+    pub conversation_id: String,
+    pub message_id: String,
 }
 
 /// Where the question came from.
@@ -74,6 +87,12 @@ pub struct UsageRecord {
     pub outcome: Outcome,
     /// Token counts as the provider reported them (none for a call that did not finish).
     pub usage: Option<Usage>,
+    /// The chat reply the call wrote, if any.
+    pub reply: Option<ReplyRef>,
+    /// When the call started (ms since the epoch).
+    pub started_at_ms: i64,
+    /// From the start to the first piece of text (none if no text came).
+    pub ttft_ms: Option<u64>,
     pub elapsed_ms: u64,
 }
 
@@ -86,25 +105,40 @@ pub(super) struct Call {
     pub provider: String,
     pub model: String,
     pub started: Instant,
+    pub started_at_ms: i64,
+    pub reply: Option<ReplyRef>,
+    pub ledger: Option<Ledger>,
+}
+
+impl Call {
+    pub(super) fn new(caller: Caller, surface: Surface, provider: &str, model: &str, started: Instant) -> Self {
+        let started_at_ms = now_ms() - started.elapsed().as_millis() as i64;
+        let (provider, model) = (provider.to_owned(), model.to_owned());
+        Self { caller, surface, provider, model, started, started_at_ms, reply: None, ledger: None }
+    }
 }
 
 /// Records one started call's usage exactly once: explicitly at its end, or when dropped unfinished.
 pub(super) struct Recorder {
     call: Call,
+    ttft_ms: Option<u64>,
     done: bool,
 }
 
 impl Recorder {
     pub(super) fn new(call: Call) -> Self {
-        Self { call, done: false }
+        Self { call, ttft_ms: None, done: false }
+    }
+
+    /// Notes the first piece of text; returns the time to it.
+    pub(super) fn first_token(&mut self) -> std::time::Duration {
+        let t = self.call.started.elapsed();
+        self.ttft_ms.get_or_insert(t.as_millis() as u64);
+        t
     }
 
     pub(super) fn provider(&self) -> &str {
         &self.call.provider
-    }
-
-    pub(super) fn started(&self) -> Instant {
-        self.call.started
     }
 
     pub(super) fn finished(&mut self, usage: Usage) {
@@ -125,15 +159,22 @@ impl Recorder {
             return;
         }
         let c = &self.call;
-        emit(&UsageRecord {
+        let record = UsageRecord {
             caller: c.caller.clone(),
             surface: c.surface,
             provider: c.provider.clone(),
             model: c.model.clone(),
             outcome,
             usage,
+            reply: c.reply.clone(),
+            started_at_ms: c.started_at_ms,
+            ttft_ms: self.ttft_ms,
             elapsed_ms: c.started.elapsed().as_millis() as u64,
-        });
+        };
+        if let Some(ledger) = &c.ledger {
+            ledger.record(&record);
+        }
+        emit(&record);
     }
 }
 
@@ -143,7 +184,7 @@ impl Drop for Recorder {
     }
 }
 
-/// Where records go today: counters and a log line.
+/// Counters and a log line for each record.
 fn emit(r: &UsageRecord) {
     let labels = [("provider", r.provider.clone()), ("surface", r.surface.as_str().to_owned())];
     metrics::counter!(
@@ -160,7 +201,7 @@ fn emit(r: &UsageRecord) {
         metrics::counter!("webplus_model_completion_tokens_total", &labels).increment(u.completion_tokens.into());
     }
     let (who, visitor_kb) = match &r.caller {
-        Caller::User { user_id } => (user_id.as_str(), ""),
+        Caller::User { user_id, .. } => (user_id.as_str(), ""),
         Caller::Visitor { knowledge_base_id, .. } => ("visitor", knowledge_base_id.as_str()),
     };
     tracing::info!(

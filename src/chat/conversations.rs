@@ -147,7 +147,7 @@ impl Chat {
                 title: title.as_ref().map(|t| t.as_str()),
             })
             .await?;
-        self.generations.start(user_id, &reply.id, prepared);
+        self.generations.start(user_id, &reply.id, prepared.for_reply(conversation_id, &reply.id));
         Ok((user_msg, reply))
     }
 

@@ -37,7 +37,7 @@ async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
         }
         out
     }
-    const TABLES: [&str; 13] = [
+    const TABLES: [&str; 14] = [
         "users",
         "sessions",
         "refresh_tokens",
@@ -51,6 +51,7 @@ async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
         "jobs",
         "conversation_knowledge_bases",
         "instance_settings",
+        "usage_ledger",
     ];
     let (db, _temp) = super::test_support::temp_db().await;
     let sqlite_dir = tempfile::tempdir().unwrap();

@@ -35,7 +35,7 @@ pub async fn chat_completions(
     let rid = request_id(&headers);
     let Json(body) = body.map_err(request::rejection)?;
     let request = AnswerRequest {
-        caller: Caller::user(&me.user_id),
+        caller: Caller::User { user_id: me.user_id.clone(), api_key_id: me.api_key_id.clone() },
         surface: Surface::Api,
         model: body.model.clone(),
         messages: body.messages()?,

@@ -129,6 +129,12 @@ async fn replies_left_streaming_by_a_crash_are_interrupted_after_restart() {
     assert_eq!(reply["id"], sent["reply"]["id"]);
     assert_eq!(reply["status"], "interrupted", "{detail}");
     assert!(reply["content"].as_str().unwrap().starts_with("slow"), "{reply}");
+    // The cut reply is one `cancelled` row of the usage ledger.
+    let rows = again.services.db.ledger_rows(&Default::default(), 10).await.unwrap();
+    let row =
+        rows.iter().find(|r| r.message_id.as_deref() == reply["id"].as_str()).expect("a ledger row for the reply");
+    assert_eq!((row.surface.as_str(), row.outcome.as_str()), ("chat", "cancelled"));
+    assert_eq!(row.conversation_id.as_deref(), Some(conv.as_str()));
 }
 
 #[tokio::test]

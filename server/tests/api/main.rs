@@ -15,4 +15,5 @@ mod ownership;
 mod pages;
 mod recrawl;
 mod signups;
+mod usage;
 mod widget;

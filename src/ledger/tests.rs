@@ -1,0 +1,143 @@
+//! The ledger on this test run's database: records become rows, batched; who may read what.
+
+use std::net::IpAddr;
+
+use super::*;
+use crate::{
+    Error,
+    answer::usage::{Outcome, ReplyRef, Surface},
+    auth::Principal,
+    providers::Usage,
+    storage::{LedgerGroup, Role, test_support::temp_db},
+};
+
+fn record(caller: Caller, model: &str, usage: Option<Usage>) -> UsageRecord {
+    UsageRecord {
+        caller,
+        surface: Surface::Api,
+        provider: "openai".into(),
+        model: model.into(),
+        outcome: if usage.is_some() { Outcome::Complete } else { Outcome::Failed },
+        usage,
+        reply: None,
+        started_at_ms: 1_700_000_000_000,
+        ttft_ms: Some(40),
+        elapsed_ms: 900,
+    }
+}
+
+fn user(id: &str, key: Option<&str>) -> Caller {
+    Caller::User { user_id: id.into(), api_key_id: key.map(str::to_owned) }
+}
+
+fn principal(id: &str, role: Role) -> Principal {
+    Principal { user_id: id.into(), email: format!("{id}@example.com"), role, session_id: None, api_key_id: None }
+}
+
+fn tokens(prompt: u32, completion: u32) -> Option<Usage> {
+    Some(Usage { prompt_tokens: prompt, completion_tokens: completion })
+}
+
+#[tokio::test]
+async fn every_record_becomes_one_row_with_who_and_what_for() {
+    let (db, _temp) = temp_db().await;
+    let ledger = Ledger::start(db.clone());
+    let mut chat = record(user("u1", None), "m", tokens(10, 3));
+    chat.surface = Surface::Chat;
+    chat.reply = Some(ReplyRef { conversation_id: "c1".into(), message_id: "r1".into() });
+    let visitor_ip: IpAddr = "203.0.113.9".parse().unwrap();
+    let mut widget = record(
+        Caller::Visitor { knowledge_base_id: "kb1".into(), owner_id: "u2".into(), ip: Some(visitor_ip) },
+        "m",
+        tokens(5, 1),
+    );
+    widget.surface = Surface::Widget;
+    // Many at once: the writer stores them in batches, none is lost.
+    for _ in 0..600 {
+        ledger.record(&record(user("u1", Some("k1")), "bulk", None));
+    }
+    ledger.record(&chat);
+    ledger.record(&widget);
+    ledger.flush().await;
+
+    let all = db.ledger_rows(&Default::default(), 1000).await.unwrap();
+    assert_eq!(all.len(), 602);
+    let chat_row = all.iter().find(|r| r.surface == "chat").unwrap();
+    assert_eq!(
+        (chat_row.user_id.as_deref(), chat_row.conversation_id.as_deref(), chat_row.message_id.as_deref()),
+        (Some("u1"), Some("c1"), Some("r1"))
+    );
+    assert_eq!((chat_row.input_tokens, chat_row.output_tokens, chat_row.ttft_ms), (Some(10), Some(3), Some(40)));
+    assert_eq!(
+        (chat_row.outcome.as_str(), chat_row.duration_ms, chat_row.started_at),
+        ("complete", 900, 1_700_000_000_000)
+    );
+    let widget_row = all.iter().find(|r| r.surface == "widget").unwrap();
+    assert_eq!(
+        (widget_row.user_id.as_deref(), widget_row.knowledge_base_id.as_deref(), widget_row.api_key_id.as_deref()),
+        (Some("u2"), Some("kb1"), None),
+        "a visitor's call is its knowledge base owner's usage; the visitor's IP is not stored"
+    );
+    let bulk = all.iter().filter(|r| r.model == "bulk").collect::<Vec<_>>();
+    assert!(
+        bulk.iter().all(|r| r.api_key_id.as_deref() == Some("k1") && r.outcome == "failed" && r.input_tokens.is_none())
+    );
+}
+
+#[tokio::test]
+async fn users_read_their_own_usage_and_admins_anyones() {
+    let (db, _temp) = temp_db().await;
+    let ledger = Ledger::start(db);
+    ledger.record(&record(user("alice", None), "a", tokens(10, 20)));
+    ledger.record(&record(user("alice", None), "b", tokens(1, 2)));
+    ledger.record(&record(user("bob", None), "a", tokens(100, 200)));
+    ledger.flush().await;
+    let (alice, bob, admin) =
+        (principal("alice", Role::User), principal("bob", Role::User), principal("root", Role::Admin));
+
+    let rows = |r: UsageReport| match r.detail {
+        UsageDetail::Rows(rows) => rows,
+        UsageDetail::Groups(g) => panic!("rows expected, got groups {g:?}"),
+    };
+    let groups = |r: &UsageReport| match &r.detail {
+        UsageDetail::Groups(g) => g.clone(),
+        UsageDetail::Rows(rows) => panic!("groups expected, got rows {rows:?}"),
+    };
+    let mine = ledger.usage(&alice, UsageQuery::default()).await.unwrap();
+    assert_eq!(rows(mine.clone()).len(), 2);
+    assert_eq!((mine.total.calls, mine.total.input_tokens, mine.total.output_tokens), (2, 11, 22));
+    let own_by_id = ledger.usage(&alice, UsageQuery { scope: UsageScope::User("alice".into()), ..Default::default() });
+    assert_eq!(rows(own_by_id.await.unwrap()).len(), 2);
+
+    for scope in [UsageScope::User("alice".into()), UsageScope::Everyone] {
+        let refused = ledger.usage(&bob, UsageQuery { scope, ..Default::default() }).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    }
+    let bobs = ledger.usage(&admin, UsageQuery { scope: UsageScope::User("bob".into()), ..Default::default() });
+    assert_eq!(bobs.await.unwrap().total.input_tokens, 100);
+    let by_model = UsageQuery { scope: UsageScope::Everyone, group_by: Some(LedgerGroup::Model), ..Default::default() };
+    let report = ledger.usage(&admin, by_model).await.unwrap();
+    assert_eq!(
+        groups(&report).iter().map(|g| (g.key.as_str(), g.input_tokens)).collect::<Vec<_>>(),
+        [("a", 110), ("b", 1)]
+    );
+    assert_eq!(report.total.calls, 3);
+    let by_day = UsageQuery { scope: UsageScope::Everyone, group_by: Some(LedgerGroup::Day), ..Default::default() };
+    let days = groups(&ledger.usage(&admin, by_day).await.unwrap());
+    assert_eq!(days.iter().map(|g| (g.key.as_str(), g.calls)).collect::<Vec<_>>(), [("2023-11-14", 3)]);
+    let admins_own = ledger.usage(&admin, UsageQuery::default()).await.unwrap();
+    assert_eq!(admins_own.total.calls, 0, "without user=, an admin reads their own usage");
+}
+
+#[tokio::test]
+async fn bad_ranges_and_limits_are_refused_by_name() {
+    let (db, _temp) = temp_db().await;
+    let ledger = Ledger::start(db);
+    let me = principal("alice", Role::User);
+    let reversed = UsageQuery { from_ms: Some(10), to_ms: Some(10), ..Default::default() };
+    assert!(matches!(ledger.usage(&me, reversed).await, Err(Error::Invalid(v)) if v.field == "to"));
+    for limit in [0, 1001] {
+        let q = UsageQuery { limit: Some(limit), ..Default::default() };
+        assert!(matches!(ledger.usage(&me, q).await, Err(Error::Invalid(v)) if v.field == "limit"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Ledger rows on this test run's database (SQLite, and PostgreSQL in `make unit`'s second pass).
+
+use super::*;
+use crate::storage::test_support::temp_db;
+
+const DAY: i64 = MS_PER_DAY;
+
+fn row(user: Option<&str>, model: &str, started_at: i64, tokens: Option<(i64, i64)>) -> LedgerRow {
+    LedgerRow {
+        id: String::new(),
+        started_at,
+        user_id: user.map(str::to_owned),
+        api_key_id: None,
+        knowledge_base_id: None,
+        conversation_id: None,
+        message_id: None,
+        surface: "api".into(),
+        provider: "openai".into(),
+        model: model.into(),
+        outcome: if tokens.is_some() { "complete" } else { "cancelled" }.into(),
+        input_tokens: tokens.map(|t| t.0),
+        output_tokens: tokens.map(|t| t.1),
+        ttft_ms: Some(12),
+        duration_ms: 340,
+    }
+}
+
+#[tokio::test]
+async fn rows_round_trip_and_filters_narrow() {
+    let (db, _temp) = temp_db().await;
+    // Day 20000 is in 2024; timestamps far beyond 32 bits.
+    let t = 20_000 * DAY;
+    let mut keyed = row(Some("u1"), "a", t + 5, Some((10, 20)));
+    keyed.api_key_id = Some("k1".into());
+    keyed.conversation_id = Some("c1".into());
+    keyed.message_id = Some("m1".into());
+    db.insert_ledger_rows(&[
+        keyed.clone(),
+        row(Some("u1"), "b", t + DAY, Some((1, 2))),
+        row(Some("u2"), "a", t + 2 * DAY, None),
+        row(None, "a", t + 3, Some((7, 0))),
+    ])
+    .await
+    .unwrap();
+
+    let all = db.ledger_rows(&LedgerFilter::default(), 100).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].started_at >= w[1].started_at), "newest first");
+    let stored = all.iter().find(|r| r.message_id.is_some()).unwrap();
+    assert!(!stored.id.is_empty());
+    assert_eq!(LedgerRow { id: String::new(), ..stored.clone() }, keyed);
+
+    let mine = LedgerFilter { user_id: Some("u1".into()), ..Default::default() };
+    assert_eq!(db.ledger_rows(&mine, 100).await.unwrap().len(), 2);
+    assert_eq!(db.ledger_rows(&mine, 1).await.unwrap()[0].model, "b", "the limit keeps the newest");
+    let window = LedgerFilter { from_ms: Some(t + DAY), to_ms: Some(t + 2 * DAY), ..Default::default() };
+    let rows = db.ledger_rows(&window, 100).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.model.as_str()).collect::<Vec<_>>(), ["b"], "from inclusive, to exclusive");
+    let model_a = LedgerFilter { model: Some("a".into()), user_id: Some("u2".into()), ..Default::default() };
+    assert_eq!(db.ledger_rows(&model_a, 100).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn totals_sum_tokens_per_model_user_and_day() {
+    let (db, _temp) = temp_db().await;
+    let t = 20_000 * DAY;
+    db.insert_ledger_rows(&[
+        row(Some("u1"), "a", t, Some((10, 20))),
+        row(Some("u1"), "a", t + 1, Some((5, 5))),
+        row(Some("u1"), "b", t + DAY, Some((1, 2))),
+        row(Some("u2"), "a", t + DAY, None),
+        row(None, "b", t + 2 * DAY, Some((3_000_000_000, 1))),
+    ])
+    .await
+    .unwrap();
+    let all = LedgerFilter::default();
+    let total = |key: &str, calls, i, o| LedgerTotal { key: key.into(), calls, input_tokens: i, output_tokens: o };
+
+    assert_eq!(db.ledger_totals(&all, None).await.unwrap(), [total("", 5, 3_000_000_016, 28)]);
+    assert_eq!(
+        db.ledger_totals(&all, Some(LedgerGroup::Model)).await.unwrap(),
+        [total("a", 3, 15, 25), total("b", 2, 3_000_000_001, 3)]
+    );
+    assert_eq!(
+        db.ledger_totals(&all, Some(LedgerGroup::User)).await.unwrap(),
+        [total("", 1, 3_000_000_000, 1), total("u1", 3, 16, 27), total("u2", 1, 0, 0)]
+    );
+    assert_eq!(
+        db.ledger_totals(&all, Some(LedgerGroup::Day)).await.unwrap(),
+        [total("20000", 2, 15, 25), total("20001", 2, 1, 2), total("20002", 1, 3_000_000_000, 1)]
+    );
+    let none = LedgerFilter { user_id: Some("nobody".into()), ..Default::default() };
+    assert_eq!(db.ledger_totals(&none, None).await.unwrap(), [total("", 0, 0, 0)]);
+    assert!(db.ledger_totals(&none, Some(LedgerGroup::Model)).await.unwrap().is_empty());
+}

@@ -3,9 +3,11 @@
 //! Every provider turns a [`ChatRequest`] into a stream of [`ChatEvent`]s. Callers never know which
 //! backend they talk to; the [`Registry`] maps a model id (as shown in `/v1/models`) to its provider.
 
+mod listing;
 pub mod local;
 pub mod openai;
 mod registry;
+mod sse;
 
 pub use registry::{ModelInfo, Registry};
 

@@ -86,6 +86,10 @@ pub enum ProviderError {
     /// The prompt does not fit the model's context window even after trimming.
     #[error("prompt too long: {tokens} tokens, the model takes {limit}")]
     PromptTooLong { tokens: usize, limit: usize },
+    /// The provider refused this server's API key (wrong, revoked, or without permission). Only an
+    /// administrator can fix that; `provider` names the service for people ("Anthropic").
+    #[error("{provider} refused the API key")]
+    KeyRefused { provider: String },
     /// The provider is overloaded or refused (HTTP 429/5xx, local queue full).
     #[error("provider unavailable: {0}")]
     Unavailable(String),

@@ -3,6 +3,7 @@
 //! Every provider turns a [`ChatRequest`] into a stream of [`ChatEvent`]s. Callers never know which
 //! backend they talk to; the [`Registry`] maps a model id (as shown in `/v1/models`) to its provider.
 
+pub mod anthropic;
 mod listing;
 pub mod local;
 pub mod openai;

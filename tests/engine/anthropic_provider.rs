@@ -152,13 +152,15 @@ async fn an_error_event_halfway_ends_the_stream_with_an_error_after_the_text() {
 async fn a_rate_limit_is_unavailable_with_retry_after_for_the_operator_and_no_retry() {
     let fake = FakeAnthropic::start(FakeAnthropicConfig::default()).await;
     fake.fail_next([AnthropicFailure::RateLimited { retry_after_secs: 17 }]);
-    match refusal(&provider_for(&fake)).await {
+    let error = refusal(&provider_for(&fake)).await;
+    match &error {
         ProviderError::Unavailable(detail) => assert!(detail.contains("retry-after 17"), "{detail}"),
         other => panic!("expected Unavailable, got {other:?}"),
     }
     assert_eq!(fake.message_bodies().len(), 1, "the OpenAI provider does not retry either");
-    let e = webplus::Error::from(ProviderError::Unavailable("x".into()));
-    assert_eq!(e.status(), 503);
+    let public = webplus::Error::from(error);
+    assert_eq!(public.status(), 503);
+    assert!(!public.public_message("req-1").contains("retry-after"), "the detail is the operator's");
 }
 
 #[tokio::test]

@@ -31,6 +31,10 @@ pub enum Error {
     /// A dependency (model, provider) cannot serve right now.
     #[error("{0}")]
     Unavailable(String),
+    /// An upstream provider refused this server's API key: only an administrator can fix it, so
+    /// the user is told that (and which provider), never the upstream's answer.
+    #[error("{provider} refused this server's API key; an administrator can update the key in the server settings")]
+    ProviderKeyRefused { provider: String },
     /// A model's files are not on this server. Clients are told which model and to ask an
     /// administrator; `detail` (the path, the command that fetches it) goes only to the log.
     #[error("the model {model} is not installed on this server; ask the administrator to install it")]
@@ -75,7 +79,7 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,
             Error::Internal(_) => 500,
-            Error::Unavailable(_) | Error::ModelMissing { .. } => 503,
+            Error::Unavailable(_) | Error::ModelMissing { .. } | Error::ProviderKeyRefused { .. } => 503,
         }
     }
 
@@ -99,6 +103,9 @@ impl Error {
             }
             Error::ModelMissing { model, detail } => {
                 tracing::error!(request_id, model, detail, "a model is not installed")
+            }
+            Error::ProviderKeyRefused { provider } => {
+                tracing::error!(request_id, provider, "the provider refused the API key; update it in the settings")
             }
             Error::Forbidden(_) | Error::RateLimited { .. } | Error::Unavailable(_) => {
                 tracing::warn!(request_id, error = %self, "request refused")
@@ -130,6 +137,7 @@ impl From<crate::providers::ProviderError> for Error {
                 "messages",
                 format!("the prompt has {tokens} tokens but the model takes at most {limit}"),
             ),
+            P::KeyRefused { provider } => Error::ProviderKeyRefused { provider },
             P::Unavailable(_) => Error::Unavailable("the model is busy or unreachable; try again shortly".into()),
             P::Failed(m) => Error::Internal(anyhow::anyhow!(m)),
         }
@@ -177,6 +185,17 @@ mod tests {
         assert!(log.contains(" INFO") && log.contains(" WARN"), "{log}");
         let log = logged(|| Error::internal(anyhow::anyhow!("disk full").context("saving the index")).log("r4"));
         assert!(log.contains("ERROR") && log.contains("saving the index: disk full"), "{log}");
+    }
+
+    #[test]
+    fn a_refused_provider_key_is_a_503_naming_the_provider_and_the_fix_logged_at_error() {
+        let refused = crate::providers::ProviderError::KeyRefused { provider: "Anthropic".into() };
+        let e = Error::from(refused);
+        assert_eq!(e.status(), 503);
+        let message = e.public_message("r1");
+        assert!(message.contains("Anthropic") && message.contains("administrator"), "{message}");
+        let log = logged(|| e.log("r1"));
+        assert!(log.contains("ERROR") && log.contains("Anthropic"), "{log}");
     }
 
     #[test]

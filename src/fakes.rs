@@ -4,6 +4,7 @@
 //! dropped. The embedding fakes answer with [`hashed_bag`] vectors, so retrieval tests get rankings
 //! that follow shared words.
 
+pub mod anthropic;
 pub mod bedrock;
 pub mod hashed_bag;
 pub mod openai;
@@ -11,6 +12,7 @@ mod serving;
 pub mod site;
 mod wait;
 
+pub use anthropic::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig, FakeAnthropicRequest};
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest};
 pub use hashed_bag::hashed_bag;
 pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};

@@ -3,9 +3,12 @@
 //! Every provider turns a [`ChatRequest`] into a stream of [`ChatEvent`]s. Callers never know which
 //! backend they talk to; the [`Registry`] maps a model id (as shown in `/v1/models`) to its provider.
 
+pub mod anthropic;
+mod listing;
 pub mod local;
 pub mod openai;
 mod registry;
+mod sse;
 
 pub use registry::{ModelInfo, Registry};
 
@@ -84,6 +87,10 @@ pub enum ProviderError {
     /// The prompt does not fit the model's context window even after trimming.
     #[error("prompt too long: {tokens} tokens, the model takes {limit}")]
     PromptTooLong { tokens: usize, limit: usize },
+    /// The provider refused this server's API key (wrong, revoked, or without permission). Only an
+    /// administrator can fix that; `provider` names the service for people ("Anthropic").
+    #[error("{provider} refused the API key")]
+    KeyRefused { provider: String },
     /// The provider is overloaded or refused (HTTP 429/5xx, local queue full).
     #[error("provider unavailable: {0}")]
     Unavailable(String),

@@ -71,6 +71,24 @@ pub struct OpenAiSettings {
     pub models: Vec<String>,
 }
 
+/// Anthropic's Messages API (Claude). The section exists once any of its keys is given, and then
+/// needs `api_key`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnthropicSettings {
+    pub api_key: Secret,
+    /// Without the version (`/v1/messages` is appended).
+    #[serde(default = "default_anthropic_base_url")]
+    pub base_url: String,
+    /// Models to offer; empty means "ask Anthropic".
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+fn default_anthropic_base_url() -> String {
+    "https://api.anthropic.com".into()
+}
+
 /// SiteChat: knowledge bases, crawling, embeddings and the widget.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -136,6 +154,7 @@ pub struct Settings {
     pub metrics_addr: Option<SocketAddr>,
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
+    pub anthropic: Option<AnthropicSettings>,
     pub sitechat: SiteChatSettings,
 }
 
@@ -161,6 +180,7 @@ impl std::fmt::Debug for Settings {
             metrics_addr,
             local,
             openai,
+            anthropic,
             sitechat,
         } = self;
         f.debug_struct("Settings")
@@ -182,6 +202,7 @@ impl std::fmt::Debug for Settings {
             .field("metrics_addr", metrics_addr)
             .field("local", local)
             .field("openai", openai)
+            .field("anthropic", anthropic)
             .field("sitechat", sitechat)
             .finish()
     }
@@ -216,6 +237,7 @@ impl Settings {
             metrics_addr: None,
             local: LocalSettings::default(),
             openai: None,
+            anthropic: None,
             sitechat: SiteChatSettings::default(),
         }
     }

@@ -1,5 +1,5 @@
 //! Builds the provider registry from settings: the local model first, then any OpenAI-compatible
-//! upstream.
+//! upstream, then Anthropic when it has a key.
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,6 +7,7 @@ use webplus::{
     local::default_gguf_path,
     providers::{
         ChatProvider, Registry,
+        anthropic::{AnthropicConfig, AnthropicProvider},
         local::{LocalConfig, LocalProvider},
         openai::{OpenAiConfig, OpenAiProvider},
     },
@@ -31,6 +32,17 @@ pub fn build_registry(settings: &Settings) -> Registry {
             models: o.models.clone(),
             context_window: 128_000,
             timeout: Duration::from_secs(120),
+        })));
+    }
+    // Settings refuse an `[anthropic]` section without a key, so a section here has one.
+    if let Some(a) = &settings.anthropic {
+        providers.push(Arc::new(AnthropicProvider::new(AnthropicConfig {
+            name: "anthropic".into(),
+            base_url: a.base_url.clone(),
+            api_key: a.api_key.clone(),
+            models: a.models.clone(),
+            timeout: Duration::from_secs(120),
+            ..AnthropicConfig::default()
         })));
     }
     Registry::new(providers)

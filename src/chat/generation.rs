@@ -199,6 +199,10 @@ fn user_message(e: &ProviderError) -> String {
         ProviderError::UnknownModel(m) => {
             format!("the model {m:?} is not available any more; pick another one")
         }
+        ProviderError::KeyRefused { provider } => {
+            tracing::error!(provider, "the provider refused the API key; update it in the settings");
+            crate::Error::ProviderKeyRefused { provider: provider.clone() }.to_string()
+        }
         ProviderError::Unavailable(_) => "the model is busy or unreachable; try again in a moment".into(),
         ProviderError::Failed(_) => "the model failed while answering; try again".into(),
     }

@@ -16,6 +16,7 @@ use async_openai::types::{
     ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
 };
 
+use super::listing::ListedModels;
 use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Role};
 use crate::settings::Secret;
 
@@ -58,7 +59,7 @@ pub struct OpenAiProvider {
     models_url: String,
     key: Secret,
     models: Vec<String>,
-    listed: models::ListedModels,
+    listed: ListedModels,
     context_window: usize,
     timeout: Duration,
 }
@@ -82,7 +83,7 @@ impl OpenAiProvider {
             http,
             key,
             models: config.models,
-            listed: models::ListedModels::default(),
+            listed: ListedModels::default(),
             context_window: config.context_window,
             timeout: config.timeout,
         }

@@ -99,6 +99,21 @@ pub const KEYS: &[Key] = &[
         "a list of model ids, like [\"gpt-4o-mini\"]",
         "gpt-4o-mini,gpt-4o",
     ),
+    key("anthropic.api_key", "WEBPLUS_ANTHROPIC_API_KEY", Secret, "an Anthropic API key", "sk-ant-example"),
+    key(
+        "anthropic.base_url",
+        "WEBPLUS_ANTHROPIC_BASE_URL",
+        Text,
+        "an http:// or https:// URL without /v1, like https://api.anthropic.com",
+        "https://anthropic-proxy.example.com",
+    ),
+    key(
+        "anthropic.models",
+        "WEBPLUS_ANTHROPIC_MODELS",
+        List,
+        "a list of model ids, like [\"claude-sonnet-4-6\"]",
+        "claude-sonnet-4-6,claude-haiku-4-5",
+    ),
     key(
         "sitechat.embedding_model",
         "WEBPLUS_EMBEDDING_MODEL",

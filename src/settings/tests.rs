@@ -57,6 +57,36 @@ fn an_openai_key_without_a_base_url_says_what_to_set() {
 }
 
 #[test]
+fn an_anthropic_key_alone_turns_anthropic_on_with_its_default_url_and_never_prints() {
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_ANTHROPIC_API_KEY", "sk-ant-123")])).unwrap();
+    let a = s.anthropic.clone().unwrap();
+    assert_eq!((a.base_url.as_str(), a.api_key.expose()), ("https://api.anthropic.com", "sk-ant-123"));
+    assert!(a.models.is_empty());
+    assert!(!format!("{s:?}").contains("sk-ant-123"));
+    assert!(Settings::from_sources(None, &HashMap::new()).unwrap().anthropic.is_none());
+}
+
+#[test]
+fn anthropic_models_without_a_key_say_what_to_set() {
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_ANTHROPIC_MODELS", "claude-x")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_ANTHROPIC_API_KEY");
+    let e = Settings::from_sources(Some("[anthropic]\napi_key = \" \"\n"), &HashMap::new()).unwrap_err();
+    assert_eq!((e.key.as_str(), e.got.as_deref()), ("anthropic.api_key", None));
+}
+
+#[test]
+fn an_anthropic_base_url_must_be_http_and_without_the_version() {
+    for url in ["api.anthropic.com", "ftp://api.anthropic.com", "https://api.anthropic.com/v1/"] {
+        let vars = env(&[("WEBPLUS_ANTHROPIC_API_KEY", "sk-ant-1"), ("WEBPLUS_ANTHROPIC_BASE_URL", url)]);
+        let e = Settings::from_sources(None, &vars).unwrap_err();
+        assert_eq!((e.key.as_str(), e.got.as_deref()), ("WEBPLUS_ANTHROPIC_BASE_URL", Some(url)));
+    }
+    let vars =
+        env(&[("WEBPLUS_ANTHROPIC_API_KEY", "sk-ant-1"), ("WEBPLUS_ANTHROPIC_BASE_URL", "http://127.0.0.1:8080")]);
+    assert_eq!(Settings::from_sources(None, &vars).unwrap().anthropic.unwrap().base_url, "http://127.0.0.1:8080");
+}
+
+#[test]
 fn the_jwt_secret_is_generated_once_and_reused() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = Settings::defaults();

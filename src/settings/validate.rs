@@ -26,6 +26,16 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
     {
         return Err(origin.invalid("public_url"));
     }
+    if let Some(a) = &s.anthropic {
+        if a.api_key.expose().trim().is_empty() {
+            return Err(origin.invalid("anthropic.api_key"));
+        }
+        // The same test as the public URL's (http(s) with a host name); `/v1` is appended, so a
+        // URL that already ends in it would ask for `/v1/v1/messages`.
+        if public_host(&a.base_url).is_none() || a.base_url.trim().trim_end_matches('/').ends_with("/v1") {
+            return Err(origin.invalid("anthropic.base_url"));
+        }
+    }
     if let Some(t) = &s.metrics_token
         && t.expose().len() < 16
     {

@@ -1,5 +1,6 @@
 //! Engine integration tests: one binary, one module per area.
 
+mod anthropic_provider;
 mod crawl;
 mod embeddings;
 mod local_model;

@@ -51,7 +51,9 @@ pub fn to_app_error(e: Error) -> AppError {
         Error::UnknownModel(_) => AppError::invalid("model", e.to_string()),
         Error::Conflict(m) => AppError::Conflict(m),
         Error::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
-        Error::Unavailable(_) | Error::ModelMissing { .. } => AppError::Unavailable(e.public_message(&request_id)),
+        Error::Unavailable(_) | Error::ModelMissing { .. } | Error::ProviderKeyRefused { .. } => {
+            AppError::Unavailable(e.public_message(&request_id))
+        }
         Error::Internal(_) => AppError::Internal { request_id },
     }
 }

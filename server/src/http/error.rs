@@ -48,6 +48,7 @@ impl ApiError {
             E::RateLimited { .. } => ("rate_limit_error", "rate_limited"),
             E::Unavailable(_) => ("server_error", "unavailable"),
             E::ModelMissing { .. } => ("server_error", "model_not_installed"),
+            E::ProviderKeyRefused { .. } => ("server_error", "provider_key_refused"),
             E::Internal(_) => ("server_error", "internal_error"),
         };
         let message = match &e {

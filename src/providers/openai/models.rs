@@ -1,66 +1,15 @@
 //! Model listing from the server, for providers configured without a model list.
 
-use std::time::{Duration, Instant};
-
 use async_openai::types::ListModelResponse;
 
 use super::stream::ErrorEnvelope;
 use super::{OpenAiProvider, errors};
 use crate::providers::ProviderError;
 
-/// After a failed listing, the registry (which asks on every request) would otherwise hit the
-/// server on every chat request and wait up to the timeout each time.
-const RETRY_LISTING_AFTER: Duration = Duration::from_secs(30);
-
-/// A tokio mutex so that concurrent callers wait for the one listing in flight instead of each
-/// sending their own.
-#[derive(Default)]
-pub(super) struct ListedModels(tokio::sync::Mutex<Listing>);
-
-#[derive(Default)]
-enum Listing {
-    #[default]
-    NotYet,
-    Listed(Vec<String>),
-    FailedAt(Instant),
-}
-
 impl OpenAiProvider {
     /// The server's models, fetched once and cached; empty while the server cannot be asked.
     pub(super) async fn listed_models(&self) -> Vec<String> {
-        let mut listing = self.listed.0.lock().await;
-        match &*listing {
-            Listing::Listed(ids) => return ids.clone(),
-            Listing::FailedAt(at) if at.elapsed() < RETRY_LISTING_AFTER => return Vec::new(),
-            Listing::NotYet | Listing::FailedAt(_) => {}
-        }
-        match self.fetch_models().await {
-            Some(ids) => {
-                *listing = Listing::Listed(ids.clone());
-                ids
-            }
-            None => {
-                *listing = Listing::FailedAt(Instant::now());
-                Vec::new()
-            }
-        }
-    }
-
-    async fn fetch_models(&self) -> Option<Vec<String>> {
-        match tokio::time::timeout(self.timeout, self.request_models()).await {
-            Ok(Ok(ids)) => {
-                tracing::info!(provider = &*self.name, count = ids.len(), "listed the server's models");
-                Some(ids)
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(provider = &*self.name, %error, "listing models failed");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(provider = &*self.name, timeout = ?self.timeout, "listing models timed out");
-                None
-            }
-        }
+        self.listed.get_or_fetch(&self.name, self.timeout, self.request_models()).await
     }
 
     /// `GET {base}/models`. Plain reqwest, not async-openai's client: that one retries 429 and 5xx

@@ -11,11 +11,11 @@ use async_openai::error::ApiError;
 use async_openai::types::{
     CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FinishReason as OpenAiFinish,
 };
-use eventsource_stream::{Event, EventStreamError, Eventsource};
+use eventsource_stream::EventStreamError;
 use futures::StreamExt;
-use futures::stream::BoxStream;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderValue};
 
+use super::super::sse::{self, BodyError};
 use super::super::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage};
 use super::errors;
 use crate::settings::Secret;
@@ -81,67 +81,9 @@ pub(super) async fn start(
     Ok(Box::pin(stream))
 }
 
-/// More than any chat answer sends; reading stops there, which bounds the memory a broken or
-/// hostile upstream can make us hold (the event parser buffers an event until it ends).
-const MAX_STREAM_BYTES: usize = 64 << 20;
-
-/// Why the response body stopped.
-#[derive(Debug)]
-enum BodyError {
-    Http(reqwest::Error),
-    /// Nothing arrived for the idle timeout (keep-alive comments count as something).
-    Silent,
-    TooLarge,
-}
-
-impl std::fmt::Display for BodyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BodyError::Http(e) => write!(f, "{e}"),
-            BodyError::Silent => f.write_str("the provider went silent"),
-            BodyError::TooLarge => write!(f, "the stream passed {MAX_STREAM_BYTES} bytes"),
-        }
-    }
-}
-
-impl std::error::Error for BodyError {}
-
-/// The response body being read, as server-sent events (parsed by `eventsource-stream`).
+/// The response body being read, as server-sent events.
 struct Upstream {
-    events: BoxStream<'static, Result<Event, EventStreamError<BodyError>>>,
-}
-
-/// The body's bytes with the idle timeout applied to each network read, and capped, as events.
-fn body_events(
-    response: reqwest::Response,
-    idle_timeout: Duration,
-) -> BoxStream<'static, Result<Event, EventStreamError<BodyError>>> {
-    let mut body = response.bytes_stream();
-    let bytes = async_stream::stream! {
-        let mut seen = 0usize;
-        loop {
-            match tokio::time::timeout(idle_timeout, body.next()).await {
-                Err(_) => {
-                    yield Err(BodyError::Silent);
-                    break;
-                }
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
-                    yield Err(BodyError::Http(e));
-                    break;
-                }
-                Ok(Some(Ok(chunk))) => {
-                    seen += chunk.len();
-                    if seen > MAX_STREAM_BYTES {
-                        yield Err(BodyError::TooLarge);
-                        break;
-                    }
-                    yield Ok(chunk);
-                }
-            }
-        }
-    };
-    bytes.eventsource().boxed()
+    events: sse::Events,
 }
 
 impl Upstream {
@@ -174,17 +116,12 @@ impl Upstream {
                 .map(|envelope| envelope.error);
             return Err(errors::from_status(status.as_u16(), error.as_ref(), &ctx.provider, &ctx.key));
         }
-        let is_sse = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
-        if !is_sse {
+        if !sse::is_event_stream(&response) {
             return Err(ProviderError::Failed(
                 "the provider did not answer with an event stream; check the base URL".into(),
             ));
         }
-        Ok(Upstream { events: body_events(response, ctx.idle_timeout) })
+        Ok(Upstream { events: sse::body_events(response, ctx.idle_timeout) })
     }
 
     /// The next chunk; `Ok(None)` at `[DONE]`.

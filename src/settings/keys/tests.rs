@@ -67,10 +67,14 @@ fn as_toml(key: &Key) -> String {
 #[test]
 fn each_setting_reads_the_same_from_its_variable_and_its_file_key_and_changes_the_setting() {
     for key in KEYS {
-        // The other openai keys need a base URL; give it the same way to all three loads.
+        // The other openai keys need a base URL, the other anthropic keys a key; give it the same
+        // way to all three loads.
         let mut base = HashMap::new();
         if key.file.starts_with("openai.") && key.file != "openai.base_url" {
             base.insert("WEBPLUS_OPENAI_BASE_URL".to_owned(), "https://api.example.com/v1".to_owned());
+        }
+        if key.file.starts_with("anthropic.") && key.file != "anthropic.api_key" {
+            base.insert("WEBPLUS_ANTHROPIC_API_KEY".to_owned(), "sk-ant-base".to_owned());
         }
         let before = Settings::from_sources(None, &base).unwrap();
         let mut env = base.clone();

@@ -70,12 +70,7 @@ impl OpenAiProvider {
         let key = Secret::new(config.api_key.expose().trim());
         // Paths are appended verbatim, and `.../v1//models` is a 404 on most servers.
         let base = config.base_url.trim_end_matches('/');
-        // Kept as an error rather than a panic: building fails only when the TLS backend cannot
-        // start, and then every request should say so instead of the process dying at startup.
-        let http = reqwest::Client::builder().connect_timeout(config.timeout).tcp_nodelay(true).build().map_err(|e| {
-            tracing::error!(error = %e, "could not build the HTTP client for the OpenAI provider");
-            e.to_string()
-        });
+        let http = super::sse::client(config.timeout, &config.name);
         Self {
             name: Arc::from(config.name),
             chat_url: format!("{base}/chat/completions"),

@@ -14,7 +14,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use super::errors::{self, Ctx};
 use super::request::MessagesRequest;
 use super::wire::{BlockDelta, StreamEvent};
-use crate::providers::sse::{self, BodyError};
+use crate::providers::sse::{self, BodyError, OpenError};
 use crate::providers::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage};
 use crate::settings::Secret;
 
@@ -117,27 +117,18 @@ impl Upstream {
             .headers(auth_headers(&ctx.key)?.into_iter().collect())
             .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .json(request)
-            .send();
-        let response = match tokio::time::timeout(ctx.idle_timeout, send).await {
-            Err(_) => return Err(silent(ctx)),
-            Ok(Err(e)) => return Err(errors::from_reqwest(&e, &ctx.errors())),
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            let headers = response.headers().clone();
-            // The body says why; a body that does not arrive in time is no reason to wait longer.
-            let body = tokio::time::timeout(ctx.idle_timeout, response.bytes()).await;
-            let body = body.ok().and_then(Result::ok).unwrap_or_default();
-            return Err(errors::from_status(status.as_u16(), &headers, &body, &request.model, &ctx.errors()));
+            .json(request);
+        match sse::open(send, ctx.idle_timeout).await {
+            Ok(events) => Ok(Upstream { events }),
+            Err(OpenError::Silent) => Err(silent(ctx)),
+            Err(OpenError::Http(e)) => Err(errors::from_reqwest(&e, &ctx.errors())),
+            Err(OpenError::Status { status, headers, body }) => {
+                Err(errors::from_status(status, &headers, &body, &request.model, &ctx.errors()))
+            }
+            Err(OpenError::NotEventStream) => {
+                Err(ProviderError::Failed("Anthropic did not answer with an event stream; check the base URL".into()))
+            }
         }
-        if !sse::is_event_stream(&response) {
-            return Err(ProviderError::Failed(
-                "Anthropic did not answer with an event stream; check the base URL".into(),
-            ));
-        }
-        Ok(Upstream { events: sse::body_events(response, ctx.idle_timeout) })
     }
 
     /// The next event with data; `Ok(None)` when the body ends.

@@ -15,7 +15,7 @@ use eventsource_stream::EventStreamError;
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use super::super::sse::{self, BodyError};
+use super::super::sse::{self, BodyError, OpenError};
 use super::super::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage};
 use super::errors;
 use crate::settings::Secret;
@@ -98,30 +98,19 @@ impl Upstream {
             // `bearer_auth` marks the header sensitive, so reqwest never prints it either.
             .bearer_auth(ctx.key.expose())
             .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
-            .json(request)
-            .send();
-        let response = match tokio::time::timeout(ctx.idle_timeout, send).await {
-            Err(_) => return Err(silent(ctx)),
-            Ok(Err(e)) => return Err(errors::from_reqwest(&e, &ctx.provider, &ctx.key)),
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            // The body says why; a body that does not arrive in time is no reason to wait longer.
-            let body = tokio::time::timeout(ctx.idle_timeout, response.bytes()).await;
-            let error = body
-                .ok()
-                .and_then(Result::ok)
-                .and_then(|b| serde_json::from_slice::<ErrorEnvelope>(&b).ok())
-                .map(|envelope| envelope.error);
-            return Err(errors::from_status(status.as_u16(), error.as_ref(), &ctx.provider, &ctx.key));
-        }
-        if !sse::is_event_stream(&response) {
-            return Err(ProviderError::Failed(
+            .json(request);
+        match sse::open(send, ctx.idle_timeout).await {
+            Ok(events) => Ok(Upstream { events }),
+            Err(OpenError::Silent) => Err(silent(ctx)),
+            Err(OpenError::Http(e)) => Err(errors::from_reqwest(&e, &ctx.provider, &ctx.key)),
+            Err(OpenError::Status { status, body, .. }) => {
+                let error = serde_json::from_slice::<ErrorEnvelope>(&body).ok().map(|envelope| envelope.error);
+                Err(errors::from_status(status, error.as_ref(), &ctx.provider, &ctx.key))
+            }
+            Err(OpenError::NotEventStream) => Err(ProviderError::Failed(
                 "the provider did not answer with an event stream; check the base URL".into(),
-            ));
+            )),
         }
-        Ok(Upstream { events: sse::body_events(response, ctx.idle_timeout) })
     }
 
     /// The next chunk; `Ok(None)` at `[DONE]`.

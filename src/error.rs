@@ -33,7 +33,7 @@ pub enum Error {
     Unavailable(String),
     /// An upstream provider refused this server's API key: only an administrator can fix it, so
     /// the user is told that (and which provider), never the upstream's answer.
-    #[error("{provider} refused this server's API key; an administrator can update the key in the server settings")]
+    #[error("{provider} refused this server's API key; an administrator can update it in Admin → Connections")]
     ProviderKeyRefused { provider: String },
     /// A model's files are not on this server. Clients are told which model and to ask an
     /// administrator; `detail` (the path, the command that fetches it) goes only to the log.

@@ -13,6 +13,8 @@ pub mod auth;
 pub mod chat;
 
 #[cfg(feature = "server")]
+pub mod connections;
+#[cfg(feature = "server")]
 pub mod crawl;
 #[cfg(feature = "server")]
 pub mod embed;

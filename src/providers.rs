@@ -113,6 +113,13 @@ pub trait ChatProvider: Send + Sync + 'static {
     /// Starts a generation. Dropping the stream cancels it.
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError>;
 
+    /// Asks the provider's server which models it has (OpenAI's `/v1/models`, Anthropic's model
+    /// list, ...), uncached: what a connection test and "available to add" show. A failure says
+    /// what went wrong (unreachable, key refused). Providers without a server list what they serve.
+    async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
+        Ok(self.models().await.into_iter().map(|m| m.id).collect())
+    }
+
     /// Counts the tokens of `messages` as this model would see them, used to trim history to fit.
     /// Providers that cannot count exactly return an estimate that errs on the high side.
     fn count_tokens(&self, model: &str, messages: &[ChatMessage]) -> usize {

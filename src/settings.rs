@@ -20,7 +20,7 @@ use figment::{
 use serde::Deserialize;
 
 pub use errors::SettingsError;
-pub use jwt_secret::resolve_jwt_secret;
+pub use jwt_secret::{resolve_connection_key, resolve_jwt_secret};
 pub use keys::{Form, KEYS, Key};
 pub use secret::Secret;
 
@@ -89,6 +89,32 @@ fn default_anthropic_base_url() -> String {
     "https://api.anthropic.com".into()
 }
 
+/// An Ollama server, declared as the connection `ollama`. The section exists once any of its keys
+/// is given.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OllamaSettings {
+    #[serde(default = "default_ollama_base_url")]
+    pub base_url: String,
+    /// Models to offer; empty means "ask the server".
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+fn default_ollama_base_url() -> String {
+    "http://127.0.0.1:11434".into()
+}
+
+/// Chat models on AWS Bedrock, declared as the connection `bedrock`: in the region (and through
+/// the endpoint) of `sitechat.bedrock_region` / `bedrock_endpoint_url`, which Bedrock embeddings
+/// use too, with the AWS default credential chain. The section exists once `models` is given.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BedrockSettings {
+    /// Model ids to offer (Bedrock's runtime cannot list them).
+    pub models: Vec<String>,
+}
+
 /// SiteChat: knowledge bases, crawling, embeddings and the widget.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -97,7 +123,8 @@ pub struct SiteChatSettings {
     pub crawl_allow_private_hosts: Vec<String>,
     /// Embedder for new knowledge bases: `local:all-minilm-l6-v2`, `openai:<model>` or `bedrock:<model id>`.
     pub embedding_model: String,
-    /// AWS region and optional endpoint for `bedrock:` embedders (credentials: the AWS default chain).
+    /// AWS region and optional endpoint for `bedrock:` embedders and `[bedrock]` chat models
+    /// (credentials: the AWS default chain).
     pub bedrock_region: String,
     pub bedrock_endpoint_url: Option<String>,
     /// Questions per minute one visitor (IP address) may ask a published knowledge base's widget.
@@ -130,6 +157,9 @@ pub struct Settings {
     pub models_dir: PathBuf,
     /// `None` until [`resolve_jwt_secret`] fills it from the data dir.
     pub jwt_secret: Option<Secret>,
+    /// Encrypts the API keys of provider connections stored in the database. `None` until
+    /// [`resolve_connection_key`] fills it from the data dir.
+    pub connection_key: Option<Secret>,
     pub log_format: LogFormat,
     /// Where the built site (WASM, JS, CSS, assets) is served from.
     pub site_root: PathBuf,
@@ -155,6 +185,8 @@ pub struct Settings {
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
     pub anthropic: Option<AnthropicSettings>,
+    pub ollama: Option<OllamaSettings>,
+    pub bedrock: Option<BedrockSettings>,
     pub sitechat: SiteChatSettings,
 }
 
@@ -167,6 +199,7 @@ impl std::fmt::Debug for Settings {
             database_url,
             models_dir,
             jwt_secret,
+            connection_key,
             log_format,
             site_root,
             cors_origins,
@@ -181,6 +214,8 @@ impl std::fmt::Debug for Settings {
             local,
             openai,
             anthropic,
+            ollama,
+            bedrock,
             sitechat,
         } = self;
         f.debug_struct("Settings")
@@ -189,6 +224,7 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &url_without_password(database_url))
             .field("models_dir", models_dir)
             .field("jwt_secret", jwt_secret)
+            .field("connection_key", connection_key)
             .field("log_format", log_format)
             .field("site_root", site_root)
             .field("cors_origins", cors_origins)
@@ -203,6 +239,8 @@ impl std::fmt::Debug for Settings {
             .field("local", local)
             .field("openai", openai)
             .field("anthropic", anthropic)
+            .field("ollama", ollama)
+            .field("bedrock", bedrock)
             .field("sitechat", sitechat)
             .finish()
     }
@@ -224,6 +262,7 @@ impl Settings {
             data_dir,
             models_dir: default_models_dir(),
             jwt_secret: None,
+            connection_key: None,
             log_format: LogFormat::Pretty,
             site_root: PathBuf::from("target/site"),
             cors_origins: Vec::new(),
@@ -238,6 +277,8 @@ impl Settings {
             local: LocalSettings::default(),
             openai: None,
             anthropic: None,
+            ollama: None,
+            bedrock: None,
             sitechat: SiteChatSettings::default(),
         }
     }

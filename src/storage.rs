@@ -9,6 +9,7 @@
 
 mod api_keys;
 mod chunks;
+mod connections;
 mod conversations;
 mod documents;
 mod instance_settings;
@@ -28,6 +29,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 pub use api_keys::ApiKeyAuth;
 pub use api_keys::ApiKeyRow;
 pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vector};
+pub use connections::{ConnectionFields, ConnectionRow};
 pub use conversations::ConversationRow;
 pub use documents::{DocumentRow, DocumentSummary, NewDocument};
 pub use jobs::{JobProgress, JobRow};

@@ -55,8 +55,9 @@ async fn main() -> anyhow::Result<()> {
     let through_url = format!("{base}/v1/chat/completions");
     let (mut direct, mut through) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
     for i in 0..WARMUP + SAMPLES {
-        let d = ttft(&client, &direct_url, &fake.api_key()).await?;
-        let t = ttft(&client, &through_url, &key).await?;
+        let d = ttft(&client, &direct_url, &fake.api_key(), MODEL).await?;
+        // Through Web+ the model is named by its connection: the settings' `[openai]` is `openai`.
+        let t = ttft(&client, &through_url, &key, &format!("openai/{MODEL}")).await?;
         if i >= WARMUP {
             direct.push(d);
             through.push(t);
@@ -105,8 +106,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Sends one streaming request and returns the time until the first content delta arrives.
-async fn ttft(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<Duration> {
-    let body = json!({ "model": MODEL, "stream": true, "messages": [{ "role": "user", "content": "hi" }] });
+async fn ttft(client: &reqwest::Client, url: &str, key: &str, model: &str) -> anyhow::Result<Duration> {
+    let body = json!({ "model": model, "stream": true, "messages": [{ "role": "user", "content": "hi" }] });
     let started = Instant::now();
     let res = client.post(url).bearer_auth(key).json(&body).send().await?;
     anyhow::ensure!(res.status().is_success(), "{url}: {}", res.status());

@@ -209,8 +209,8 @@ async fn models(settings: Settings, cmd: Models) -> anyhow::Result<()> {
             }
         }
         Models::List => {
-            let registry = crate::providers::build_registry(&settings);
-            for m in registry.models().await {
+            let services = crate::state::Services::build(&settings, false).await?;
+            for m in services.answers.registry().models().await {
                 println!("{}\t{}\t{} tokens", m.id, m.provider, m.context_window);
             }
         }

@@ -1,5 +1,6 @@
 //! Plain axum endpoints (everything that is not a page or a server function).
 
+mod connections;
 mod error;
 mod events;
 mod health;
@@ -36,6 +37,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}", get(kb::get_job))
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/api/v1/usage", get(usage::usage))
+        .route("/api/v1/admin/connections", get(connections::list).post(connections::create))
+        .route(
+            "/api/v1/admin/connections/{id}",
+            get(connections::get).patch(connections::update).delete(connections::delete),
+        )
+        .route("/api/v1/admin/connections/{id}/test", post(connections::test))
+        .route("/api/v1/admin/connections/{id}/available-models", get(connections::available_models))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
 }

@@ -9,8 +9,9 @@ use webplus::{
     answer::Answers,
     auth::Accounts,
     chat::Chat,
+    connections::{Connections, KeyCipher},
     ledger::Ledger,
-    settings::{Settings, resolve_jwt_secret},
+    settings::{Settings, resolve_connection_key, resolve_jwt_secret},
     sitechat::SiteChat,
     storage::Db,
     widget::{Widget, WidgetConfig},
@@ -28,6 +29,8 @@ pub struct Services {
     /// The one answer path (chat, the widget and `/v1` answer through it).
     pub answers: Answers,
     pub chat: Chat,
+    /// Provider connections (admins manage them; they feed the answer path's registry).
+    pub connections: Connections,
     /// Every model call's usage (written by the answer path, read by `/api/v1/usage`).
     pub ledger: Ledger,
     pub sitechat: SiteChat,
@@ -42,6 +45,9 @@ impl Services {
         resolve_jwt_secret(&mut settings).map_err(|e| {
             anyhow::anyhow!("cannot read or create the JWT secret in {}: {e}", settings.data_dir.display())
         })?;
+        resolve_connection_key(&mut settings).map_err(|e| {
+            anyhow::anyhow!("cannot read or create the connection key in {}: {e}", settings.data_dir.display())
+        })?;
         // The error names WEBPLUS_DATABASE_URL and shows the URL without its password.
         let db = Db::connect(&settings.database_url)
             .await
@@ -54,6 +60,13 @@ impl Services {
         }
         let accounts = Accounts::new(db.clone(), &settings)?;
         let registry = crate::providers::build_registry(&settings);
+        let connection_key =
+            settings.connection_key.as_ref().ok_or_else(|| anyhow::anyhow!("the connection key was not resolved"))?;
+        let cipher = KeyCipher::new(connection_key);
+        let declared = crate::providers::declared_connections(&settings);
+        let connections = Connections::start(db.clone(), cipher, registry.clone(), declared)
+            .await
+            .map_err(|e| anyhow::anyhow!("the connections in the settings: {e}"))?;
         let sitechat = crate::sitechat::build(db.clone(), &settings).await?;
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -70,7 +83,7 @@ impl Services {
             },
         );
         let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
-        Ok(Self { db, accounts, answers, chat, ledger, sitechat, widget })
+        Ok(Self { db, accounts, answers, chat, connections, ledger, sitechat, widget })
     }
 }
 

@@ -131,6 +131,10 @@ impl ChatProvider for AnthropicProvider {
         };
         stream::start(http, self.messages_url.clone(), &body, ctx).await
     }
+
+    async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
+        self.request_models().await
+    }
 }
 
 #[cfg(test)]

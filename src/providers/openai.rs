@@ -126,6 +126,10 @@ impl ChatProvider for OpenAiProvider {
         };
         stream::start(http, self.chat_url.clone(), &body, ctx).await
     }
+
+    async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
+        self.request_models().await
+    }
 }
 
 fn to_openai_request(request: ChatRequest) -> CreateChatCompletionRequest {

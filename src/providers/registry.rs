@@ -1,37 +1,61 @@
 //! Maps model ids to the provider that serves them.
+//!
+//! Two kinds of providers: built-in ones (the local model) whose model ids are used as they are,
+//! and connections (an OpenAI-compatible server, Anthropic, ...) whose model ids are qualified by
+//! the connection's name: `groq/llama-3.1-8b` is the model `llama-3.1-8b` of the connection `groq`.
+//! Two connections can therefore serve models of the same name without colliding. Connections can
+//! be replaced while the server runs (an admin adds or edits one); a request in flight keeps the
+//! provider it resolved.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::ChatProvider;
+use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ProviderError};
 
 /// A model as listed to users and in `/v1/models`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
     /// The id users pass as `model`.
     pub id: String,
-    /// Which provider serves it (`local`, `openai`, ...).
+    /// Which provider serves it (`local`, or the connection's name).
     pub provider: String,
     /// Context window in tokens.
     pub context_window: usize,
 }
 
-/// All configured providers, in priority order: the first provider that lists a model id serves it.
+/// All providers: the built-in ones first, then the connections in the order given.
 #[derive(Clone, Default)]
 pub struct Registry {
-    providers: Vec<Arc<dyn ChatProvider>>,
+    builtin: Vec<Arc<dyn ChatProvider>>,
+    connections: Arc<RwLock<Vec<Arc<dyn ChatProvider>>>>,
 }
 
 impl Registry {
-    pub fn new(providers: Vec<Arc<dyn ChatProvider>>) -> Self {
-        Self { providers }
+    /// A registry of built-in providers only (their model ids are not qualified).
+    pub fn new(builtin: Vec<Arc<dyn ChatProvider>>) -> Self {
+        Self { builtin, connections: Arc::default() }
     }
 
-    /// Every model of every provider, first provider first, without duplicate ids.
+    /// Replaces every connection: `(name, provider)`, in listing order. Model `m` of connection `c`
+    /// is then `c/m`. Names must not contain `/` (connection names are validated so).
+    pub fn set_connections(&self, connections: Vec<(String, Arc<dyn ChatProvider>)>) {
+        let wrapped = connections
+            .into_iter()
+            .map(|(name, inner)| Arc::new(Qualified { prefix: format!("{name}/"), inner }) as Arc<dyn ChatProvider>)
+            .collect();
+        *self.connections.write().unwrap_or_else(PoisonError::into_inner) = wrapped;
+    }
+
+    fn all(&self) -> Vec<Arc<dyn ChatProvider>> {
+        let connections = self.connections.read().unwrap_or_else(PoisonError::into_inner);
+        self.builtin.iter().chain(connections.iter()).cloned().collect()
+    }
+
+    /// Every model of every provider, built-in first, without duplicate ids.
     pub async fn models(&self) -> Vec<ModelInfo> {
         let mut out: Vec<ModelInfo> = Vec::new();
-        for p in &self.providers {
+        for p in self.all() {
             for m in p.models().await {
                 if !out.iter().any(|o| o.id == m.id) {
                     out.push(m);
@@ -41,13 +65,121 @@ impl Registry {
         out
     }
 
-    /// The provider serving `model` and the model's description.
+    /// The provider serving `model` and the model's description. A qualified id asks only its
+    /// connection (whose listing may be a request upstream the first time).
     pub async fn resolve(&self, model: &str) -> Option<(Arc<dyn ChatProvider>, ModelInfo)> {
-        for p in &self.providers {
+        for p in self.all() {
             if let Some(m) = p.models().await.into_iter().find(|m| m.id == model) {
-                return Some((p.clone(), m));
+                return Some((p, m));
             }
         }
         None
+    }
+}
+
+/// A connection's provider seen through qualified model ids: `prefix` is added to the ids it lists
+/// and taken off the ids it is asked for.
+struct Qualified {
+    prefix: String,
+    inner: Arc<dyn ChatProvider>,
+}
+
+impl Qualified {
+    fn upstream<'a>(&self, model: &'a str) -> &'a str {
+        model.strip_prefix(self.prefix.as_str()).unwrap_or(model)
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatProvider for Qualified {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn models(&self) -> Vec<ModelInfo> {
+        self.inner
+            .models()
+            .await
+            .into_iter()
+            .map(|m| ModelInfo { id: format!("{}{}", self.prefix, m.id), ..m })
+            .collect()
+    }
+
+    async fn stream_chat(&self, mut request: ChatRequest) -> Result<ChatStream, ProviderError> {
+        request.model = self.upstream(&request.model).to_owned();
+        self.inner.stream_chat(request).await
+    }
+
+    fn count_tokens(&self, model: &str, messages: &[ChatMessage]) -> usize {
+        self.inner.count_tokens(self.upstream(model), messages)
+    }
+
+    async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
+        self.inner.list_upstream().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::providers::{ChatEvent, FinishReason, Usage};
+
+    /// Serves the given models and answers with the model name it was asked for.
+    struct Named(&'static str, Vec<&'static str>);
+
+    #[async_trait::async_trait]
+    impl ChatProvider for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+        async fn models(&self) -> Vec<ModelInfo> {
+            self.1
+                .iter()
+                .map(|id| ModelInfo { id: (*id).into(), provider: self.0.into(), context_window: 100 })
+                .collect()
+        }
+        async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
+            let events = vec![
+                Ok(ChatEvent::Delta(format!("{}:{}", self.0, request.model))),
+                Ok(ChatEvent::Finished { reason: FinishReason::Stop, usage: Usage::default() }),
+            ];
+            Ok(futures::stream::iter(events).boxed())
+        }
+    }
+
+    async fn answer_of(registry: &Registry, model: &str) -> Option<String> {
+        let (provider, info) = registry.resolve(model).await?;
+        let mut stream = provider.stream_chat(ChatRequest::new(info.id, vec![])).await.ok()?;
+        match stream.next().await {
+            Some(Ok(ChatEvent::Delta(text))) => Some(text),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn two_connections_serving_the_same_model_name_do_not_collide() {
+        let registry = Registry::new(vec![Arc::new(Named("local", vec!["tiny"]))]);
+        registry.set_connections(vec![
+            ("lab".into(), Arc::new(Named("lab", vec!["llama3"]))),
+            ("cloud".into(), Arc::new(Named("cloud", vec!["llama3"]))),
+        ]);
+        let ids: Vec<String> = registry.models().await.into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["tiny", "lab/llama3", "cloud/llama3"]);
+        assert_eq!(answer_of(&registry, "cloud/llama3").await.as_deref(), Some("cloud:llama3"));
+        assert_eq!(answer_of(&registry, "lab/llama3").await.as_deref(), Some("lab:llama3"));
+        assert_eq!(answer_of(&registry, "tiny").await.as_deref(), Some("local:tiny"));
+        assert!(registry.resolve("llama3").await.is_none(), "an unqualified connection model is ambiguous");
+    }
+
+    #[tokio::test]
+    async fn replacing_the_connections_is_seen_by_clones_of_the_registry() {
+        let registry = Registry::default();
+        let clone = registry.clone();
+        registry.set_connections(vec![("a".into(), Arc::new(Named("a", vec!["m"])))]);
+        assert!(clone.resolve("a/m").await.is_some());
+        registry.set_connections(Vec::new());
+        assert!(clone.resolve("a/m").await.is_none());
     }
 }

@@ -1,12 +1,11 @@
-//! The JWT signing secret: given in settings, or generated once and kept in the data directory.
+//! Secrets given in settings or generated once and kept in the data directory: the JWT signing
+//! secret and the key that encrypts connections' API keys.
 
 use std::{io::Write, path::Path};
 
 use rand::RngCore;
 
 use super::{Secret, Settings};
-
-const FILE: &str = "jwt_secret";
 
 /// Fills `settings.jwt_secret` from `<data_dir>/jwt_secret`, creating that file (mode 0600) with 64
 /// random bytes the first time. There is no built-in default secret.
@@ -15,17 +14,27 @@ pub fn resolve_jwt_secret(settings: &mut Settings) -> std::io::Result<()> {
         return Ok(());
     }
     std::fs::create_dir_all(&settings.data_dir)?;
-    let path = settings.data_dir.join(FILE);
-    settings.jwt_secret = Some(read_or_create(&path)?);
+    settings.jwt_secret = Some(read_or_create(&settings.data_dir.join("jwt_secret"), "this logs everyone out")?);
     Ok(())
 }
 
-fn read_or_create(path: &Path) -> std::io::Result<Secret> {
+/// Fills `settings.connection_key` from `<data_dir>/connection_key`, created like the JWT secret.
+pub fn resolve_connection_key(settings: &mut Settings) -> std::io::Result<()> {
+    if settings.connection_key.is_some() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let path = settings.data_dir.join("connection_key");
+    settings.connection_key = Some(read_or_create(&path, "saved connection keys must then be entered again")?);
+    Ok(())
+}
+
+fn read_or_create(path: &Path, consequence: &str) -> std::io::Result<Secret> {
     match std::fs::read_to_string(path) {
         Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
         Ok(_) => {
             return Err(std::io::Error::other(format!(
-                "{} is shorter than 32 characters; delete it to generate a new one (this logs everyone out)",
+                "{} is shorter than 32 characters; delete it to generate a new one ({consequence})",
                 path.display()
             )));
         }
@@ -49,7 +58,7 @@ fn read_or_create(path: &Path) -> std::io::Result<Secret> {
             Ok(Secret::new(secret))
         }
         // Another process (server and admin command started together) won the race: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_or_create(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_or_create(path, consequence),
         Err(e) => Err(e),
     }
 }

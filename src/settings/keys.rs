@@ -57,6 +57,13 @@ pub const KEYS: &[Key] = &[
         "at least 32 characters (or leave it unset to generate one)",
         "an-example-signing-key-of-more-than-32-characters",
     ),
+    key(
+        "connection_key",
+        "WEBPLUS_CONNECTION_KEY",
+        Secret,
+        "at least 32 characters (or leave it unset to generate one)",
+        "an-example-encryption-key-of-more-than-32-characters",
+    ),
     key("log_format", "WEBPLUS_LOG_FORMAT", Text, "json or pretty", "json"),
     key("site_root", "WEBPLUS_SITE_ROOT", Text, "a directory path", "/srv/webplus/site"),
     key(
@@ -113,6 +120,27 @@ pub const KEYS: &[Key] = &[
         List,
         "a list of model ids, like [\"claude-sonnet-4-6\"]",
         "claude-sonnet-4-6,claude-haiku-4-5",
+    ),
+    key(
+        "ollama.base_url",
+        "WEBPLUS_OLLAMA_BASE_URL",
+        Text,
+        "an http:// or https:// URL, like http://127.0.0.1:11434",
+        "http://gpu-box.internal:11434",
+    ),
+    key(
+        "ollama.models",
+        "WEBPLUS_OLLAMA_MODELS",
+        List,
+        "a list of model ids, like [\"llama3.2:3b\"]",
+        "llama3.2:3b,qwen2.5:7b",
+    ),
+    key(
+        "bedrock.models",
+        "WEBPLUS_BEDROCK_MODELS",
+        List,
+        "a list of Bedrock model ids, like [\"anthropic.claude-3-5-haiku-20241022-v1:0\"]",
+        "anthropic.claude-3-5-haiku-20241022-v1:0,amazon.nova-lite-v1:0",
     ),
     key(
         "sitechat.embedding_model",

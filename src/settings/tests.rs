@@ -276,3 +276,18 @@ fn zero_rates_and_no_local_slots_are_refused_by_name() {
         assert!(file.contains(e.key.rsplit('.').next().unwrap()), "{e}");
     }
 }
+
+#[test]
+fn ollama_and_bedrock_sections_are_declared_by_their_keys_and_say_what_is_wrong() {
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_OLLAMA_MODELS", "llama3.2:3b")])).unwrap();
+    let o = s.ollama.unwrap();
+    assert_eq!((o.base_url.as_str(), o.models.as_slice()), ("http://127.0.0.1:11434", &["llama3.2:3b".to_owned()][..]));
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_OLLAMA_BASE_URL", "gpu-box:11434")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_OLLAMA_BASE_URL");
+
+    let b = Settings::from_sources(None, &env(&[("WEBPLUS_BEDROCK_MODELS", "amazon.nova-lite-v1:0")])).unwrap();
+    assert_eq!(b.bedrock.unwrap().models, ["amazon.nova-lite-v1:0"]);
+    let e = Settings::from_sources(Some("[bedrock]\nmodels = []\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "bedrock.models");
+    assert!(Settings::from_sources(None, &HashMap::new()).unwrap().bedrock.is_none());
+}

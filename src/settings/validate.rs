@@ -36,6 +36,14 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
             return Err(origin.invalid("anthropic.base_url"));
         }
     }
+    if let Some(o) = &s.ollama
+        && public_host(&o.base_url).is_none()
+    {
+        return Err(origin.invalid("ollama.base_url"));
+    }
+    if s.bedrock.as_ref().is_some_and(|b| b.models.iter().all(|m| m.trim().is_empty())) {
+        return Err(origin.invalid("bedrock.models"));
+    }
     if let Some(t) = &s.metrics_token
         && t.expose().len() < 16
     {
@@ -45,6 +53,11 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
         && t.expose().len() < 32
     {
         return Err(origin.invalid("jwt_secret"));
+    }
+    if let Some(t) = &s.connection_key
+        && t.expose().len() < 32
+    {
+        return Err(origin.invalid("connection_key"));
     }
     Ok(())
 }

@@ -17,7 +17,10 @@ use webplus::{
     storage::TempDb,
 };
 
-pub const FAKE_MODEL: &str = "gpt-4o-mini";
+/// The fake's model as the settings' `[openai]` connection offers it (`connection/model`).
+pub const FAKE_MODEL: &str = "openai/gpt-4o-mini";
+/// The same model as the fake itself knows it.
+pub const FAKE_UPSTREAM_MODEL: &str = "gpt-4o-mini";
 pub const PASSWORD: &str = "correct-horse-battery";
 
 pub struct TestApp {
@@ -91,7 +94,7 @@ async fn start(
     settings.openai = Some(OpenAiSettings {
         base_url: fake.base_url(),
         api_key: Secret::new(fake.api_key()),
-        models: vec![FAKE_MODEL.into()],
+        models: vec![FAKE_UPSTREAM_MODEL.into()],
     });
     configure(&mut settings);
     let app =

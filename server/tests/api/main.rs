@@ -4,6 +4,7 @@
 mod auth;
 mod chat;
 mod cli;
+mod connections;
 mod csrf;
 mod errors;
 mod hardening;

@@ -96,13 +96,14 @@ fn routes_with_parameters() -> BTreeSet<(String, String)> {
     let upload = text.split("UPLOAD_ROUTE: &str = \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let mut out = BTreeSet::new();
     for chunk in text.split(".route(").skip(1) {
-        let chunk = chunk.split("\n}").next().unwrap().split(".route(").next().unwrap();
+        // rustfmt puts a long route's path on the line after `.route(`.
+        let chunk = chunk.split("\n}").next().unwrap().split(".route(").next().unwrap().trim_start();
         let path = match chunk.strip_prefix('"') {
             Some(rest) => rest.split('"').next().unwrap().to_owned(),
             None if chunk.starts_with("UPLOAD_ROUTE") => upload.clone(),
             None => panic!("a route this scan does not understand: {chunk}"),
         };
-        let line = chunk.lines().next().unwrap();
+        let line = chunk;
         for method in ["get", "post", "put", "patch", "delete", "options"] {
             let called = line
                 .match_indices(&format!("{method}("))
@@ -267,6 +268,17 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         (Method::POST, "/api/v1/jobs/{id}/cancel", Body::None),
     ];
     let mut covered = BTreeSet::new();
+    // Administrators' routes manage what no user owns: B, not an administrator, is refused (403).
+    for (method, path) in routes_with_parameters().into_iter().filter(|(_, p)| p.starts_with("/api/v1/admin/")) {
+        let concrete = path.replace("{id}", "settings-openai");
+        let method: Method = method.parse().unwrap();
+        let body = if method == Method::PATCH { Body::Json(json!({ "name": "bobs" })) } else { Body::None };
+        let (s, text) = rest(&bob, &bob_key, method.clone(), &concrete, body).await;
+        if s != StatusCode::FORBIDDEN {
+            failures.push(format!("{method} {path} as a non-administrator: {s} {text}"));
+        }
+        covered.insert((method.to_string(), path));
+    }
     for (method, template, body) in routes {
         covered.insert((method.to_string(), template.to_owned()));
         let path = fill(template, &a);

@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 use webplus::fakes::FakeOpenAiConfig;
 
-use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app, spawn_app_configured, spawn_app_with};
+use crate::helpers::{TestApp, read_sse, spawn_app, spawn_app_configured, spawn_app_with};
 
 pub(crate) const SHOP: &str = "https://shop.example.com";
 const EVIL: &str = "https://evil.example";
@@ -142,7 +142,7 @@ async fn a_question_from_an_allowed_origin_streams_sources_then_the_answer_with_
 
     // The model got the sources as a system message, the visitor's turns, then the question.
     let sent = app.fake.requests().pop().unwrap();
-    assert_eq!(sent["model"], FAKE_MODEL);
+    assert_eq!(sent["model"], crate::helpers::FAKE_UPSTREAM_MODEL);
     let messages = sent["messages"].as_array().unwrap();
     let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["system", "user", "assistant", "user"]);

@@ -9,13 +9,17 @@ use async_openai::error::ApiError;
 use super::super::ProviderError;
 use crate::{error::error_chain, settings::Secret};
 
-pub(super) const AUTH_FAILED: &str = "authentication with the provider failed; check the API key";
+/// The server refused the key: only an administrator can fix that. `provider` is the connection's
+/// name, which tells the administrator which key to update.
+fn key_refused(provider: &str) -> ProviderError {
+    ProviderError::KeyRefused { provider: format!("the connection {provider:?}") }
+}
 
 /// A non-2xx answer to a request, with OpenAI's error object if the body held one.
 pub(super) fn from_status(code: u16, error: Option<&ApiError>, provider: &str, key: &Secret) -> ProviderError {
     let detail = error.map(|e| redact(&e.message, key));
     let mapped = match code {
-        401 | 403 => ProviderError::Failed(AUTH_FAILED.into()),
+        401 | 403 => key_refused(provider),
         429 => ProviderError::Unavailable("the provider is rate limiting requests (HTTP 429)".into()),
         500..=599 => ProviderError::Unavailable(format!("the provider returned HTTP {code}")),
         // Wrong model names and context overflows land here; the upstream message says which.
@@ -52,7 +56,7 @@ pub(super) fn from_reqwest(err: &reqwest::Error, provider: &str, key: &Secret) -
 /// An SSE `{"error": ...}` event after some text was already sent.
 pub(super) fn mid_stream(error: &ApiError, provider: &str, key: &Secret) -> ProviderError {
     let mapped = match classify(error) {
-        Class::Auth => ProviderError::Failed(AUTH_FAILED.into()),
+        Class::Auth => key_refused(provider),
         Class::Busy => ProviderError::Unavailable("the provider failed mid-answer".into()),
         Class::Other => {
             ProviderError::Failed(format!("the provider failed mid-answer: {}", redact(&error.message, key)))
@@ -104,8 +108,10 @@ mod tests {
     #[test]
     fn statuses_map_to_what_the_user_can_do() {
         let key = Secret::new("k");
-        assert!(matches!(from_status(401, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED));
-        assert!(matches!(from_status(403, None, "t", &key), ProviderError::Failed(m) if m == AUTH_FAILED));
+        assert!(
+            matches!(from_status(401, None, "t", &key), ProviderError::KeyRefused { provider } if provider == "the connection \"t\"")
+        );
+        assert!(matches!(from_status(403, None, "t", &key), ProviderError::KeyRefused { .. }));
         assert!(matches!(from_status(429, None, "t", &key), ProviderError::Unavailable(_)));
         assert!(matches!(from_status(502, None, "t", &key), ProviderError::Unavailable(_)));
         assert!(matches!(from_status(400, None, "t", &key), ProviderError::Failed(_)));
@@ -118,7 +124,7 @@ mod tests {
         for mapped in [from_status(401, Some(&error), "t", &key), mid_stream(&error, "t", &key)] {
             let text = mapped.to_string();
             assert!(!text.contains("sk-secret"), "{text}");
-            assert!(text.contains("check the API key"), "{text}");
+            assert!(text.contains("refused the API key"), "{text}");
         }
     }
 

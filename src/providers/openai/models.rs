@@ -14,7 +14,7 @@ impl OpenAiProvider {
 
     /// `GET {base}/models`. Plain reqwest, not async-openai's client: that one retries 429 and 5xx
     /// answers with backoff for up to 15 minutes, configurable only through the `backoff` crate.
-    async fn request_models(&self) -> Result<Vec<String>, ProviderError> {
+    pub(super) async fn request_models(&self) -> Result<Vec<String>, ProviderError> {
         self.check_key()?;
         let response = self
             .http()?

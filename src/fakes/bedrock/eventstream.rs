@@ -66,3 +66,49 @@ pub(super) fn response(frames: Vec<Bytes>, ending: Ending, in_flight: InFlight) 
     headers.insert("x-amzn-requestid", request_id());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_eventstream::frame::read_message_from;
+
+    use super::*;
+
+    /// The frame's headers as (name, string value), and its payload as JSON.
+    fn decode(frame: &Bytes) -> (Vec<(String, String)>, serde_json::Value) {
+        let message = read_message_from(&frame[..]).expect("a whole frame with valid checksums");
+        let headers = message
+            .headers()
+            .iter()
+            .map(|h| {
+                let value = h.value().as_string().map(|s| s.as_str().to_owned()).unwrap_or_default();
+                (h.name().as_str().to_owned(), value)
+            })
+            .collect();
+        (headers, serde_json::from_slice(message.payload()).unwrap_or_default())
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn an_event_frame_names_its_event_and_carries_json() {
+        let (headers, payload) = decode(&event("messageStop", &serde_json::json!({"stopReason": "end_turn"})));
+        let expected =
+            [(":event-type", "messageStop"), (":content-type", "application/json"), (":message-type", "event")];
+        assert_eq!(headers, pairs(&expected));
+        assert_eq!(payload, serde_json::json!({"stopReason": "end_turn"}));
+    }
+
+    #[test]
+    fn an_exception_frame_names_its_exception() {
+        let (headers, payload) = decode(&exception("throttlingException", &serde_json::json!({"message": "slow"})));
+        let expected = [
+            (":exception-type", "throttlingException"),
+            (":content-type", "application/json"),
+            (":message-type", "exception"),
+        ];
+        assert_eq!(headers, pairs(&expected));
+        assert_eq!(payload["message"], "slow");
+    }
+}

@@ -13,7 +13,7 @@ pub mod site;
 mod wait;
 
 pub use anthropic::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig, FakeAnthropicRequest};
-pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest};
+pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest, StreamException};
 pub use hashed_bag::hashed_bag;
 pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};
 pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};

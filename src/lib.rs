@@ -10,6 +10,8 @@ pub mod answer;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+mod aws;
+#[cfg(feature = "server")]
 pub mod chat;
 
 #[cfg(feature = "server")]

@@ -4,11 +4,13 @@
 //! backend they talk to; the [`Registry`] maps a model id (as shown in `/v1/models`) to its provider.
 
 pub mod anthropic;
+pub mod bedrock;
 mod listing;
 pub mod local;
 pub mod openai;
 mod registry;
 mod sse;
+mod turns;
 
 pub use registry::{ModelInfo, Registry};
 

@@ -1,8 +1,8 @@
 //! Amazon Titan Text Embeddings on AWS Bedrock, through the AWS SDK's `InvokeModel`.
 //!
-//! The SDK does SigV4, the credential chain (environment, profiles, web identity, ECS and EC2
-//! roles) and the error shapes. Its own retries are switched off: [`RetryPolicy`] decides, so the
-//! two cannot multiply (the SDK would otherwise retry throttling up to 3 times per our attempt).
+//! The client is built by `crate::aws` (SigV4, the credential chain, rustls). Its own retries are
+//! switched off: [`RetryPolicy`] decides, so the two cannot multiply (the SDK would otherwise retry
+//! throttling up to 3 times per our attempt).
 //! Titan takes one text per call, so texts go out as concurrent calls that keep their order.
 
 mod errors;
@@ -12,16 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_bedrockruntime::config::retry::RetryConfig;
-use aws_sdk_bedrockruntime::config::timeout::TimeoutConfig;
-use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
 use aws_sdk_bedrockruntime::primitives::Blob;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
 use super::retry::{Attempt, RetryPolicy, with_retries};
 use super::{EmbedError, Embedder, check_texts};
+use crate::aws::ClientSettings;
 use crate::settings::Secret;
 
 /// Titan Text Embeddings V2: 256, 512 or 1024 dimensions, up to 8192 tokens per text.
@@ -78,45 +75,17 @@ impl BedrockEmbedder {
     /// are fetched on the first call.
     pub async fn new(config: BedrockEmbedConfig) -> Result<Self, EmbedError> {
         let format = titan::Format::for_model(&config.model_id, config.dims)?;
-        if config.region.trim().is_empty() {
-            return Err(EmbedError::Invalid("the Bedrock region is empty (e.g. us-east-1)".into()));
-        }
-        let region = Region::new(config.region.clone());
-        let retry = RetryConfig::disabled();
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .operation_attempt_timeout(config.timeout)
-            .build();
-        let http = https_client();
-        let mut builder = match &config.credentials {
-            Some((id, secret)) => {
-                if id.expose().trim().is_empty() || secret.expose().trim().is_empty() {
-                    return Err(EmbedError::Invalid("the AWS access key id or secret access key is empty".into()));
-                }
-                let credentials =
-                    Credentials::new(id.expose().trim(), secret.expose().trim(), None, None, "webplus-settings");
-                aws_sdk_bedrockruntime::Config::builder()
-                    .behavior_version(BehaviorVersion::latest())
-                    .credentials_provider(credentials)
-            }
-            None => {
-                let shared = aws_config::defaults(BehaviorVersion::latest())
-                    .region(region.clone())
-                    .http_client(http.clone())
-                    .retry_config(retry.clone())
-                    .timeout_config(timeouts.clone())
-                    .load()
-                    .await;
-                aws_sdk_bedrockruntime::config::Builder::from(&shared)
-            }
-        };
-        builder = builder.region(region).http_client(http).retry_config(retry).timeout_config(timeouts);
-        if let Some(url) = &config.endpoint_url {
-            builder = builder.endpoint_url(url.trim_end_matches('/'));
-        }
+        let client = crate::aws::bedrock_runtime_client(ClientSettings {
+            region: &config.region,
+            endpoint_url: config.endpoint_url.as_deref(),
+            credentials: config.credentials.as_ref(),
+            timeout: config.timeout,
+        })
+        .await
+        .map_err(EmbedError::Invalid)?;
         let concurrency = config.max_concurrent_requests.max(1);
         Ok(Self {
-            client: aws_sdk_bedrockruntime::Client::from_conf(builder.build()),
+            client,
             model_id: config.model_id,
             region: config.region,
             dims: config.dims,
@@ -147,11 +116,6 @@ impl BedrockEmbedder {
             .map_err(|e| errors::classify(&e, &ctx))?;
         titan::vector(output.body.as_ref(), self.dims, &ctx).map_err(Attempt::Fatal)
     }
-}
-
-/// rustls on ring, which reqwest already brings; the SDK's default client would add aws-lc-rs.
-fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Engine integration tests: one binary, one module per area.
 
 mod anthropic_provider;
+mod bedrock_provider;
 mod crawl;
 mod embeddings;
 mod local_model;

@@ -1,4 +1,5 @@
-//! `InvokeModel` for Titan Text Embeddings: the SigV4 header check, the Titan JSON, Bedrock's errors.
+//! `InvokeModel` for Titan Text Embeddings, and what every operation shares: the request log, the
+//! SigV4 header check, Bedrock's error answers.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::{BedrockFailure, FakeBedrockRequest, Shared};
+use super::{BedrockFailure, FakeBedrockRequest, InFlight, Shared};
 use crate::fakes::hashed_bag;
 
 /// Titan V1 does not normalise; the fake scales its vectors by this so clients that forget to
@@ -36,13 +37,11 @@ pub(super) async fn invoke_model(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = record(&model_id, &headers, &body);
-    shared.requests().push(request.clone());
+    let (request, _in_flight) = match accept(&shared, "InvokeModel", &model_id, &headers, &body) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     let config = &shared.config;
-    if let Some(refused) = signature_failure(&headers, &request, &config.access_key_id, &config.region) {
-        return refused;
-    }
-    let _in_flight = shared.enter();
     if !config.models.contains(&model_id) {
         return aws_error(
             StatusCode::NOT_FOUND,
@@ -54,8 +53,8 @@ pub(super) async fn invoke_model(
     if !config.delay.is_zero() {
         tokio::time::sleep(config.delay.mul_f32((text.len() % 4 + 1) as f32 / 4.0)).await;
     }
-    if let Some(failure) = shared.next_failure() {
-        return failure_response(failure);
+    if let Some(refused) = shared.next_failure().and_then(failure_response) {
+        return refused;
     }
     titan(&model_id, &request.body)
 }
@@ -113,8 +112,26 @@ fn titan(model_id: &str, body: &serde_json::Value) -> Response {
     response
 }
 
+/// Records the call and checks its signature: the call as recorded and its in-flight guard, or
+/// the refusal AWS's front door would send (boxed: a response is large, the happy path small).
+pub(super) fn accept(
+    shared: &Arc<Shared>,
+    operation: &'static str,
+    model_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(FakeBedrockRequest, InFlight), Box<Response>> {
+    let request = record(operation, model_id, headers, body);
+    shared.requests().push(request.clone());
+    let config = &shared.config;
+    if let Some(refused) = signature_failure(headers, &request, &config.access_key_id, &config.region) {
+        return Err(Box::new(refused));
+    }
+    Ok((request, shared.enter()))
+}
+
 /// What the test can inspect later, parsed from the SigV4 header as far as it goes.
-fn record(model_id: &str, headers: &HeaderMap, body: &[u8]) -> FakeBedrockRequest {
+fn record(operation: &'static str, model_id: &str, headers: &HeaderMap, body: &[u8]) -> FakeBedrockRequest {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let field = |name: &str| {
         auth.split([' ', ','])
@@ -127,6 +144,7 @@ fn record(model_id: &str, headers: &HeaderMap, body: &[u8]) -> FakeBedrockReques
     let scope: Vec<&str> = credential.split('/').collect();
     let part = |i: usize| scope.get(i).copied().unwrap_or_default().to_owned();
     FakeBedrockRequest {
+        operation,
         model_id: model_id.to_owned(),
         body: serde_json::from_slice(body)
             .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(body).into_owned())),
@@ -182,8 +200,9 @@ fn signature_failure(headers: &HeaderMap, req: &FakeBedrockRequest, key: &str, r
     None
 }
 
-fn failure_response(failure: BedrockFailure) -> Response {
-    match failure {
+/// The answer for a failure that replaces the whole response; `None` for the stream ones.
+pub(super) fn failure_response(failure: BedrockFailure) -> Option<Response> {
+    let response = match failure {
         BedrockFailure::Throttling => aws_error(
             StatusCode::TOO_MANY_REQUESTS,
             "ThrottlingException",
@@ -204,7 +223,14 @@ fn failure_response(failure: BedrockFailure) -> Response {
             "ServiceUnavailableException",
             "Bedrock is unable to process your request.",
         ),
-    }
+        BedrockFailure::ModelNotFound => aws_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            "This model version has reached the end of its life. Please refer to the AWS documentation for more details.",
+        ),
+        BedrockFailure::ExceptionAfter { .. } | BedrockFailure::StallAfter(_) => return None,
+    };
+    Some(response)
 }
 
 pub(super) async fn unknown_operation() -> Response {
@@ -212,7 +238,7 @@ pub(super) async fn unknown_operation() -> Response {
 }
 
 /// Bedrock's error answer: `{"message": ...}`, the type (with its namespace) in `x-amzn-ErrorType`.
-fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
+pub(super) fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
     let mut response = axum::Json(serde_json::json!({ "message": message })).into_response();
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -223,6 +249,6 @@ fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
     response
 }
 
-fn request_id() -> HeaderValue {
+pub(super) fn request_id() -> HeaderValue {
     HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("0"))
 }

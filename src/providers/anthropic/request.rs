@@ -1,15 +1,13 @@
 //! The body of `POST /v1/messages`, built from a [`ChatRequest`].
 //!
 //! The Messages API has no system role: system text goes in the top-level `system` field. Turns
-//! alternate between user and assistant, so neighbours with the same role are joined. `max_tokens`
-//! is required. There is no `seed`, and unknown fields are refused, so it is not sent.
+//! alternate between user and assistant, so neighbours with the same role are joined (both in
+//! `turns.rs`, shared with Bedrock). `max_tokens` is required. There is no `seed`, and unknown fields are refused, so it is not sent.
 
 use serde::Serialize;
 
-use crate::providers::{ChatMessage, ChatRequest, Role};
-
-/// Between joined texts (system messages, or neighbouring turns of one role).
-const JOINER: &str = "\n\n";
+use crate::providers::ChatRequest;
+use crate::providers::turns::{Turn, split_system};
 
 #[derive(Debug, Serialize)]
 pub(super) struct MessagesRequest {
@@ -23,20 +21,6 @@ pub(super) struct MessagesRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
     pub stream: bool,
-}
-
-/// One turn of the conversation; a string is the short form of a single text block.
-#[derive(Debug, PartialEq, Eq, Serialize)]
-pub(super) struct Turn {
-    pub role: TurnRole,
-    pub content: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum TurnRole {
-    User,
-    Assistant,
 }
 
 /// The streaming request for `request`; `default_max_tokens` when it names no limit.
@@ -56,35 +40,11 @@ pub(super) fn messages_request(request: ChatRequest, default_max_tokens: u32) ->
     }
 }
 
-/// The system text (all system messages, in order) and the alternating turns of the rest.
-/// Empty messages are left out: Anthropic refuses empty text (an interrupted reply can be one).
-fn split_system(messages: Vec<ChatMessage>) -> (Option<String>, Vec<Turn>) {
-    let mut system: Vec<String> = Vec::new();
-    let mut turns: Vec<Turn> = Vec::new();
-    for message in messages.into_iter().filter(|m| !m.content.trim().is_empty()) {
-        let role = match message.role {
-            Role::System => {
-                system.push(message.content);
-                continue;
-            }
-            Role::User => TurnRole::User,
-            Role::Assistant => TurnRole::Assistant,
-        };
-        match turns.last_mut() {
-            Some(last) if last.role == role => {
-                last.content.push_str(JOINER);
-                last.content.push_str(&message.content);
-            }
-            _ => turns.push(Turn { role, content: message.content }),
-        }
-    }
-    let system = (!system.is_empty()).then(|| system.join(JOINER));
-    (system, turns)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::turns::TurnRole;
+    use crate::providers::{ChatMessage, Role};
 
     fn turn(role: TurnRole, content: &str) -> Turn {
         Turn { role, content: content.to_owned() }

@@ -9,6 +9,7 @@ pub mod local;
 pub mod openai;
 mod registry;
 mod sse;
+mod upstream;
 
 pub use registry::{ModelInfo, Registry};
 

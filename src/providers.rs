@@ -6,6 +6,8 @@
 pub mod anthropic;
 mod listing;
 pub mod local;
+mod ndjson;
+pub mod ollama;
 pub mod openai;
 mod registry;
 mod sse;

@@ -4,4 +4,6 @@ mod anthropic_provider;
 mod crawl;
 mod embeddings;
 mod local_model;
+mod ollama_admin;
+mod ollama_provider;
 mod openai_provider;

@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod hashed_bag;
+pub mod ollama;
 pub mod openai;
 mod serving;
 pub mod site;
@@ -15,6 +16,7 @@ mod wait;
 pub use anthropic::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig, FakeAnthropicRequest};
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest, StreamException};
 pub use hashed_bag::hashed_bag;
+pub use ollama::{FakeModel, FakeOllama, FakeOllamaConfig, FakeOllamaRequest, OllamaFailure};
 pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};
 pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};
 pub use wait::wait_until;

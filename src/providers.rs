@@ -7,10 +7,13 @@ pub mod anthropic;
 pub mod bedrock;
 mod listing;
 pub mod local;
+mod ndjson;
+pub mod ollama;
 pub mod openai;
 mod registry;
 mod sse;
 mod turns;
+mod upstream;
 
 pub use registry::{ModelInfo, Registry};
 

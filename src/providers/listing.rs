@@ -1,5 +1,5 @@
 //! A provider's model list asked from its server once and cached: for the HTTP providers
-//! (OpenAI-compatible, Anthropic) configured without a model list.
+//! (OpenAI-compatible, Anthropic, Ollama) configured without a model list.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -61,6 +61,12 @@ impl ListedModels {
             }
         }
     }
+
+    /// Drops the cached list (or the memory of a failure), so the next caller asks again: for a
+    /// server whose models an administrator just changed.
+    pub(super) async fn forget(&self) {
+        *self.0.lock().await = Listing::NotYet;
+    }
 }
 
 #[cfg(test)]
@@ -78,5 +84,8 @@ mod tests {
         let err = async { Err(ProviderError::Unavailable("down".into())) };
         assert!(failed.get_or_fetch("p", t, err).await.is_empty());
         assert!(failed.get_or_fetch("p", t, async { Ok(vec!["a".to_owned()]) }).await.is_empty());
+
+        listed.forget().await;
+        assert_eq!(listed.get_or_fetch("p", t, async { Ok(vec!["b".to_owned()]) }).await, ["b"]);
     }
 }

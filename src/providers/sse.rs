@@ -1,128 +1,21 @@
-//! Talking to an upstream that answers with server-sent events: the one HTTP client setup, request
-//! opening and body reader of the HTTP providers (OpenAI, Anthropic), with an idle timeout on the
-//! response head and on each network read, and a cap on the bytes read. Each provider builds its
-//! own request, decodes the events' data and maps the errors its own way.
+//! Reading an upstream's answer as server-sent events (OpenAI, Anthropic): the request is opened
+//! through `upstream.rs` (client, head timeout, status, content type, idle timeout per read, cap)
+//! and its body parsed by `eventsource-stream`.
 
 use std::time::Duration;
 
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
-/// More than any chat answer sends; reading stops there, which bounds the memory a broken or
-/// hostile upstream can make us hold (the event parser buffers an event until it ends).
-pub(super) const MAX_STREAM_BYTES: usize = 64 << 20;
-
-/// Why the response body stopped.
-#[derive(Debug)]
-pub(super) enum BodyError {
-    Http(reqwest::Error),
-    /// Nothing arrived for the idle timeout (keep-alive comments count as something).
-    Silent,
-    TooLarge,
-}
-
-impl std::fmt::Display for BodyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BodyError::Http(e) => write!(f, "{e}"),
-            BodyError::Silent => f.write_str("the provider went silent"),
-            BodyError::TooLarge => write!(f, "the stream passed {MAX_STREAM_BYTES} bytes"),
-        }
-    }
-}
-
-impl std::error::Error for BodyError {}
+pub(super) use super::upstream::{BodyError, OpenError, client};
 
 /// The events of a response body, as `eventsource-stream` parses them.
 pub(super) type Events = BoxStream<'static, Result<Event, EventStreamError<BodyError>>>;
 
-/// The HTTP client of one provider (`label` names it in the log). Kept as an error rather than a
-/// panic: building fails only when the TLS backend cannot start, and then every request should
-/// say so instead of the process dying at startup.
-pub(super) fn client(connect_timeout: Duration, label: &str) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder().connect_timeout(connect_timeout).tcp_nodelay(true).build().map_err(|e| {
-        tracing::error!(error = %e, provider = label, "could not build the HTTP client for a provider");
-        e.to_string()
-    })
-}
-
-/// Why an upstream did not start an event stream.
-#[derive(Debug)]
-pub(super) enum OpenError {
-    Http(reqwest::Error),
-    /// The response head did not arrive within the idle timeout.
-    Silent,
-    /// A status other than success, with its headers and the body (empty if it did not arrive in
-    /// time: a body that is late is no reason to wait longer).
-    Status {
-        status: u16,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    },
-    /// A success that is not an event stream (a wrong base URL often answers 200 with HTML).
-    NotEventStream,
-}
-
-/// Sends `request` and returns the response body as events.
+/// Sends `request` and returns the response body as events; a success that is not
+/// `text/event-stream` is [`OpenError::UnexpectedContentType`].
 pub(super) async fn open(request: reqwest::RequestBuilder, idle_timeout: Duration) -> Result<Events, OpenError> {
-    let response = match tokio::time::timeout(idle_timeout, request.send()).await {
-        Err(_) => return Err(OpenError::Silent),
-        Ok(Err(e)) => return Err(OpenError::Http(e)),
-        Ok(Ok(response)) => response,
-    };
-    let status = response.status();
-    if !status.is_success() {
-        let headers = response.headers().clone();
-        let body = tokio::time::timeout(idle_timeout, response.bytes()).await.ok().and_then(Result::ok);
-        return Err(OpenError::Status {
-            status: status.as_u16(),
-            headers,
-            body: body.map(Vec::from).unwrap_or_default(),
-        });
-    }
-    if !is_event_stream(&response) {
-        return Err(OpenError::NotEventStream);
-    }
-    Ok(body_events(response, idle_timeout))
-}
-
-/// The body's bytes with the idle timeout applied to each network read, and capped, as events.
-fn body_events(response: reqwest::Response, idle_timeout: Duration) -> Events {
-    let mut body = response.bytes_stream();
-    let bytes = async_stream::stream! {
-        let mut seen = 0usize;
-        loop {
-            match tokio::time::timeout(idle_timeout, body.next()).await {
-                Err(_) => {
-                    yield Err(BodyError::Silent);
-                    break;
-                }
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
-                    yield Err(BodyError::Http(e));
-                    break;
-                }
-                Ok(Some(Ok(chunk))) => {
-                    seen += chunk.len();
-                    if seen > MAX_STREAM_BYTES {
-                        yield Err(BodyError::TooLarge);
-                        break;
-                    }
-                    yield Ok(chunk);
-                }
-            }
-        }
-    };
-    bytes.eventsource().boxed()
-}
-
-/// Whether a response says it is an event stream (a wrong base URL often answers 200 with HTML).
-fn is_event_stream(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+    let body = super::upstream::open(request, idle_timeout, &["text/event-stream"]).await?;
+    Ok(body.eventsource().boxed())
 }

@@ -5,4 +5,6 @@ mod bedrock_provider;
 mod crawl;
 mod embeddings;
 mod local_model;
+mod ollama_admin;
+mod ollama_provider;
 mod openai_provider;

@@ -125,7 +125,7 @@ impl Upstream {
             Err(OpenError::Status { status, headers, body }) => {
                 Err(errors::from_status(status, &headers, &body, &request.model, &ctx.errors()))
             }
-            Err(OpenError::NotEventStream) => {
+            Err(OpenError::UnexpectedContentType) => {
                 Err(ProviderError::Failed("Anthropic did not answer with an event stream; check the base URL".into()))
             }
         }

@@ -107,7 +107,7 @@ impl Upstream {
                 let error = serde_json::from_slice::<ErrorEnvelope>(&body).ok().map(|envelope| envelope.error);
                 Err(errors::from_status(status, error.as_ref(), &ctx.provider, &ctx.key))
             }
-            Err(OpenError::NotEventStream) => Err(ProviderError::Failed(
+            Err(OpenError::UnexpectedContentType) => Err(ProviderError::Failed(
                 "the provider did not answer with an event stream; check the base URL".into(),
             )),
         }

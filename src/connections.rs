@@ -21,7 +21,9 @@ pub use crypto::KeyCipher;
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
-use crate::providers::{ProviderError, Registry};
+use futures::StreamExt;
+
+use crate::providers::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderError, Registry, Role};
 use crate::settings::Secret;
 use crate::storage::{ConnectionFields, ConnectionRow, Db, new_id};
 use crate::{Error, Result};
@@ -50,8 +52,7 @@ pub struct Connection {
     pub models: Vec<String>,
     pub has_key: bool,
     pub source: ConnectionSource,
-    /// What stops it from working, in plain words (a key that no longer decrypts, a kind this
-    /// build does not speak).
+    /// What stops it from working, in plain words (a key that no longer decrypts).
     pub problem: Option<String>,
     pub created_at: Option<i64>,
     pub updated_at: Option<i64>,
@@ -246,10 +247,8 @@ impl Connections {
     /// The upstream list, or what failed in words an administrator can act on.
     async fn list_upstream(&self, spec: &ConnectionSpec) -> Result<Vec<String>> {
         let label = spec.kind.label();
-        let Some(provider) = build::provider(spec) else {
-            return Err(Error::Unavailable(format!("{label} connections are not supported by this build yet")));
-        };
-        match tokio::time::timeout(TEST_TIMEOUT, provider.list_upstream()).await {
+        let provider = build::provider(spec);
+        match tokio::time::timeout(TEST_TIMEOUT, probe(spec.kind, provider)).await {
             Err(_) => Err(Error::Unavailable(format!(
                 "no answer from {} within {} s; check the URL and that the server is running",
                 spec.effective_base_url().unwrap_or(label),
@@ -306,13 +305,7 @@ impl Connections {
 
     fn stored(&self, row: &ConnectionRow) -> (Connection, KeyState) {
         let key = self.open_key(row);
-        let problem = match (&key, self.stored_spec(row)) {
-            (_, Err(problem)) => Some(problem),
-            (_, Ok(spec)) if build::provider(&spec).is_none() => {
-                Some(format!("{} connections are not supported by this build yet", spec.kind.label()))
-            }
-            _ => None,
-        };
+        let problem = self.stored_spec(row).err();
         let view = Connection {
             id: row.id.clone(),
             kind: ConnectionKind::parse(&row.kind).unwrap_or(ConnectionKind::Openai),
@@ -357,12 +350,7 @@ impl Connections {
         let rows = self.inner.db.list_connections().await?;
         let mut providers = Vec::with_capacity(self.inner.declared.len() + rows.len());
         for spec in &self.inner.declared {
-            match build::provider(spec) {
-                Some(p) => providers.push((spec.name.clone(), p)),
-                None => {
-                    tracing::warn!(connection = %spec.name, kind = spec.kind.as_str(), "connection kind not supported")
-                }
-            }
+            providers.push((spec.name.clone(), build::provider(spec)));
         }
         for row in &rows {
             if self.inner.declared.iter().any(|d| d.name == row.name) {
@@ -370,10 +358,7 @@ impl Connections {
                 continue;
             }
             match self.stored_spec(row) {
-                Ok(spec) => match build::provider(&spec) {
-                    Some(p) => providers.push((spec.name.clone(), p)),
-                    None => tracing::warn!(connection = %row.name, kind = %row.kind, "connection kind not supported"),
-                },
+                Ok(spec) => providers.push((spec.name.clone(), build::provider(&spec))),
                 Err(problem) => tracing::error!(connection = %row.name, problem, "connection left out"),
             }
         }
@@ -403,9 +388,7 @@ fn declared_view(spec: &ConnectionSpec) -> Connection {
         models: spec.models.clone(),
         has_key: spec.api_key.is_some(),
         source: ConnectionSource::Settings,
-        problem: build::provider(spec)
-            .is_none()
-            .then(|| format!("{} connections are not supported by this build yet", spec.kind.label())),
+        problem: None,
         created_at: None,
         updated_at: None,
     }
@@ -432,6 +415,26 @@ fn models_json(models: &[String]) -> String {
 
 fn parse_models(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
+}
+
+/// What a test asks: the server's model list. Bedrock's runtime cannot list models, so it is asked
+/// for one token from the first configured model (credentials, region and model access at once;
+/// a probe, not recorded in the usage ledger).
+async fn probe(kind: ConnectionKind, provider: Arc<dyn ChatProvider>) -> Result<Vec<String>, ProviderError> {
+    if kind != ConnectionKind::Bedrock {
+        return provider.list_upstream().await;
+    }
+    let models = provider.list_upstream().await?;
+    let Some(first) = models.first() else { return Ok(models) };
+    let mut request = ChatRequest::new(first.clone(), vec![ChatMessage::new(Role::User, "Hi")]);
+    request.max_tokens = Some(1);
+    let mut stream = provider.stream_chat(request).await?;
+    while let Some(event) = stream.next().await {
+        if matches!(event?, ChatEvent::Finished { .. }) {
+            break;
+        }
+    }
+    Ok(models)
 }
 
 /// A provider failure in words an administrator can act on; never the upstream's answer.

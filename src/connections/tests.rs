@@ -4,7 +4,10 @@
 use futures::StreamExt;
 
 use super::*;
-use crate::fakes::{FakeAnthropic, FakeAnthropicConfig, FakeOpenAi, FakeOpenAiConfig};
+use crate::fakes::{
+    FakeAnthropic, FakeAnthropicConfig, FakeBedrock, FakeBedrockConfig, FakeOllama, FakeOllamaConfig, FakeOpenAi,
+    FakeOpenAiConfig,
+};
 use crate::providers::{ChatEvent, ChatMessage, ChatRequest, Role};
 use crate::storage::{Role as UserRole, TempDb};
 
@@ -195,4 +198,58 @@ async fn only_administrators_manage_connections_and_bad_input_names_its_field() 
     let bad = ConnectionSpec { name: "Has Space".into(), ..spec };
     assert!(matches!(s.connections.create(&admin(), bad).await, Err(Error::Invalid(v)) if v.field == "name"));
     assert!(s.connections.list(&admin()).await.unwrap().is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn an_ollama_connection_lists_its_installed_models_answers_and_takes_no_key() {
+    let fake = FakeOllama::start(FakeOllamaConfig::default()).await;
+    let s = setup(vec![]).await;
+    let spec = ConnectionSpec {
+        kind: ConnectionKind::Ollama,
+        name: "lab".into(),
+        base_url: Some(fake.base_url()),
+        region: None,
+        api_key: None,
+        models: vec![],
+    };
+    let view = s.connections.create(&admin(), spec).await.unwrap();
+    assert!(!view.has_key);
+    let report = s.connections.test(&admin(), &view.id).await.unwrap();
+    assert_eq!((report.ok, report.models), (true, Some(1)), "{report:?}");
+    let available = s.connections.available_models(&admin(), &view.id).await.unwrap();
+    assert_eq!(available[0].model, "lab/llama3.2:latest");
+    assert!(!first_text(&s.registry, "lab/llama3.2:latest").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_bedrock_test_asks_the_first_model_for_one_token_with_the_given_keys_and_region() {
+    let config = FakeBedrockConfig { region: "eu-central-1".into(), ..FakeBedrockConfig::default() };
+    let fake = FakeBedrock::start(config.clone()).await;
+    let s = setup(vec![]).await;
+    let spec = ConnectionSpec {
+        kind: ConnectionKind::Bedrock,
+        name: "aws".into(),
+        base_url: Some(fake.endpoint_url()),
+        region: Some("eu-central-1".into()),
+        api_key: Some(Secret::new(format!("{}:any-secret", config.access_key_id))),
+        models: vec![config.chat_models[0].clone()],
+    };
+    let view = s.connections.create(&admin(), spec).await.unwrap();
+    let report = s.connections.test(&admin(), &view.id).await.unwrap();
+    assert_eq!((report.ok, report.models), (true, Some(1)), "{report:?}");
+    let calls = fake.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        (calls[0].model_id.as_str(), calls[0].region.as_str()),
+        (config.chat_models[0].as_str(), "eu-central-1")
+    );
+    assert_eq!(calls[0].body["inferenceConfig"]["maxTokens"], 1);
+
+    let wrong = ConnectionPatch { api_key: Some(Some(Secret::new("AKIAWRONGKEY:x"))), ..Default::default() };
+    s.connections.update(&admin(), &view.id, wrong).await.unwrap();
+    let report = s.connections.test(&admin(), &view.id).await.unwrap();
+    assert!(
+        !report.ok && report.error.as_deref().is_some_and(|e| e.contains("Amazon Bedrock refused the key")),
+        "{report:?}"
+    );
 }

@@ -114,6 +114,10 @@ impl ChatProvider for OllamaProvider {
             .collect()
     }
 
+    async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
+        self.request_models().await
+    }
+
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
         let estimated_prompt_tokens =
             u32::try_from(self.count_tokens(&request.model, &request.messages)).unwrap_or(u32::MAX);

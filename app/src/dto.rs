@@ -109,6 +109,47 @@ pub struct AdminUserDto {
     pub created_at: i64,
 }
 
+/// A provider connection as the admin page shows it (never the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionDto {
+    pub id: String,
+    /// `openai`, `anthropic`, `bedrock` or `ollama`.
+    pub kind: String,
+    /// For people: "Anthropic", "OpenAI-compatible", ...
+    pub kind_label: String,
+    pub name: String,
+    pub base_url: Option<String>,
+    pub region: Option<String>,
+    pub models: Vec<String>,
+    pub has_key: bool,
+    /// Declared in the server settings: read-only here.
+    pub from_settings: bool,
+    /// What stops it from working, in plain words.
+    pub problem: Option<String>,
+}
+
+/// The fields of the add/edit form. Blank optional fields mean "none"; on an edit a blank key
+/// keeps the saved one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionForm {
+    pub kind: String,
+    pub name: String,
+    pub base_url: String,
+    pub region: String,
+    pub api_key: String,
+    /// Comma- or newline-separated model ids.
+    pub models: String,
+}
+
+/// What a connection test found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionTestDto {
+    pub ok: bool,
+    pub models: Option<u64>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+}
+
 /// Server-sent events on `GET /api/messages/{id}/events` (the `event:` field names the variant).
 pub mod events {
     /// `event: snapshot`, data: JSON string: the whole text so far (first event of a stream).

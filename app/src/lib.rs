@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/kb/:id") view=pages::KbPage/>
                 <Route path=path!("/settings") view=pages::SettingsPage/>
                 <Route path=path!("/admin") view=pages::AdminPage/>
+                <Route path=path!("/admin/connections") view=pages::ConnectionsPage/>
             </Routes>
         </Router>
     }

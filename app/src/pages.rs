@@ -3,6 +3,7 @@
 mod admin;
 mod api_keys;
 mod chat;
+mod connections;
 mod conversation;
 mod kb_detail;
 mod knowledge;
@@ -15,6 +16,7 @@ mod signup_notice;
 
 pub use admin::AdminPage;
 pub use chat::ChatPage;
+pub use connections::ConnectionsPage;
 pub use conversation::ConversationPage;
 pub use kb_detail::KbPage;
 pub use knowledge::KnowledgePage;

@@ -3,7 +3,7 @@
 
 pub mod convert;
 
-use webplus::{auth::Accounts, chat::Chat, sitechat::SiteChat};
+use webplus::{auth::Accounts, chat::Chat, connections::Connections, sitechat::SiteChat};
 
 use crate::error::AppError;
 
@@ -12,6 +12,7 @@ use crate::error::AppError;
 pub struct ServerState {
     pub accounts: Accounts,
     pub chat: Chat,
+    pub connections: Connections,
     pub sitechat: SiteChat,
     /// Trust `X-Forwarded-*` headers (behind a reverse proxy).
     pub trust_proxy: bool,

@@ -175,6 +175,10 @@ test('every private page loads directly with data', async ({ page }) => {
       await expect(p.getByTestId('user-row').filter({ hasText: email })).toHaveCount(1);
       await expect(p.getByTestId('signup-mode')).toBeEnabled();
     }],
+    ['/admin/connections', (p) => p.getByTestId('save-connection'), async (p) => {
+      await expect(p.getByTestId('connection-kind')).toBeEnabled();
+      await expect(p.getByRole('heading', { name: 'Add a connection' })).toBeVisible();
+    }],
   ];
   for (const [path, control, check] of routes) {
     await load(page, path, control);

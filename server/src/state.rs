@@ -102,6 +102,7 @@ impl AppState {
         app::ssr::ServerState {
             accounts: self.services.accounts.clone(),
             chat: self.services.chat.clone(),
+            connections: self.services.connections.clone(),
             sitechat: self.services.sitechat.clone(),
             trust_proxy: self.settings.trust_proxy,
         }

@@ -41,6 +41,11 @@ pub fn AdminPage() -> impl IntoView {
                     <a href="/">"← Back to chats"</a>
                 </nav>
                 <h1>"Administration"</h1>
+                <p>
+                    <a href="/admin/connections" data-testid="connections-link">
+                        "Connections: the model servers (OpenAI-compatible, Anthropic, Bedrock, Ollama) →"
+                    </a>
+                </p>
                 {body}
             </main>
         }

@@ -62,6 +62,21 @@ pub fn user(u: &UserRow) -> UserInfo {
     UserInfo { id: u.id.clone(), email: u.email.clone(), role: u.role() }
 }
 
+pub fn connection(c: &webplus::connections::Connection) -> ConnectionDto {
+    ConnectionDto {
+        id: c.id.clone(),
+        kind: c.kind.as_str().to_owned(),
+        kind_label: c.kind.label().to_owned(),
+        name: c.name.clone(),
+        base_url: c.base_url.clone(),
+        region: c.region.clone(),
+        models: c.models.clone(),
+        has_key: c.has_key,
+        from_settings: c.source == webplus::connections::ConnectionSource::Settings,
+        problem: c.problem.clone(),
+    }
+}
+
 pub fn admin_user(u: &UserRow) -> AdminUserDto {
     AdminUserDto {
         id: u.id.clone(),

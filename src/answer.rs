@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Instant};
 
 pub use history::fit_history;
 pub use sources::{Source, context_message};
-pub use usage::{Caller, ReplyRef, Surface};
+pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageRecord};
 
 use crate::{
     Error, Result,

@@ -9,6 +9,7 @@ pub mod bedrock;
 pub mod minilm;
 pub mod openai;
 mod retry;
+pub mod serve;
 
 pub use bedrock::{BedrockEmbedConfig, BedrockEmbedder};
 pub use minilm::LocalMiniLm;

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/connections/{id}/available-models", get(connections::available_models))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/embeddings", post(openai::embeddings))
 }
 
 /// `/metrics`: on the main listener, or alone on `WEBPLUS_METRICS_ADDR` when that is set.

@@ -155,10 +155,15 @@ pub(super) fn embedding_input(title: &str, heading_path: &str, text: &str) -> St
 
 /// Embedding failures a user can act on keep their text; the rest are internal.
 pub(super) fn embed_error(e: crate::embed::EmbedError) -> Error {
+    embed_error_on(e, "document")
+}
+
+/// The same, naming `field` as the one whose input could not be embedded.
+pub(crate) fn embed_error_on(e: crate::embed::EmbedError, field: &'static str) -> Error {
     use crate::embed::EmbedError as E;
     match e {
         E::ModelMissing { model, detail } => Error::ModelMissing { model, detail },
-        E::Invalid(m) => Error::invalid("document", m),
+        E::Invalid(m) => Error::invalid(field, m),
         E::Unauthorized(m) => {
             tracing::error!(error = %m, "the embedding provider refused the credentials");
             Error::Unavailable("the embedding provider refused the server's credentials; an admin must fix them".into())

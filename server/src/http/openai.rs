@@ -2,6 +2,7 @@
 //! existing OpenAI SDKs can use Web+ as their base URL with a Web+ API key. The answer comes from
 //! the engine's one answer path (`webplus::answer`); this module only parses and converts.
 
+mod embeddings;
 pub(crate) mod request;
 mod response;
 
@@ -17,6 +18,7 @@ use webplus::{
     providers::{ChatEvent, ChatStream, FinishReason, Usage},
 };
 
+pub use embeddings::embeddings;
 pub use request::ChatCompletionRequest;
 
 use super::{ApiError, Authenticated, error::request_id};

@@ -6,6 +6,7 @@ mod chat;
 mod cli;
 mod connections;
 mod csrf;
+mod embeddings;
 mod errors;
 mod hardening;
 mod helpers;

@@ -238,6 +238,22 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("keys/revoke", json!({ "id": a.key_id })),
     ];
     let mut failures = Vec::new();
+    // Administrators' server functions act on what no user owns: B, not an administrator, is
+    // refused (403) whatever id B names.
+    let form = json!({ "kind": "openai", "name": "bobs", "base_url": "", "region": "", "api_key": "", "models": "" });
+    let admin_fns: Vec<(&str, Value)> = vec![
+        ("admin/connections", json!({})),
+        ("admin/save-connection", json!({ "id": "settings-openai", "form": form })),
+        ("admin/save-connection", json!({ "id": null, "form": form })),
+        ("admin/delete-connection", json!({ "id": "settings-openai" })),
+        ("admin/test-connection", json!({ "id": "settings-openai" })),
+    ];
+    for (f, body) in &admin_fns {
+        let (s, v) = bob.call(f, body.clone()).await;
+        if s != StatusCode::FORBIDDEN {
+            failures.push(format!("admin server fn {f} {body} as a non-administrator: {s} {v}"));
+        }
+    }
     for (f, body) in &server_fns {
         let (s, v) = bob.call(f, body.clone()).await;
         if s != StatusCode::NOT_FOUND {
@@ -304,7 +320,7 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
     assert_eq!((s, v), (StatusCode::OK, json!([])));
 
     // The lists above cover every id-taking endpoint in the code.
-    let called: BTreeSet<&str> = server_fns.iter().map(|(f, _)| *f).collect();
+    let called: BTreeSet<&str> = server_fns.iter().chain(&admin_fns).map(|(f, _)| *f).collect();
     let excluded: BTreeSet<&str> = WITHOUT_FOREIGN_IDS.iter().map(|(f, _)| *f).collect();
     for endpoint in server_fn_endpoints() {
         assert!(

@@ -12,6 +12,8 @@ pub mod auth;
 #[cfg(feature = "server")]
 mod aws;
 #[cfg(feature = "server")]
+pub mod catalog;
+#[cfg(feature = "server")]
 pub mod chat;
 
 #[cfg(feature = "server")]

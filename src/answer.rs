@@ -142,6 +142,7 @@ impl Answers {
         request.seed = req.params.seed;
         let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
         call.ledger = self.ledger.clone();
+        call.prices = provider.prices(&model.id);
         Ok(PreparedAnswer { model, sources, provider, request, call })
     }
 

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod crypto;
+mod priced;
 mod spec;
 #[cfg(all(test, feature = "fakes"))]
 mod tests;

@@ -95,6 +95,7 @@ fn row_of(r: &UsageRecord) -> LedgerRow {
         output_tokens: r.usage.map(|u| u.completion_tokens.into()),
         ttft_ms: r.ttft_ms.map(|ms| ms as i64),
         duration_ms: r.elapsed_ms as i64,
+        cost_nano_usd: r.cost_nano_usd,
     }
 }
 

@@ -70,6 +70,25 @@ pub struct Usage {
     pub completion_tokens: u32,
 }
 
+/// A model's list prices in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prices {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl Prices {
+    /// A model that costs nothing to call (the local one).
+    pub const FREE: Prices = Prices { input_per_mtok: 0.0, output_per_mtok: 0.0 };
+
+    /// What `usage` cost, in billionths of a dollar (a per-million price × tokens × 1000), rounded.
+    pub fn cost_nano_usd(&self, usage: Usage) -> i64 {
+        let nanos = f64::from(usage.prompt_tokens) * self.input_per_mtok * 1000.0
+            + f64::from(usage.completion_tokens) * self.output_per_mtok * 1000.0;
+        nanos.round() as i64
+    }
+}
+
 /// What a provider stream yields.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
@@ -123,6 +142,12 @@ pub trait ChatProvider: Send + Sync + 'static {
     /// what went wrong (unreachable, key refused). Providers without a server list what they serve.
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         Ok(self.models().await.into_iter().map(|m| m.id).collect())
+    }
+
+    /// The list prices of `model`, when known (the ledger turns tokens into a cost with them).
+    fn prices(&self, model: &str) -> Option<Prices> {
+        let _ = model;
+        None
     }
 
     /// Counts the tokens of `messages` as this model would see them, used to trim history to fit.

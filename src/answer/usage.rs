@@ -9,7 +9,7 @@ use std::{net::IpAddr, time::Instant};
 
 use crate::{
     ledger::Ledger,
-    providers::{ProviderError, Usage},
+    providers::{Prices, ProviderError, Usage},
     time::now_ms,
 };
 
@@ -87,6 +87,9 @@ pub struct UsageRecord {
     pub outcome: Outcome,
     /// Token counts as the provider reported them (none for a call that did not finish).
     pub usage: Option<Usage>,
+    /// What the tokens cost at the model's list prices, in billionths of a dollar (none when the
+    /// prices or the tokens are unknown).
+    pub cost_nano_usd: Option<i64>,
     /// The chat reply the call wrote, if any.
     pub reply: Option<ReplyRef>,
     /// When the call started (ms since the epoch).
@@ -108,13 +111,15 @@ pub(super) struct Call {
     pub started_at_ms: i64,
     pub reply: Option<ReplyRef>,
     pub ledger: Option<Ledger>,
+    /// The model's list prices, when known.
+    pub prices: Option<Prices>,
 }
 
 impl Call {
     pub(super) fn new(caller: Caller, surface: Surface, provider: &str, model: &str, started: Instant) -> Self {
         let started_at_ms = now_ms() - started.elapsed().as_millis() as i64;
         let (provider, model) = (provider.to_owned(), model.to_owned());
-        Self { caller, surface, provider, model, started, started_at_ms, reply: None, ledger: None }
+        Self { caller, surface, provider, model, started, started_at_ms, reply: None, ledger: None, prices: None }
     }
 }
 
@@ -166,6 +171,7 @@ impl Recorder {
             model: c.model.clone(),
             outcome,
             usage,
+            cost_nano_usd: usage.zip(c.prices).map(|(u, p)| p.cost_nano_usd(u)),
             reply: c.reply.clone(),
             started_at_ms: c.started_at_ms,
             ttft_ms: self.ttft_ms,

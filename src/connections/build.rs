@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ConnectionKind, ConnectionSpec};
+use super::{ConnectionKind, ConnectionSpec, priced::Priced};
 use crate::providers::{
     ChatProvider,
     anthropic::{AnthropicConfig, AnthropicProvider},
@@ -16,8 +16,14 @@ use crate::settings::Secret;
 /// Longest wait for a provider's headers, first event, or the gap between two events.
 pub(crate) const PROVIDER_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The provider for `spec`, named after the connection (logs, metrics, the ledger).
+/// The provider for `spec`, named after the connection (logs, metrics, the ledger), with the
+/// bundled price table's prices and context windows (`priced.rs`).
 pub(crate) fn provider(spec: &ConnectionSpec) -> Arc<dyn ChatProvider> {
+    Arc::new(Priced { kind: spec.kind, region: spec.region.clone(), inner: speaking(spec) })
+}
+
+/// The provider that speaks the connection's protocol.
+fn speaking(spec: &ConnectionSpec) -> Arc<dyn ChatProvider> {
     let key = spec.api_key.clone().unwrap_or_else(|| Secret::new(""));
     let base_url = spec.effective_base_url().unwrap_or_default().to_owned();
     match spec.kind {

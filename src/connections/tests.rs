@@ -79,6 +79,8 @@ async fn an_added_connection_answers_under_qualified_ids_and_its_key_is_sealed_a
 
     let ids: Vec<String> = s.registry.models().await.into_iter().map(|m| m.id).collect();
     assert_eq!(ids, ["claude/claude-a"]);
+    let (provider, _) = s.registry.resolve("claude/claude-a").await.unwrap();
+    assert_eq!(provider.prices("claude/claude-a"), None, "a model the price table does not know has no prices");
     assert!(!first_text(&s.registry, "claude/claude-a").await.is_empty());
     let bodies = fake.message_bodies();
     assert_eq!(bodies.len(), 1);
@@ -252,4 +254,21 @@ async fn a_bedrock_test_asks_the_first_model_for_one_token_with_the_given_keys_a
         !report.ok && report.error.as_deref().is_some_and(|e| e.contains("Amazon Bedrock refused the key")),
         "{report:?}"
     );
+}
+
+#[tokio::test]
+async fn a_model_the_price_table_knows_gets_its_prices_and_context_window() {
+    let model = "claude-haiku-4-5";
+    let facts = crate::catalog::PriceTable::bundled().lookup(ConnectionKind::Anthropic, model).expect("in the table");
+    let fake = FakeAnthropic::start(FakeAnthropicConfig::default().models([model])).await;
+    let s = setup(vec![]).await;
+    let key = FakeAnthropicConfig::default().api_key;
+    s.connections.create(&admin(), anthropic_spec("claude", &fake.base_url(), &key)).await.unwrap();
+    let (provider, info) = s.registry.resolve("claude/claude-haiku-4-5").await.unwrap();
+    let prices = provider.prices(&info.id).expect("priced");
+    assert_eq!(
+        (Some(prices.input_per_mtok), Some(prices.output_per_mtok)),
+        (facts.input_per_mtok, facts.output_per_mtok)
+    );
+    assert_eq!(Some(info.context_window as u32), facts.context_window);
 }

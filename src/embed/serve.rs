@@ -70,6 +70,8 @@ pub async fn embed(
             model: model.to_owned(),
             outcome: if result.is_ok() { Outcome::Complete } else { Outcome::Failed },
             usage: result.is_ok().then_some(Usage { prompt_tokens, completion_tokens: 0 }),
+            // The local embedder is free; remote ones' prices come with the model catalog.
+            cost_nano_usd: (result.is_ok() && model.starts_with("local:")).then_some(0),
             reply: None,
             started_at_ms,
             ttft_ms: None,

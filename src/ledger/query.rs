@@ -81,6 +81,8 @@ impl Ledger {
             calls: 0,
             input_tokens: 0,
             output_tokens: 0,
+            cost_nano_usd: 0,
+            unpriced_calls: 0,
         });
         let detail = match q.group_by {
             None => UsageDetail::Rows(db.ledger_rows(&filter, limit).await?),

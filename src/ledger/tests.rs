@@ -13,6 +13,8 @@ use crate::{
 
 fn record(caller: Caller, model: &str, usage: Option<Usage>) -> UsageRecord {
     UsageRecord {
+        // gpt-4o-mini's list prices: 0.15 and 0.60 dollars per million tokens.
+        cost_nano_usd: usage.map(|u| i64::from(u.prompt_tokens) * 150 + i64::from(u.completion_tokens) * 600),
         caller,
         surface: Surface::Api,
         provider: "openai".into(),

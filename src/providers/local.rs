@@ -135,6 +135,11 @@ impl ChatProvider for LocalProvider {
         "local"
     }
 
+    /// Runs on this machine: nothing to pay per token.
+    fn prices(&self, _model: &str) -> Option<super::Prices> {
+        Some(super::Prices::FREE)
+    }
+
     async fn models(&self) -> Vec<ModelInfo> {
         let context_window = self.vocab.get().map_or(FALLBACK_CONTEXT_WINDOW, |v| v.context_window);
         vec![ModelInfo { id: self.config.model_id.clone(), provider: "local".into(), context_window }]

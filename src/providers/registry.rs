@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ProviderError};
+use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, Prices, ProviderError};
 
 /// A model as listed to users and in `/v1/models`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +117,10 @@ impl ChatProvider for Qualified {
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         self.inner.list_upstream().await
     }
+
+    fn prices(&self, model: &str) -> Option<Prices> {
+        self.inner.prices(self.upstream(model))
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +175,14 @@ mod tests {
         assert_eq!(answer_of(&registry, "lab/llama3").await.as_deref(), Some("lab:llama3"));
         assert_eq!(answer_of(&registry, "tiny").await.as_deref(), Some("local:tiny"));
         assert!(registry.resolve("llama3").await.is_none(), "an unqualified connection model is ambiguous");
+    }
+
+    #[test]
+    fn a_cost_is_tokens_times_the_per_million_price_in_billionths_of_a_dollar() {
+        let prices = Prices { input_per_mtok: 0.15, output_per_mtok: 0.6 };
+        // 1000 × $0.15/M + 100 × $0.60/M = $0.00015 + $0.00006 = 210,000 billionths.
+        assert_eq!(prices.cost_nano_usd(Usage { prompt_tokens: 1000, completion_tokens: 100 }), 210_000);
+        assert_eq!(Prices::FREE.cost_nano_usd(Usage { prompt_tokens: 5, completion_tokens: 5 }), 0);
     }
 
     #[tokio::test]

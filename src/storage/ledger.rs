@@ -24,6 +24,8 @@ pub struct LedgerRow {
     pub output_tokens: Option<i64>,
     pub ttft_ms: Option<i64>,
     pub duration_ms: i64,
+    /// Billionths of a dollar; NULL when the prices or the tokens are unknown.
+    pub cost_nano_usd: Option<i64>,
 }
 
 /// Which rows a ledger query reads. Every field narrows; `user_id: None` reads everyone's (the
@@ -55,10 +57,14 @@ pub struct LedgerTotal {
     pub calls: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
+    /// The summed cost of the priced calls, in billionths of a dollar.
+    pub cost_nano_usd: i64,
+    /// Calls that used tokens but have no cost (their model's prices are unknown).
+    pub unpriced_calls: i64,
 }
 
 const COLUMNS: &str = "id, started_at, user_id, api_key_id, knowledge_base_id, conversation_id, message_id, \
-     surface, provider, model, outcome, input_tokens, output_tokens, ttft_ms, duration_ms";
+     surface, provider, model, outcome, input_tokens, output_tokens, ttft_ms, duration_ms, cost_nano_usd";
 
 const MS_PER_DAY: i64 = 86_400_000;
 
@@ -69,7 +75,7 @@ impl Db {
         for r in rows {
             sqlx::query(&format!(
                 "INSERT INTO usage_ledger ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
             ))
             .bind(new_id())
             .bind(r.started_at)
@@ -86,6 +92,7 @@ impl Db {
             .bind(r.output_tokens)
             .bind(r.ttft_ms)
             .bind(r.duration_ms)
+            .bind(r.cost_nano_usd)
             .execute(&mut *tx)
             .await?;
         }
@@ -121,7 +128,10 @@ impl Db {
         let sql = format!(
             "SELECT {key} AS key, COUNT(*) AS calls, \
              CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
-             CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens \
+             CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
+             CAST(COALESCE(SUM(cost_nano_usd), 0) AS BIGINT) AS cost_nano_usd, \
+             CAST(COALESCE(SUM(CASE WHEN cost_nano_usd IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) AS unpriced_calls \
              FROM usage_ledger{clause}{}",
             if group.is_some() { format!(" GROUP BY {key} ORDER BY {key}") } else { String::new() }
         );

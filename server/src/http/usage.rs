@@ -125,6 +125,13 @@ struct Call {
     output_tokens: Option<i64>,
     ttft_ms: Option<i64>,
     duration_ms: i64,
+    /// US dollars at the model's list prices; null when they are unknown.
+    cost_usd: Option<f64>,
+}
+
+/// Billionths of a dollar as dollars.
+fn usd(nanos: i64) -> f64 {
+    nanos as f64 / 1e9
 }
 
 impl From<LedgerRow> for Call {
@@ -145,6 +152,7 @@ impl From<LedgerRow> for Call {
             output_tokens: r.output_tokens,
             ttft_ms: r.ttft_ms,
             duration_ms: r.duration_ms,
+            cost_usd: r.cost_nano_usd.map(usd),
         }
     }
 }
@@ -157,11 +165,22 @@ struct Total {
     calls: i64,
     input_tokens: i64,
     output_tokens: i64,
+    /// The priced calls' cost in US dollars.
+    cost_usd: f64,
+    /// Calls that used tokens but whose model has no known prices (not in `cost_usd`).
+    unpriced_calls: i64,
 }
 
 impl From<LedgerTotal> for Total {
     fn from(t: LedgerTotal) -> Self {
         let key = (!t.key.is_empty()).then_some(t.key);
-        Self { key, calls: t.calls, input_tokens: t.input_tokens, output_tokens: t.output_tokens }
+        Self {
+            key,
+            calls: t.calls,
+            input_tokens: t.input_tokens,
+            output_tokens: t.output_tokens,
+            cost_usd: usd(t.cost_nano_usd),
+            unpriced_calls: t.unpriced_calls,
+        }
     }
 }

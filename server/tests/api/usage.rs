@@ -62,6 +62,22 @@ async fn each_v1_call_is_one_ledger_row_its_owner_reads_and_admins_can_group() {
     let dev_id = rows[0]["user_id"].as_str().unwrap().to_owned();
     assert_eq!(mine["total"]["calls"], 2);
 
+    // Each call's cost at the model's list prices from the bundled table.
+    let facts = webplus::catalog::PriceTable::bundled()
+        .lookup(webplus::connections::ConnectionKind::Openai, crate::helpers::FAKE_UPSTREAM_MODEL)
+        .expect("the table prices the fake's model");
+    let (pin, pout) = (facts.input_per_mtok.unwrap(), facts.output_per_mtok.unwrap());
+    let mut sum = 0.0;
+    for r in rows {
+        let (i, o) = (r["input_tokens"].as_f64().unwrap(), r["output_tokens"].as_f64().unwrap());
+        let expected = (i * pin + o * pout) / 1e6;
+        let cost = r["cost_usd"].as_f64().unwrap_or(-1.0);
+        assert!(cost > 0.0 && (cost - expected).abs() < 1e-9, "cost {cost} for {i}+{o} tokens, expected {expected}");
+        sum += cost;
+    }
+    assert!((mine["total"]["cost_usd"].as_f64().unwrap() - sum).abs() < 1e-9, "{mine}");
+    assert_eq!(mine["total"]["unpriced_calls"], 0);
+
     // Nobody else's rows: the admin's own ledger is empty, and a user cannot read another's.
     assert_eq!(get(&app, &admin_key, "").await.1["total"]["calls"], 0);
     let admin_id = app.services.db.user_by_email("admin@example.com").await.unwrap().unwrap().id;

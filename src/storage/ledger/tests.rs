@@ -22,6 +22,8 @@ fn row(user: Option<&str>, model: &str, started_at: i64, tokens: Option<(i64, i6
         output_tokens: tokens.map(|t| t.1),
         ttft_ms: Some(12),
         duration_ms: 340,
+        // Model "a" has prices (a nano-dollar an input token, two an output token), "b" none.
+        cost_nano_usd: if model == "a" { tokens.map(|(i, o)| i + 2 * o) } else { None },
     }
 }
 
@@ -74,22 +76,30 @@ async fn totals_sum_tokens_per_model_user_and_day() {
     .await
     .unwrap();
     let all = LedgerFilter::default();
-    let total = |key: &str, calls, i, o| LedgerTotal { key: key.into(), calls, input_tokens: i, output_tokens: o };
+    // (key, calls, input, output, cost, calls with tokens but no cost)
+    let total = |key: &str, calls, i, o, cost, unpriced| LedgerTotal {
+        key: key.into(),
+        calls,
+        input_tokens: i,
+        output_tokens: o,
+        cost_nano_usd: cost,
+        unpriced_calls: unpriced,
+    };
 
-    assert_eq!(db.ledger_totals(&all, None).await.unwrap(), [total("", 5, 3_000_000_016, 28)]);
+    assert_eq!(db.ledger_totals(&all, None).await.unwrap(), [total("", 5, 3_000_000_016, 28, 65, 2)]);
     assert_eq!(
         db.ledger_totals(&all, Some(LedgerGroup::Model)).await.unwrap(),
-        [total("a", 3, 15, 25), total("b", 2, 3_000_000_001, 3)]
+        [total("a", 3, 15, 25, 65, 0), total("b", 2, 3_000_000_001, 3, 0, 2)]
     );
     assert_eq!(
         db.ledger_totals(&all, Some(LedgerGroup::User)).await.unwrap(),
-        [total("", 1, 3_000_000_000, 1), total("u1", 3, 16, 27), total("u2", 1, 0, 0)]
+        [total("", 1, 3_000_000_000, 1, 0, 1), total("u1", 3, 16, 27, 65, 1), total("u2", 1, 0, 0, 0, 0)]
     );
     assert_eq!(
         db.ledger_totals(&all, Some(LedgerGroup::Day)).await.unwrap(),
-        [total("20000", 2, 15, 25), total("20001", 2, 1, 2), total("20002", 1, 3_000_000_000, 1)]
+        [total("20000", 2, 15, 25, 65, 0), total("20001", 2, 1, 2, 0, 1), total("20002", 1, 3_000_000_000, 1, 0, 1)]
     );
     let none = LedgerFilter { user_id: Some("nobody".into()), ..Default::default() };
-    assert_eq!(db.ledger_totals(&none, None).await.unwrap(), [total("", 0, 0, 0)]);
+    assert_eq!(db.ledger_totals(&none, None).await.unwrap(), [total("", 0, 0, 0, 0, 0)]);
     assert!(db.ledger_totals(&none, Some(LedgerGroup::Model)).await.unwrap().is_empty());
 }

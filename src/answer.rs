@@ -46,13 +46,51 @@ pub struct AnswerRequest {
     pub history: History,
 }
 
-/// Sampling parameters; `None` leaves the provider's default.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Sampling parameters; `None` (or no stop texts) leaves the provider's default. Checked by
+/// [`Params::check`] when an answer is prepared; a provider that does not take one has it dropped
+/// (`PreparedAnswer::dropped_params`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Params {
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub seed: Option<u64>,
+    pub stop: Vec<String>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
+}
+
+/// Stop texts one request may give (OpenAI's limit), and their longest.
+const MAX_STOPS: usize = 4;
+const MAX_STOP_CHARS: usize = 200;
+
+impl Params {
+    /// Each value in its range (OpenAI's, which `/v1` callers know); the error names the field.
+    pub fn check(&self) -> Result<()> {
+        if self.max_tokens == Some(0) {
+            return Err(Error::invalid("max_tokens", "use a whole number of at least 1"));
+        }
+        if self.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+            return Err(Error::invalid("temperature", "use a number from 0 to 2"));
+        }
+        if self.top_p.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
+            return Err(Error::invalid("top_p", "use a number above 0 and at most 1"));
+        }
+        for (field, value) in
+            [("presence_penalty", self.presence_penalty), ("frequency_penalty", self.frequency_penalty)]
+        {
+            if value.is_some_and(|v| !(-2.0..=2.0).contains(&v)) {
+                return Err(Error::invalid(field, "use a number from -2 to 2"));
+            }
+        }
+        if self.stop.len() > MAX_STOPS || self.stop.iter().any(|s| s.is_empty() || s.chars().count() > MAX_STOP_CHARS) {
+            return Err(Error::invalid(
+                "stop",
+                format!("give at most {MAX_STOPS} stop texts of 1 to {MAX_STOP_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How the messages are fitted into the model's context window.
@@ -83,6 +121,8 @@ pub struct PreparedAnswer {
     pub model: ModelInfo,
     /// The numbered passages the model is given (what `[n]` in its text refers to).
     pub sources: Vec<Source>,
+    /// Parameters the request gave that the model's provider does not take (not sent).
+    pub dropped_params: Vec<&'static str>,
     provider: Arc<dyn ChatProvider>,
     request: ChatRequest,
     call: usage::Call,
@@ -112,6 +152,7 @@ impl Answers {
     #[tracing::instrument(skip_all, fields(surface = req.surface.as_str(), model = %req.model), err(level = "info"))]
     pub async fn prepare(&self, req: AnswerRequest) -> Result<PreparedAnswer> {
         let started = Instant::now();
+        req.params.check()?;
         let (provider, model) =
             self.registry.resolve(&req.model).await.ok_or_else(|| Error::UnknownModel(req.model.clone()))?;
         let sources = self.retrieve(&req).await?;
@@ -140,10 +181,17 @@ impl Answers {
         request.temperature = req.params.temperature;
         request.top_p = req.params.top_p;
         request.seed = req.params.seed;
+        request.stop = req.params.stop;
+        request.presence_penalty = req.params.presence_penalty;
+        request.frequency_penalty = req.params.frequency_penalty;
+        let dropped_params = provider.supported_params().strip(&mut request);
+        if !dropped_params.is_empty() {
+            tracing::debug!(model = %model.id, ?dropped_params, "parameters the provider does not take were dropped");
+        }
         let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
         call.ledger = self.ledger.clone();
         call.prices = provider.prices(&model.id);
-        Ok(PreparedAnswer { model, sources, provider, request, call })
+        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params })
     }
 
     /// The passages for the last user message from the knowledge bases the request may use.

@@ -45,11 +45,59 @@ pub struct ChatRequest {
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub seed: Option<u64>,
+    /// Texts that end the answer when generated (not included in it).
+    pub stop: Vec<String>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
 }
 
 impl ChatRequest {
     pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
-        Self { model: model.into(), messages, max_tokens: None, temperature: None, top_p: None, seed: None }
+        Self {
+            model: model.into(),
+            messages,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            seed: None,
+            stop: Vec::new(),
+            presence_penalty: None,
+            frequency_penalty: None,
+        }
+    }
+}
+
+/// Which optional parameters a provider takes (the answer path drops the others and says so, so
+/// that an unsupported one never becomes an upstream error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSupport {
+    pub seed: bool,
+    pub stop: bool,
+    /// presence_penalty and frequency_penalty.
+    pub penalties: bool,
+}
+
+impl ParamSupport {
+    pub const ALL: ParamSupport = ParamSupport { seed: true, stop: true, penalties: true };
+
+    /// Removes what is not supported from `request`; returns the names of the parameters dropped.
+    pub fn strip(self, request: &mut ChatRequest) -> Vec<&'static str> {
+        let mut dropped = Vec::new();
+        if !self.seed && request.seed.take().is_some() {
+            dropped.push("seed");
+        }
+        if !self.stop && !std::mem::take(&mut request.stop).is_empty() {
+            dropped.push("stop");
+        }
+        if !self.penalties {
+            if request.presence_penalty.take().is_some() {
+                dropped.push("presence_penalty");
+            }
+            if request.frequency_penalty.take().is_some() {
+                dropped.push("frequency_penalty");
+            }
+        }
+        dropped
     }
 }
 
@@ -142,6 +190,11 @@ pub trait ChatProvider: Send + Sync + 'static {
     /// what went wrong (unreachable, key refused). Providers without a server list what they serve.
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         Ok(self.models().await.into_iter().map(|m| m.id).collect())
+    }
+
+    /// The optional parameters this provider sends on.
+    fn supported_params(&self) -> ParamSupport {
+        ParamSupport::ALL
     }
 
     /// The list prices of `model`, when known (the ledger turns tokens into a cost with them).

@@ -167,7 +167,7 @@ async fn fitted_history_drops_the_oldest_turns_and_caps_the_reply_while_sent_his
     assert_eq!(prepared.request().max_tokens, Some(2_000));
 
     let mut sent = ask(Caller::user(&w.owner), Grounding::None, turns.clone());
-    sent.params = Params { max_tokens: None, temperature: Some(0.1), top_p: None, seed: Some(7) };
+    sent.params = Params { temperature: Some(0.1), seed: Some(7), ..Params::default() };
     let prepared = w.answers.prepare(sent).await.unwrap();
     assert_eq!(prepared.request().messages, turns);
     assert_eq!(

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::ConnectionKind;
 use crate::catalog::{ModelFacts, PriceTable};
-use crate::providers::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, Prices, ProviderError};
+use crate::providers::{
+    ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ParamSupport, Prices, ProviderError,
+};
 
 pub(crate) struct Priced {
     pub kind: ConnectionKind,
@@ -51,6 +53,10 @@ impl ChatProvider for Priced {
 
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         self.inner.list_upstream().await
+    }
+
+    fn supported_params(&self) -> ParamSupport {
+        self.inner.supported_params()
     }
 
     fn prices(&self, model: &str) -> Option<Prices> {

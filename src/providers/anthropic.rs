@@ -135,6 +135,11 @@ impl ChatProvider for AnthropicProvider {
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         self.request_models().await
     }
+
+    /// The Messages API has stop sequences, but neither a seed nor penalties.
+    fn supported_params(&self) -> super::ParamSupport {
+        super::ParamSupport { seed: false, stop: true, penalties: false }
+    }
 }
 
 #[cfg(test)]

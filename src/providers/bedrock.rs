@@ -126,6 +126,11 @@ impl ChatProvider for BedrockProvider {
             .collect()
     }
 
+    /// Converse has stop sequences, but neither a seed nor penalties.
+    fn supported_params(&self) -> super::ParamSupport {
+        super::ParamSupport { seed: false, stop: true, penalties: false }
+    }
+
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
         let client = self.client().await?;
         let conversation = request::conversation(request, self.default_max_tokens);

@@ -135,6 +135,11 @@ impl ChatProvider for LocalProvider {
         "local"
     }
 
+    /// Sampling here is temperature, top-p and a seed.
+    fn supported_params(&self) -> super::ParamSupport {
+        super::ParamSupport { seed: true, stop: false, penalties: false }
+    }
+
     /// Runs on this machine: nothing to pay per token.
     fn prices(&self, _model: &str) -> Option<super::Prices> {
         Some(super::Prices::FREE)

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_openai::types::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
+    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest, Stop,
 };
 
 use super::listing::ListedModels;
@@ -145,6 +145,9 @@ fn to_openai_request(request: ChatRequest) -> CreateChatCompletionRequest {
         // OpenAI takes a signed seed; reinterpreting the bits keeps every u64 seed distinct and
         // reproducible, where a range check would have to drop some.
         seed: request.seed.map(|s| i64::from_ne_bytes(s.to_ne_bytes())),
+        stop: (!request.stop.is_empty()).then_some(Stop::StringArray(request.stop)),
+        presence_penalty: request.presence_penalty,
+        frequency_penalty: request.frequency_penalty,
         stream: Some(true),
         // Without this, OpenAI sends no token counts on a stream.
         stream_options: Some(ChatCompletionStreamOptions { include_usage: true }),

@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, Prices, ProviderError};
+use super::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ParamSupport, Prices, ProviderError};
 
 /// A model as listed to users and in `/v1/models`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +121,10 @@ impl ChatProvider for Qualified {
     fn prices(&self, model: &str) -> Option<Prices> {
         self.inner.prices(self.upstream(model))
     }
+
+    fn supported_params(&self) -> ParamSupport {
+        self.inner.supported_params()
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +187,18 @@ mod tests {
         // 1000 × $0.15/M + 100 × $0.60/M = $0.00015 + $0.00006 = 210,000 billionths.
         assert_eq!(prices.cost_nano_usd(Usage { prompt_tokens: 1000, completion_tokens: 100 }), 210_000);
         assert_eq!(Prices::FREE.cost_nano_usd(Usage { prompt_tokens: 5, completion_tokens: 5 }), 0);
+    }
+
+    #[test]
+    fn unsupported_parameters_are_stripped_and_named() {
+        let mut request = ChatRequest::new("m", vec![]);
+        request.seed = Some(1);
+        request.stop = vec!["x".into()];
+        request.presence_penalty = Some(0.1);
+        let support = crate::providers::ParamSupport { seed: false, stop: true, penalties: false };
+        assert_eq!(support.strip(&mut request), ["seed", "presence_penalty"]);
+        assert_eq!((request.seed, request.stop.len(), request.presence_penalty), (None, 1, None));
+        assert!(crate::providers::ParamSupport::ALL.strip(&mut request).is_empty());
     }
 
     #[tokio::test]

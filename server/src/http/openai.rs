@@ -50,6 +50,7 @@ pub async fn chat_completions(
     let grounded = body.knowledge_bases.is_some();
     let sources = grounded.then(|| prepared.sources.iter().cloned().map(response::SourceOut::from).collect());
     let model = prepared.model.id.clone();
+    let dropped = dropped_header(&prepared.dropped_params);
     let stream = prepared.start().await.map_err(|e| engine(e.into()))?;
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -57,11 +58,24 @@ pub async fn chat_completions(
 
     if !body.stream {
         let (text, finish, usage) = collect(stream).await.map_err(|e| engine(e.into()))?;
-        return Ok(Json(response::completion(&meta, text, finish, usage)).into_response());
+        return Ok((dropped, Json(response::completion(&meta, text, finish, usage))).into_response());
     }
     let include_usage = body.stream_options.as_ref().is_some_and(|o| o.include_usage);
     let sse = response::sse_stream(stream, meta, include_usage, rid);
-    Ok(Sse::new(sse.map(|data| Ok::<_, std::convert::Infallible>(Event::default().data(data)))).into_response())
+    let sse = Sse::new(sse.map(|data| Ok::<_, std::convert::Infallible>(Event::default().data(data))));
+    Ok((dropped, sse).into_response())
+}
+
+/// Names the parameters the model's provider does not take, which were not sent
+/// (`x-webplus-dropped-params: seed, presence_penalty`); no header when none were.
+fn dropped_header(dropped: &[&str]) -> axum::http::HeaderMap {
+    let mut headers = axum::http::HeaderMap::new();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&dropped.join(", "))
+        && !dropped.is_empty()
+    {
+        headers.insert("x-webplus-dropped-params", value);
+    }
+    headers
 }
 
 /// Runs a stream to its end: the text, why it ended, and the usage.

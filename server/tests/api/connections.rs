@@ -166,3 +166,50 @@ async fn only_administrators_manage_connections_and_settings_ones_are_read_only(
     let (s, _) = send(&app, &admin_key, reqwest::Method::GET, "/api/v1/admin/connections/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn parameters_reach_providers_that_take_them_and_others_are_dropped_and_named() {
+    let fake = FakeAnthropic::start(FakeAnthropicConfig::default().models(["claude-a"])).await;
+    let (app, key) = admin_app().await;
+    let body = json!({ "kind": "anthropic", "name": "claude", "base_url": fake.base_url(),
+                       "api_key": FakeAnthropicConfig::default().api_key, "models": ["claude-a"] });
+    let (s, _) = send(&app, &key, reqwest::Method::POST, "/api/v1/admin/connections", Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let params = json!({ "stop": ["END"], "presence_penalty": 0.5, "frequency_penalty": -0.5, "seed": 7,
+                         "messages": [{ "role": "user", "content": "hello" }] });
+    let with = |model: &str| {
+        let mut b = params.clone();
+        b["model"] = json!(model);
+        b
+    };
+
+    // OpenAI-compatible: everything is sent.
+    let res = app.client.post(app.url("/v1/chat/completions")).bearer_auth(&key).json(&with(FAKE_MODEL)).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("x-webplus-dropped-params").is_none());
+    let sent = app.fake.requests().last().cloned().unwrap();
+    assert_eq!((&sent["stop"], &sent["presence_penalty"], &sent["seed"]), (&json!(["END"]), &json!(0.5), &json!(7)));
+
+    // Anthropic: stop sequences go, the seed and the penalties are dropped and named.
+    let res =
+        app.client.post(app.url("/v1/chat/completions")).bearer_auth(&key).json(&with("claude/claude-a")).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let dropped = res.headers().get("x-webplus-dropped-params").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert_eq!(dropped, "seed, presence_penalty, frequency_penalty");
+    let sent = fake.message_bodies().last().cloned().unwrap();
+    assert_eq!(sent["stop_sequences"], json!(["END"]));
+    assert!(sent.get("seed").is_none() && sent.get("presence_penalty").is_none(), "{sent}");
+
+    // Out of range: a clear 400 naming the parameter.
+    let mut bad = with("claude/claude-a");
+    bad["presence_penalty"] = json!(3);
+    let (s, err) = send(&app, &key, reqwest::Method::POST, "/v1/chat/completions", Some(bad)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(err["error"]["message"].as_str().unwrap_or_default().starts_with("presence_penalty:"), "{err}");
+    let mut bad = with(FAKE_MODEL);
+    bad["stop"] = json!(["a", "b", "c", "d", "e"]);
+    let (s, _) = send(&app, &key, reqwest::Method::POST, "/v1/chat/completions", Some(bad)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}

@@ -20,6 +20,8 @@ pub(super) struct MessagesRequest {
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop_sequences: Vec<String>,
     pub stream: bool,
 }
 
@@ -36,6 +38,7 @@ pub(super) fn messages_request(request: ChatRequest, default_max_tokens: u32) ->
         // request gets the hottest Anthropic has rather than a refusal.
         temperature: request.temperature.map(|t| t.clamp(0.0, 1.0)),
         top_p: request.top_p,
+        stop_sequences: request.stop,
         stream: true,
     }
 }

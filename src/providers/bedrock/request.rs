@@ -24,6 +24,7 @@ pub(super) struct Conversation {
     pub max_tokens: u32,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
+    pub stop: Vec<String>,
 }
 
 /// The conversation for `request`; `default_max_tokens` when it names no limit.
@@ -41,6 +42,7 @@ pub(super) fn conversation(request: ChatRequest, default_max_tokens: u32) -> Con
         // gets the hottest Bedrock has rather than a refusal.
         temperature: request.temperature.map(|t| t.clamp(0.0, 1.0)),
         top_p: request.top_p.map(|p| p.clamp(0.0, 1.0)),
+        stop: request.stop,
     }
 }
 
@@ -51,6 +53,7 @@ impl Conversation {
             .max_tokens(i32::try_from(self.max_tokens).unwrap_or(i32::MAX))
             .set_temperature(self.temperature)
             .set_top_p(self.top_p)
+            .set_stop_sequences((!self.stop.is_empty()).then_some(self.stop))
             .build();
         Ok(client
             .converse_stream()

@@ -36,11 +36,23 @@ pub(super) struct Options {
     pub seed: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_predict: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f32>,
 }
 
 impl Options {
     fn is_empty(&self) -> bool {
-        self.temperature.is_none() && self.top_p.is_none() && self.seed.is_none() && self.num_predict.is_none()
+        self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.seed.is_none()
+            && self.num_predict.is_none()
+            && self.stop.is_empty()
+            && self.presence_penalty.is_none()
+            && self.frequency_penalty.is_none()
     }
 }
 
@@ -78,6 +90,9 @@ pub(super) fn chat_body(request: ChatRequest, keep_alive: Option<&str>) -> ChatB
             // seed distinct and reproducible, where a range check would have to drop some.
             seed: request.seed.map(|s| i64::from_ne_bytes(s.to_ne_bytes())),
             num_predict: request.max_tokens,
+            stop: request.stop,
+            presence_penalty: request.presence_penalty,
+            frequency_penalty: request.frequency_penalty,
         },
         keep_alive: keep_alive.map(KeepAlive::parse),
     }

@@ -21,9 +21,20 @@ pub struct ChatCompletionRequest {
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub seed: Option<u64>,
+    /// A text or a list of texts.
+    pub stop: Option<StopTexts>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
     pub n: Option<u32>,
     /// Extension: answer from these knowledge bases (ids the caller can read), citing them.
     pub knowledge_bases: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StopTexts {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,21 +70,19 @@ impl ChatCompletionRequest {
         if self.n.is_some_and(|n| n != 1) {
             return Err(ApiError::invalid("invalid_value", "n: only n = 1 is supported"));
         }
-        if let Some(t) = self.temperature
-            && !(0.0..=2.0).contains(&t)
-        {
-            return Err(ApiError::invalid("invalid_value", "temperature: use a number from 0 to 2"));
-        }
-        if let Some(p) = self.top_p
-            && !(p > 0.0 && p <= 1.0)
-        {
-            return Err(ApiError::invalid("invalid_value", "top_p: use a number above 0 and at most 1"));
-        }
+        // Ranges are the engine's (`Params::check`, when the answer is prepared).
         Ok(Params {
             max_tokens: self.max_completion_tokens.or(self.max_tokens),
             temperature: self.temperature,
             top_p: self.top_p,
             seed: self.seed,
+            stop: match &self.stop {
+                None => Vec::new(),
+                Some(StopTexts::One(s)) => vec![s.clone()],
+                Some(StopTexts::Many(v)) => v.clone(),
+            },
+            presence_penalty: self.presence_penalty,
+            frequency_penalty: self.frequency_penalty,
         })
     }
 

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod crypto;
+mod ollama;
 mod spec;
 #[cfg(all(test, feature = "fakes"))]
 mod tests;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use crypto::KeyCipher;
+pub use ollama::{Ollama, OllamaEvent, OllamaModel, PullJob, PullStatus};
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
@@ -103,6 +105,8 @@ struct Inner {
     declared: Vec<ConnectionSpec>,
     /// One rebuild of the registry at a time, so the last change wins.
     reload: tokio::sync::Mutex<()>,
+    /// Ollama connections' model managers, events and pulls.
+    ollama: ollama::Hub,
 }
 
 impl Connections {
@@ -120,7 +124,14 @@ impl Connections {
             checked.push(spec);
         }
         let this = Self {
-            inner: Arc::new(Inner { db, cipher, registry, declared: checked, reload: tokio::sync::Mutex::new(()) }),
+            inner: Arc::new(Inner {
+                db,
+                cipher,
+                registry,
+                declared: checked,
+                reload: tokio::sync::Mutex::new(()),
+                ollama: ollama::Hub::default(),
+            }),
         };
         this.reload().await?;
         Ok(this)
@@ -210,6 +221,7 @@ impl Connections {
             return Err(Error::NotFound("connection"));
         }
         tracing::info!(connection = id, by = %who.user_id, "connection removed");
+        self.inner.ollama.forget(id);
         self.reload().await
     }
 

@@ -137,6 +137,11 @@ impl Connections {
         Ok(this)
     }
 
+    /// Ends the live Ollama event streams (at shutdown; pulls are left to the runtime).
+    pub fn shutdown(&self) {
+        self.inner.ollama.close();
+    }
+
     fn require_admin(who: &Principal) -> Result<()> {
         if who.is_admin() { Ok(()) } else { Err(Error::Forbidden("only administrators can manage connections".into())) }
     }

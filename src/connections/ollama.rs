@@ -15,8 +15,10 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 pub use pulls::{PullJob, PullStatus};
 
@@ -72,10 +74,17 @@ impl OllamaEvent {
 }
 
 /// Managers, event channels and pull jobs of every Ollama connection (in [`Connections`]).
-#[derive(Default)]
 pub(super) struct Hub {
     servers: Mutex<HashMap<String, Server>>,
     jobs: pulls::Jobs,
+    /// Set at shutdown: live event streams end, so the HTTP server can finish.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self { servers: Mutex::default(), jobs: pulls::Jobs::default(), closing: watch::channel(false).0 }
+    }
 }
 
 struct Server {
@@ -92,6 +101,10 @@ impl Hub {
     /// Forgets a removed connection's manager (its subscribers' streams end).
     pub(super) fn forget(&self, id: &str) {
         lock(&self.servers).remove(id);
+    }
+
+    pub(super) fn close(&self) {
+        self.closing.send_replace(true);
     }
 }
 
@@ -213,6 +226,34 @@ impl Ollama {
     /// This connection's events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<OllamaEvent> {
         self.events.subscribe()
+    }
+
+    /// The models now, then this connection's events as they happen, until the server shuts
+    /// down. A subscriber that falls behind gets the models as they are instead of what it missed.
+    pub async fn live(&self) -> Result<BoxStream<'static, OllamaEvent>> {
+        let mut events = self.subscribe();
+        let mut closing = self.connections.inner.ollama.closing.subscribe();
+        let first = self.models(false).await?;
+        let this = self.clone();
+        let stream = async_stream::stream! {
+            yield OllamaEvent::Models(first);
+            while !*closing.borrow_and_update() {
+                let next = tokio::select! {
+                    next = events.recv() => next,
+                    _ = closing.changed() => break,
+                };
+                match next {
+                    Ok(event) => yield event,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Ok(models) = this.models(false).await {
+                            yield OllamaEvent::Models(models);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        };
+        Ok(stream.boxed())
     }
 
     /// The models after a change, told to subscribers.

@@ -8,6 +8,7 @@
 //! lists users see change at once.
 
 mod input;
+mod models;
 mod pulls;
 #[cfg(all(test, feature = "fakes"))]
 mod tests;
@@ -20,38 +21,16 @@ use futures::stream::BoxStream;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+pub use models::OllamaModel;
 pub use pulls::{PullJob, PullStatus};
 
 use super::{ConnectionKind, ConnectionSpec, Connections, build::PROVIDER_TIMEOUT};
 use crate::auth::Principal;
-use crate::providers::ollama::{
-    InstalledModel, ModelDetails, OllamaAdmin, OllamaAdminError, OllamaConfig, RunningModel,
-};
+use crate::providers::ollama::{ModelDetails, OllamaAdmin, OllamaAdminError, OllamaConfig};
 use crate::{Error, Result};
 
 /// Events a subscriber has not read yet before it starts missing some.
 const EVENTS_BUFFER: usize = 64;
-
-/// An installed model, and whether it is loaded and until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OllamaModel {
-    /// Ollama's name (`llama3.2:latest`).
-    pub name: String,
-    /// The id users pick it by (`connection/name`).
-    pub model: String,
-    /// On disk, in bytes.
-    pub size: u64,
-    pub modified_at: String,
-    pub family: Option<String>,
-    pub parameter_size: Option<String>,
-    pub quantization_level: Option<String>,
-    /// Whether it is loaded in memory now.
-    pub running: bool,
-    /// When Ollama unloads it (Unix ms), if loaded; centuries ahead when kept loaded for ever.
-    pub expires_at: Option<i64>,
-    /// Of its memory, how much is on the GPU (bytes), if loaded.
-    pub size_vram: Option<u64>,
-}
 
 /// What changed on a connection, for live pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,7 +154,7 @@ impl Ollama {
     pub async fn models(&self, refresh: bool) -> Result<Vec<OllamaModel>> {
         let (installed, running) =
             tokio::try_join!(self.admin.list(refresh), self.admin.running()).map_err(|e| self.error(e))?;
-        Ok(merge(&self.name, installed, &running))
+        Ok(models::merge(&self.name, installed, &running))
     }
 
     /// Loads `model` and keeps it loaded for `keep_alive` (`"5m"`, `"1h"`, `"-1"` for ever; none:
@@ -228,13 +207,14 @@ impl Ollama {
         self.events.subscribe()
     }
 
-    /// The models now, then this connection's events as they happen, until the server shuts
-    /// down. A subscriber that falls behind gets the models as they are instead of what it missed.
+    /// The models now, then this connection's events as they happen, until the connection is
+    /// removed (and its pulls ended) or the server shuts down. A subscriber that falls behind gets the models as they are instead of what it missed.
     pub async fn live(&self) -> Result<BoxStream<'static, OllamaEvent>> {
         let mut events = self.subscribe();
         let mut closing = self.connections.inner.ollama.closing.subscribe();
         let first = self.models(false).await?;
-        let this = self.clone();
+        // Not `self`: a stream holding the connection's sender would outlive its removal.
+        let (admin, name) = (Arc::clone(&self.admin), self.name.clone());
         let stream = async_stream::stream! {
             yield OllamaEvent::Models(first);
             while !*closing.borrow_and_update() {
@@ -245,8 +225,8 @@ impl Ollama {
                 match next {
                     Ok(event) => yield event,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        if let Ok(models) = this.models(false).await {
-                            yield OllamaEvent::Models(models);
+                        if let Ok((installed, running)) = tokio::try_join!(admin.list(false), admin.running()) {
+                            yield OllamaEvent::Models(models::merge(&name, installed, &running));
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -281,27 +261,4 @@ impl Ollama {
             OllamaAdminError::Failed(reason) => Error::Unavailable(format!("Ollama at {at} failed: {reason}")),
         }
     }
-}
-
-/// The installed models with their loaded state; a model loaded but not listed (removed from
-/// disk while loaded) is left out.
-fn merge(connection: &str, installed: Vec<InstalledModel>, running: &[RunningModel]) -> Vec<OllamaModel> {
-    installed
-        .into_iter()
-        .map(|m| {
-            let loaded = running.iter().find(|r| r.name == m.name);
-            OllamaModel {
-                model: format!("{connection}/{}", m.name),
-                running: loaded.is_some(),
-                expires_at: loaded.and_then(|r| r.expires_at_ms),
-                size_vram: loaded.map(|r| r.size_vram),
-                name: m.name,
-                size: m.size,
-                modified_at: m.modified_at,
-                family: m.family,
-                parameter_size: m.parameter_size,
-                quantization_level: m.quantization_level,
-            }
-        })
-        .collect()
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use tokio::sync::broadcast;
 
 use super::*;
@@ -111,8 +113,16 @@ async fn the_tag_cache_lives_across_requests_until_the_connection_changes() {
 
     let moved = ConnectionPatch { base_url: Some(Some(other.base_url())), ..Default::default() };
     s.connections.update(&admin(), &s.id, moved).await.unwrap();
-    let listed = s.connections.ollama(&admin(), &s.id).await.unwrap().models(false).await.unwrap();
+    let ollama = s.connections.ollama(&admin(), &s.id).await.unwrap();
+    let listed = ollama.models(false).await.unwrap();
     assert_eq!(listed.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["phi4:latest"]);
+
+    let mut live = ollama.live().await.unwrap();
+    assert_eq!(live.next().await, Some(OllamaEvent::Models(listed)), "the models first");
+    drop(ollama);
+    s.connections.delete(&admin(), &s.id).await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), live.next()).await;
+    assert_eq!(end, Ok(None), "a removed connection's events end");
 }
 
 #[tokio::test]
@@ -125,6 +135,12 @@ async fn a_deleted_model_leaves_the_list_and_the_models_users_see() {
     assert_eq!(models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["llama3.2:latest"]);
     assert_eq!(offered(&s.registry).await, ["lab/llama3.2:latest"]);
     assert!(matches!(ollama.delete("gemma3:1b").await, Err(Error::NotFound("model"))));
+
+    let mut live = ollama.live().await.unwrap();
+    assert!(matches!(live.next().await, Some(OllamaEvent::Models(_))));
+    s.connections.shutdown();
+    let end = tokio::time::timeout(Duration::from_secs(10), live.next()).await;
+    assert_eq!(end, Ok(None), "live events end at shutdown, though the connection is still there");
 }
 
 #[tokio::test]
@@ -209,12 +225,25 @@ async fn only_administrators_manage_models_and_only_on_ollama_connections() {
     assert!(matches!(&refused, Error::Invalid(v) if v.field == "connection"), "{refused:?}");
     assert!(message.contains("Anthropic") && message.contains("only on Ollama"), "{message}");
     assert!(matches!(s.connections.ollama(&admin(), "nope").await, Err(Error::NotFound("connection"))));
+}
+
+#[tokio::test]
+async fn ollamas_failures_are_told_in_words_an_administrator_can_act_on() {
+    let fake = FakeOllama::start(FakeOllamaConfig::default().api_key("sk-proxy-1")).await;
+    let s = setup(&fake).await;
+    let ollama = s.connections.ollama(&admin(), &s.id).await.unwrap();
+    let refused = ollama.models(true).await.expect_err("no key sent");
+    assert!(
+        matches!(&refused, Error::Unavailable(m) if m.contains("refused the API key") && m.contains("\"lab\"")),
+        "{refused:?}"
+    );
+    let with_key = ConnectionPatch { api_key: Some(Some(Secret::new("sk-proxy-1"))), ..Default::default() };
+    s.connections.update(&admin(), &s.id, with_key).await.unwrap();
+    let ollama = s.connections.ollama(&admin(), &s.id).await.unwrap();
+    assert_eq!(ollama.models(true).await.unwrap().len(), 1, "the changed key is used at once");
 
     drop(fake);
-    let ollama = s.connections.ollama(&admin(), &s.id).await.unwrap();
     let down = ollama.models(true).await.expect_err("unreachable");
-    assert!(
-        matches!(&down, Error::Unavailable(m) if m.starts_with("Ollama at http://127.0.0.1:") && m.contains("not reachable")),
-        "{down:?}"
-    );
+    let at = "Ollama at http://127.0.0.1:";
+    assert!(matches!(&down, Error::Unavailable(m) if m.starts_with(at) && m.contains("not reachable")), "{down:?}");
 }

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod crypto;
+mod ollama;
 mod priced;
 mod spec;
 #[cfg(all(test, feature = "fakes"))]
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use crypto::KeyCipher;
+pub use ollama::{Ollama, OllamaEvent, OllamaModel, PullJob, PullStatus};
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
@@ -104,6 +106,8 @@ struct Inner {
     declared: Vec<ConnectionSpec>,
     /// One rebuild of the registry at a time, so the last change wins.
     reload: tokio::sync::Mutex<()>,
+    /// Ollama connections' model managers, events and pulls.
+    ollama: ollama::Hub,
 }
 
 impl Connections {
@@ -121,10 +125,22 @@ impl Connections {
             checked.push(spec);
         }
         let this = Self {
-            inner: Arc::new(Inner { db, cipher, registry, declared: checked, reload: tokio::sync::Mutex::new(()) }),
+            inner: Arc::new(Inner {
+                db,
+                cipher,
+                registry,
+                declared: checked,
+                reload: tokio::sync::Mutex::new(()),
+                ollama: ollama::Hub::default(),
+            }),
         };
         this.reload().await?;
         Ok(this)
+    }
+
+    /// Ends the live Ollama event streams (at shutdown; pulls are left to the runtime).
+    pub fn shutdown(&self) {
+        self.inner.ollama.close();
     }
 
     fn require_admin(who: &Principal) -> Result<()> {
@@ -211,6 +227,7 @@ impl Connections {
             return Err(Error::NotFound("connection"));
         }
         tracing::info!(connection = id, by = %who.user_id, "connection removed");
+        self.inner.ollama.forget(id);
         self.reload().await
     }
 

@@ -6,6 +6,7 @@ mod events;
 mod health;
 mod kb;
 mod metrics;
+mod ollama;
 pub mod openai;
 mod principal;
 mod usage;
@@ -44,6 +45,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/admin/connections/{id}/test", post(connections::test))
         .route("/api/v1/admin/connections/{id}/available-models", get(connections::available_models))
+        .route("/api/v1/admin/connections/{id}/ollama/models", get(ollama::models))
+        .route("/api/v1/admin/connections/{id}/ollama/pull", post(ollama::pull))
+        .route("/api/v1/admin/connections/{id}/ollama/pulls/{job}", get(ollama::pull_job))
+        .route("/api/v1/admin/connections/{id}/ollama/start", post(ollama::start))
+        .route("/api/v1/admin/connections/{id}/ollama/stop", post(ollama::stop))
+        .route("/api/v1/admin/connections/{id}/ollama/delete", post(ollama::delete))
+        .route("/api/v1/admin/connections/{id}/ollama/show", get(ollama::show))
+        .route("/api/v1/admin/connections/{id}/ollama/events", get(ollama::events))
         .route("/v1/models", get(openai::list_models))
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/embeddings", post(openai::embeddings))

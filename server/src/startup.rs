@@ -124,6 +124,7 @@ impl Application {
         let _ = stopping_rx.wait_for(|s| *s).await;
         generations.shutdown(self.shutdown_grace).await;
         self.state.services.sitechat.shutdown().await;
+        self.state.services.connections.shutdown();
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(joined) => joined??,
             Err(_) => tracing::warn!("connections still open after shutdown; closing them"),

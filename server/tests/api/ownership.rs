@@ -286,7 +286,8 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
     let mut covered = BTreeSet::new();
     // Administrators' routes manage what no user owns: B, not an administrator, is refused (403).
     for (method, path) in routes_with_parameters().into_iter().filter(|(_, p)| p.starts_with("/api/v1/admin/")) {
-        let concrete = path.replace("{id}", "settings-openai");
+        // A second parameter (a pull job) gets a made-up id: the refusal comes before any lookup.
+        let concrete = path.replace("{id}", "settings-openai").replace("{job}", "some-pull");
         let method: Method = method.parse().unwrap();
         let body = if method == Method::PATCH { Body::Json(json!({ "name": "bobs" })) } else { Body::None };
         let (s, text) = rest(&bob, &bob_key, method.clone(), &concrete, body).await;

@@ -38,7 +38,7 @@ setup-test:
 	@.ci/tools.sh site
 	@.ci/tools.sh e2e
 	cargo build -p server
-	cargo build -p webplus --example fake_anthropic --features fakes
+	cargo build -p webplus --example fake_anthropic --example fake_ollama --features fakes
 	$(CARGO_TARGET_DIR)/debug/webplus models fetch
 
 # The engine's and the API's tests run on SQLite, then again on a throwaway PostgreSQL server

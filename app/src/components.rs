@@ -7,6 +7,7 @@ mod form;
 mod gate;
 mod kb_picker;
 mod message;
+mod ollama_events;
 mod sidebar;
 mod sources;
 mod stream;
@@ -19,6 +20,7 @@ pub use form::{ErrorBanner, FieldError, PasswordMeter, TextField, field_error, t
 pub use gate::{CurrentUser, LogoutButton, current_user_resource, logged_in, use_hydrated};
 pub use kb_picker::KbPicker;
 pub use message::{LiveMessage, MessageList};
+pub use ollama_events::OllamaEvents;
 pub use sidebar::Sidebar;
 pub use sources::{CitedText, Sources, segments};
 pub use stream::ReplyStream;

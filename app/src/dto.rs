@@ -141,6 +141,39 @@ pub struct ConnectionForm {
     pub models: String,
 }
 
+/// A model installed on an Ollama connection, and whether it is loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OllamaModelDto {
+    pub name: String,
+    /// The id users pick it by (`connection/name`).
+    pub model: String,
+    pub size: u64,
+    pub parameter_size: Option<String>,
+    pub quantization_level: Option<String>,
+    pub running: bool,
+    /// When Ollama unloads it (Unix ms).
+    pub expires_at: Option<i64>,
+}
+
+/// A pull and how far it got (the same JSON as the REST job and the `pull` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullJobDto {
+    pub id: String,
+    pub model: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub status_text: String,
+    pub completed: Option<u64>,
+    pub total: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// `{"data": [...]}` of the `models` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OllamaModelList {
+    pub data: Vec<OllamaModelDto>,
+}
+
 /// What a connection test found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionTestDto {

@@ -1,19 +1,28 @@
 // An administrator connects Anthropic (the fake, run as its own process) on the connections page,
 // tests the connection, and a user of the instance chats with its model, streamed.
 import { createUser, logIn } from '../support/accounts';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
+import { startFake, type Fake } from '../support/fakes';
 import { expect, test } from '../support/fixtures';
 
 const email = `conn-admin-${Date.now()}@example.com`;
 const password = 'analytical-engine-1843';
-let fake: FakeAnthropic;
+let anthropic: Fake;
+let ollama: Fake;
+const fake = {
+  get baseUrl() { return anthropic.values.base_url; },
+  get apiKey() { return anthropic.values.api_key; },
+};
 
 test.beforeAll(async () => {
   createUser(email, password, 'admin');
-  fake = await startFakeAnthropic();
+  anthropic = await startFake('fake_anthropic', [], ['base_url', 'api_key']);
+  ollama = await startFake('fake_ollama', ['--gated'], ['base_url']);
 });
 
-test.afterAll(() => fake?.stop());
+test.afterAll(() => {
+  anthropic?.stop();
+  ollama?.stop();
+});
 
 test('an admin adds, tests and edits an Anthropic connection, and its model answers in the chat', async ({ page }) => {
   test.setTimeout(180_000);
@@ -77,4 +86,70 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await page.goto('/');
   await expect(page.getByTestId('composer')).toBeEnabled();
   await expect(page.locator('[data-testid="model-picker"] option[value="claude/claude-haiku-4-5"]')).toHaveCount(0);
+});
+
+test('an admin manages an Ollama server: load and unload live, pull with a progress bar', async ({ page }) => {
+  test.setTimeout(180_000);
+  page.on('dialog', (d) => d.accept());
+  await logIn(page, email, password);
+  await page.goto('/admin/connections');
+  await expect(page.getByTestId('save-connection')).toBeEnabled();
+  await page.getByTestId('connection-kind').selectOption('ollama');
+  await page.getByTestId('connection-name').fill('lab');
+  await page.getByTestId('connection-base-url').fill(ollama.values.base_url);
+  await page.getByTestId('save-connection').click();
+  const row = page.locator('[data-testid="connection-row"][data-name="lab"]');
+  await row.getByTestId('test-connection').click();
+  await expect(row.getByTestId('test-result')).toHaveAttribute('data-ok', 'true');
+  await row.getByTestId('ollama-models-link').click();
+  await expect(page).toHaveURL(/\/admin\/connections\/[^/]+\/models$/);
+  const modelsUrl = page.url();
+
+  // A second page on the same models, to see that changes reach it without a reload.
+  const other = await page.context().newPage();
+  await other.goto(modelsUrl);
+  const llama = (p: typeof page) => p.locator('[data-testid="ollama-model"][data-name="llama3.2:latest"]');
+  await expect(llama(other)).toHaveAttribute('data-status', 'not loaded');
+  await expect(llama(page).getByTestId('start-model')).toBeEnabled();
+
+  await llama(page).getByTestId('start-model').click();
+  await expect(llama(page)).toHaveAttribute('data-status', 'loaded');
+  await expect(llama(page)).toContainText('until');
+  await expect(llama(other)).toHaveAttribute('data-status', 'loaded');
+  await llama(page).getByTestId('stop-model').click();
+  await expect(llama(page)).toHaveAttribute('data-status', 'not loaded');
+  await expect(llama(other)).toHaveAttribute('data-status', 'not loaded');
+
+  // A pull: the fake holds each step until told, so the bar is seen part-way.
+  await page.getByTestId('pull-model').fill('qwen3:0.6b');
+  await page.getByTestId('pull-start').click();
+  const pull = page.getByTestId('pull');
+  await expect(pull).toHaveAttribute('data-status', 'running');
+  ollama.send('release 3');
+  await expect(page.getByTestId('pull-status')).toContainText('pulling');
+  await expect.poll(async () => Number(await page.getByTestId('pull-progress').getAttribute('value'))).toBeGreaterThan(0);
+  await expect(other.getByTestId('pull')).toHaveAttribute('data-status', 'running');
+  ollama.send('release 100');
+  await expect(pull).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('pull-status')).toHaveText('qwen3:0.6b is installed');
+  await expect(page.locator('[data-testid="ollama-model"][data-name="qwen3:0.6b"]')).toBeVisible();
+  await expect(other.locator('[data-testid="ollama-model"][data-name="qwen3:0.6b"]')).toBeVisible();
+  await other.close();
+
+  // A pull of a model the library does not have says why.
+  await page.getByTestId('pull-model').fill('no-such-model');
+  await page.getByTestId('pull-start').click();
+  await expect(pull).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('pull-status')).toContainText('failed');
+
+  // Loaded directly: the page works and lists both models.
+  await page.goto(modelsUrl);
+  await expect(llama(page).getByTestId('start-model')).toBeEnabled();
+  await expect(page.getByTestId('ollama-model')).toHaveCount(2);
+
+  // Removing the connection stops its live stream cleanly.
+  await page.goto('/admin/connections');
+  await expect(page.getByTestId('save-connection')).toBeEnabled();
+  await row.getByTestId('remove-connection').click();
+  await expect(row).toHaveCount(0);
 });

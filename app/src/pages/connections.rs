@@ -225,6 +225,16 @@ fn Row(c: ConnectionDto, data: Data) -> impl IntoView {
                 >
                     "Test"
                 </button>
+                // Always rendered (hidden but for Ollama): an optional element before the optional
+                // buttons made hydration look for a marker where the buttons were.
+                <a
+                    class="button small"
+                    data-testid="ollama-models-link"
+                    hidden=c.kind != "ollama"
+                    href=format!("/admin/connections/{}/models", c.id)
+                >
+                    "Models"
+                </a>
                 {(!c.from_settings)
                     .then(|| {
                         view! {

@@ -77,6 +77,36 @@ pub fn connection(c: &webplus::connections::Connection) -> ConnectionDto {
     }
 }
 
+pub fn ollama_model(m: &webplus::connections::OllamaModel) -> OllamaModelDto {
+    OllamaModelDto {
+        name: m.name.clone(),
+        model: m.model.clone(),
+        size: m.size,
+        parameter_size: m.parameter_size.clone(),
+        quantization_level: m.quantization_level.clone(),
+        running: m.running,
+        expires_at: m.expires_at,
+    }
+}
+
+pub fn pull_job(j: &webplus::connections::PullJob) -> PullJobDto {
+    use webplus::connections::PullStatus;
+    let status = match j.status {
+        PullStatus::Running => "running",
+        PullStatus::Done => "done",
+        PullStatus::Failed => "failed",
+    };
+    PullJobDto {
+        id: j.id.clone(),
+        model: j.model.clone(),
+        status: status.to_owned(),
+        status_text: j.status_text.clone(),
+        completed: j.completed,
+        total: j.total,
+        error: j.error.clone(),
+    }
+}
+
 pub fn admin_user(u: &UserRow) -> AdminUserDto {
     AdminUserDto {
         id: u.id.clone(),

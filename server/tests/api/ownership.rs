@@ -247,6 +247,9 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("admin/save-connection", json!({ "id": null, "form": form })),
         ("admin/delete-connection", json!({ "id": "settings-openai" })),
         ("admin/test-connection", json!({ "id": "settings-openai" })),
+        ("admin/ollama-models", json!({ "id": "settings-openai", "refresh": false })),
+        ("admin/ollama-act", json!({ "id": "settings-openai", "action": "delete", "model": "m", "keep_alive": null })),
+        ("admin/ollama-pull", json!({ "id": "settings-openai", "model": "m" })),
     ];
     for (f, body) in &admin_fns {
         let (s, v) = bob.call(f, body.clone()).await;

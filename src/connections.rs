@@ -323,7 +323,7 @@ impl Connections {
 
     fn stored(&self, row: &ConnectionRow) -> (Connection, KeyState) {
         let key = self.open_key(row);
-        let problem = self.stored_spec(row).err();
+        let problem = spec_from(row, &key).err();
         let view = Connection {
             id: row.id.clone(),
             kind: ConnectionKind::parse(&row.kind).unwrap_or(ConnectionKind::Openai),
@@ -342,24 +342,7 @@ impl Connections {
 
     /// The spec of a stored row, or why it cannot be used.
     fn stored_spec(&self, row: &ConnectionRow) -> Result<ConnectionSpec, String> {
-        let kind = ConnectionKind::parse(&row.kind).ok_or_else(|| format!("unknown connection kind {:?}", row.kind))?;
-        let api_key = match self.open_key(row) {
-            KeyState::None => None,
-            KeyState::Open(k) => Some(k),
-            KeyState::Unreadable => {
-                return Err(
-                    "the saved key cannot be decrypted with this server's connection key; enter the key again".into()
-                );
-            }
-        };
-        Ok(ConnectionSpec {
-            kind,
-            name: row.name.clone(),
-            base_url: row.base_url.clone(),
-            region: row.region.clone(),
-            api_key,
-            models: parse_models(&row.models),
-        })
+        spec_from(row, &self.open_key(row))
     }
 
     /// Rebuilds the registry's connections: declared ones first, then the stored ones that work.
@@ -383,6 +366,28 @@ impl Connections {
         self.inner.registry.set_connections(providers);
         Ok(())
     }
+}
+
+/// The spec of a stored row with its key as opened, or why it cannot be used.
+fn spec_from(row: &ConnectionRow, key: &KeyState) -> Result<ConnectionSpec, String> {
+    let kind = ConnectionKind::parse(&row.kind).ok_or_else(|| format!("unknown connection kind {:?}", row.kind))?;
+    let api_key = match key {
+        KeyState::None => None,
+        KeyState::Open(k) => Some(k.clone()),
+        KeyState::Unreadable => {
+            return Err(
+                "the saved key cannot be decrypted with this server's connection key; enter the key again".into()
+            );
+        }
+    };
+    Ok(ConnectionSpec {
+        kind,
+        name: row.name.clone(),
+        base_url: row.base_url.clone(),
+        region: row.region.clone(),
+        api_key,
+        models: parse_models(&row.models),
+    })
 }
 
 enum KeyState {

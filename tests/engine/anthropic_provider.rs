@@ -6,7 +6,7 @@ mod models;
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use crate::streams::{deltas, run};
 use webplus::fakes::anthropic::reply_to;
 use webplus::fakes::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig};
 use webplus::providers::anthropic::{AnthropicConfig, AnthropicProvider};
@@ -33,29 +33,8 @@ fn hello() -> ChatRequest {
     ChatRequest::new(MODEL, vec![ChatMessage::new(Role::User, "Hello there, Claude?")])
 }
 
-/// Everything the stream yields, errors included.
-async fn run(provider: &AnthropicProvider, request: ChatRequest) -> Vec<Result<ChatEvent, ProviderError>> {
-    match provider.stream_chat(request).await {
-        Ok(stream) => stream.collect().await,
-        Err(e) => vec![Err(e)],
-    }
-}
-
-fn deltas(events: &[Result<ChatEvent, ProviderError>]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Ok(ChatEvent::Delta(text)) => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 async fn refusal(provider: &AnthropicProvider) -> ProviderError {
-    match provider.stream_chat(hello()).await {
-        Err(e) => e,
-        Ok(_) => panic!("expected the request to be refused before streaming"),
-    }
+    crate::streams::refusal(provider, hello()).await
 }
 
 #[tokio::test]

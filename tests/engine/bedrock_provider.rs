@@ -5,6 +5,7 @@ mod fake_wire;
 
 use std::time::Duration;
 
+use crate::streams::{deltas, refusal, run};
 use futures::StreamExt;
 use webplus::fakes::bedrock::reply_to;
 use webplus::fakes::{FakeBedrock, FakeBedrockConfig};
@@ -32,31 +33,6 @@ fn provider_for(fake: &FakeBedrock) -> BedrockProvider {
 
 fn hello() -> ChatRequest {
     ChatRequest::new(MODEL, vec![ChatMessage::new(Role::User, "Hello there, Nova?")])
-}
-
-/// Everything the stream yields, errors included.
-async fn run(provider: &BedrockProvider, request: ChatRequest) -> Vec<Result<ChatEvent, ProviderError>> {
-    match provider.stream_chat(request).await {
-        Ok(stream) => stream.collect().await,
-        Err(e) => vec![Err(e)],
-    }
-}
-
-fn deltas(events: &[Result<ChatEvent, ProviderError>]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Ok(ChatEvent::Delta(text)) => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-async fn refusal(provider: &BedrockProvider, request: ChatRequest) -> ProviderError {
-    match provider.stream_chat(request).await {
-        Err(e) => e,
-        Ok(_) => panic!("expected the request to be refused before streaming"),
-    }
 }
 
 #[tokio::test]

@@ -8,3 +8,4 @@ mod local_model;
 mod ollama_admin;
 mod ollama_provider;
 mod openai_provider;
+mod streams;

@@ -5,7 +5,7 @@ mod hand_written;
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use crate::streams::{deltas, refusal, run};
 use webplus::fakes::ollama::reply_to;
 use webplus::fakes::{FakeOllama, FakeOllamaConfig, OllamaFailure};
 use webplus::providers::ollama::{OllamaConfig, OllamaProvider};
@@ -27,31 +27,6 @@ fn provider_for(fake: &FakeOllama, key: Option<&str>) -> OllamaProvider {
 
 fn hello() -> ChatRequest {
     ChatRequest::new(MODEL, vec![ChatMessage::new(Role::User, PROMPT)])
-}
-
-/// Everything the stream yields, errors included.
-async fn run(provider: &OllamaProvider, request: ChatRequest) -> Vec<Result<ChatEvent, ProviderError>> {
-    match provider.stream_chat(request).await {
-        Ok(stream) => stream.collect().await,
-        Err(e) => vec![Err(e)],
-    }
-}
-
-fn deltas(events: &[Result<ChatEvent, ProviderError>]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Ok(ChatEvent::Delta(text)) => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-async fn refusal(provider: &OllamaProvider, request: ChatRequest) -> ProviderError {
-    match provider.stream_chat(request).await {
-        Err(e) => e,
-        Ok(_) => panic!("expected the request to be refused before streaming"),
-    }
 }
 
 #[tokio::test]

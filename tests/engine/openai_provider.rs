@@ -5,7 +5,7 @@ mod models;
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use crate::streams::{deltas, run};
 use webplus::fakes::{Failure, FakeOpenAi, FakeOpenAiConfig};
 use webplus::providers::openai::{OpenAiConfig, OpenAiProvider};
 use webplus::providers::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, FinishReason, ProviderError, Role};
@@ -25,24 +25,6 @@ fn provider_for(fake: &FakeOpenAi) -> OpenAiProvider {
 
 fn hello() -> ChatRequest {
     ChatRequest::new(MODEL, vec![ChatMessage::new(Role::User, "Hello?")])
-}
-
-/// Everything the stream yields, errors included.
-async fn run(provider: &OpenAiProvider, request: ChatRequest) -> Vec<Result<ChatEvent, ProviderError>> {
-    match provider.stream_chat(request).await {
-        Ok(stream) => stream.collect().await,
-        Err(e) => vec![Err(e)],
-    }
-}
-
-fn deltas(events: &[Result<ChatEvent, ProviderError>]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Ok(ChatEvent::Delta(text)) => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Instant};
 
 pub use history::fit_history;
 pub use sources::{Source, context_message};
-pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageRecord};
+pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageReceipt, UsageRecord};
 
 use crate::{
     Error, Result,
@@ -146,6 +146,11 @@ impl Answers {
         &self.registry
     }
 
+    /// Where the calls' usage is stored (None: counters and logs only).
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
+    }
+
     /// Resolves the model, retrieves the passages and builds the request. Errors: an unknown model
     /// (`UnknownModel`), knowledge bases the caller cannot read (`NotFound`), a question too long
     /// for the model (`Invalid`).
@@ -243,6 +248,12 @@ impl PreparedAnswer {
         self.call.reply =
             Some(ReplyRef { conversation_id: conversation_id.to_owned(), message_id: message_id.to_owned() });
         self
+    }
+
+    /// Asks for the call's record as well: the returned receipt holds it once the call has ended
+    /// (whatever the ledger is doing meanwhile).
+    pub fn receipt(&mut self) -> UsageReceipt {
+        self.call.receipt.get_or_insert_with(UsageReceipt::default).clone()
     }
 
     /// Starts the model: from here on the call is recorded, once, whatever happens (finished,

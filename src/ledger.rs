@@ -1,16 +1,19 @@
 //! The usage ledger: every model call's [`UsageRecord`] becomes one stored row, and callers read
-//! their usage back (admins anyone's).
+//! their usage back (admins anyone's), or a conversation's per reply ([`ConversationUsage`]).
 //!
 //! Recording never waits for the database: a record goes onto an unbounded queue, and one writer
 //! task stores whatever has piled up in one transaction (so a burst of calls costs one commit, and
 //! a stream's last token is never held up by a write). [`Ledger::flush`] waits until everything
-//! recorded before it is stored (tests, shutdown). A batch that fails to store is logged with its
-//! size and retried once with the next batch; after that it is dropped, with an error in the log.
+//! recorded before it is stored (tests, shutdown, and reads that must see a reply that just
+//! ended). A batch that fails to store is logged with its size and retried once with the next
+//! batch; after that it is dropped, with an error in the log.
 
+mod conversation;
 mod query;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use conversation::{ConversationUsage, empty_total};
 pub use query::{UsageDetail, UsageQuery, UsageReport, UsageScope};
 
 use crate::{

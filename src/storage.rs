@@ -34,7 +34,7 @@ pub use conversations::ConversationRow;
 pub use documents::{DocumentRow, DocumentSummary, NewDocument};
 pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
-pub use ledger::{LedgerFilter, LedgerGroup, LedgerRow, LedgerTotal};
+pub use ledger::{LedgerFilter, LedgerGroup, LedgerRow, LedgerTotal, ReplyUsage};
 pub use messages::{MessageRow, MessageStatus};
 pub use replies::NewExchange;
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};

@@ -1,5 +1,7 @@
 //! The answer path's choices: which passages, which instruction, which history, which model.
 
+mod chat_usage;
+
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -40,6 +42,10 @@ impl ChatProvider for CharModel {
     }
     fn count_tokens(&self, _: &str, m: &[ChatMessage]) -> usize {
         m.iter().map(|m| m.content.len()).sum()
+    }
+    /// A dollar a million input tokens (a microdollar each), two an output token.
+    fn prices(&self, _: &str) -> Option<crate::providers::Prices> {
+        Some(crate::providers::Prices { input_per_mtok: 1.0, output_per_mtok: 2.0 })
     }
 }
 

@@ -5,7 +5,11 @@
 //! start. A record becomes a row of the usage ledger ([`crate::ledger`]), Prometheus counters and
 //! a log line (target `webplus::usage`).
 
-use std::{net::IpAddr, time::Instant};
+use std::{
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
 
 use crate::{
     ledger::Ledger,
@@ -99,6 +103,18 @@ pub struct UsageRecord {
     pub elapsed_ms: u64,
 }
 
+/// A call's record, left for whoever started the call (chat shows it under the reply the moment the
+/// reply ends, before the ledger has stored it). Filled once, when the call is recorded.
+#[derive(Debug, Clone, Default)]
+pub struct UsageReceipt(Arc<OnceLock<UsageRecord>>);
+
+impl UsageReceipt {
+    /// The record, once the call has ended (finished, failed, or dropped unfinished).
+    pub fn get(&self) -> Option<&UsageRecord> {
+        self.0.get()
+    }
+}
+
 /// A model call about to start: who, where, which model, and since when (the time to first token
 /// counts retrieval too).
 #[derive(Debug, Clone)]
@@ -113,13 +129,26 @@ pub(super) struct Call {
     pub ledger: Option<Ledger>,
     /// The model's list prices, when known.
     pub prices: Option<Prices>,
+    /// Where the record is also left for the caller, if it asked.
+    pub receipt: Option<UsageReceipt>,
 }
 
 impl Call {
     pub(super) fn new(caller: Caller, surface: Surface, provider: &str, model: &str, started: Instant) -> Self {
         let started_at_ms = now_ms() - started.elapsed().as_millis() as i64;
         let (provider, model) = (provider.to_owned(), model.to_owned());
-        Self { caller, surface, provider, model, started, started_at_ms, reply: None, ledger: None, prices: None }
+        Self {
+            caller,
+            surface,
+            provider,
+            model,
+            started,
+            started_at_ms,
+            reply: None,
+            ledger: None,
+            prices: None,
+            receipt: None,
+        }
     }
 }
 
@@ -181,6 +210,9 @@ impl Recorder {
             ledger.record(&record);
         }
         emit(&record);
+        if let Some(receipt) = &c.receipt {
+            let _ = receipt.0.set(record);
+        }
     }
 }
 

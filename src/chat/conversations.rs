@@ -4,9 +4,10 @@ use super::{Chat, Snapshot, decode_cursor, encode_cursor};
 use crate::{
     Error, Result,
     answer::{AnswerRequest, Caller, Grounding, History, Params, Surface},
+    ledger::{ConversationUsage, empty_total},
     domain::{ConversationTitle, MessageContent},
     providers::{ChatMessage, Role},
-    storage::{ConversationRow, MessageRow, MessageStatus, NewExchange},
+    storage::{ConversationRow, MessageRow, MessageStatus, NewExchange, ReplyUsage},
 };
 
 const DEFAULT_TITLE: &str = "New conversation";
@@ -92,6 +93,24 @@ impl Chat {
             }
         }
         Ok(rows)
+    }
+
+    /// What the conversation's replies used, each and in total, from the usage ledger.
+    pub async fn usage(&self, user_id: &str, conversation_id: &str) -> Result<ConversationUsage> {
+        self.conversation(user_id, conversation_id).await?;
+        match self.answers.ledger() {
+            Some(ledger) => ledger.conversation_usage(user_id, conversation_id).await,
+            None => Ok(ConversationUsage { replies: Vec::new(), total: empty_total() }),
+        }
+    }
+
+    /// What one reply used (None: no model call of it was recorded).
+    pub async fn reply_usage(&self, user_id: &str, message_id: &str) -> Result<Option<ReplyUsage>> {
+        let m = self.owned_message(user_id, message_id).await?;
+        match self.answers.ledger() {
+            Some(ledger) => ledger.reply_usage(user_id, &m.conversation_id, message_id).await,
+            None => Ok(None),
+        }
     }
 
     /// Retrieves from the attached knowledge bases and fits the history (the one answer path),

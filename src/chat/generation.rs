@@ -13,7 +13,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     answer::PreparedAnswer,
     providers::{ChatEvent, ProviderError},
-    storage::{Db, MessageStatus},
+    storage::{Db, MessageStatus, ReplyUsage},
 };
 
 /// Save partial text this often while streaming: a crash loses at most this much of a reply.
@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub status: MessageStatus,
     /// User-facing reason when `status` is `Error`.
     pub error: Option<String>,
+    /// What the reply's model call used, once it has ended (as the ledger will store it).
+    pub usage: Option<ReplyUsage>,
 }
 
 struct Active {
@@ -51,7 +53,7 @@ impl Generations {
     /// Starts generating `answer` into the (already inserted, `streaming`) message `message_id`.
     pub fn start(&self, user_id: &str, message_id: &str, answer: PreparedAnswer) {
         let (tx, rx) =
-            watch::channel(Snapshot { content: String::new(), status: MessageStatus::Streaming, error: None });
+            watch::channel(Snapshot { content: String::new(), status: MessageStatus::Streaming, error: None, usage: None });
         let stop = self.shutdown.child_token();
         self.lock()
             .insert(message_id.to_string(), Active { user_id: user_id.to_string(), state: rx, stop: stop.clone() });
@@ -109,11 +111,12 @@ impl Generations {
     async fn run(
         &self,
         message_id: &str,
-        answer: PreparedAnswer,
+        mut answer: PreparedAnswer,
         tx: watch::Sender<Snapshot>,
         stop: CancellationToken,
     ) {
         let started = Instant::now();
+        let receipt = answer.receipt();
         let mut content = String::new();
         let mut usage = None;
         let mut failure: Option<String> = None;
@@ -169,9 +172,13 @@ impl Generations {
         if let Err(e) = self.db.finish_message(message_id, &content, status, usage, failure.as_deref()).await {
             tracing::error!(error = ?e, "could not save the finished reply");
         }
+        // The call is recorded by now (its stream has ended or been dropped): followers see its
+        // usage with the final status.
+        let usage = receipt.get().and_then(ReplyUsage::of);
         tx.send_modify(|s| {
             s.status = status;
             s.error = failure;
+            s.usage = usage;
         });
         tracing::info!(
             status = status.as_str(),

@@ -1,4 +1,5 @@
-//! The ledger on this test run's database: records become rows, batched; who may read what.
+//! The ledger on this test run's database: records become rows, batched; who may read what; a
+//! conversation's usage per reply.
 
 use std::net::IpAddr;
 
@@ -8,7 +9,7 @@ use crate::{
     answer::usage::{Outcome, ReplyRef, Surface},
     auth::Principal,
     providers::Usage,
-    storage::{LedgerGroup, Role, test_support::temp_db},
+    storage::{LedgerGroup, ReplyUsage, Role, test_support::temp_db},
 };
 
 fn record(caller: Caller, model: &str, usage: Option<Usage>) -> UsageRecord {
@@ -142,4 +143,61 @@ async fn bad_ranges_and_limits_are_refused_by_name() {
         let q = UsageQuery { limit: Some(limit), ..Default::default() };
         assert!(matches!(ledger.usage(&me, q).await, Err(Error::Invalid(v)) if v.field == "limit"));
     }
+}
+
+#[tokio::test]
+async fn a_conversations_usage_is_per_reply_as_recorded_with_totals_and_only_the_owners() {
+    let (db, _temp) = temp_db().await;
+    let ledger = Ledger::start(db);
+    let chat = |who: &str, conversation: &str, reply: &str, started: i64, usage: Option<Usage>| {
+        let mut r = record(user(who, None), "m", usage);
+        r.surface = Surface::Chat;
+        r.reply = Some(ReplyRef { conversation_id: conversation.into(), message_id: reply.into() });
+        r.started_at_ms = started;
+        r
+    };
+    let priced = chat("alice", "c1", "r1", 1, tokens(400, 100));
+    let mut unpriced = chat("alice", "c1", "r2", 2, tokens(30, 7));
+    unpriced.cost_nano_usd = None;
+    let mut free = chat("alice", "c1", "r3", 3, tokens(5, 5));
+    free.cost_nano_usd = Some(0);
+    let stopped = chat("alice", "c1", "r4", 4, None);
+    let mut second_call = chat("alice", "c1", "r5", 5, tokens(1, 1));
+    second_call.ttft_ms = Some(10);
+    let records = [priced, unpriced, free, stopped, second_call.clone(), second_call.clone()];
+    for r in &records {
+        ledger.record(r);
+    }
+    // Not this conversation's, or not alice's.
+    ledger.record(&chat("alice", "c2", "x1", 6, tokens(9, 9)));
+    ledger.record(&chat("bob", "c1", "x2", 7, tokens(9, 9)));
+    ledger.record(&record(user("alice", None), "m", tokens(9, 9)));
+    // No flush: the read waits for what was recorded before it.
+
+    let usage = ledger.conversation_usage("alice", "c1").await.unwrap();
+    let as_recorded: Vec<_> = records[..4].iter().map(|r| ReplyUsage::of(r).unwrap()).collect();
+    assert_eq!(usage.replies[..4], as_recorded, "what the stream showed is what a reload reads");
+    let r4 = &usage.replies[3];
+    assert_eq!((r4.input_tokens, r4.cost_nano_usd, r4.unpriced_calls), (None, None, 0), "stopped: tokens unknown");
+    let r2 = &usage.replies[1];
+    assert_eq!((r2.cost_nano_usd, r2.unpriced_calls), (None, 1), "tokens but no price");
+    let r5 = &usage.replies[4];
+    assert_eq!(
+        (r5.message_id.as_str(), r5.calls, r5.input_tokens, r5.cost_nano_usd, r5.ttft_ms, r5.duration_ms),
+        ("r5", 2, Some(2), Some(2 * 750), Some(10), 1800),
+        "a reply's calls are summed"
+    );
+    assert_eq!(usage.replies.len(), 5);
+    let t = &usage.total;
+    assert_eq!(
+        (t.calls, t.input_tokens, t.output_tokens, t.unpriced_calls),
+        (6, 400 + 30 + 5 + 2, 100 + 7 + 5 + 2, 1)
+    );
+    assert_eq!(t.cost_nano_usd, 400 * 150 + 100 * 600 + 2 * 750);
+
+    let one = ledger.reply_usage("alice", "c1", "r2").await.unwrap();
+    assert_eq!(one.as_ref(), Some(&usage.replies[1]));
+    assert_eq!(ledger.reply_usage("bob", "c1", "r2").await.unwrap(), None);
+    let empty = ledger.conversation_usage("carol", "c1").await.unwrap();
+    assert_eq!((empty.replies.len(), empty.total.calls, empty.total.cost_nano_usd), (0, 0, 0));
 }

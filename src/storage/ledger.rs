@@ -1,6 +1,10 @@
 //! The usage ledger's rows: one per model call (written in batches by `crate::ledger`), read back
 //! filtered, or summed per model, user or day.
 
+mod replies;
+
+pub use replies::ReplyUsage;
+
 use super::{Db, new_id};
 use crate::Result;
 
@@ -38,6 +42,8 @@ pub struct LedgerFilter {
     /// `started_at < to_ms`.
     pub to_ms: Option<i64>,
     pub model: Option<String>,
+    /// One chat conversation's rows.
+    pub conversation_id: Option<String>,
 }
 
 /// What ledger totals are grouped by.
@@ -168,6 +174,10 @@ fn where_clause(f: &LedgerFilter) -> (String, Vec<Bind<'_>>) {
     if let Some(m) = &f.model {
         binds.push(Bind::Text(m));
         conds.push(format!("model = ${}", binds.len()));
+    }
+    if let Some(c) = &f.conversation_id {
+        binds.push(Bind::Text(c));
+        conds.push(format!("conversation_id = ${}", binds.len()));
     }
     let clause = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
     (clause, binds)

@@ -12,6 +12,7 @@ mod sidebar;
 mod sources;
 mod stream;
 mod time;
+mod usage;
 
 pub use chat_ctx::ChatCtx;
 pub use composer::Composer;
@@ -23,5 +24,6 @@ pub use message::{LiveMessage, MessageList};
 pub use ollama_events::OllamaEvents;
 pub use sidebar::Sidebar;
 pub use sources::{CitedText, Sources, segments};
-pub use stream::ReplyStream;
+pub use stream::{ReplySignals, ReplyStream};
 pub use time::format_time;
+pub use usage::{ConversationTotals, ReplyUsageLine};

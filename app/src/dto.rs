@@ -55,6 +55,25 @@ pub struct MessageDto {
     /// What the reply was given from attached knowledge bases, cited as `[n]` (else empty).
     #[serde(default)]
     pub sources: Vec<SourceDto>,
+    /// What a reply's model call used, from the usage ledger (None: none recorded, or a user's).
+    #[serde(default)]
+    pub usage: Option<ReplyUsageDto>,
+}
+
+/// What a reply's model call used: the line under it, and its share of the conversation's totals.
+/// The live stream's `done` event and the ledger (after a reload) give the same values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyUsageDto {
+    pub model: String,
+    /// None when the call did not report them (stopped or failed before the end).
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    /// Billionths of a US dollar at list prices; 0 for the local model; None when unpriced.
+    pub cost_nano_usd: Option<i64>,
+    /// Calls that used tokens but whose model has no known prices.
+    pub unpriced_calls: i64,
+    pub ttft_ms: Option<i64>,
+    pub duration_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +208,8 @@ pub mod events {
     pub const SNAPSHOT: &str = "snapshot";
     /// `event: delta`, data: JSON string: text to append.
     pub const DELTA: &str = "delta";
-    /// `event: done`, data: JSON `{"status": "...", "error": null | "..."}`: the last event.
+    /// `event: done`, data: JSON `{"status": "...", "error": null | "...", "usage": null | {...}}`
+    /// (`usage`: a [`super::ReplyUsageDto`]): the last event.
     pub const DONE: &str = "done";
 }
 
@@ -197,4 +217,7 @@ pub mod events {
 pub struct DoneEvent {
     pub status: MessageStatus,
     pub error: Option<String>,
+    /// What the reply used, when its model call was recorded.
+    #[serde(default)]
+    pub usage: Option<ReplyUsageDto>,
 }

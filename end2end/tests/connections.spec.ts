@@ -1,5 +1,6 @@
 // An administrator connects Anthropic (the fake, run as its own process) on the connections page,
-// tests the connection, and a user of the instance chats with its model, streamed.
+// tests the connection, and a user of the instance chats with its model, streamed, with the reply's
+// tokens and cost under it.
 import { createUser, logIn } from '../support/accounts';
 import { startFake, type Fake } from '../support/fakes';
 import { expect, test } from '../support/fixtures';
@@ -76,7 +77,23 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await page.getByTestId('send').click();
   const reply = page.locator('[data-testid="message"][data-role="assistant"]').last();
   await expect(reply).toHaveAttribute('data-status', 'complete');
-  expect((await reply.innerText()).trim().length).toBeGreaterThan(0);
+  expect((await reply.locator('.message-text').innerText()).trim().length).toBeGreaterThan(0);
+
+  // Its tokens and cost at list prices appear under the reply when it ends (from the stream),
+  // and the conversation's totals in the header.
+  const usage = reply.getByTestId('message-usage');
+  await expect(usage).toHaveText(/^claude\/claude-haiku-4-5 · \d+ in \/ \d+ out · \$0\.0*[1-9]\d* · .+ to first token$/);
+  const usageText = await usage.innerText();
+  const totals = page.getByTestId('conversation-usage');
+  await expect(totals).toHaveText(/^[\d,]+ tokens · \$0\.0*[1-9]\d*$/);
+  const totalsText = await totals.innerText();
+  // Loaded directly: the same line and totals, now from the usage ledger.
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await page.goto(page.url());
+  await expect(page.getByTestId('send')).toBeEnabled();
+  await expect(page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('message-usage'))
+    .toHaveText(usageText);
+  await expect(page.getByTestId('conversation-usage')).toHaveText(totalsText);
 
   // Removed: gone from the page and from the model picker.
   await page.goto('/admin/connections');

@@ -41,17 +41,18 @@ pub async fn create_conversation(title: Option<String>, model: Option<String>) -
     Ok(convert::conversation(&c))
 }
 
-/// The conversation with its messages and attached knowledge bases.
+/// The conversation with its messages (replies with their usage) and attached knowledge bases.
 #[server(prefix = "/api", endpoint = "chat/get", input = server_fn::codec::Json)]
 pub async fn get_conversation(id: String) -> Result<ConversationDetail, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let c = st.chat.conversation(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     let messages = st.chat.messages(&me.user_id, &id).await.map_err(convert::to_app_error)?;
+    let usage = st.chat.usage(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     let knowledge_bases = st.sitechat.attached_kbs(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     Ok(ConversationDetail {
         conversation: convert::conversation(&c),
-        messages: messages.iter().map(convert::message).collect(),
+        messages: convert::messages_with_usage(&messages, &usage.replies),
         knowledge_bases,
     })
 }

@@ -7,9 +7,10 @@ use leptos::{html, prelude::*};
 
 use super::{
     sources::{CitedText, Sources},
-    stream::ReplyStream,
+    stream::{ReplySignals, ReplyStream},
+    usage::ReplyUsageLine,
 };
-use crate::dto::{MessageDto, MessageRole, MessageStatus, SourceDto};
+use crate::dto::{MessageDto, MessageRole, MessageStatus, ReplyUsageDto, SourceDto};
 
 /// A message whose text and status may still change (a reply being generated).
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct LiveMessage {
     pub error: RwSignal<Option<String>>,
     /// The passages a reply was given (known when it starts; they never change).
     pub sources: Arc<Vec<SourceDto>>,
+    /// What a reply used (known when it ends).
+    pub usage: RwSignal<Option<ReplyUsageDto>>,
 }
 
 impl From<MessageDto> for LiveMessage {
@@ -32,6 +35,7 @@ impl From<MessageDto> for LiveMessage {
             status: RwSignal::new(m.status),
             error: RwSignal::new(m.error),
             sources: Arc::new(m.sources),
+            usage: RwSignal::new(m.usage),
         }
     }
 }
@@ -70,9 +74,9 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error, sources } = m;
+    let LiveMessage { id, role, content, status, error, sources, usage } = m;
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
-        follow(&id, content, status, error);
+        follow(&id, ReplySignals { content, status, error, usage });
     }
     let badge = move || {
         let s = status.get();
@@ -116,12 +120,13 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             </Show>
             {badge}
             {(!sources.is_empty()).then(|| view! { <Sources message_id=id.clone() sources=sources.clone()/> })}
+            {(role == MessageRole::Assistant).then(|| view! { <ReplyUsageLine usage/> })}
         </article>
     }
 }
 
 /// Attaches to a reply still being generated; the stream closes with this component.
-fn follow(id: &str, content: RwSignal<String>, status: RwSignal<MessageStatus>, error: RwSignal<Option<String>>) {
+fn follow(id: &str, reply: ReplySignals) {
     // Nothing to follow while rendering on the server; and a local (`!Send`) value must not be
     // created there: the render may finish on another thread, where dropping it panics.
     if cfg!(feature = "ssr") {
@@ -130,11 +135,11 @@ fn follow(id: &str, content: RwSignal<String>, status: RwSignal<MessageStatus>, 
     let id = id.to_string();
     let stream = StoredValue::new_local(None::<ReplyStream>);
     // An effect: only in the browser, once hydrated. It reads no signal, so it runs once.
-    Effect::new(move |_| match ReplyStream::open(&id, content, status, error) {
+    Effect::new(move |_| match ReplyStream::open(&id, reply) {
         Ok(s) => stream.set_value(Some(s)),
         Err(_) => {
-            status.set(MessageStatus::Interrupted);
-            error.set(Some("could not follow this reply; reload the page".into()));
+            reply.status.set(MessageStatus::Interrupted);
+            reply.error.set(Some("could not follow this reply; reload the page".into()));
         }
     });
     on_cleanup(move || {

@@ -4,7 +4,16 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Event, EventSource, MessageEvent};
 
-use crate::dto::{DoneEvent, MessageStatus, events};
+use crate::dto::{DoneEvent, MessageStatus, ReplyUsageDto, events};
+
+/// The signals a reply's stream writes.
+#[derive(Clone, Copy)]
+pub struct ReplySignals {
+    pub content: RwSignal<String>,
+    pub status: RwSignal<MessageStatus>,
+    pub error: RwSignal<Option<String>>,
+    pub usage: RwSignal<Option<ReplyUsageDto>>,
+}
 
 /// An open stream; dropping it closes the connection.
 pub struct ReplyStream {
@@ -26,14 +35,10 @@ fn json_string(ev: &MessageEvent) -> Option<String> {
 
 impl ReplyStream {
     /// Streams message `id` into `content` (replaced by `snapshot`, extended by `delta`) until
-    /// `done` sets `status` and `error`. Browser only. The signals are written with `try_*`:
-    /// an event may still be queued when the page that owns them goes away.
-    pub fn open(
-        id: &str,
-        content: RwSignal<String>,
-        status: RwSignal<MessageStatus>,
-        error: RwSignal<Option<String>>,
-    ) -> Result<Self, wasm_bindgen::JsValue> {
+    /// `done` sets `status`, `error` and `usage`. Browser only. The signals are written with
+    /// `try_*`: an event may still be queued when the page that owns them goes away.
+    pub fn open(id: &str, reply: ReplySignals) -> Result<Self, wasm_bindgen::JsValue> {
+        let ReplySignals { content, status, error, usage } = reply;
         let source = EventSource::new(&format!("/api/messages/{id}/events"))?;
         let listen = |name: &str, f: Box<dyn FnMut(MessageEvent)>| {
             let cb = Closure::wrap(f);
@@ -65,6 +70,7 @@ impl ReplyStream {
                 let done = ev.data().as_string().and_then(|raw| serde_json::from_str::<DoneEvent>(&raw).ok());
                 match done {
                     Some(d) => {
+                        usage.try_set(d.usage);
                         status.try_set(d.status);
                         error.try_set(d.error);
                     }

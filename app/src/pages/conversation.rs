@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::chat::{send_message, stop_generation},
-    components::{ChatCtx, Composer, KbPicker, LiveMessage, MessageList},
+    components::{ChatCtx, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList},
     dto::ConversationDetail,
     error::AppError,
 };
@@ -102,6 +102,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             <header class="conversation-header">
                 <h1>{title}</h1>
                 <span class="model-name">{conversation.model.clone()}</span>
+                <ConversationTotals messages/>
             </header>
             <MessageList messages/>
             <Composer

@@ -131,7 +131,32 @@ pub fn message(m: &MessageRow) -> MessageDto {
         error: m.error.clone(),
         created_at: m.created_at,
         sources: sources(m.sources.as_deref()),
+        usage: None,
     }
+}
+
+/// A reply's usage as the ledger or the live stream gives it.
+pub fn reply_usage(u: &webplus::storage::ReplyUsage) -> ReplyUsageDto {
+    ReplyUsageDto {
+        model: u.model.clone(),
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cost_nano_usd: u.cost_nano_usd,
+        unpriced_calls: u.unpriced_calls,
+        ttft_ms: u.ttft_ms,
+        duration_ms: u.duration_ms,
+    }
+}
+
+/// Messages with their replies' usage from the ledger.
+pub fn messages_with_usage(messages: &[MessageRow], usage: &[webplus::storage::ReplyUsage]) -> Vec<MessageDto> {
+    messages
+        .iter()
+        .map(|m| MessageDto {
+            usage: usage.iter().find(|u| u.message_id == m.id).map(reply_usage),
+            ..message(m)
+        })
+        .collect()
 }
 
 /// A passage as clients see it (the browser, and `/v1` with its score added).

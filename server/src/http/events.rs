@@ -1,17 +1,21 @@
 //! `GET /api/messages/{id}/events`: a reply as server-sent events (`snapshot`, `delta`…, `done`).
 //! Works while the reply streams and after it ended (then it sends the saved text and `done`),
-//! so a reloaded page can always attach.
+//! so a reloaded page can always attach. `done` carries the reply's usage: live, as the answer path
+//! recorded it; after the end, from the ledger (the same values).
 
 use std::{convert::Infallible, time::Duration};
 
-use app::dto::{DoneEvent, events};
+use app::{
+    dto::{DoneEvent, ReplyUsageDto, events},
+    ssr::convert,
+};
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures::{Stream, StreamExt, stream};
-use webplus::storage::MessageStatus;
+use webplus::{chat::Chat, storage::MessageStatus};
 
 use super::{ApiError, Authenticated, error::request_id, sse_json};
 use crate::state::AppState;
@@ -28,7 +32,8 @@ pub async fn message_events(
     let stream = match live {
         None => {
             let m = chat.message(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
-            stream::iter([snapshot(&m.content), done(m.status(), m.error.clone())]).boxed()
+            let usage = stored_usage(&chat, &me.user_id, &id).await;
+            stream::iter([snapshot(&m.content), done(m.status(), m.error.clone(), usage)]).boxed()
         }
         Some(mut rx) => async_stream::stream! {
             let first = rx.borrow_and_update().clone();
@@ -36,6 +41,7 @@ pub async fn message_events(
             let mut sent = first.content.len();
             let mut status = first.status;
             let mut error = first.error;
+            let mut usage = first.usage;
             while status == MessageStatus::Streaming {
                 if rx.changed().await.is_err() {
                     // The generation ended without a final update: read what was saved.
@@ -46,6 +52,7 @@ pub async fn message_events(
                             }
                             status = m.status();
                             error = m.error;
+                            usage = None;
                         }
                         Err(_) => status = MessageStatus::Interrupted,
                     }
@@ -59,8 +66,13 @@ pub async fn message_events(
                 }
                 status = s.status;
                 error = s.error;
+                usage = s.usage;
             }
-            yield done(status, error);
+            let usage = match usage {
+                Some(u) => Some(convert::reply_usage(&u)),
+                None => stored_usage(&chat, &me.user_id, &id).await,
+            };
+            yield done(status, error, usage);
         }
         .boxed(),
     };
@@ -75,7 +87,18 @@ fn delta(text: &str) -> Result<Event, Infallible> {
     Ok(Event::default().event(events::DELTA).data(sse_json(&text)))
 }
 
-fn done(status: MessageStatus, error: Option<String>) -> Result<Event, Infallible> {
-    let body = sse_json(&DoneEvent { status, error });
+/// The reply's usage from the ledger; a failed read leaves it out (the page still shows the reply).
+async fn stored_usage(chat: &Chat, user_id: &str, message_id: &str) -> Option<ReplyUsageDto> {
+    match chat.reply_usage(user_id, message_id).await {
+        Ok(u) => u.as_ref().map(convert::reply_usage),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read a reply's usage");
+            None
+        }
+    }
+}
+
+fn done(status: MessageStatus, error: Option<String>, usage: Option<ReplyUsageDto>) -> Result<Event, Infallible> {
+    let body = sse_json(&DoneEvent { status, error, usage });
     Ok(Event::default().event(events::DONE).data(body))
 }

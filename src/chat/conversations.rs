@@ -4,8 +4,8 @@ use super::{Chat, Snapshot, decode_cursor, encode_cursor};
 use crate::{
     Error, Result,
     answer::{AnswerRequest, Caller, Grounding, History, Params, Surface},
-    ledger::{ConversationUsage, empty_total},
     domain::{ConversationTitle, MessageContent},
+    ledger::{ConversationUsage, empty_total},
     providers::{ChatMessage, Role},
     storage::{ConversationRow, MessageRow, MessageStatus, NewExchange, ReplyUsage},
 };

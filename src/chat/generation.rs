@@ -52,8 +52,12 @@ impl Generations {
 
     /// Starts generating `answer` into the (already inserted, `streaming`) message `message_id`.
     pub fn start(&self, user_id: &str, message_id: &str, answer: PreparedAnswer) {
-        let (tx, rx) =
-            watch::channel(Snapshot { content: String::new(), status: MessageStatus::Streaming, error: None, usage: None });
+        let (tx, rx) = watch::channel(Snapshot {
+            content: String::new(),
+            status: MessageStatus::Streaming,
+            error: None,
+            usage: None,
+        });
         let stop = self.shutdown.child_token();
         self.lock()
             .insert(message_id.to_string(), Active { user_id: user_id.to_string(), state: rx, stop: stop.clone() });

@@ -74,7 +74,8 @@ impl Ledger {
         if !(1..=MAX_ROWS).contains(&limit) {
             return Err(Error::invalid("limit", format!("give 1 to {MAX_ROWS}")));
         }
-        let filter = LedgerFilter { user_id, from_ms: q.from_ms, to_ms: q.to_ms, model: q.model, conversation_id: None };
+        let filter =
+            LedgerFilter { user_id, from_ms: q.from_ms, to_ms: q.to_ms, model: q.model, conversation_id: None };
         let db = self.db();
         let total = db.ledger_totals(&filter, None).await?.into_iter().next().unwrap_or_else(super::empty_total);
         let detail = match q.group_by {

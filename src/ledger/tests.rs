@@ -189,10 +189,7 @@ async fn a_conversations_usage_is_per_reply_as_recorded_with_totals_and_only_the
     );
     assert_eq!(usage.replies.len(), 5);
     let t = &usage.total;
-    assert_eq!(
-        (t.calls, t.input_tokens, t.output_tokens, t.unpriced_calls),
-        (6, 400 + 30 + 5 + 2, 100 + 7 + 5 + 2, 1)
-    );
+    assert_eq!((t.calls, t.input_tokens, t.output_tokens, t.unpriced_calls), (6, 400 + 30 + 5 + 2, 100 + 7 + 5 + 2, 1));
     assert_eq!(t.cost_nano_usd, 400 * 150 + 100 * 600 + 2 * 750);
 
     let one = ledger.reply_usage("alice", "c1", "r2").await.unwrap();

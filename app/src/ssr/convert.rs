@@ -152,10 +152,7 @@ pub fn reply_usage(u: &webplus::storage::ReplyUsage) -> ReplyUsageDto {
 pub fn messages_with_usage(messages: &[MessageRow], usage: &[webplus::storage::ReplyUsage]) -> Vec<MessageDto> {
     messages
         .iter()
-        .map(|m| MessageDto {
-            usage: usage.iter().find(|u| u.message_id == m.id).map(reply_usage),
-            ..message(m)
-        })
+        .map(|m| MessageDto { usage: usage.iter().find(|u| u.message_id == m.id).map(reply_usage), ..message(m) })
         .collect()
 }
 

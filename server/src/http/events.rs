@@ -52,7 +52,6 @@ pub async fn message_events(
                             }
                             status = m.status();
                             error = m.error;
-                            usage = None;
                         }
                         Err(_) => status = MessageStatus::Interrupted,
                     }

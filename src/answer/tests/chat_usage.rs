@@ -35,7 +35,7 @@ async fn a_replys_usage_is_the_same_live_and_from_the_ledger_and_only_its_owner_
     );
     assert!(shown.ttft_ms.is_some());
     let stored = chat.usage(&w.owner, &conv.id).await.unwrap();
-    assert_eq!(stored.replies, [shown.clone()], "a reload shows what the stream showed");
+    assert_eq!(stored.replies, std::slice::from_ref(&shown), "a reload shows what the stream showed");
     assert_eq!((stored.total.input_tokens, stored.total.output_tokens, stored.total.cost_nano_usd), (3, 2, 7_000));
     assert_eq!(chat.reply_usage(&w.owner, &reply.id).await.unwrap(), Some(shown));
 

@@ -18,8 +18,9 @@ pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageReceipt, UsageRecord};
 
 use crate::{
     Error, Result,
+    catalog::ModelCatalog,
     ledger::Ledger,
-    providers::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, ProviderError, Registry, Role},
+    providers::{ChatMessage, ChatProvider, ChatRequest, ChatStream, ModelInfo, Prices, ProviderError, Registry, Role},
     sitechat::SiteChat,
     storage::KnowledgeBaseRow,
 };
@@ -49,14 +50,23 @@ pub struct AnswerRequest {
 /// Sampling parameters; `None` (or no stop texts) leaves the provider's default. Checked by
 /// [`Params::check`] when an answer is prepared; a provider that does not take one has it dropped
 /// (`PreparedAnswer::dropped_params`).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Stored as JSON (a catalog model's defaults) with only the fields set.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stop: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub presence_penalty: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency_penalty: Option<f32>,
 }
 
@@ -90,6 +100,19 @@ impl Params {
             ));
         }
         Ok(())
+    }
+
+    /// These parameters, with each one not given taken from `defaults` (a catalog model's).
+    pub fn or_defaults(self, defaults: &Params) -> Params {
+        Params {
+            max_tokens: self.max_tokens.or(defaults.max_tokens),
+            temperature: self.temperature.or(defaults.temperature),
+            top_p: self.top_p.or(defaults.top_p),
+            seed: self.seed.or(defaults.seed),
+            stop: if self.stop.is_empty() { defaults.stop.clone() } else { self.stop },
+            presence_penalty: self.presence_penalty.or(defaults.presence_penalty),
+            frequency_penalty: self.frequency_penalty.or(defaults.frequency_penalty),
+        }
     }
 }
 
@@ -126,24 +149,38 @@ pub struct PreparedAnswer {
     provider: Arc<dyn ChatProvider>,
     request: ChatRequest,
     call: usage::Call,
+    /// The catalog's fallbacks for the model, tried in order if it fails before answering.
+    fallbacks: Vec<Fallback>,
+}
+
+/// A model tried when the one before it could not start (connection refused, 429, 5xx).
+struct Fallback {
+    provider: Arc<dyn ChatProvider>,
+    model: ModelInfo,
+    prices: Option<Prices>,
 }
 
 /// The answer service (cheap to clone).
 #[derive(Clone)]
 pub struct Answers {
-    registry: Registry,
+    catalog: ModelCatalog,
     sitechat: SiteChat,
     /// Where every started call's usage is stored (None: counters and logs only).
     ledger: Option<Ledger>,
 }
 
 impl Answers {
-    pub fn new(registry: Registry, sitechat: SiteChat, ledger: Option<Ledger>) -> Self {
-        Self { registry, sitechat, ledger }
+    pub fn new(catalog: ModelCatalog, sitechat: SiteChat, ledger: Option<Ledger>) -> Self {
+        Self { catalog, sitechat, ledger }
     }
 
     pub fn registry(&self) -> &Registry {
-        &self.registry
+        self.catalog.registry()
+    }
+
+    /// The model catalog: what callers may pick (`/v1/models`, the model picker).
+    pub fn catalog(&self) -> &ModelCatalog {
+        &self.catalog
     }
 
     /// Where the calls' usage is stored (None: counters and logs only).
@@ -158,8 +195,9 @@ impl Answers {
     pub async fn prepare(&self, req: AnswerRequest) -> Result<PreparedAnswer> {
         let started = Instant::now();
         req.params.check()?;
-        let (provider, model) =
-            self.registry.resolve(&req.model).await.ok_or_else(|| Error::UnknownModel(req.model.clone()))?;
+        let resolved = self.catalog.resolve(&req.model, &req.caller).await?;
+        let (provider, model) = (resolved.provider, resolved.info);
+        let params = req.params.clone().or_defaults(&resolved.defaults);
         let sources = self.retrieve(&req).await?;
         let context = match (&req.grounding, sources.is_empty()) {
             (Grounding::Published(_), _) | (_, false) => {
@@ -167,7 +205,7 @@ impl Answers {
             }
             _ => None,
         };
-        let mut max_tokens = req.params.max_tokens;
+        let mut max_tokens = params.max_tokens;
         let mut messages = match req.history {
             History::AsSent => req.messages,
             History::FitToWindow => {
@@ -183,20 +221,27 @@ impl Answers {
         }
         let mut request = ChatRequest::new(model.id.clone(), messages);
         request.max_tokens = max_tokens;
-        request.temperature = req.params.temperature;
-        request.top_p = req.params.top_p;
-        request.seed = req.params.seed;
-        request.stop = req.params.stop;
-        request.presence_penalty = req.params.presence_penalty;
-        request.frequency_penalty = req.params.frequency_penalty;
+        request.temperature = params.temperature;
+        request.top_p = params.top_p;
+        request.seed = params.seed;
+        request.stop = params.stop;
+        request.presence_penalty = params.presence_penalty;
+        request.frequency_penalty = params.frequency_penalty;
         let dropped_params = provider.supported_params().strip(&mut request);
         if !dropped_params.is_empty() {
             tracing::debug!(model = %model.id, ?dropped_params, "parameters the provider does not take were dropped");
         }
+        let mut fallbacks = Vec::with_capacity(resolved.fallbacks.len());
+        for id in &resolved.fallbacks {
+            match self.catalog.resolve(id, &req.caller).await {
+                Ok(f) => fallbacks.push(Fallback { provider: f.provider, model: f.info, prices: f.prices }),
+                Err(e) => tracing::debug!(model = %model.id, fallback = %id, error = %e, "a fallback is left out"),
+            }
+        }
         let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
         call.ledger = self.ledger.clone();
-        call.prices = provider.prices(&model.id);
-        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params })
+        call.prices = resolved.prices;
+        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params, fallbacks })
     }
 
     /// The passages for the last user message from the knowledge bases the request may use.
@@ -258,14 +303,46 @@ impl PreparedAnswer {
 
     /// Starts the model: from here on the call is recorded, once, whatever happens (finished,
     /// failed, or dropped unfinished). The stream also records its metrics.
+    /// When the model cannot start for a reason another model may not share (unreachable, 429,
+    /// 5xx: `Unavailable`), the catalog's fallbacks are tried in order, each call recorded on its
+    /// own; the ledger names the model that answered.
     pub async fn start(self) -> Result<ChatStream, ProviderError> {
-        let Self { provider, request, call, .. } = self;
-        let record = usage::Recorder::new(call);
-        match provider.stream_chat(request).await {
-            Ok(stream) => Ok(instrument::instrument(stream, record)),
-            Err(e) => {
-                record.failed_to_start(&e);
-                Err(e)
+        self.start_answer().await.map(|(stream, _)| stream)
+    }
+
+    /// [`PreparedAnswer::start`], also saying which model answers (a fallback's, when one did).
+    pub async fn start_answer(self) -> Result<(ChatStream, ModelInfo), ProviderError> {
+        let Self { provider, request, call, model, fallbacks, .. } = self;
+        let mut next = fallbacks.into_iter();
+        let (mut provider, mut request, mut call, mut model) = (provider, request, call, model);
+        loop {
+            let record = usage::Recorder::new(call.clone());
+            // The request is kept (cloned) only while a fallback may need it.
+            let sent = if next.len() == 0 {
+                std::mem::replace(&mut request, ChatRequest::new(String::new(), Vec::new()))
+            } else {
+                request.clone()
+            };
+            match provider.stream_chat(sent).await {
+                Ok(stream) => return Ok((instrument::instrument(stream, record), model)),
+                Err(e) => {
+                    let retry = matches!(e, ProviderError::Unavailable(_));
+                    let Some(f) = next.next().filter(|_| retry) else {
+                        record.failed_to_start(&e);
+                        return Err(e);
+                    };
+                    record.failed_over(&e);
+                    tracing::info!(model = %model.id, fallback = %f.model.id, error = %e, "trying the fallback model");
+                    request.model = f.model.id.clone();
+                    let dropped = f.provider.supported_params().strip(&mut request);
+                    if !dropped.is_empty() {
+                        tracing::debug!(fallback = %f.model.id, ?dropped, "parameters the fallback does not take");
+                    }
+                    call.provider = f.provider.name().to_owned();
+                    call.model = f.model.id.clone();
+                    call.prices = f.prices;
+                    (provider, model) = (f.provider, f.model);
+                }
             }
         }
     }

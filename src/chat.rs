@@ -34,6 +34,12 @@ impl Chat {
         self.answers.registry()
     }
 
+    /// The models the user may pick (`admin`: an administrator, who also sees models for
+    /// administrators only).
+    pub async fn models(&self, admin: bool) -> Vec<crate::catalog::OfferedModel> {
+        self.answers.catalog().offered(admin).await
+    }
+
     pub fn generations(&self) -> &Generations {
         &self.generations
     }

@@ -24,6 +24,7 @@ pub use ollama::{Ollama, OllamaEvent, OllamaModel, PullJob, PullStatus};
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
+use crate::catalog::{CatalogConnection, ModelCatalog};
 use futures::StreamExt;
 
 use crate::providers::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderError, Registry, Role};
@@ -89,8 +90,11 @@ pub struct AvailableModel {
     pub id: String,
     /// The id clients use (`connection/upstream`).
     pub model: String,
-    /// Whether users can already pick it.
+    /// Whether users can pick it (it has a catalog entry, or the connection is declared in the
+    /// settings, and the connection's model list allows it).
     pub offered: bool,
+    /// Whether it has a catalog entry.
+    pub in_catalog: bool,
 }
 
 /// The connections service (cheap to clone).
@@ -103,6 +107,8 @@ struct Inner {
     db: Db,
     cipher: KeyCipher,
     registry: Registry,
+    /// Told of every change of names; holds the entries of the connections' models.
+    catalog: ModelCatalog,
     declared: Vec<ConnectionSpec>,
     /// One rebuild of the registry at a time, so the last change wins.
     reload: tokio::sync::Mutex<()>,
@@ -111,8 +117,14 @@ struct Inner {
 }
 
 impl Connections {
-    /// Validates the declared connections, loads the stored ones and puts them all in `registry`.
-    pub async fn start(db: Db, cipher: KeyCipher, registry: Registry, declared: Vec<ConnectionSpec>) -> Result<Self> {
+    /// Validates the declared connections, loads the stored ones and puts them all in the
+    /// catalog's registry.
+    pub async fn start(
+        db: Db,
+        cipher: KeyCipher,
+        catalog: ModelCatalog,
+        declared: Vec<ConnectionSpec>,
+    ) -> Result<Self> {
         let mut checked: Vec<ConnectionSpec> = Vec::with_capacity(declared.len());
         for spec in declared {
             let spec = spec.validated()?;
@@ -128,7 +140,8 @@ impl Connections {
             inner: Arc::new(Inner {
                 db,
                 cipher,
-                registry,
+                registry: catalog.registry().clone(),
+                catalog,
                 declared: checked,
                 reload: tokio::sync::Mutex::new(()),
                 ollama: ollama::Hub::default(),
@@ -171,6 +184,7 @@ impl Connections {
         let row = self.inner.db.insert_connection(Some(&id), &fields(&spec, sealed.as_deref(), &models)).await?;
         tracing::info!(connection = %row.name, kind = %row.kind, by = %who.user_id, "connection added");
         self.reload().await?;
+        self.inner.catalog.ensure(&row.id, &spec.models).await?;
         Ok(self.stored(&row).0)
     }
 
@@ -215,6 +229,7 @@ impl Connections {
             .ok_or(Error::NotFound("connection"))?;
         tracing::info!(connection = %updated.name, by = %who.user_id, "connection changed");
         self.reload().await?;
+        self.inner.catalog.ensure(id, &spec.models).await?;
         Ok(self.stored(&updated).0)
     }
 
@@ -228,7 +243,8 @@ impl Connections {
         }
         tracing::info!(connection = id, by = %who.user_id, "connection removed");
         self.inner.ollama.forget(id);
-        self.reload().await
+        self.reload().await?;
+        self.inner.catalog.forget_connection(id).await
     }
 
     /// Asks the connection's server for its models, within a few seconds.
@@ -244,20 +260,26 @@ impl Connections {
         })
     }
 
-    /// The models the connection's server reports, and whether each is offered already.
+    /// The models the connection's server reports, and whether each is offered already: what
+    /// Admin → Models offers to add.
     pub async fn available_models(&self, who: &Principal, id: &str) -> Result<Vec<AvailableModel>> {
         Self::require_admin(who)?;
         let spec = self.spec_of(id).await?;
+        let declared = self.inner.declared.iter().any(|d| declared_id(&d.name) == id);
         let ids = self.list_upstream(&spec).await.map_err(|e| match e {
             Error::Unavailable(m) => Error::Unavailable(m),
             other => Error::Unavailable(other.to_string()),
         })?;
         Ok(ids
             .into_iter()
-            .map(|upstream| AvailableModel {
-                model: format!("{}/{upstream}", spec.name),
-                offered: spec.models.is_empty() || spec.models.contains(&upstream),
-                id: upstream,
+            .map(|upstream| {
+                let in_catalog = self.inner.catalog.has_entry(id, &upstream);
+                AvailableModel {
+                    model: format!("{}/{upstream}", spec.name),
+                    offered: (spec.models.is_empty() || spec.models.contains(&upstream)) && (in_catalog || declared),
+                    in_catalog,
+                    id: upstream,
+                }
             })
             .collect())
     }
@@ -350,20 +372,36 @@ impl Connections {
         let _one_at_a_time = self.inner.reload.lock().await;
         let rows = self.inner.db.list_connections().await?;
         let mut providers = Vec::with_capacity(self.inner.declared.len() + rows.len());
+        let mut named = Vec::with_capacity(providers.capacity());
         for spec in &self.inner.declared {
             providers.push((spec.name.clone(), build::provider(spec)));
+            named.push(CatalogConnection {
+                id: declared_id(&spec.name),
+                name: spec.name.clone(),
+                kind: spec.kind,
+                region: spec.region.clone(),
+                curated: false,
+            });
         }
         for row in &rows {
             if self.inner.declared.iter().any(|d| d.name == row.name) {
                 tracing::warn!(connection = %row.name, "a stored connection has a declared connection's name; the declared one is used");
                 continue;
             }
+            named.push(CatalogConnection {
+                id: row.id.clone(),
+                name: row.name.clone(),
+                kind: ConnectionKind::parse(&row.kind).unwrap_or(ConnectionKind::Openai),
+                region: row.region.clone(),
+                curated: true,
+            });
             match self.stored_spec(row) {
                 Ok(spec) => providers.push((spec.name.clone(), build::provider(&spec))),
                 Err(problem) => tracing::error!(connection = %row.name, problem, "connection left out"),
             }
         }
         self.inner.registry.set_connections(providers);
+        self.inner.catalog.set_connections(named);
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 //! [`Backend`] where they are written (keyword search, the first-user lock).
 
 mod api_keys;
+mod catalog;
 mod chunks;
 mod connections;
 mod conversations;
@@ -28,6 +29,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 pub use api_keys::ApiKeyAuth;
 pub use api_keys::ApiKeyRow;
+pub use catalog::{CatalogFields, CatalogRow};
 pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vector};
 pub use connections::{ConnectionFields, ConnectionRow};
 pub use conversations::ConversationRow;

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod connections;
 pub mod kb;
 pub mod keys;
+pub mod models;
 pub mod ollama;
 pub mod signups;
 

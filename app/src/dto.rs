@@ -95,6 +95,8 @@ pub struct SentMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelDto {
     pub id: String,
+    /// The catalog's display name.
+    pub name: String,
     pub provider: String,
     pub context_window: usize,
 }
@@ -126,6 +128,64 @@ pub struct AdminUserDto {
     #[serde(default)]
     pub pending: bool,
     pub created_at: i64,
+}
+
+/// A catalog model as Admin → Models shows it: what applies (set or from the price table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogModelDto {
+    pub id: String,
+    /// The id users pick (None when its connection is gone).
+    pub model: Option<String>,
+    pub connection: Option<String>,
+    pub upstream_id: String,
+    pub name: String,
+    pub context_window: Option<u32>,
+    pub max_output: Option<u32>,
+    pub input_price_per_mtok: Option<f64>,
+    pub output_price_per_mtok: Option<f64>,
+    pub cached_input_price_per_mtok: Option<f64>,
+    pub vision: bool,
+    pub tools: bool,
+    pub json_output: bool,
+    /// The fields an administrator set.
+    pub overridden: Vec<String>,
+    pub enabled: bool,
+    /// `everyone` or `admins`.
+    pub access: String,
+    /// JSON object of default sampling parameters.
+    pub default_params: String,
+    pub fallbacks: Vec<String>,
+    /// Its connection serves it right now.
+    pub served: bool,
+}
+
+/// The catalog model form: text as typed; blank means "from the price table or the provider".
+/// Capabilities: `""` (from the table), `"yes"` or `"no"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogForm {
+    pub name: String,
+    pub context_window: String,
+    pub max_output: String,
+    pub input_price_per_mtok: String,
+    pub output_price_per_mtok: String,
+    pub cached_input_price_per_mtok: String,
+    pub vision: String,
+    pub tools: String,
+    pub json_output: String,
+    pub enabled: bool,
+    pub access: String,
+    pub default_params: String,
+    /// Comma-separated model ids.
+    pub fallbacks: String,
+}
+
+/// A model a connection's server lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailableModelDto {
+    pub upstream_id: String,
+    pub model: String,
+    pub offered: bool,
+    pub in_catalog: bool,
 }
 
 /// A provider connection as the admin page shows it (never the key).

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings") view=pages::SettingsPage/>
                 <Route path=path!("/admin") view=pages::AdminPage/>
                 <Route path=path!("/admin/connections") view=pages::ConnectionsPage/>
+                <Route path=path!("/admin/models") view=pages::ModelsPage/>
                 <Route path=path!("/admin/connections/:id/models") view=pages::OllamaModelsPage/>
             </Routes>
         </Router>

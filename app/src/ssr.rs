@@ -13,6 +13,7 @@ pub struct ServerState {
     pub accounts: Accounts,
     pub chat: Chat,
     pub connections: Connections,
+    pub catalog: webplus::catalog::ModelCatalog,
     pub sitechat: SiteChat,
     /// Trust `X-Forwarded-*` headers (behind a reverse proxy).
     pub trust_proxy: bool,

@@ -210,8 +210,8 @@ async fn models(settings: Settings, cmd: Models) -> anyhow::Result<()> {
         }
         Models::List => {
             let services = crate::state::Services::build(&settings, false).await?;
-            for m in services.answers.registry().models().await {
-                println!("{}\t{}\t{} tokens", m.id, m.provider, m.context_window);
+            for m in services.answers.catalog().offered(true).await {
+                println!("{}\t{}\t{} tokens\t{}", m.id, m.provider, m.context_window, m.name);
             }
         }
     }

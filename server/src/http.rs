@@ -6,6 +6,7 @@ mod events;
 mod health;
 mod kb;
 mod metrics;
+mod models;
 mod ollama;
 pub mod openai;
 mod principal;
@@ -39,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/api/v1/usage", get(usage::usage))
         .route("/api/v1/admin/connections", get(connections::list).post(connections::create))
+        .route("/api/v1/admin/models", get(models::list).post(models::create))
+        .route("/api/v1/admin/models/{id}", get(models::get).patch(models::update).delete(models::delete))
         .route(
             "/api/v1/admin/connections/{id}",
             get(connections::get).patch(connections::update).delete(connections::delete),

@@ -8,6 +8,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use webplus::{
     answer::Answers,
     auth::Accounts,
+    catalog::ModelCatalog,
     chat::Chat,
     connections::{Connections, KeyCipher},
     ledger::Ledger,
@@ -29,6 +30,8 @@ pub struct Services {
     /// The one answer path (chat, the widget and `/v1` answer through it).
     pub answers: Answers,
     pub chat: Chat,
+    /// The model catalog (what users may pick; admins manage it).
+    pub catalog: ModelCatalog,
     /// Provider connections (admins manage them; they feed the answer path's registry).
     pub connections: Connections,
     /// Every model call's usage (written by the answer path, read by `/api/v1/usage`).
@@ -64,7 +67,8 @@ impl Services {
             settings.connection_key.as_ref().ok_or_else(|| anyhow::anyhow!("the connection key was not resolved"))?;
         let cipher = KeyCipher::new(connection_key);
         let declared = crate::providers::declared_connections(&settings);
-        let connections = Connections::start(db.clone(), cipher, registry.clone(), declared)
+        let catalog = ModelCatalog::start(db.clone(), registry).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let connections = Connections::start(db.clone(), cipher, catalog.clone(), declared)
             .await
             .map_err(|e| anyhow::anyhow!("the connections in the settings: {e}"))?;
         let sitechat = crate::sitechat::build(db.clone(), &settings).await?;
@@ -72,7 +76,7 @@ impl Services {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         let ledger = Ledger::start(db.clone());
-        let answers = Answers::new(registry, sitechat.clone(), Some(ledger.clone()));
+        let answers = Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone()));
         let widget = Widget::new(
             sitechat.clone(),
             answers.clone(),
@@ -83,7 +87,7 @@ impl Services {
             },
         );
         let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
-        Ok(Self { db, accounts, answers, chat, connections, ledger, sitechat, widget })
+        Ok(Self { db, accounts, answers, chat, catalog, connections, ledger, sitechat, widget })
     }
 }
 
@@ -103,6 +107,7 @@ impl AppState {
             accounts: self.services.accounts.clone(),
             chat: self.services.chat.clone(),
             connections: self.services.connections.clone(),
+            catalog: self.services.catalog.clone(),
             sitechat: self.services.sitechat.clone(),
             trust_proxy: self.settings.trust_proxy,
         }

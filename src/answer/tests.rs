@@ -80,7 +80,8 @@ async fn world() -> World {
     let sitechat = SiteChat::new(db.clone(), config, embedders);
     let owner = db.create_user("owner@example.com", "h", None, UserStatus::Active).await.unwrap().id;
     let ledger = Ledger::start(db.clone());
-    let answers = Answers::new(Registry::new(vec![Arc::new(CharModel)]), sitechat.clone(), Some(ledger.clone()));
+    let catalog = ModelCatalog::start(db.clone(), Registry::new(vec![Arc::new(CharModel)])).await.unwrap();
+    let answers = Answers::new(catalog, sitechat.clone(), Some(ledger.clone()));
     World { answers, ledger, sitechat, owner, _dirs: (db_dir, data) }
 }
 

@@ -183,6 +183,13 @@ impl Recorder {
         self.end(Outcome::Failed, None);
     }
 
+    /// A call that failed to start and hands over to a fallback: recorded, but the receipt is
+    /// left for the call that answers.
+    pub(super) fn failed_over(mut self, e: &ProviderError) {
+        self.call.receipt = None;
+        self.failed_to_start(e);
+    }
+
     pub(super) fn failed_to_start(mut self, e: &ProviderError) {
         tracing::debug!(error = %e, "model call failed to start");
         self.end(Outcome::Failed, None);

@@ -31,7 +31,7 @@ impl Chat {
             None => DEFAULT_TITLE.to_string(),
         };
         let model = model.unwrap_or(&self.default_model);
-        if self.registry().resolve(model).await.is_none() {
+        if self.answers.catalog().resolve(model, &Caller::user(user_id)).await.is_err() {
             return Err(Error::invalid("model", format!("unknown model {model:?}; pick one from the model list")));
         }
         self.db.create_conversation(user_id, &title, model).await

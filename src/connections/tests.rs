@@ -32,10 +32,10 @@ async fn setup(declared: Vec<ConnectionSpec>) -> Setup {
     let temp = TempDb::new().await;
     let db = Db::connect(temp.url()).await.expect("connect");
     let registry = Registry::default();
-    let connections =
-        Connections::start(db.clone(), KeyCipher::new(&Secret::new(CONNECTION_KEY)), registry.clone(), declared)
-            .await
-            .expect("start");
+    let catalog = ModelCatalog::start(db.clone(), registry.clone()).await.expect("catalog");
+    let connections = Connections::start(db.clone(), KeyCipher::new(&Secret::new(CONNECTION_KEY)), catalog, declared)
+        .await
+        .expect("start");
     Setup { connections, registry, db, _temp: temp }
 }
 
@@ -94,15 +94,15 @@ async fn the_connection_key_survives_a_restart_but_another_key_cannot_open_it() 
     let key = FakeAnthropicConfig::default().api_key;
     let view = s.connections.create(&admin(), anthropic_spec("claude", &fake.base_url(), &key)).await.unwrap();
 
-    let same = Registry::default();
-    let again = Connections::start(s.db.clone(), KeyCipher::new(&Secret::new(CONNECTION_KEY)), same.clone(), vec![])
-        .await
-        .unwrap();
+    let same = ModelCatalog::start(s.db.clone(), Registry::default()).await.unwrap();
+    let again =
+        Connections::start(s.db.clone(), KeyCipher::new(&Secret::new(CONNECTION_KEY)), same, vec![]).await.unwrap();
     assert!(again.test(&admin(), &view.id).await.unwrap().ok);
 
     let other = Registry::default();
     let wrong = Secret::new("another-connection-key-of-more-than-32-chars");
-    let moved = Connections::start(s.db.clone(), KeyCipher::new(&wrong), other.clone(), vec![]).await.unwrap();
+    let catalog = ModelCatalog::start(s.db.clone(), other.clone()).await.unwrap();
+    let moved = Connections::start(s.db.clone(), KeyCipher::new(&wrong), catalog, vec![]).await.unwrap();
     let listed = moved.list(&admin()).await.unwrap();
     assert!(listed[0].problem.as_deref().is_some_and(|p| p.contains("enter the key again")), "{listed:?}");
     assert!(other.models().await.is_empty(), "a connection whose key does not open is left out");

@@ -7,14 +7,13 @@ use crate::{dto::*, error::AppError};
 #[server(prefix = "/api", endpoint = "chat/models", input = server_fn::codec::Json)]
 pub async fn list_models() -> Result<Vec<ModelDto>, AppError> {
     use crate::api::ssr::require_user;
-    let (st, _) = require_user().await?;
+    let (st, me) = require_user().await?;
     Ok(st
         .chat
-        .registry()
-        .models()
+        .models(me.is_admin())
         .await
         .into_iter()
-        .map(|m| ModelDto { id: m.id, provider: m.provider, context_window: m.context_window })
+        .map(|m| ModelDto { id: m.id, name: m.name, provider: m.provider, context_window: m.context_window })
         .collect())
 }
 

@@ -46,6 +46,11 @@ pub fn AdminPage() -> impl IntoView {
                         "Connections: the model servers (OpenAI-compatible, Anthropic, Bedrock, Ollama) →"
                     </a>
                 </p>
+                <p>
+                    <a href="/admin/models" data-testid="models-link">
+                        "Models: what users may pick, with prices, limits and who may use them →"
+                    </a>
+                </p>
                 {body}
             </main>
         }

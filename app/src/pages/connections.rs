@@ -180,7 +180,7 @@ fn Row(c: ConnectionDto, data: Data) -> impl IntoView {
     let id = StoredValue::new(c.id.clone());
     let whole = StoredValue::new(c.clone());
     let place = c.base_url.clone().or(c.region.clone()).unwrap_or_else(|| "default".to_owned());
-    let models = if c.models.is_empty() { "all the server lists".to_owned() } else { c.models.join(", ") };
+    let models = if c.models.is_empty() { "what the server lists".to_owned() } else { c.models.join(", ") };
     let result = move || {
         data.test.value().get().filter(|(tested, _)| *tested == id.get_value()).map(|(_, r)| match r {
             Ok(t) if t.ok => view! {
@@ -320,7 +320,7 @@ fn Editor(data: Data) -> impl IntoView {
                     server=error("api_key")
                 />
                 <TextField
-                    label="Models to offer (comma-separated; blank: all the server lists)"
+                    label="Models (comma-separated; named ones are added to the catalog; blank: pick them in Admin → Models)"
                     testid="connection-models"
                     value=f.models
                     server=error("models")

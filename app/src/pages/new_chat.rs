@@ -74,7 +74,7 @@ pub fn NewChat() -> impl IntoView {
                     {options
                         .into_iter()
                         .map(|m| {
-                            let label = format!("{} ({})", m.id, m.provider);
+                            let label = if m.name == m.id { format!("{} ({})", m.id, m.provider) } else { format!("{} ({})", m.name, m.id) };
                             view! { <option value=m.id>{label}</option> }
                         })
                         .collect_view()}

@@ -77,6 +77,30 @@ pub fn connection(c: &webplus::connections::Connection) -> ConnectionDto {
     }
 }
 
+pub fn catalog_model(m: webplus::catalog::CatalogModel) -> CatalogModelDto {
+    CatalogModelDto {
+        id: m.id,
+        model: m.model,
+        connection: m.connection,
+        upstream_id: m.upstream_id,
+        name: m.name,
+        context_window: m.context_window,
+        max_output: m.max_output,
+        input_price_per_mtok: m.input_price_per_mtok,
+        output_price_per_mtok: m.output_price_per_mtok,
+        cached_input_price_per_mtok: m.cached_input_price_per_mtok,
+        vision: m.vision,
+        tools: m.tools,
+        json_output: m.json_output,
+        overridden: m.overridden.iter().map(|f| (*f).to_owned()).collect(),
+        enabled: m.enabled,
+        access: if m.access == webplus::catalog::Access::Admins { "admins" } else { "everyone" }.to_owned(),
+        default_params: serde_json::to_string(&m.default_params).unwrap_or_else(|_| "{}".into()),
+        fallbacks: m.fallbacks,
+        served: m.served,
+    }
+}
+
 pub fn ollama_model(m: &webplus::connections::OllamaModel) -> OllamaModelDto {
     OllamaModelDto {
         name: m.name.clone(),

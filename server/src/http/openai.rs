@@ -24,8 +24,9 @@ pub use request::ChatCompletionRequest;
 use super::{ApiError, Authenticated, error::request_id};
 use crate::state::AppState;
 
-pub async fn list_models(State(state): State<AppState>, Authenticated(_): Authenticated) -> impl IntoResponse {
-    Json(response::ModelList::new(state.services.answers.registry().models().await))
+/// The catalog's models the caller may use.
+pub async fn list_models(State(state): State<AppState>, Authenticated(me): Authenticated) -> impl IntoResponse {
+    Json(response::ModelList::new(state.services.answers.catalog().offered(me.is_admin()).await))
 }
 
 pub async fn chat_completions(
@@ -49,9 +50,9 @@ pub async fn chat_completions(
     let prepared = state.services.answers.prepare(request).await.map_err(engine)?;
     let grounded = body.knowledge_bases.is_some();
     let sources = grounded.then(|| prepared.sources.iter().cloned().map(response::SourceOut::from).collect());
-    let model = prepared.model.id.clone();
     let dropped = dropped_header(&prepared.dropped_params);
-    let stream = prepared.start().await.map_err(|e| engine(e.into()))?;
+    let (stream, answering) = prepared.start_answer().await.map_err(|e| engine(e.into()))?;
+    let model = answering.id;
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let meta = response::Meta { id, created, model, sources };

@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod knowledge_bases;
+mod models;
 mod ollama;
 mod openai_api;
 mod ownership;

@@ -241,6 +241,9 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
     // Administrators' server functions act on what no user owns: B, not an administrator, is
     // refused (403) whatever id B names.
     let form = json!({ "kind": "openai", "name": "bobs", "base_url": "", "region": "", "api_key": "", "models": "" });
+    let model_form = json!({ "name": "", "context_window": "", "max_output": "", "input_price_per_mtok": "",
+        "output_price_per_mtok": "", "cached_input_price_per_mtok": "", "vision": "", "tools": "", "json_output": "",
+        "enabled": true, "access": "everyone", "default_params": "", "fallbacks": "" });
     let admin_fns: Vec<(&str, Value)> = vec![
         ("admin/connections", json!({})),
         ("admin/save-connection", json!({ "id": "settings-openai", "form": form })),
@@ -250,6 +253,12 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("admin/ollama-models", json!({ "id": "settings-openai", "refresh": false })),
         ("admin/ollama-act", json!({ "id": "settings-openai", "action": "delete", "model": "m", "keep_alive": null })),
         ("admin/ollama-pull", json!({ "id": "settings-openai", "model": "m" })),
+        ("admin/models", json!({})),
+        ("admin/available-models", json!({ "connection_id": "settings-openai" })),
+        ("admin/add-model", json!({ "connection_id": "settings-openai", "upstream_id": "m" })),
+        ("admin/save-model", json!({ "id": "x", "form": model_form })),
+        ("admin/enable-model", json!({ "id": "x", "enabled": false })),
+        ("admin/delete-model", json!({ "id": "x" })),
     ];
     for (f, body) in &admin_fns {
         let (s, v) = bob.call(f, body.clone()).await;

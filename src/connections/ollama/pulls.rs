@@ -110,7 +110,7 @@ async fn run(ollama: Ollama, job: String, model: String) {
     let jobs = &ollama.connections.inner.ollama.jobs;
     let mut progress = match ollama.admin.pull(&model).await {
         Ok(stream) => stream,
-        Err(e) => return finish(&ollama, &job, Err(ollama.error(e).to_string())).await,
+        Err(e) => return finish(&ollama, &job, &model, Err(ollama.error(e).to_string())).await,
     };
     let mut last_sent: Option<Instant> = None;
     let mut unsent = false;
@@ -130,13 +130,14 @@ async fn run(ollama: Ollama, job: String, model: String) {
                 continue;
             }
             Some(None) => {
-                return finish(&ollama, &job, Err("Ollama closed the stream before the pull finished".into())).await;
+                return finish(&ollama, &job, &model, Err("Ollama closed the stream before the pull finished".into()))
+                    .await;
             }
-            Some(Some(Err(e))) => return finish(&ollama, &job, Err(ollama.error(e).to_string())).await,
+            Some(Some(Err(e))) => return finish(&ollama, &job, &model, Err(ollama.error(e).to_string())).await,
             Some(Some(Ok(report))) => report,
         };
         if report.is_success() {
-            return finish(&ollama, &job, Ok(report)).await;
+            return finish(&ollama, &job, &model, Ok(report)).await;
         }
         let current = jobs.update(&job, |j| apply(j, report));
         if last_sent.is_none_or(|at| at.elapsed() >= EVENT_EVERY) {
@@ -154,11 +155,14 @@ fn apply(job: &mut PullJob, report: PullProgress) {
     job.total = report.total;
 }
 
-/// Ends the job. A pulled model is put in the registry first, so whoever sees `done` finds it in
-/// the model lists.
-async fn finish(ollama: &Ollama, job: &str, outcome: std::result::Result<PullProgress, String>) {
+/// Ends the job. A pulled model is added to the catalog (the administrator asked for it) and put
+/// in the registry first, so whoever sees `done` finds it in the model lists.
+async fn finish(ollama: &Ollama, job: &str, model: &str, outcome: std::result::Result<PullProgress, String>) {
     let jobs = &ollama.connections.inner.ollama.jobs;
     let done = outcome.is_ok();
+    if done && let Err(e) = ollama.connections.inner.catalog.ensure(&ollama.id, &[model.to_owned()]).await {
+        tracing::error!(connection = %ollama.name, model, error = %e, "adding a pulled model to the catalog failed");
+    }
     if done && let Err(e) = ollama.connections.reload().await {
         tracing::error!(connection = %ollama.name, error = %e, "rebuilding the registry after a pull failed");
     }

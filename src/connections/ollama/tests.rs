@@ -35,7 +35,8 @@ async fn setup(fake: &FakeOllama) -> Setup {
     let db = Db::connect(temp.url()).await.expect("connect");
     let registry = Registry::default();
     let cipher = KeyCipher::new(&Secret::new("a-connection-key-of-more-than-32-characters"));
-    let connections = Connections::start(db, cipher, registry.clone(), vec![]).await.expect("start");
+    let catalog = crate::catalog::ModelCatalog::start(db.clone(), registry.clone()).await.expect("catalog");
+    let connections = Connections::start(db, cipher, catalog, vec![]).await.expect("start");
     let id = connections.create(&admin(), spec(ConnectionKind::Ollama, "lab", &fake.base_url())).await.unwrap().id;
     Setup { connections, registry, id, _temp: temp }
 }

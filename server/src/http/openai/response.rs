@@ -7,7 +7,8 @@ use crate::http::sse_json;
 use serde::Serialize;
 use webplus::{
     answer::Source,
-    providers::{ChatEvent, ChatStream, FinishReason, ModelInfo, Usage},
+    catalog::OfferedModel,
+    providers::{ChatEvent, ChatStream, FinishReason, Usage},
 };
 
 /// What every completion object of one request shares.
@@ -33,13 +34,25 @@ struct ModelOut {
     object: &'static str,
     created: u64,
     owned_by: String,
+    /// Beyond OpenAI's fields: the catalog's display name and limits.
+    name: String,
+    context_window: usize,
+    max_output: Option<u32>,
 }
 
 impl ModelList {
-    pub fn new(models: Vec<ModelInfo>) -> Self {
+    pub fn new(models: Vec<OfferedModel>) -> Self {
         let data = models
             .into_iter()
-            .map(|m| ModelOut { id: m.id, object: "model", created: 0, owned_by: m.provider })
+            .map(|m| ModelOut {
+                id: m.id,
+                object: "model",
+                created: 0,
+                owned_by: m.provider,
+                name: m.name,
+                context_window: m.context_window,
+                max_output: m.max_output,
+            })
             .collect();
         Self { object: "list", data }
     }

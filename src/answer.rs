@@ -12,6 +12,8 @@ pub mod usage;
 
 use std::{sync::Arc, time::Instant};
 
+use futures::StreamExt;
+
 pub use history::fit_history;
 pub use sources::{Source, context_message};
 pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageReceipt, UsageRecord};
@@ -100,6 +102,11 @@ impl Params {
             ));
         }
         Ok(())
+    }
+
+    /// True when no parameter is set (all are the defaults).
+    pub fn is_unset(&self) -> bool {
+        *self == Params::default()
     }
 
     /// These parameters, with each one not given taken from `defaults` (a catalog model's).
@@ -304,8 +311,9 @@ impl PreparedAnswer {
     /// Starts the model: from here on the call is recorded, once, whatever happens (finished,
     /// failed, or dropped unfinished). The stream also records its metrics.
     /// When the model cannot start for a reason another model may not share (unreachable, 429,
-    /// 5xx: `Unavailable`), the catalog's fallbacks are tried in order, each call recorded on its
-    /// own; the ledger names the model that answered.
+    /// 5xx: `Unavailable`, at the start or as the stream's first event, before any text), the
+    /// catalog's fallbacks are tried in order, each call recorded on its own; the ledger names the
+    /// model that answered.
     pub async fn start(self) -> Result<ChatStream, ProviderError> {
         self.start_answer().await.map(|(stream, _)| stream)
     }
@@ -316,6 +324,8 @@ impl PreparedAnswer {
         let mut next = fallbacks.into_iter();
         let (mut provider, mut request, mut call, mut model) = (provider, request, call, model);
         loop {
+            call.counting =
+                Some(usage::Counting { provider: Arc::clone(&provider), prompt: request.messages.clone().into() });
             let record = usage::Recorder::new(call.clone());
             // The request is kept (cloned) only while a fallback may need it.
             let sent = if next.len() == 0 {
@@ -323,7 +333,16 @@ impl PreparedAnswer {
             } else {
                 request.clone()
             };
-            match provider.stream_chat(sent).await {
+            let opened = match provider.stream_chat(sent).await {
+                // With a fallback left, wait for the first event: an error before any text
+                // (an overloaded upstream's first event) hands over like a refused start.
+                Ok(mut stream) if next.len() > 0 => match stream.next().await {
+                    Some(Err(e)) => Err(e),
+                    first => Ok(futures::stream::iter(first).chain(stream).boxed()),
+                },
+                opened => opened,
+            };
+            match opened {
                 Ok(stream) => return Ok((instrument::instrument(stream, record), model)),
                 Err(e) => {
                     let retry = matches!(e, ProviderError::Unavailable(_));

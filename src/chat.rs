@@ -7,11 +7,13 @@
 
 mod conversations;
 mod generation;
+mod settings;
 
 use std::sync::Arc;
 
 pub use conversations::ConversationPage;
 pub use generation::{Generations, Snapshot};
+pub use settings::{ChatSettings, MAX_SYSTEM_CHARS};
 
 use crate::{answer::Answers, providers::Registry, storage::Db};
 

@@ -24,7 +24,7 @@ pub use ollama::{Ollama, OllamaEvent, OllamaModel, PullJob, PullStatus};
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
-use crate::catalog::{CatalogConnection, ModelCatalog};
+use crate::catalog::{CatalogConnection, CatalogModel, ModelCatalog, ModelInput};
 use futures::StreamExt;
 
 use crate::providers::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderError, Registry, Role};
@@ -245,6 +245,24 @@ impl Connections {
         self.inner.ollama.forget(id);
         self.reload().await?;
         self.inner.catalog.forget_connection(id).await
+    }
+
+    /// Adds a connection's model to the catalog (Admin → Models "Add", `POST /api/v1/admin/models`).
+    /// A stored connection that names its models serves only those, so the model joins its list:
+    /// what an administrator adds is what users can pick.
+    pub async fn add_model(&self, who: &Principal, input: ModelInput) -> Result<CatalogModel> {
+        let created = self.inner.catalog.create(who, input).await?;
+        if let (_, Some((row, _))) = self.find(&created.connection_id).await? {
+            let mut models = parse_models(&row.models);
+            if !models.is_empty() && !models.contains(&created.upstream_id) {
+                models.push(created.upstream_id.clone());
+                let patch = ConnectionPatch { models: Some(models), ..ConnectionPatch::default() };
+                self.update(who, &created.connection_id, patch).await?;
+                // Read again: served now.
+                return self.inner.catalog.get(who, &created.id).await;
+            }
+        }
+        Ok(created)
     }
 
     /// Asks the connection's server for its models, within a few seconds.

@@ -6,6 +6,7 @@
 //! bounded way ([`RetryPolicy`]).
 
 pub mod bedrock;
+pub mod metered;
 pub mod minilm;
 pub mod openai;
 mod retry;

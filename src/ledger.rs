@@ -72,7 +72,9 @@ impl std::fmt::Debug for Ledger {
 
 fn row_of(r: &UsageRecord) -> LedgerRow {
     let (user_id, api_key_id, knowledge_base_id) = match &r.caller {
-        Caller::User { user_id, api_key_id } => (Some(user_id.clone()), api_key_id.clone(), None),
+        Caller::User { user_id, api_key_id } => {
+            (Some(user_id.clone()), api_key_id.clone(), r.knowledge_base_id.clone())
+        }
         // A visitor's calls are the publishing owner's usage (their widget, their bill).
         Caller::Visitor { knowledge_base_id, owner_id, .. } => {
             (Some(owner_id.clone()), None, Some(knowledge_base_id.clone()))
@@ -99,6 +101,7 @@ fn row_of(r: &UsageRecord) -> LedgerRow {
         ttft_ms: r.ttft_ms.map(|ms| ms as i64),
         duration_ms: r.elapsed_ms as i64,
         cost_nano_usd: r.cost_nano_usd,
+        tokens_counted: i64::from(r.usage.is_some_and(|u| u.counted)),
     }
 }
 

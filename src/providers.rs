@@ -12,6 +12,7 @@ pub mod ollama;
 pub mod openai;
 mod registry;
 mod sse;
+pub mod tokens;
 mod turns;
 mod upstream;
 
@@ -116,6 +117,17 @@ pub enum FinishReason {
 pub struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    /// True when these are an estimate because the provider reported none: the call's record
+    /// then counts them ([`ChatProvider::count_usage`]) and the ledger marks the row as counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counted: bool,
+}
+
+impl Usage {
+    /// Tokens as the provider reported them.
+    pub fn reported(prompt_tokens: u32, completion_tokens: u32) -> Self {
+        Self { prompt_tokens, completion_tokens, counted: false }
+    }
 }
 
 /// A model's list prices in US dollars per million tokens.
@@ -208,5 +220,12 @@ pub trait ChatProvider: Send + Sync + 'static {
     fn count_tokens(&self, model: &str, messages: &[ChatMessage]) -> usize {
         let _ = model;
         messages.iter().map(|m| m.content.len() / 3 + 8).sum()
+    }
+
+    /// Counts a call's tokens as exactly as this provider can, for the ledger when the provider
+    /// did not report them: `(prompt, reply)`. Off the streaming path (once, when the call ends).
+    /// The default is OpenAI's vocabularies ([`tokens`]); a local model counts with its own.
+    fn count_usage(&self, model: &str, prompt: &[ChatMessage], reply: &str) -> (usize, usize) {
+        (tokens::count_prompt(model, prompt), tokens::count_text(model, reply))
     }
 }

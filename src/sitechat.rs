@@ -29,7 +29,10 @@ pub use kbs::{KbView, Publication};
 pub use retrieve::{Hit, keyword_query};
 pub use upload::UploadedFile;
 
-use crate::{net::AddressPolicy, storage::Db};
+use crate::{
+    net::AddressPolicy,
+    storage::{Db, KnowledgeBaseRow},
+};
 
 /// Limits and defaults for ingestion.
 #[derive(Debug, Clone)]
@@ -70,13 +73,36 @@ struct Inner {
     embedders: EmbedderSet,
     indexes: Indexes,
     jobs: jobs::Runner,
+    /// Where ingestion's embedding calls are recorded (set once, at start-up).
+    ledger: std::sync::OnceLock<crate::ledger::Ledger>,
 }
 
 impl SiteChat {
     pub fn new(db: Db, config: SiteChatConfig, embedders: EmbedderSet) -> Self {
         let indexes = Indexes::new(config.data_dir.join("indexes"), db.clone());
         let jobs = jobs::Runner::new(config.max_running_jobs);
-        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs }) }
+        let ledger = std::sync::OnceLock::new();
+        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs, ledger }) }
+    }
+
+    /// Records ingestion's embedding calls in `ledger` from now on (the first ledger given stays).
+    pub fn record_to(&self, ledger: crate::ledger::Ledger) {
+        let _ = self.inner.ledger.set(ledger);
+    }
+
+    /// Embeds a knowledge base's texts with its embedding model, as one ledger row of its owner's
+    /// (surface `ingest`).
+    pub(crate) async fn embed_for(&self, kb: &KnowledgeBaseRow, texts: &[String]) -> crate::Result<Vec<Vec<f32>>> {
+        use crate::embed::metered::{EmbedFor, embed_recorded};
+        let embedder = self.embedders().get(&kb.embedding_model)?;
+        let who = EmbedFor {
+            caller: crate::answer::Caller::user(&kb.owner_id),
+            surface: crate::answer::Surface::Ingest,
+            knowledge_base_id: Some(kb.id.clone()),
+        };
+        let (vectors, _) =
+            embed_recorded(embedder.as_ref(), &kb.embedding_model, texts, self.inner.ledger.get(), who).await;
+        vectors.map_err(ingest::embed_error)
     }
 
     /// At server start: jobs the previous run left unfinished can no longer progress.

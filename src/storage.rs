@@ -164,6 +164,18 @@ impl Db {
         &self.pool
     }
 
+    /// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+    /// at once, waiting its turn (busy timeout) behind another writer. A deferred `BEGIN` takes it
+    /// at the first write, and under WAL that can fail at once with "database is locked" when
+    /// another connection committed in between (seen with the ledger writer's commits landing
+    /// while an ingestion replaced a document's chunks).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

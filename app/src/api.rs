@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chat;
+pub mod chat_settings;
 pub mod connections;
 pub mod kb;
 pub mod keys;

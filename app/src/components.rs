@@ -1,6 +1,7 @@
 //! Reusable UI pieces: form fields, the login gate, chat building blocks.
 
 mod chat_ctx;
+mod chat_settings;
 mod composer;
 mod conversation_item;
 mod form;
@@ -15,6 +16,7 @@ mod time;
 mod usage;
 
 pub use chat_ctx::ChatCtx;
+pub use chat_settings::ChatSettingsPanel;
 pub use composer::Composer;
 pub use conversation_item::ConversationItem;
 pub use form::{ErrorBanner, FieldError, PasswordMeter, TextField, field_error, top_error};

@@ -58,6 +58,9 @@ pub struct MessageDto {
     /// What a reply's model call used, from the usage ledger (None: none recorded, or a user's).
     #[serde(default)]
     pub usage: Option<ReplyUsageDto>,
+    /// Parameters the reply's model does not take, so they were not sent (a note under it).
+    #[serde(default)]
+    pub dropped_params: Vec<String>,
 }
 
 /// What a reply's model call used: the line under it, and its share of the conversation's totals.
@@ -72,6 +75,9 @@ pub struct ReplyUsageDto {
     pub cost_nano_usd: Option<i64>,
     /// Calls that used tokens but whose model has no known prices.
     pub unpriced_calls: i64,
+    /// True when Web+ counted the tokens because the provider reported none (shown as `≈`).
+    #[serde(default)]
+    pub counted: bool,
     pub ttft_ms: Option<i64>,
     pub duration_ms: i64,
 }
@@ -157,6 +163,20 @@ pub struct CatalogModelDto {
     pub fallbacks: Vec<String>,
     /// Its connection serves it right now.
     pub served: bool,
+}
+
+/// A conversation's chat settings as the parameters panel shows them: text as typed, blank
+/// meaning "not set" (the model's default). Stop sequences: one per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSettingsForm {
+    pub system: String,
+    pub temperature: String,
+    pub top_p: String,
+    pub max_tokens: String,
+    pub stop: String,
+    pub seed: String,
+    pub presence_penalty: String,
+    pub frequency_penalty: String,
 }
 
 /// The catalog model form: text as typed; blank means "from the price table or the provider".

@@ -1,9 +1,9 @@
 // An administrator connects Anthropic (the fake, run as its own process) on the connections page,
 // tests the connection, and a user of the instance chats with its model, streamed, with the reply's
-// tokens and cost under it.
+// tokens and cost under it, and with the parameters set in the conversation's panel.
 import { createUser, logIn } from '../support/accounts';
 import { startFake, type Fake } from '../support/fakes';
-import { expect, test } from '../support/fixtures';
+import { expect, expectConsoleErrors, test } from '../support/fixtures';
 
 const email = `conn-admin-${Date.now()}@example.com`;
 const password = 'analytical-engine-1843';
@@ -69,6 +69,48 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await expect(row).toContainText('Anthropic');
   expect(await page.content()).not.toContain(fake.apiKey);
 
+  // The model catalog, by navigation from the admin page: the connection's server lists its two
+  // models; the one named in the connection is in the catalog, the other is added with one click,
+  // then renamed and priced.
+  await page.goto('/admin');
+  await page.getByTestId('models-link').click();
+  await expect(page).toHaveURL(/\/admin\/models$/);
+  await expect(page.locator('[data-testid="catalog-row"][data-model="claude/claude-haiku-4-5"]')).toBeVisible();
+  const listed = page.locator('[data-testid="available-connection"][data-name="claude"]');
+  await expect(listed.getByTestId('list-available')).toBeEnabled();
+  await listed.getByTestId('list-available').click();
+  const sonnet = listed.locator('[data-testid="available-model"][data-model="claude/claude-sonnet-4-6"]');
+  await expect(sonnet).toBeVisible();
+  await expect(listed.locator('[data-testid="available-model"][data-model="claude/claude-haiku-4-5"]'))
+    .toContainText('in the catalog');
+  await sonnet.getByTestId('add-model').click();
+  const sonnetRow = page.locator('[data-testid="catalog-row"][data-model="claude/claude-sonnet-4-6"]');
+  await expect(sonnetRow).toBeVisible();
+  await sonnetRow.getByTestId('edit-model').click();
+  await expect(page.getByTestId('model-editor')).toBeVisible();
+  await page.getByTestId('model-name').fill('Sonnet on the fake');
+  await page.getByTestId('model-input-price').fill('2.5');
+  await page.getByTestId('save-model').click();
+  await expect(sonnetRow).toContainText('Sonnet on the fake');
+  await expect(sonnetRow).toContainText('$2.5 ·');
+  // Loaded directly: the same catalog.
+  await page.goto('/admin/models');
+  await expect(sonnetRow).toContainText('Sonnet on the fake');
+  await expect(sonnetRow.getByTestId('model-enabled')).toBeEnabled();
+  // Offered by its name in the picker; once disabled, no longer offered.
+  await page.goto('/');
+  await expect(page.getByTestId('composer')).toBeEnabled();
+  const sonnetOption = page.locator('[data-testid="model-picker"] option[value="claude/claude-sonnet-4-6"]');
+  await expect(sonnetOption).toHaveText(/^Sonnet on the fake/);
+  await page.goto('/admin/models');
+  await expect(sonnetRow.getByTestId('model-enabled')).toBeEnabled();
+  await sonnetRow.getByTestId('model-enabled').uncheck();
+  await expect(sonnetRow.getByTestId('model-enabled')).not.toBeChecked();
+  await expect(sonnetRow.getByTestId('model-enabled')).toBeEnabled();
+  await page.goto('/');
+  await expect(page.getByTestId('composer')).toBeEnabled();
+  await expect(sonnetOption).toHaveCount(0);
+
   // The model is offered under its qualified id and answers, streamed.
   await page.goto('/');
   await expect(page.getByTestId('composer')).toBeEnabled();
@@ -94,6 +136,42 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await expect(page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('message-usage'))
     .toHaveText(usageText);
   await expect(page.getByTestId('conversation-usage')).toHaveText(totalsText);
+
+  // Parameters: a temperature, a cap of 2 output tokens and a seed, saved for this conversation.
+  // The fake answers "You said: …", a token a word, so the cap shows in the reply; Anthropic takes
+  // no seed, so the reply says it was not sent (instead of the upstream refusing the request).
+  await page.getByTestId('params-toggle').click();
+  await expect(page.getByTestId('params-panel')).toBeVisible();
+  await expect(page.getByTestId('save-params')).toBeEnabled();
+  await expect(page.getByTestId('param-temperature')).toHaveValue('');
+  // The refused save is a 400 answer, which Chromium logs.
+  expectConsoleErrors(/status of 400 .*\[.*\/api\/chat\/save-settings\]$/);
+  await page.getByTestId('param-temperature').fill('5');
+  await page.getByTestId('save-params').click();
+  await expect(page.getByTestId('params-panel')).toContainText('use a number from 0 to 2');
+  await page.getByTestId('param-temperature').fill('0.5');
+  await page.getByTestId('param-max-tokens').fill('2');
+  await page.getByTestId('param-seed').fill('7');
+  await page.getByTestId('save-params').click();
+  await expect(page.getByTestId('params-saved')).toBeVisible();
+  await page.getByTestId('params-toggle').click();
+  await expect(page.getByTestId('params-panel')).toBeHidden();
+  await page.getByTestId('composer').fill('Warm and short');
+  await page.getByTestId('send').click();
+  const replies = page.locator('[data-testid="message"][data-role="assistant"]');
+  await expect(replies).toHaveCount(2);
+  await expect(replies.nth(1)).toHaveAttribute('data-status', 'complete');
+  await expect(replies.nth(1).locator('.message-text')).toHaveText('You said:');
+  await expect(replies.nth(1).getByTestId('dropped-params')).toHaveText(/: seed$/);
+  await expect(replies.nth(0).getByTestId('dropped-params')).toHaveCount(0);
+  // Loaded directly: the panel shows what was saved, and the note is still under the reply.
+  await page.goto(page.url());
+  await expect(page.getByTestId('send')).toBeEnabled();
+  await expect(replies.nth(1).getByTestId('dropped-params')).toHaveText(/: seed$/);
+  await page.getByTestId('params-toggle').click();
+  await expect(page.getByTestId('param-temperature')).toHaveValue('0.5');
+  await expect(page.getByTestId('param-max-tokens')).toHaveValue('2');
+  await expect(page.getByTestId('param-seed')).toHaveValue('7');
 
   // Removed: gone from the page and from the model picker.
   await page.goto('/admin/connections');

@@ -179,6 +179,10 @@ test('every private page loads directly with data', async ({ page }) => {
       await expect(p.getByTestId('connection-kind')).toBeEnabled();
       await expect(p.getByRole('heading', { name: 'Add a connection' })).toBeVisible();
     }],
+    ['/admin/models', (p) => p.getByTestId('save-model'), async (p) => {
+      await expect(p.getByRole('heading', { name: 'Catalog' })).toBeVisible();
+      await expect(p.getByRole('heading', { name: 'Available to add' })).toBeVisible();
+    }],
   ];
   for (const [path, control, check] of routes) {
     await load(page, path, control);

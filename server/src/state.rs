@@ -71,11 +71,12 @@ impl Services {
         let connections = Connections::start(db.clone(), cipher, catalog.clone(), declared)
             .await
             .map_err(|e| anyhow::anyhow!("the connections in the settings: {e}"))?;
+        let ledger = Ledger::start(db.clone());
         let sitechat = crate::sitechat::build(db.clone(), &settings).await?;
+        sitechat.record_to(ledger.clone());
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let ledger = Ledger::start(db.clone());
         let answers = Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone()));
         let widget = Widget::new(
             sitechat.clone(),

@@ -1,10 +1,11 @@
 //! Fitting conversation history into a model's context window.
 
-use crate::providers::{ChatMessage, ChatProvider, ProviderError};
+use crate::providers::{ChatMessage, ChatProvider, ProviderError, Role};
 
 /// Keeps the most recent messages that fit in `context_window - reserve` tokens (as the provider
-/// counts them), dropping the oldest first. The newest message is always kept; if it alone is too
-/// long, that is an error the user can act on.
+/// counts them), dropping the oldest first. Leading system messages (a conversation's system
+/// prompt) and the newest message are always kept; if they alone are too long, that is an error
+/// the user can act on.
 pub fn fit_history(
     provider: &dyn ChatProvider,
     model: &str,
@@ -12,16 +13,18 @@ pub fn fit_history(
     context_window: usize,
     reserve: usize,
 ) -> Result<Vec<ChatMessage>, ProviderError> {
-    let budget = context_window.saturating_sub(reserve);
-    // Binary search on how many leading messages to drop: counting is the costly part for long
-    // histories, and the token count only shrinks as messages are dropped.
-    let fits = |skip: usize, msgs: &[ChatMessage]| provider.count_tokens(model, &msgs[skip..]) <= budget;
+    let pinned = messages.iter().take_while(|m| m.role == Role::System).count().min(messages.len().saturating_sub(1));
+    let pinned_tokens = if pinned == 0 { 0 } else { provider.count_tokens(model, &messages[..pinned]) };
+    let budget = context_window.saturating_sub(reserve).saturating_sub(pinned_tokens);
+    // Binary search on how many of the other messages to drop: counting is the costly part for
+    // long histories, and the token count only shrinks as messages are dropped.
+    let fits = |skip: usize, msgs: &[ChatMessage]| provider.count_tokens(model, &msgs[pinned + skip..]) <= budget;
     if fits(0, &messages) {
         return Ok(messages);
     }
-    let last = messages.len().saturating_sub(1);
+    let last = messages.len() - pinned - 1;
     if !fits(last, &messages) {
-        let tokens = provider.count_tokens(model, &messages[last..]);
+        let tokens = provider.count_tokens(model, &messages[pinned + last..]) + pinned_tokens;
         return Err(ProviderError::PromptTooLong { tokens: tokens + reserve, limit: context_window });
     }
     let (mut lo, mut hi) = (0, last); // !fits(lo) && fits(hi)
@@ -29,7 +32,7 @@ pub fn fit_history(
         let mid = (lo + hi) / 2;
         if fits(mid, &messages) { hi = mid } else { lo = mid }
     }
-    messages.drain(..hi);
+    messages.drain(pinned..pinned + hi);
     Ok(messages)
 }
 
@@ -71,6 +74,18 @@ mod tests {
         let kept = fit_history(&CharCounter, "m", msgs(&[30, 30, 30, 10]), 100, 50).unwrap();
         assert_eq!(kept.len(), 2);
         assert!(kept[0].content.starts_with('2') && kept[1].content.starts_with('3'));
+    }
+
+    #[test]
+    fn the_system_prompt_is_kept_and_counted_when_older_messages_are_dropped() {
+        let mut history = msgs(&[20, 20, 20, 10]);
+        history.insert(0, ChatMessage::new(Role::System, "s".repeat(15)));
+        let kept = fit_history(&CharCounter, "m", history.clone(), 100, 50).unwrap();
+        assert_eq!(kept.iter().map(|m| m.content.len()).collect::<Vec<_>>(), [15, 20, 10]);
+        assert_eq!(kept[0].role, Role::System);
+        // The system prompt and the question alone are too long: an error, not a dropped prompt.
+        let e = fit_history(&CharCounter, "m", history, 60, 50).unwrap_err();
+        assert!(matches!(e, ProviderError::PromptTooLong { tokens: 75, limit: 60 }), "{e:?}");
     }
 
     #[test]

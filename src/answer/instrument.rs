@@ -18,15 +18,17 @@ pub(super) fn instrument(stream: ChatStream, mut record: Recorder) -> ChatStream
         .map(move |ev| {
             let _keep = &guard;
             match &ev {
-                Ok(ChatEvent::Delta(_)) if first => {
-                    first = false;
-                    let ttft = record.first_token();
-                    metrics::histogram!("webplus_time_to_first_token_seconds", "provider" => Arc::clone(&provider))
-                        .record(ttft.as_secs_f64());
+                Ok(ChatEvent::Delta(text)) => {
+                    if first {
+                        first = false;
+                        let ttft = record.first_token();
+                        metrics::histogram!("webplus_time_to_first_token_seconds", "provider" => Arc::clone(&provider))
+                            .record(ttft.as_secs_f64());
+                    }
+                    record.text(text);
                 }
                 Ok(ChatEvent::Finished { usage, .. }) => record.finished(*usage),
                 Err(_) => record.failed(),
-                Ok(ChatEvent::Delta(_)) => {}
             }
             ev
         })

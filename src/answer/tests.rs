@@ -1,5 +1,6 @@
 //! The answer path's choices: which passages, which instruction, which history, which model.
 
+mod chat_settings;
 mod chat_usage;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ impl ChatProvider for CharModel {
         if r.messages.last().is_some_and(|m| m.content == "fail") {
             return Err(ProviderError::Unavailable("refused for the test".into()));
         }
-        let usage = Usage { prompt_tokens: self.count_tokens(&r.model, &r.messages) as u32, completion_tokens: 2 };
+        let usage = Usage::reported(self.count_tokens(&r.model, &r.messages) as u32, 2);
         let events = [
             ChatEvent::Delta("o".into()),
             ChatEvent::Delta("k".into()),
@@ -212,11 +213,20 @@ async fn every_started_call_writes_one_ledger_row_finished_stopped_or_refused() 
     let mine = crate::storage::LedgerFilter { user_id: Some(w.owner.clone()), ..Default::default() };
     let mut rows = w.sitechat.db().ledger_rows(&mine, 10).await.unwrap();
     rows.sort_by_key(|r| r.outcome.clone());
-    let summary: Vec<_> =
-        rows.iter().map(|r| (r.outcome.as_str(), r.input_tokens, r.output_tokens, r.ttft_ms.is_some())).collect();
+    let summary: Vec<_> = rows
+        .iter()
+        .map(|r| (r.outcome.as_str(), r.input_tokens, r.output_tokens, r.tokens_counted, r.ttft_ms.is_some()))
+        .collect();
+    // The stopped call reported no tokens: they are counted (OpenAI's vocabulary, the default) from
+    // its prompt and the text it had written, "o". The refused one never reached the model.
+    let stopped_prompt = crate::providers::tokens::count_prompt("m", &question("Stop me")) as i64;
     assert_eq!(
         summary,
-        [("cancelled", None, None, true), ("complete", Some(3), Some(2), true), ("failed", None, None, false)]
+        [
+            ("cancelled", Some(stopped_prompt), Some(1), 1, true),
+            ("complete", Some(3), Some(2), 0, true),
+            ("failed", None, None, 0, false)
+        ]
     );
     let complete = &rows[1];
     assert_eq!((complete.conversation_id.as_deref(), complete.message_id.as_deref()), (Some("c1"), Some("r1")));

@@ -13,7 +13,7 @@ use std::{
 
 use crate::{
     ledger::Ledger,
-    providers::{Prices, ProviderError, Usage},
+    providers::{ChatMessage, ChatProvider, Prices, ProviderError, Usage},
     time::now_ms,
 };
 
@@ -48,6 +48,8 @@ pub enum Surface {
     Widget,
     /// The OpenAI-compatible API.
     Api,
+    /// Embedding a knowledge base's documents (uploads, crawls, re-embedding).
+    Ingest,
 }
 
 impl Surface {
@@ -56,6 +58,7 @@ impl Surface {
             Surface::Chat => "chat",
             Surface::Widget => "widget",
             Surface::Api => "api",
+            Surface::Ingest => "ingest",
         }
     }
 }
@@ -89,13 +92,16 @@ pub struct UsageRecord {
     pub provider: String,
     pub model: String,
     pub outcome: Outcome,
-    /// Token counts as the provider reported them (none for a call that did not finish).
+    /// Token counts as the provider reported them, else counted (`usage.counted`); none for a
+    /// call that never reached the model.
     pub usage: Option<Usage>,
     /// What the tokens cost at the model's list prices, in billionths of a dollar (none when the
     /// prices or the tokens are unknown).
     pub cost_nano_usd: Option<i64>,
     /// The chat reply the call wrote, if any.
     pub reply: Option<ReplyRef>,
+    /// The knowledge base the call was for, if any besides a visitor's (ingestion).
+    pub knowledge_base_id: Option<String>,
     /// When the call started (ms since the epoch).
     pub started_at_ms: i64,
     /// From the start to the first piece of text (none if no text came).
@@ -131,6 +137,23 @@ pub(super) struct Call {
     pub prices: Option<Prices>,
     /// Where the record is also left for the caller, if it asked.
     pub receipt: Option<UsageReceipt>,
+    /// What the tokens are counted from when the provider reports none (set once the request is
+    /// built).
+    pub counting: Option<Counting>,
+}
+
+/// A call's prompt and the provider that counts its tokens, kept for a call whose provider does
+/// not report them (a stopped stream, a server that ignores `include_usage`).
+#[derive(Clone)]
+pub(super) struct Counting {
+    pub provider: Arc<dyn ChatProvider>,
+    pub prompt: Arc<[ChatMessage]>,
+}
+
+impl std::fmt::Debug for Counting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counting").field("messages", &self.prompt.len()).finish_non_exhaustive()
+    }
 }
 
 impl Call {
@@ -148,6 +171,7 @@ impl Call {
             ledger: None,
             prices: None,
             receipt: None,
+            counting: None,
         }
     }
 }
@@ -156,12 +180,19 @@ impl Call {
 pub(super) struct Recorder {
     call: Call,
     ttft_ms: Option<u64>,
+    /// The text generated so far: its tokens are counted if the provider reports none.
+    reply: String,
     done: bool,
 }
 
 impl Recorder {
     pub(super) fn new(call: Call) -> Self {
-        Self { call, ttft_ms: None, done: false }
+        Self { call, ttft_ms: None, reply: String::new(), done: false }
+    }
+
+    /// Notes a piece of generated text.
+    pub(super) fn text(&mut self, piece: &str) {
+        self.reply.push_str(piece);
     }
 
     /// Notes the first piece of text; returns the time to it.
@@ -192,6 +223,8 @@ impl Recorder {
 
     pub(super) fn failed_to_start(mut self, e: &ProviderError) {
         tracing::debug!(error = %e, "model call failed to start");
+        // The model never got the prompt: there is nothing to count.
+        self.call.counting = None;
         self.end(Outcome::Failed, None);
     }
 
@@ -199,6 +232,16 @@ impl Recorder {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
+        let usage = match (usage, &self.call.counting) {
+            (Some(u), _) if !u.counted => Some(u),
+            // Reported as an estimate, or not at all (stopped, failed mid-way): count them.
+            (_, Some(counting)) => {
+                let (prompt, reply) = counting.provider.count_usage(&self.call.model, &counting.prompt, &self.reply);
+                let tokens = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                Some(Usage { prompt_tokens: tokens(prompt), completion_tokens: tokens(reply), counted: true })
+            }
+            (usage, None) => usage,
+        };
         let c = &self.call;
         let record = UsageRecord {
             caller: c.caller.clone(),
@@ -209,6 +252,7 @@ impl Recorder {
             usage,
             cost_nano_usd: usage.zip(c.prices).map(|(u, p)| p.cost_nano_usd(u)),
             reply: c.reply.clone(),
+            knowledge_base_id: None,
             started_at_ms: c.started_at_ms,
             ttft_ms: self.ttft_ms,
             elapsed_ms: c.started.elapsed().as_millis() as u64,

@@ -13,7 +13,8 @@ use crate::settings::Secret;
 use crate::storage::{Db, Role, TempDb, UserStatus};
 use crate::{Error, Result};
 
-/// A built-in provider serving the model `tiny` (never called here).
+/// A built-in provider serving the model `tiny`, whose every answer fails before its first token
+/// (the stream opens, then its first event is an overloaded error).
 struct Tiny;
 
 #[async_trait::async_trait]
@@ -27,7 +28,8 @@ impl ChatProvider for Tiny {
     }
 
     async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
-        Err(ProviderError::Failed("not called in these tests".into()))
+        use futures::StreamExt;
+        Ok(futures::stream::iter([Err(ProviderError::Unavailable("tiny is overloaded".into()))]).boxed())
     }
 }
 
@@ -242,7 +244,7 @@ async fn naming_models_on_a_connection_adds_them_to_the_catalog() {
 }
 
 #[tokio::test]
-async fn a_model_that_cannot_start_hands_over_to_its_fallback_and_the_ledger_names_both_calls() {
+async fn a_model_that_cannot_start_or_fails_before_its_first_token_hands_over_to_its_fallback() {
     use crate::answer::{AnswerRequest, Answers, Grounding, History, Surface};
     use crate::fakes::AnthropicFailure;
     use crate::providers::{ChatEvent, ChatMessage, Role as Speaker};
@@ -281,10 +283,74 @@ async fn a_model_that_cannot_start_hands_over_to_its_fallback_and_the_ledger_nam
     let refused = answers.prepare(ask("claude/claude-a")).await.unwrap().start_answer().await;
     assert!(matches!(refused, Err(ProviderError::KeyRefused { .. })), "{:?}", refused.err());
 
+    // A model whose stream opens but fails before any text hands over the same way.
+    let tiny = s.catalog.create(&admin(), input(crate::catalog::BUILTIN, "tiny")).await.unwrap();
+    s.catalog
+        .update(
+            &admin(),
+            &tiny.id,
+            serde_json::from_value(serde_json::json!({ "fallbacks": ["claude/claude-b"] })).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (stream, answering) = answers.prepare(ask("tiny")).await.unwrap().start_answer().await.unwrap();
+    assert_eq!(answering.id, "claude/claude-b");
+    let text: String = stream
+        .filter_map(|e| async move { if let Ok(ChatEvent::Delta(t)) = e { Some(t) } else { None } })
+        .collect()
+        .await;
+    assert_eq!(text, crate::fakes::anthropic::reply_to("hello"));
+    // Without a fallback, the error is the stream's, as before.
+    s.catalog
+        .update(&admin(), &tiny.id, serde_json::from_value(serde_json::json!({ "fallbacks": [] })).unwrap())
+        .await
+        .unwrap();
+    let (stream, answering) = answers.prepare(ask("tiny")).await.unwrap().start_answer().await.unwrap();
+    assert_eq!(answering.id, "tiny");
+    let events: Vec<_> = stream.collect().await;
+    assert!(matches!(events.as_slice(), [Err(ProviderError::Unavailable(_))]), "{events:?}");
+
     ledger.flush().await;
     let mut rows: Vec<(String, String)> =
         sqlx::query_as("SELECT model, outcome FROM usage_ledger").fetch_all(s.db.pool()).await.unwrap();
     rows.sort();
-    let expected = [("claude/claude-a", "failed"), ("claude/claude-a", "failed"), ("claude/claude-b", "complete")];
+    let expected = [
+        ("claude/claude-a", "failed"),
+        ("claude/claude-a", "failed"),
+        ("claude/claude-b", "complete"),
+        ("claude/claude-b", "complete"),
+        ("tiny", "failed"),
+        ("tiny", "failed"),
+    ];
     assert_eq!(rows.iter().map(|(m, o)| (m.as_str(), o.as_str())).collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
+async fn a_model_added_from_a_connection_that_names_its_models_joins_its_list_and_is_offered() {
+    let s = setup().await;
+    let key = FakeAnthropicConfig::default().api_key;
+    let picky = ConnectionSpec {
+        kind: ConnectionKind::Anthropic,
+        name: "picky".into(),
+        base_url: Some(s._fake.base_url()),
+        region: None,
+        api_key: Some(Secret::new(&key)),
+        models: vec!["claude-a".into()],
+    };
+    let picky = s.connections.create(&admin(), picky).await.unwrap().id;
+    assert!(ids(&s.catalog.offered(false).await).contains(&"picky/claude-a"));
+    assert!(!ids(&s.catalog.offered(false).await).contains(&"picky/claude-b"));
+
+    let added = s.connections.add_model(&admin(), input(&picky, "claude-b")).await.unwrap();
+    assert!(added.served, "{added:?}");
+    assert_eq!(s.connections.get(&admin(), &picky).await.unwrap().models, ["claude-a", "claude-b"]);
+    assert!(ids(&s.catalog.offered(false).await).contains(&"picky/claude-b"));
+    assert!(s.catalog.resolve("picky/claude-b", &Caller::user("u1")).await.is_ok());
+    // A connection that names no models serves what its server lists: its list stays empty.
+    s.connections.add_model(&admin(), input(&s.claude, "claude-b")).await.unwrap();
+    assert!(s.connections.get(&admin(), &s.claude).await.unwrap().models.is_empty());
+    // Not an administrator: refused, and nothing changes.
+    let user = principal(Role::User);
+    assert!(matches!(s.connections.add_model(&user, input(&picky, "claude-c")).await, Err(Error::Forbidden(_))));
+    assert_eq!(s.connections.get(&admin(), &picky).await.unwrap().models.len(), 2);
 }

@@ -3,7 +3,7 @@
 use super::{Chat, Snapshot, decode_cursor, encode_cursor};
 use crate::{
     Error, Result,
-    answer::{AnswerRequest, Caller, Grounding, History, Params, Surface},
+    answer::{AnswerRequest, Caller, Grounding, History, Surface},
     domain::{ConversationTitle, MessageContent},
     ledger::{ConversationUsage, empty_total},
     providers::{ChatMessage, Role},
@@ -34,7 +34,8 @@ impl Chat {
         if self.answers.catalog().resolve(model, &Caller::user(user_id)).await.is_err() {
             return Err(Error::invalid("model", format!("unknown model {model:?}; pick one from the model list")));
         }
-        self.db.create_conversation(user_id, &title, model).await
+        let settings = self.preset_json(user_id).await?;
+        self.db.create_conversation(user_id, &title, model, settings.as_deref()).await
     }
 
     pub async fn list_conversations(
@@ -126,7 +127,7 @@ impl Chat {
     ) -> Result<(MessageRow, MessageRow)> {
         let content = MessageContent::parse(content)?;
         let conv = self.conversation(user_id, conversation_id).await?;
-        let messages: Vec<ChatMessage> = self
+        let mut messages: Vec<ChatMessage> = self
             .db
             .list_messages(user_id, conversation_id)
             .await?
@@ -135,6 +136,7 @@ impl Chat {
             .map(|m| ChatMessage::new(m.role(), m.content))
             .chain(std::iter::once(ChatMessage::new(Role::User, content.as_str())))
             .collect();
+        let params = Chat::apply(conv.settings.as_deref(), &mut messages);
         let attached = self.db.conversation_knowledge_bases(user_id, conversation_id).await?;
         let prepared = self
             .answers
@@ -143,7 +145,7 @@ impl Chat {
                 surface: Surface::Chat,
                 model: conv.model.clone(),
                 messages,
-                params: Params::default(),
+                params,
                 grounding: Grounding::Attached(attached),
                 history: History::FitToWindow,
             })
@@ -152,6 +154,7 @@ impl Chat {
             true => None,
             false => Some(serde_json::to_string(&prepared.sources).map_err(Error::internal)?),
         };
+        let dropped = (!prepared.dropped_params.is_empty()).then(|| prepared.dropped_params.join(","));
         let title = (conv.title == DEFAULT_TITLE)
             .then(|| content.as_str().lines().next().unwrap_or("").chars().take(60).collect::<String>())
             .and_then(|t| ConversationTitle::parse(&t).ok());
@@ -164,6 +167,7 @@ impl Chat {
                 model: &prepared.model.id,
                 sources: sources.as_deref(),
                 title: title.as_ref().map(|t| t.as_str()),
+                dropped_params: dropped.as_deref(),
             })
             .await?;
         self.generations.start(user_id, &reply.id, prepared.for_reply(conversation_id, &reply.id));

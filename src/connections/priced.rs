@@ -51,6 +51,10 @@ impl ChatProvider for Priced {
         self.inner.count_tokens(model, messages)
     }
 
+    fn count_usage(&self, model: &str, prompt: &[ChatMessage], reply: &str) -> (usize, usize) {
+        self.inner.count_usage(model, prompt, reply)
+    }
+
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         self.inner.list_upstream().await
     }

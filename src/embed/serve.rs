@@ -2,15 +2,12 @@
 //! embedders (`local:all-minilm-l6-v2`, `openai:<model>`, `bedrock:<model id>`) and gets one
 //! vector per text. Each call is one usage-ledger row.
 
-use std::time::Instant;
-
+use super::metered::{EmbedFor, embed_recorded};
 use crate::{
     Error, Result,
-    answer::{Caller, Outcome, Surface, UsageRecord},
+    answer::{Caller, Surface},
     ledger::Ledger,
-    providers::Usage,
     sitechat::EmbedderSet,
-    time::now_ms,
 };
 
 /// Texts one request may carry (OpenAI's limit).
@@ -23,7 +20,7 @@ pub const MAX_CHARS: usize = 32_768;
 pub struct Embedded {
     pub model: String,
     pub vectors: Vec<Vec<f32>>,
-    /// Estimated (a token per 4 characters, at least one a text): the embedders report none.
+    /// Counted ([`super::metered::count_input`]): the embedders report none.
     pub prompt_tokens: u32,
 }
 
@@ -57,27 +54,8 @@ pub async fn embed(
     {
         return Err(Error::invalid("dimensions", format!("{model} gives {} dimensions, not {d}", embedder.dims())));
     }
-    let prompt_tokens: u32 = input.iter().map(|t| t.chars().count().div_ceil(4).max(1) as u32).sum();
-    let started = Instant::now();
-    let started_at_ms = now_ms();
-    let result = embedder.embed(&input).await;
-    if let Some(ledger) = ledger {
-        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        ledger.record(&UsageRecord {
-            caller,
-            surface: Surface::Api,
-            provider: model.split_once(':').map_or(model, |(p, _)| p).to_owned(),
-            model: model.to_owned(),
-            outcome: if result.is_ok() { Outcome::Complete } else { Outcome::Failed },
-            usage: result.is_ok().then_some(Usage { prompt_tokens, completion_tokens: 0 }),
-            // The local embedder is free; remote ones' prices come with the model catalog.
-            cost_nano_usd: (result.is_ok() && model.starts_with("local:")).then_some(0),
-            reply: None,
-            started_at_ms,
-            ttft_ms: None,
-            elapsed_ms,
-        });
-    }
+    let who = EmbedFor { caller, surface: Surface::Api, knowledge_base_id: None };
+    let (result, prompt_tokens) = embed_recorded(embedder.as_ref(), model, &input, ledger, who).await;
     let vectors = result.map_err(|e| crate::sitechat::embed_error_on(e, "input"))?;
     Ok(Embedded { model: model.to_owned(), vectors, prompt_tokens })
 }

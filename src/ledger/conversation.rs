@@ -62,6 +62,7 @@ impl ReplyUsage {
             output_tokens: r.usage.map(|u| u.completion_tokens.into()),
             cost_nano_usd: r.cost_nano_usd,
             unpriced_calls: i64::from(r.usage.is_some() && r.cost_nano_usd.is_none()),
+            counted_calls: i64::from(r.usage.is_some_and(|u| u.counted)),
             ttft_ms: r.ttft_ms.map(|ms| ms as i64),
             duration_ms: r.elapsed_ms as i64,
         })

@@ -23,6 +23,7 @@ fn record(caller: Caller, model: &str, usage: Option<Usage>) -> UsageRecord {
         outcome: if usage.is_some() { Outcome::Complete } else { Outcome::Failed },
         usage,
         reply: None,
+        knowledge_base_id: None,
         started_at_ms: 1_700_000_000_000,
         ttft_ms: Some(40),
         elapsed_ms: 900,
@@ -38,7 +39,7 @@ fn principal(id: &str, role: Role) -> Principal {
 }
 
 fn tokens(prompt: u32, completion: u32) -> Option<Usage> {
-    Some(Usage { prompt_tokens: prompt, completion_tokens: completion })
+    Some(Usage::reported(prompt, completion))
 }
 
 #[tokio::test]
@@ -55,22 +56,35 @@ async fn every_record_becomes_one_row_with_who_and_what_for() {
         tokens(5, 1),
     );
     widget.surface = Surface::Widget;
+    let mut ingest =
+        record(user("u3", None), "local:all-minilm-l6-v2", Some(Usage { counted: true, ..Usage::reported(70, 0) }));
+    ingest.surface = Surface::Ingest;
+    ingest.knowledge_base_id = Some("kb3".into());
     // Many at once: the writer stores them in batches, none is lost.
     for _ in 0..600 {
         ledger.record(&record(user("u1", Some("k1")), "bulk", None));
     }
     ledger.record(&chat);
     ledger.record(&widget);
+    ledger.record(&ingest);
     ledger.flush().await;
 
     let all = db.ledger_rows(&Default::default(), 1000).await.unwrap();
-    assert_eq!(all.len(), 602);
+    assert_eq!(all.len(), 603);
+    let ingest_row = all.iter().find(|r| r.surface == "ingest").unwrap();
+    assert_eq!(
+        (ingest_row.user_id.as_deref(), ingest_row.knowledge_base_id.as_deref(), ingest_row.input_tokens),
+        (Some("u3"), Some("kb3"), Some(70)),
+        "an ingestion's embedding call is the knowledge base owner's, and names the knowledge base"
+    );
+    assert_eq!(ingest_row.tokens_counted, 1, "the embedder reported no tokens: they were counted");
     let chat_row = all.iter().find(|r| r.surface == "chat").unwrap();
     assert_eq!(
         (chat_row.user_id.as_deref(), chat_row.conversation_id.as_deref(), chat_row.message_id.as_deref()),
         (Some("u1"), Some("c1"), Some("r1"))
     );
     assert_eq!((chat_row.input_tokens, chat_row.output_tokens, chat_row.ttft_ms), (Some(10), Some(3), Some(40)));
+    assert_eq!(chat_row.tokens_counted, 0, "reported by the provider");
     assert_eq!(
         (chat_row.outcome.as_str(), chat_row.duration_ms, chat_row.started_at),
         ("complete", 900, 1_700_000_000_000)

@@ -209,10 +209,10 @@ fn run_job(shared: &Shared, weights: &mut ModelWeights, job: Job) {
             if let Some(rest) = decoder.finish() {
                 let _ = events.blocking_send(Ok(ChatEvent::Delta(rest)));
             }
-            let usage = Usage {
-                prompt_tokens: u32::try_from(prompt.len()).unwrap_or(u32::MAX),
-                completion_tokens: u32::try_from(outcome.completion_tokens).unwrap_or(u32::MAX),
-            };
+            let usage = Usage::reported(
+                u32::try_from(prompt.len()).unwrap_or(u32::MAX),
+                u32::try_from(outcome.completion_tokens).unwrap_or(u32::MAX),
+            );
             tracing::info!(
                 prompt_tokens = usage.prompt_tokens,
                 completion_tokens = usage.completion_tokens,

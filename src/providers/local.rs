@@ -200,4 +200,14 @@ impl ChatProvider for LocalProvider {
         // 3 errs on the high side; the constant covers the role markers.
         messages.iter().map(|m| m.content.len() / 3 + 8).sum()
     }
+
+    /// With the model's own tokenizer (once loaded; a call that ran has loaded it).
+    fn count_usage(&self, model: &str, prompt: &[ChatMessage], reply: &str) -> (usize, usize) {
+        let reply_tokens = self
+            .vocab
+            .get()
+            .and_then(|vocab| vocab.tokenizer.encode(reply).ok())
+            .map_or_else(|| crate::providers::tokens::count_text(model, reply), |ids| ids.len());
+        (self.count_tokens(model, prompt), reply_tokens)
+    }
 }

@@ -114,6 +114,10 @@ impl ChatProvider for Qualified {
         self.inner.count_tokens(self.upstream(model), messages)
     }
 
+    fn count_usage(&self, model: &str, prompt: &[ChatMessage], reply: &str) -> (usize, usize) {
+        self.inner.count_usage(self.upstream(model), prompt, reply)
+    }
+
     async fn list_upstream(&self) -> Result<Vec<String>, ProviderError> {
         self.inner.list_upstream().await
     }
@@ -185,8 +189,8 @@ mod tests {
     fn a_cost_is_tokens_times_the_per_million_price_in_billionths_of_a_dollar() {
         let prices = Prices { input_per_mtok: 0.15, output_per_mtok: 0.6 };
         // 1000 × $0.15/M + 100 × $0.60/M = $0.00015 + $0.00006 = 210,000 billionths.
-        assert_eq!(prices.cost_nano_usd(Usage { prompt_tokens: 1000, completion_tokens: 100 }), 210_000);
-        assert_eq!(Prices::FREE.cost_nano_usd(Usage { prompt_tokens: 5, completion_tokens: 5 }), 0);
+        assert_eq!(prices.cost_nano_usd(Usage::reported(1000, 100)), 210_000);
+        assert_eq!(Prices::FREE.cost_nano_usd(Usage::reported(5, 5)), 0);
     }
 
     #[test]

@@ -133,8 +133,7 @@ impl SiteChat {
             .iter()
             .map(|c| embedding_input(&doc.title, &c.heading_path.join(HEADING_SEPARATOR), &c.text))
             .collect();
-        let embedder = self.embedders().get(&kb.embedding_model)?;
-        let vectors = embedder.embed(&inputs).await.map_err(embed_error)?;
+        let vectors = self.embed_for(kb, &inputs).await?;
         Ok(pieces
             .into_iter()
             .zip(vectors)

@@ -8,11 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    JobKind, SiteChat,
-    ingest::{embed_error, embedding_input},
-    jobs::JobCtx,
-};
+use super::{JobKind, SiteChat, ingest::embedding_input, jobs::JobCtx};
 use crate::{Result, storage::JobRow};
 
 const PAGE: u32 = 256;
@@ -33,7 +29,7 @@ impl SiteChat {
 
     async fn run_reembed(self, ctx: Arc<JobCtx>) -> Result<Option<String>> {
         let kb = self.db().knowledge_base(&ctx.kb_id).await?.ok_or(crate::Error::NotFound("knowledge base"))?;
-        let embedder = self.embedders().get(&kb.embedding_model)?;
+        self.embedders().get(&kb.embedding_model)?;
         let total = self.db().chunk_fingerprint(&kb.id).await?.count;
         ctx.set_total(total as usize);
         let mut after = 0;
@@ -46,7 +42,7 @@ impl SiteChat {
             after = last.0;
             let texts: Vec<String> =
                 page.iter().map(|(_, title, path, text)| embedding_input(title, path, text)).collect();
-            let vectors = embedder.embed(&texts).await.map_err(embed_error)?;
+            let vectors = self.embed_for(&kb, &texts).await?;
             let added: Vec<(u64, Vec<f32>)> = page.iter().zip(vectors).map(|((id, ..), v)| (*id as u64, v)).collect();
             self.db().set_chunk_embeddings(&added).await?;
             let n = added.len();

@@ -51,10 +51,10 @@ impl Db {
         document_id: &str,
         chunks: &[NewChunk],
     ) -> Result<(Vec<i64>, Vec<i64>)> {
-        let mut tx = self.pool().begin().await?;
-        // Write first: a transaction that reads and then writes cannot wait for another writer
-        // under SQLite's WAL (it fails at once with "database is locked" if one committed in
-        // between), while one that starts by writing simply waits its turn (busy timeout).
+        let mut tx = self.begin_write().await?;
+        // A write transaction (`begin_write`: SQLite's BEGIN IMMEDIATE), and writing first as well:
+        // a transaction that reads and then writes cannot wait for another writer under SQLite's
+        // WAL (it fails at once with "database is locked" if one committed in between).
         let removed: Vec<i64> = sqlx::query_scalar("DELETE FROM chunks WHERE document_id = $1 RETURNING id")
             .bind(document_id)
             .fetch_all(&mut *tx)
@@ -113,7 +113,7 @@ impl Db {
     /// Rewrites the embeddings of these chunks in one transaction (one commit per page of a
     /// re-embedding job, not one per chunk).
     pub async fn set_chunk_embeddings(&self, items: &[(u64, Vec<f32>)]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (id, embedding) in items {
             sqlx::query("UPDATE chunks SET embedding = $1 WHERE id = $2")
                 .bind(encode_vector(embedding))

@@ -9,23 +9,33 @@ pub struct ConversationRow {
     pub user_id: String,
     pub title: String,
     pub model: String,
+    /// JSON of the conversation's chat settings (`chat::ChatSettings`); None: none set.
+    pub settings: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, user_id, title, model, created_at, updated_at";
+const COLUMNS: &str = "id, user_id, title, model, settings, created_at, updated_at";
 
 impl Db {
-    pub async fn create_conversation(&self, user_id: &str, title: &str, model: &str) -> Result<ConversationRow> {
+    /// `settings`: the chat settings JSON it starts with (the owner's preset), if any.
+    pub async fn create_conversation(
+        &self,
+        user_id: &str,
+        title: &str,
+        model: &str,
+        settings: Option<&str>,
+    ) -> Result<ConversationRow> {
         let now = now_ms();
         Ok(sqlx::query_as(&format!(
-            "INSERT INTO conversations (id, user_id, title, model, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
+            "INSERT INTO conversations (id, user_id, title, model, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
         ))
         .bind(new_id())
         .bind(user_id)
         .bind(text(title))
         .bind(model)
+        .bind(settings.map(text))
         .bind(now)
         .fetch_one(self.pool())
         .await?)
@@ -82,6 +92,41 @@ impl Db {
             .await?
             .rows_affected();
         Ok(n > 0)
+    }
+
+    /// Replaces the conversation's chat settings JSON (None: clears them). False: no such
+    /// conversation of `user_id`.
+    pub async fn set_conversation_settings(&self, user_id: &str, id: &str, settings: Option<&str>) -> Result<bool> {
+        let n = sqlx::query("UPDATE conversations SET settings = $1 WHERE id = $2 AND user_id = $3")
+            .bind(settings.map(text))
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// The chat settings JSON new conversations of `user_id` start from, if the user saved one.
+    pub async fn chat_preset(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT settings FROM chat_presets WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Saves (or replaces) the chat settings JSON new conversations of `user_id` start from.
+    pub async fn set_chat_preset(&self, user_id: &str, settings: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO chat_presets (user_id, settings, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(text(settings))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     pub async fn touch_conversation(&self, id: &str) -> Result<()> {

@@ -116,7 +116,7 @@ impl Db {
 
     /// Deletes a document with its chunks; returns the chunk ids removed (for the vector index).
     pub async fn delete_document(&self, kb_id: &str, id: &str) -> Result<Option<Vec<i64>>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Write first (see `replace_chunks`): the chunk rows go, returning their ids.
         let ids: Vec<i64> = sqlx::query_scalar("DELETE FROM chunks WHERE document_id = $1 AND kb_id = $2 RETURNING id")
             .bind(id)

@@ -235,7 +235,7 @@ impl Db {
 
     /// Replaces the knowledge bases attached to a conversation.
     pub async fn set_conversation_knowledge_bases(&self, conversation_id: &str, kb_ids: &[String]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM conversation_knowledge_bases WHERE conversation_id = $1")
             .bind(conversation_id)
             .execute(&mut *tx)

@@ -18,7 +18,7 @@ pub struct LedgerRow {
     pub knowledge_base_id: Option<String>,
     pub conversation_id: Option<String>,
     pub message_id: Option<String>,
-    /// `chat`, `widget` or `api` (the CHECK constraint holds the list).
+    /// `chat`, `widget`, `api` or `ingest` (the CHECK constraint holds the list).
     pub surface: String,
     pub provider: String,
     pub model: String,
@@ -30,6 +30,8 @@ pub struct LedgerRow {
     pub duration_ms: i64,
     /// Billionths of a dollar; NULL when the prices or the tokens are unknown.
     pub cost_nano_usd: Option<i64>,
+    /// 1 when Web+ counted the tokens because the provider reported none, else 0.
+    pub tokens_counted: i64,
 }
 
 /// Which rows a ledger query reads. Every field narrows; `user_id: None` reads everyone's (the
@@ -70,18 +72,19 @@ pub struct LedgerTotal {
 }
 
 const COLUMNS: &str = "id, started_at, user_id, api_key_id, knowledge_base_id, conversation_id, message_id, \
-     surface, provider, model, outcome, input_tokens, output_tokens, ttft_ms, duration_ms, cost_nano_usd";
+     surface, provider, model, outcome, input_tokens, output_tokens, ttft_ms, duration_ms, cost_nano_usd, \
+     tokens_counted";
 
 const MS_PER_DAY: i64 = 86_400_000;
 
 impl Db {
     /// Inserts rows in one transaction (ids are assigned here): all of them or none.
     pub async fn insert_ledger_rows(&self, rows: &[LedgerRow]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for r in rows {
             sqlx::query(&format!(
                 "INSERT INTO usage_ledger ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
             ))
             .bind(new_id())
             .bind(r.started_at)
@@ -99,6 +102,7 @@ impl Db {
             .bind(r.ttft_ms)
             .bind(r.duration_ms)
             .bind(r.cost_nano_usd)
+            .bind(r.tokens_counted)
             .execute(&mut *tx)
             .await?;
         }

@@ -18,6 +18,8 @@ pub struct MessageRow {
     pub error: Option<String>,
     /// JSON array of the passages the reply was given (its citations), when knowledge bases were used.
     pub sources: Option<String>,
+    /// Comma-separated parameters the reply's provider does not take (they were not sent).
+    pub dropped_params: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -33,7 +35,7 @@ impl MessageRow {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, dropped_params, created_at, updated_at";
 
 /// `COLUMNS` qualified with the `m.` alias, for queries that join conversations (built once).
 static M_COLUMNS: std::sync::LazyLock<String> =

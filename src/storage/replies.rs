@@ -22,6 +22,8 @@ pub struct NewExchange<'a> {
     pub sources: Option<&'a str>,
     /// A title for the conversation (its first message), if it still has the default one.
     pub title: Option<&'a str>,
+    /// Comma-separated parameters the reply's provider does not take (not sent), if any.
+    pub dropped_params: Option<&'a str>,
 }
 
 impl Db {
@@ -31,7 +33,7 @@ impl Db {
     /// `NotFound` when the conversation is not the user's.
     pub async fn start_reply(&self, new: NewExchange<'_>) -> Result<(MessageRow, MessageRow)> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Write first (see `replace_chunks`): the ownership check is the UPDATE's WHERE clause.
         let owned = sqlx::query(
             "UPDATE conversations SET title = COALESCE($1, title), updated_at = $2 WHERE id = $3 AND user_id = $4",
@@ -47,8 +49,8 @@ impl Db {
             return Err(Error::NotFound("conversation"));
         }
         let insert = format!(
-            "INSERT INTO messages (id, conversation_id, role, content, status, model, sources, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+            "INSERT INTO messages (id, conversation_id, role, content, status, model, sources, dropped_params, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {COLUMNS}"
         );
         let question: MessageRow = sqlx::query_as(&insert)
             .bind(new_id())
@@ -58,7 +60,7 @@ impl Db {
             .bind(MessageStatus::Complete.as_str())
             .bind(None::<&str>)
             .bind(None::<&str>)
-            .bind(now)
+            .bind(None::<&str>)
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
@@ -70,7 +72,7 @@ impl Db {
             .bind(MessageStatus::Streaming.as_str())
             .bind(new.model)
             .bind(new.sources)
-            .bind(now)
+            .bind(new.dropped_params)
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
@@ -88,7 +90,7 @@ mod tests {
     async fn a_reply_starts_with_its_question_sources_and_title_or_not_at_all() {
         let (db, _dir) = temp_db().await;
         let owner = db.create_user("a@example.com", "hash", None, crate::storage::UserStatus::Active).await.unwrap();
-        let conv = db.create_conversation(&owner.id, "New conversation", "m").await.unwrap();
+        let conv = db.create_conversation(&owner.id, "New conversation", "m", None).await.unwrap();
         let new = NewExchange {
             user_id: &owner.id,
             conversation_id: &conv.id,
@@ -96,6 +98,7 @@ mod tests {
             model: "m",
             sources: Some(r#"[{"n":1}]"#),
             title: Some("What does Team cost?"),
+            dropped_params: Some("seed"),
         };
 
         // Someone else's conversation: nothing is written.
@@ -115,6 +118,7 @@ mod tests {
             (MessageRole::Assistant, MessageStatus::Streaming, Some("m"))
         );
         assert_eq!(r.sources.as_deref(), new.sources);
+        assert_eq!((q.dropped_params.as_deref(), r.dropped_params.as_deref()), (None, Some("seed")));
         let conv = db.conversation(&owner.id, &conv.id).await.unwrap().unwrap();
         assert_eq!(conv.title, "What does Team cost?");
 

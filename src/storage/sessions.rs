@@ -41,7 +41,7 @@ impl Db {
         user_agent: Option<&str>,
     ) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -83,7 +83,7 @@ impl Db {
     /// the old token had already been used (a concurrent refresh or a replay won the race).
     pub async fn rotate_refresh_token(&self, old_hash: &str, new_hash: &str, session_id: &str) -> Result<bool> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
             .bind(now)
             .bind(old_hash)

@@ -37,7 +37,7 @@ async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
         }
         out
     }
-    const TABLES: [&str; 14] = [
+    const TABLES: [&str; 17] = [
         "users",
         "sessions",
         "refresh_tokens",
@@ -52,6 +52,9 @@ async fn every_table_has_the_same_columns_on_this_database_as_on_sqlite() {
         "conversation_knowledge_bases",
         "instance_settings",
         "usage_ledger",
+        "connections",
+        "catalog_models",
+        "chat_presets",
     ];
     let (db, _temp) = super::test_support::temp_db().await;
     let sqlite_dir = tempfile::tempdir().unwrap();
@@ -89,7 +92,7 @@ async fn millisecond_timestamps_far_beyond_32_bits_round_trip() {
 async fn text_with_nul_characters_is_stored_without_them() {
     let (db, _temp) = super::test_support::temp_db().await;
     let user = db.create_user("n@x.io", "h", None, super::UserStatus::Active).await.unwrap();
-    let c = db.create_conversation(&user.id, "a\0b", "m").await.unwrap();
+    let c = db.create_conversation(&user.id, "a\0b", "m", None).await.unwrap();
     assert_eq!(c.title, "ab");
     let role = crate::domain::MessageRole::User;
     let m = db.insert_message(&c.id, role, "x\0y", super::MessageStatus::Complete, None).await.unwrap();

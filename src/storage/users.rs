@@ -79,7 +79,7 @@ impl Db {
             "INSERT INTO users (id, email, password_hash, role, disabled, status, created_at, updated_at) \
              SELECT $1, $2, $3, {role_sql}, 0, {status_sql}, $4, $4 RETURNING {COLUMNS}"
         );
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if role.is_none() && self.backend() == Backend::Postgres {
             // SQLite runs one writer at a time; PostgreSQL runs two INSERT … SELECTs side by side, and
             // both would see no users. This lock mode conflicts with itself and with inserts (reads
@@ -149,7 +149,7 @@ impl Db {
     #[tracing::instrument(skip(self), err)]
     pub async fn set_user_disabled(&self, user_id: &str, disabled: bool) -> Result<bool> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
             .bind(disabled as i64)
             .bind(now)

@@ -33,7 +33,7 @@ pub async fn add_model(connection_id: String, upstream_id: String) -> Result<Cat
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let input = ModelInput { connection_id: Some(connection_id), upstream_id: Some(upstream_id), ..Default::default() };
-    st.catalog.create(&me, input).await.map(convert::catalog_model).map_err(convert::to_app_error)
+    st.connections.add_model(&me, input).await.map(convert::catalog_model).map_err(convert::to_app_error)
 }
 
 #[server(prefix = "/api", endpoint = "admin/save-model", input = server_fn::codec::Json)]

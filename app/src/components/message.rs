@@ -24,6 +24,8 @@ pub struct LiveMessage {
     pub sources: Arc<Vec<SourceDto>>,
     /// What a reply used (known when it ends).
     pub usage: RwSignal<Option<ReplyUsageDto>>,
+    /// Parameters the reply's model does not take (known when it starts).
+    pub dropped_params: Arc<Vec<String>>,
 }
 
 impl From<MessageDto> for LiveMessage {
@@ -36,6 +38,7 @@ impl From<MessageDto> for LiveMessage {
             error: RwSignal::new(m.error),
             sources: Arc::new(m.sources),
             usage: RwSignal::new(m.usage),
+            dropped_params: Arc::new(m.dropped_params),
         }
     }
 }
@@ -74,7 +77,7 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error, sources, usage } = m;
+    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params } = m;
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
         follow(&id, ReplySignals { content, status, error, usage });
     }
@@ -121,6 +124,14 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             {badge}
             {(!sources.is_empty()).then(|| view! { <Sources message_id=id.clone() sources=sources.clone()/> })}
             {(role == MessageRole::Assistant).then(|| view! { <ReplyUsageLine usage/> })}
+            {(!dropped_params.is_empty()).then(|| {
+                let names = dropped_params.join(", ");
+                view! {
+                    <p class="param-note muted" data-testid="dropped-params">
+                        {format!("Not sent, as this model does not take it: {names}")}
+                    </p>
+                }
+            })}
         </article>
     }
 }

@@ -41,11 +41,13 @@ pub fn ConversationTotals(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView
     }
 }
 
-/// "claude-haiku-4-5 · 412 in / 96 out · $0.000892 · 0.4 s to first token".
+/// "claude-haiku-4-5 · 412 in / 96 out · $0.000892 · 0.4 s to first token"; tokens Web+ counted
+/// (the provider reported none) read "≈ 412 in / 96 out".
 pub fn detail_line(u: &ReplyUsageDto) -> String {
     let mut parts = vec![u.model.clone()];
     if let (Some(i), Some(o)) = (u.input_tokens, u.output_tokens) {
-        parts.push(format!("{} in / {} out", count(i), count(o)));
+        let about = if u.counted { "≈ " } else { "" };
+        parts.push(format!("{about}{} in / {} out", count(i), count(o)));
         parts.push(cost_text(u.cost_nano_usd.unwrap_or(0), u.cost_nano_usd.is_some(), u.unpriced_calls));
     }
     if let Some(t) = u.ttft_ms {
@@ -152,6 +154,7 @@ mod tests {
             output_tokens: Some(96),
             cost_nano_usd: cost,
             unpriced_calls,
+            counted: false,
             ttft_ms: Some(400),
             duration_ms: 1_600,
         }
@@ -170,6 +173,8 @@ mod tests {
         assert!(detail_line(&usage(None, 1)).contains(" · price unknown · "));
         let stopped = ReplyUsageDto { input_tokens: None, output_tokens: None, ttft_ms: None, ..usage(None, 0) };
         assert_eq!(detail_line(&stopped), "claude-haiku-4-5");
+        let counted = ReplyUsageDto { counted: true, ..usage(Some(0), 0) };
+        assert_eq!(detail_line(&counted), "claude-haiku-4-5 · ≈ 412 in / 96 out · free · 0.4 s to first token");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::chat::{send_message, stop_generation},
-    components::{ChatCtx, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList},
+    components::{ChatCtx, ChatSettingsPanel, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList},
     dto::ConversationDetail,
     error::AppError,
 };
@@ -43,6 +43,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let ConversationDetail { conversation, messages, knowledge_bases } = detail;
     let conversation_id = conversation.id.clone();
     let picker_id = conversation.id.clone();
+    let settings_id = conversation.id.clone();
     let kbs = RwSignal::new(knowledge_bases);
     let own_id = conversation.id.clone();
     let original_title = conversation.title.clone();
@@ -103,6 +104,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 <h1>{title}</h1>
                 <span class="model-name">{conversation.model.clone()}</span>
                 <ConversationTotals messages/>
+                <ChatSettingsPanel conversation_id=settings_id/>
             </header>
             <MessageList messages/>
             <Composer

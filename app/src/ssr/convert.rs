@@ -156,6 +156,11 @@ pub fn message(m: &MessageRow) -> MessageDto {
         created_at: m.created_at,
         sources: sources(m.sources.as_deref()),
         usage: None,
+        dropped_params: m
+            .dropped_params
+            .as_deref()
+            .map(|d| d.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -167,6 +172,7 @@ pub fn reply_usage(u: &webplus::storage::ReplyUsage) -> ReplyUsageDto {
         output_tokens: u.output_tokens,
         cost_nano_usd: u.cost_nano_usd,
         unpriced_calls: u.unpriced_calls,
+        counted: u.counted_calls > 0,
         ttft_ms: u.ttft_ms,
         duration_ms: u.duration_ms,
     }

@@ -2,6 +2,11 @@
 //! results into docs/BENCHMARKS.md.
 #![allow(dead_code)] // each bench uses its own subset
 
+pub mod bedrock;
+pub mod direct;
+pub mod first_text;
+pub mod upstreams;
+
 use std::{
     io::Write,
     process::{Command, Stdio},
@@ -25,6 +30,11 @@ impl Stats {
 
 pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `a − b` in milliseconds, signed: an added time can come out below zero in a noisy run.
+pub fn ms_minus(a: Duration, b: Duration) -> String {
+    format!("{:.3} ms", (a.as_secs_f64() - b.as_secs_f64()) * 1000.0)
 }
 
 /// Creates an admin account and returns a fresh API key for it, through the admin CLI as an

@@ -37,7 +37,7 @@ pub async fn create(
     body: Result<Json<ModelInput>, JsonRejection>,
 ) -> ApiResult {
     let Json(input) = body.map_err(rejection)?;
-    let created = state.services.catalog.create(&me, input).await.map_err(engine(&headers))?;
+    let created = state.services.connections.add_model(&me, input).await.map_err(engine(&headers))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 

@@ -123,6 +123,8 @@ struct Call {
     outcome: String,
     input_tokens: Option<i64>,
     output_tokens: Option<i64>,
+    /// True when Web+ counted the tokens because the provider reported none.
+    tokens_counted: bool,
     ttft_ms: Option<i64>,
     duration_ms: i64,
     /// US dollars at the model's list prices; null when they are unknown.
@@ -150,6 +152,7 @@ impl From<LedgerRow> for Call {
             outcome: r.outcome,
             input_tokens: r.input_tokens,
             output_tokens: r.output_tokens,
+            tokens_counted: r.tokens_counted != 0,
             ttft_ms: r.ttft_ms,
             duration_ms: r.duration_ms,
             cost_usd: r.cost_nano_usd.map(usd),

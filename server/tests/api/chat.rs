@@ -221,3 +221,56 @@ async fn wait_for_text(app: &TestApp, id: &str) {
     })
     .await;
 }
+
+fn settings_form(system: &str, temperature: &str, stop: &str) -> Value {
+    json!({ "system": system, "temperature": temperature, "top_p": "", "max_tokens": "40", "stop": stop,
+        "seed": "11", "presence_penalty": "", "frequency_penalty": "0.5" })
+}
+
+#[tokio::test]
+async fn the_parameters_panel_saves_checks_and_sends_the_settings_and_new_chats_start_from_the_preset() {
+    let app = spawn_app().await;
+    app.register("a@example.com").await;
+    let conv = new_conversation(&app).await;
+    let (s, v) = app.call("chat/settings", json!({ "conversation_id": conv })).await;
+    assert_eq!((s, v["temperature"].as_str(), v["system"].as_str()), (StatusCode::OK, Some(""), Some("")));
+
+    // What does not parse, or is out of range, names its field; nothing is saved.
+    for (temperature, reason) in [("hot", "use a number like 0.7"), ("2.5", "use a number from 0 to 2")] {
+        let body =
+            json!({ "conversation_id": conv, "form": settings_form("", temperature, ""), "for_new_chats": false });
+        let (s, v) = app.call("chat/save-settings", body).await;
+        assert_eq!((s, v["Invalid"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("temperature")), "{v}");
+        assert!(v["Invalid"]["reason"].as_str().unwrap().starts_with(reason), "{v}");
+    }
+    let five_stops = settings_form("", "", "a\nb\nc\nd\ne");
+    let (s, v) = app
+        .call("chat/save-settings", json!({ "conversation_id": conv, "form": five_stops, "for_new_chats": false }))
+        .await;
+    assert_eq!((s, v["Invalid"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("stop")), "{v}");
+    let (_, v) = app.call("chat/settings", json!({ "conversation_id": conv })).await;
+    assert_eq!(v["frequency_penalty"], "", "a refused save changes nothing");
+
+    // Saved as stored (trimmed), and the next question is asked with them.
+    let form = settings_form("  You are terse. ", "0.25", " END \n\n");
+    let (s, saved) =
+        app.call("chat/save-settings", json!({ "conversation_id": conv, "form": form, "for_new_chats": true })).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!((saved["system"].as_str(), saved["stop"].as_str()), (Some("You are terse."), Some("END")));
+    assert_eq!(app.call("chat/settings", json!({ "conversation_id": conv })).await.1, saved);
+    let sent = send(&app, &conv, "Hi").await;
+    app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10)).await;
+    let upstream = app.fake.requests().last().cloned().unwrap();
+    assert_eq!(upstream["messages"][0], json!({ "role": "system", "content": "You are terse." }));
+    assert_eq!(upstream["messages"][1]["content"], "Hi");
+    assert_eq!(
+        (&upstream["temperature"], &upstream["max_tokens"], &upstream["stop"], &upstream["seed"]),
+        (&json!(0.25), &json!(40), &json!(["END"]), &json!(11))
+    );
+    assert_eq!(upstream["frequency_penalty"], json!(0.5));
+    assert_eq!(sent["reply"]["dropped_params"], json!([]), "an OpenAI-compatible server takes them all");
+
+    // "Also for new chats": a new conversation starts with them.
+    let next = new_conversation(&app).await;
+    assert_eq!(app.call("chat/settings", json!({ "conversation_id": next })).await.1, saved);
+}

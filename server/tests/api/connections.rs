@@ -5,24 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use webplus::fakes::{FakeAnthropic, FakeAnthropicConfig};
 
-use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app};
-
-async fn send(
-    app: &TestApp,
-    key: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use crate::helpers::{FAKE_MODEL, TestApp, keyed as send, read_sse, spawn_app};
 
 async fn admin_app() -> (TestApp, String) {
     let app = spawn_app().await;

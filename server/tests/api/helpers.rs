@@ -263,3 +263,22 @@ pub fn reply_of(events: &[(String, String)]) -> (String, Option<Value>) {
     }
     (text, done)
 }
+
+/// Sends `method path` with an API key (and a JSON body, if any): the status and the JSON answer
+/// (a body that is not JSON comes back as a string).
+pub async fn keyed(
+    app: &TestApp,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}

@@ -204,6 +204,19 @@ async fn uploaded_files_become_searchable_and_a_mislabelled_file_is_refused_by_n
     assert_eq!(top["file_name"], "faq.txt", "{top}");
     assert!(top["url"].is_null());
 
+    // Embedding the two documents was the owner's usage: one ledger row each, for this knowledge
+    // base, with the tokens counted (the embedder reports none).
+    app.services.ledger.flush().await;
+    let (s, usage) = api.get("/api/v1/usage").await;
+    assert_eq!(s, StatusCode::OK, "{usage}");
+    let ingest: Vec<&Value> = usage["data"].as_array().unwrap().iter().filter(|r| r["surface"] == "ingest").collect();
+    assert_eq!(ingest.len(), 2, "{usage}");
+    for r in ingest {
+        assert_eq!((r["knowledge_base_id"].as_str(), r["outcome"].as_str()), (Some(kb.as_str()), Some("complete")));
+        assert_eq!((r["tokens_counted"].as_bool(), r["cost_usd"].as_f64()), (Some(true), Some(0.0)), "{r}");
+        assert!(r["input_tokens"].as_i64().is_some_and(|n| n > 5), "{r}");
+    }
+
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let (s, v) = api.upload(&kb, vec![("report.pdf", "application/pdf", png)]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");

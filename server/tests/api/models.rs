@@ -6,18 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use webplus::fakes::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig};
 
-use crate::helpers::{FAKE_MODEL, TestApp, spawn_app};
-
-async fn send(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use crate::helpers::{FAKE_MODEL, TestApp, keyed as send, spawn_app};
 
 async fn offered(app: &TestApp, key: &str) -> Vec<(String, String)> {
     let (_, models) = send(app, key, Method::GET, "/v1/models", None).await;

@@ -10,18 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use webplus::fakes::{FakeOllama, FakeOllamaConfig, OllamaFailure, wait_until};
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn send(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
+use crate::helpers::{TestApp, keyed as send, spawn_app};
 
 /// An app whose administrator has added the Ollama connection `lab` for `fake`: (app, key, base
 /// path of the connection's Ollama endpoints).

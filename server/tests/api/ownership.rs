@@ -175,6 +175,7 @@ async fn alice_view(alice: &TestApp, api: &Api<'_>, a: &Owned) -> Vec<Value> {
     let mut out = Vec::new();
     for (f, body) in [
         ("chat/get", json!({ "id": a.conv })),
+        ("chat/settings", json!({ "conversation_id": a.conv })),
         ("kb/get", json!({ "id": a.kb })),
         ("kb/shares", json!({ "id": a.kb })),
         ("kb/attached", json!({ "conversation_id": a.conv })),
@@ -218,6 +219,12 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("chat/delete", json!({ "id": a.conv })),
         ("chat/send", json!({ "conversation_id": a.conv, "content": "hi" })),
         ("chat/stop", json!({ "message_id": a.reply })),
+        ("chat/settings", json!({ "conversation_id": a.conv })),
+        (
+            "chat/save-settings",
+            json!({ "conversation_id": a.conv, "for_new_chats": false, "form": { "system": "Bob's", "temperature": "",
+                "top_p": "", "max_tokens": "", "stop": "", "seed": "", "presence_penalty": "", "frequency_penalty": "" } }),
+        ),
         ("kb/get", json!({ "id": a.kb })),
         ("kb/documents", json!({ "id": a.kb })),
         ("kb/rename", json!({ "id": a.kb, "name": "Bob's now" })),

@@ -58,6 +58,7 @@ async fn each_v1_call_is_one_ledger_row_its_owner_reads_and_admins_can_group() {
             (Some("api"), Some(FAKE_MODEL), Some("complete"))
         );
         assert!(r["api_key_id"].is_string() && r["ttft_ms"].is_i64(), "{r}");
+        assert_eq!(r["tokens_counted"], false, "the fake reports usage: {r}");
     }
     let dev_id = rows[0]["user_id"].as_str().unwrap().to_owned();
     assert_eq!(mine["total"]["calls"], 2);

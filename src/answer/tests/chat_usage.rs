@@ -20,6 +20,7 @@ async fn a_replys_usage_is_the_same_live_and_from_the_ledger_and_only_its_owner_
         model: "m",
         sources: None,
         title: None,
+        dropped_params: None,
     };
     let (_, reply) = db.start_reply(exchange).await.unwrap();
     let prepared = w.answers.prepare(ask(Caller::user(&w.owner), Grounding::None, question("Hi?"))).await.unwrap();

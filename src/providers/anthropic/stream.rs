@@ -205,7 +205,7 @@ impl State {
                 }
             }
             StreamEvent::MessageStop => {
-                let usage = Usage { prompt_tokens: self.prompt_tokens, completion_tokens: self.completion_tokens };
+                let usage = Usage::reported(self.prompt_tokens, self.completion_tokens);
                 return Ok(Some(ChatEvent::Finished { reason: self.reason.unwrap_or(FinishReason::Stop), usage }));
             }
             StreamEvent::Error { error } => return Err(errors::mid_stream(&error, &ctx.errors())),
@@ -250,7 +250,7 @@ mod tests {
             r#"{"type":"message_stop"}"#,
         ]);
         assert!(matches!(&out[1], Ok(Some(ChatEvent::Delta(t))) if t == "Hi"));
-        let usage = Usage { prompt_tokens: 25, completion_tokens: 15 };
+        let usage = Usage::reported(25, 15);
         assert!(
             matches!(&out[3], Ok(Some(ChatEvent::Finished { reason: FinishReason::Length, usage: u })) if *u == usage)
         );

@@ -129,9 +129,12 @@ impl State {
             }
             // Bedrock sends the counts after `messageStop`; before it they would be a partial count.
             ConverseStreamOutput::Metadata(metadata) => self.reason.map(|reason| {
-                let usage = metadata.usage().map_or_else(Usage::default, |u| Usage {
-                    prompt_tokens: u32::try_from(u.input_tokens()).unwrap_or_default(),
-                    completion_tokens: u32::try_from(u.output_tokens()).unwrap_or_default(),
+                // No counts in the metadata: the call's record counts them.
+                let usage = metadata.usage().map_or(Usage { counted: true, ..Usage::default() }, |u| {
+                    Usage::reported(
+                        u32::try_from(u.input_tokens()).unwrap_or_default(),
+                        u32::try_from(u.output_tokens()).unwrap_or_default(),
+                    )
                 });
                 ChatEvent::Finished { reason, usage }
             }),
@@ -209,7 +212,7 @@ mod tests {
         assert_eq!(state.absorb(delta("Hi")), Some(ChatEvent::Delta("Hi".into())));
         assert_eq!(state.absorb(delta("")), None);
         assert_eq!(state.absorb(stop(StopReason::MaxTokens)), None);
-        let usage = Usage { prompt_tokens: 25, completion_tokens: 15 };
+        let usage = Usage::reported(25, 15);
         assert_eq!(state.absorb(metadata(25, 15)), Some(ChatEvent::Finished { reason: FinishReason::Length, usage }));
     }
 

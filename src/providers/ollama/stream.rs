@@ -93,9 +93,12 @@ fn finished(line: &ChatLine, estimated_prompt_tokens: u32) -> ChatEvent {
         // "stop", and "load"/"unload", which a chat with messages never gets.
         _ => FinishReason::Stop,
     };
+    let prompt = line.prompt_eval_count.filter(|n| *n > 0);
     let usage = Usage {
-        prompt_tokens: line.prompt_eval_count.filter(|n| *n > 0).unwrap_or(estimated_prompt_tokens),
+        prompt_tokens: prompt.unwrap_or(estimated_prompt_tokens),
         completion_tokens: line.eval_count.unwrap_or(0),
+        // Without Ollama's counts, the call's record counts them.
+        counted: prompt.is_none() || line.eval_count.is_none(),
     };
     ChatEvent::Finished { reason, usage }
 }
@@ -113,14 +116,14 @@ mod tests {
         let done = line(
             r#"{"message":{"role":"assistant","content":""},"done":true,"done_reason":"length","prompt_eval_count":26,"eval_count":3}"#,
         );
-        let usage = Usage { prompt_tokens: 26, completion_tokens: 3 };
+        let usage = Usage::reported(26, 3);
         assert_eq!(finished(&done, 99), ChatEvent::Finished { reason: FinishReason::Length, usage });
         let stop = line(r#"{"done":true,"done_reason":"stop","eval_count":5}"#);
-        let usage = Usage { prompt_tokens: 99, completion_tokens: 5 };
+        let usage = Usage { counted: true, ..Usage::reported(99, 5) };
         assert_eq!(
             finished(&stop, 99),
             ChatEvent::Finished { reason: FinishReason::Stop, usage },
-            "estimate stands in"
+            "an estimate stands in, marked for the call's record to count"
         );
     }
 }

@@ -179,7 +179,7 @@ impl State {
     /// Takes in one chunk; returns its text, if any. Only choice 0 counts: Web+ never asks for `n > 1`.
     fn absorb(&mut self, chunk: CreateChatCompletionStreamResponse) -> Option<String> {
         if let Some(u) = chunk.usage {
-            self.usage = Some(Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens });
+            self.usage = Some(Usage::reported(u.prompt_tokens, u.completion_tokens));
         }
         let choice = chunk.choices.into_iter().find(|c| c.index == 0)?;
         if let Some(reason) = choice.finish_reason {
@@ -205,9 +205,13 @@ impl State {
             ));
         };
         // Servers that ignore `stream_options.include_usage` send no usage; an estimate (one token
-        // per chunk is how OpenAI-compatible servers stream) beats reporting zero.
-        let usage =
-            self.usage.unwrap_or(Usage { prompt_tokens: ctx.estimated_prompt_tokens, completion_tokens: self.deltas });
+        // per chunk is how OpenAI-compatible servers stream) beats reporting zero, and the call's
+        // record counts the tokens properly (`counted`).
+        let usage = self.usage.unwrap_or(Usage {
+            prompt_tokens: ctx.estimated_prompt_tokens,
+            completion_tokens: self.deltas,
+            counted: true,
+        });
         Ok(ChatEvent::Finished { reason, usage })
     }
 }

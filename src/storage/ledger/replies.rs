@@ -18,6 +18,8 @@ pub struct ReplyUsage {
     pub cost_nano_usd: Option<i64>,
     /// Calls that used tokens but have no cost (their model's prices are unknown).
     pub unpriced_calls: i64,
+    /// Calls whose tokens Web+ counted (the provider reported none): the line marks them `≈`.
+    pub counted_calls: i64,
     /// Time to first token (the shortest of its calls').
     pub ttft_ms: Option<i64>,
     pub duration_ms: i64,
@@ -42,6 +44,7 @@ impl Db {
              CAST(SUM(cost_nano_usd) AS BIGINT) AS cost_nano_usd, \
              CAST(COALESCE(SUM(CASE WHEN cost_nano_usd IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END), 0) \
              AS BIGINT) AS unpriced_calls, \
+             CAST(SUM(tokens_counted) AS BIGINT) AS counted_calls, \
              CAST(MIN(ttft_ms) AS BIGINT) AS ttft_ms, \
              CAST(SUM(duration_ms) AS BIGINT) AS duration_ms \
              FROM usage_ledger \

@@ -24,6 +24,7 @@ fn row(user: Option<&str>, model: &str, started_at: i64, tokens: Option<(i64, i6
         duration_ms: 340,
         // Model "a" has prices (a nano-dollar an input token, two an output token), "b" none.
         cost_nano_usd: if model == "a" { tokens.map(|(i, o)| i + 2 * o) } else { None },
+        tokens_counted: i64::from(model == "b"),
     }
 }
 

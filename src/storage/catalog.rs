@@ -105,16 +105,15 @@ fn already_there(e: sqlx::Error, f: &CatalogFields) -> Error {
     }
 }
 
-impl Db {
-    pub async fn insert_catalog_model(&self, f: &CatalogFields) -> Result<CatalogRow> {
-        sqlx::query_as(&format!(
-            "INSERT INTO catalog_models (id, connection_id, upstream_id, display_name, context_window, max_output, \
-             input_price_per_mtok, output_price_per_mtok, cached_input_price_per_mtok, vision, tools, json_output, \
-             enabled, access, default_params, fallbacks, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(new_id())
+/// `sql` with `$1` the row id, `$2`–`$16` the fields in column order and `$17` the time now: the
+/// binds INSERT and UPDATE share.
+fn with_fields<'q>(
+    sql: &'q str,
+    id: &'q str,
+    f: &'q CatalogFields,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, CatalogRow, sqlx::any::AnyArguments<'q>> {
+    sqlx::query_as(sql)
+        .bind(id)
         .bind(&f.connection_id)
         .bind(&f.upstream_id)
         .bind(&f.display_name)
@@ -131,9 +130,19 @@ impl Db {
         .bind(&f.default_params)
         .bind(&f.fallbacks)
         .bind(now_ms())
-        .fetch_one(self.pool())
-        .await
-        .map_err(|e| already_there(e, f))
+}
+
+impl Db {
+    pub async fn insert_catalog_model(&self, f: &CatalogFields) -> Result<CatalogRow> {
+        let sql = format!(
+            "INSERT INTO catalog_models (id, connection_id, upstream_id, display_name, context_window, max_output, \
+             input_price_per_mtok, output_price_per_mtok, cached_input_price_per_mtok, vision, tools, json_output, \
+             enabled, access, default_params, fallbacks, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+             RETURNING {COLUMNS}"
+        );
+        let id = new_id();
+        with_fields(&sql, &id, f).fetch_one(self.pool()).await.map_err(|e| already_there(e, f))
     }
 
     /// Adds `upstream_id` of a connection, enabled for everyone, unless it is there already.
@@ -168,33 +177,14 @@ impl Db {
 
     /// Writes every field of an existing row; `None` if there is no such row.
     pub async fn update_catalog_model(&self, id: &str, f: &CatalogFields) -> Result<Option<CatalogRow>> {
-        sqlx::query_as(&format!(
+        let sql = format!(
             "UPDATE catalog_models SET connection_id = $2, upstream_id = $3, display_name = $4, \
              context_window = $5, max_output = $6, input_price_per_mtok = $7, output_price_per_mtok = $8, \
              cached_input_price_per_mtok = $9, vision = $10, tools = $11, json_output = $12, enabled = $13, \
              access = $14, default_params = $15, fallbacks = $16, updated_at = $17 WHERE id = $1 \
              RETURNING {COLUMNS}"
-        ))
-        .bind(id)
-        .bind(&f.connection_id)
-        .bind(&f.upstream_id)
-        .bind(&f.display_name)
-        .bind(f.context_window)
-        .bind(f.max_output)
-        .bind(f.input_price_per_mtok)
-        .bind(f.output_price_per_mtok)
-        .bind(f.cached_input_price_per_mtok)
-        .bind(f.vision)
-        .bind(f.tools)
-        .bind(f.json_output)
-        .bind(f.enabled)
-        .bind(&f.access)
-        .bind(&f.default_params)
-        .bind(&f.fallbacks)
-        .bind(now_ms())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(|e| already_there(e, f))
+        );
+        with_fields(&sql, id, f).fetch_optional(self.pool()).await.map_err(|e| already_there(e, f))
     }
 
     /// Deletes a row; false if there was none.

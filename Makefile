@@ -53,9 +53,11 @@ unit:
 # component) and the release bundle `make run` serves (wasm-opt'd). Same server binary.
 e2e:
 	.ci/build-site.sh dev
-	cd end2end && WEBPLUS_E2E_BUNDLE=dev WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
+	cd end2end && WEBPLUS_E2E_BUNDLE=dev WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test \
+	  || { node support/failures.mjs test-results/dev/results.json; exit 1; }
 	.ci/build-site.sh release
-	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test
+	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test \
+	  || { node support/failures.mjs test-results/release/results.json; exit 1; }
 
 ## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
 bench:

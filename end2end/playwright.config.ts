@@ -24,7 +24,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  // results.json: support/failures.mjs prints the failures again at the end of `make e2e`.
+  reporter: [['list'], ['json', { outputFile: `test-results/${bundle}/results.json` }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',

@@ -279,7 +279,7 @@ impl Answers {
         let Some(question) = question.filter(|q| !q.trim().is_empty()) else {
             return Err(Error::invalid("messages", "knowledge_bases needs a user message to search for"));
         };
-        let hits = self.sitechat.search_kbs(&kbs, question, SOURCES_PER_ANSWER).await?;
+        let hits = self.sitechat.search_kbs(&kbs, question, SOURCES_PER_ANSWER, &req.caller, req.surface).await?;
         Ok(Source::from_hits(hits))
     }
 }

@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod api_keys;
+mod key_cache;
 mod passwords;
 mod signups;
 mod throttle;
@@ -47,6 +48,8 @@ pub struct Accounts {
     hasher: PasswordHasher,
     keys: Arc<TokenKeys>,
     throttle: Throttle,
+    /// API keys recently found live (see `key_cache`).
+    key_cache: key_cache::KeyCache,
     access_ttl_secs: u64,
     refresh_ttl_secs: u64,
 }
@@ -63,6 +66,7 @@ impl Accounts {
             hasher: PasswordHasher::new(),
             keys: Arc::new(TokenKeys::new(secret)),
             throttle: Throttle::new(),
+            key_cache: key_cache::KeyCache::default(),
             access_ttl_secs: settings.access_token_ttl_secs,
             refresh_ttl_secs: settings.refresh_token_ttl_secs,
         })

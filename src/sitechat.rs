@@ -100,9 +100,13 @@ impl SiteChat {
             surface: crate::answer::Surface::Ingest,
             knowledge_base_id: Some(kb.id.clone()),
         };
-        let (vectors, _) =
-            embed_recorded(embedder.as_ref(), &kb.embedding_model, texts, self.inner.ledger.get(), who).await;
+        let (vectors, _) = embed_recorded(embedder.as_ref(), &kb.embedding_model, texts, self.ledger(), who).await;
         vectors.map_err(ingest::embed_error)
+    }
+
+    /// Where embedding calls are recorded (None before [`SiteChat::record_to`]).
+    pub(crate) fn ledger(&self) -> Option<&crate::ledger::Ledger> {
+        self.inner.ledger.get()
     }
 
     /// At server start: jobs the previous run left unfinished can no longer progress.

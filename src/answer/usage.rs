@@ -32,6 +32,11 @@ impl Caller {
     pub fn user(user_id: &str) -> Self {
         Caller::User { user_id: user_id.to_owned(), api_key_id: None }
     }
+
+    /// An authenticated caller: by browser session or API key.
+    pub fn of(who: &crate::auth::Principal) -> Self {
+        Caller::User { user_id: who.user_id.clone(), api_key_id: who.api_key_id.clone() }
+    }
 }
 
 /// The chat reply a call writes (what the ledger row is for).

@@ -20,13 +20,16 @@ impl Accounts {
         if disabled && who.user_id == user_id {
             return Err(Error::invalid("user_id", "you cannot disable your own account"));
         }
-        if self.db.set_user_disabled(user_id, disabled).await? { Ok(()) } else { Err(Error::NotFound("user")) }
+        let found = self.db.set_user_disabled(user_id, disabled).await?;
+        self.key_cache.forget(user_id, None);
+        if found { Ok(()) } else { Err(Error::NotFound("user")) }
     }
 
     /// The same, from the command line (no principal: whoever can run the binary on the data is trusted).
     pub async fn set_user_disabled_by_email(&self, email: &str, disabled: bool) -> Result<()> {
         let user = self.db.user_by_email(&email.trim().to_lowercase()).await?.ok_or(Error::NotFound("user"))?;
         self.db.set_user_disabled(&user.id, disabled).await?;
+        self.key_cache.forget(&user.id, None);
         Ok(())
     }
 

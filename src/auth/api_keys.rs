@@ -32,15 +32,22 @@ impl Accounts {
     }
 
     pub async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> Result<()> {
-        if self.db.revoke_api_key(user_id, key_id).await? { Ok(()) } else { Err(Error::NotFound("API key")) }
+        let revoked = self.db.revoke_api_key(user_id, key_id).await?;
+        self.key_cache.forget(user_id, Some(key_id));
+        if revoked { Ok(()) } else { Err(Error::NotFound("API key")) }
     }
 
-    /// The principal behind an API key, if it is live and its user is enabled.
+    /// The principal behind an API key, if it is live and its user is enabled. A key found live
+    /// within the last few seconds is not looked up again (`key_cache`).
     pub async fn authenticate_api_key(&self, key: &str) -> Result<Option<Principal>> {
         if !key.starts_with("wpk_") {
             return Ok(None);
         }
-        let Some(k) = self.db.api_key_auth(&tokens::token_hash(key)).await? else {
+        let hash = tokens::token_hash(key);
+        if let Some(p) = self.key_cache.get(&hash) {
+            return Ok(Some(p));
+        }
+        let Some(k) = self.db.api_key_auth(&hash).await? else {
             return Ok(None);
         };
         if k.revoked_at.is_some() || k.disabled != 0 {
@@ -49,12 +56,14 @@ impl Accounts {
         if k.last_used_at.is_none_or(|t| now_ms() - t > TOUCH_EVERY_MS) {
             self.db.touch_api_key(&k.key_id).await?;
         }
-        Ok(Some(Principal {
+        let principal = Principal {
             user_id: k.user_id,
             email: k.email,
             role: Role::parse(&k.role).unwrap_or(Role::User),
             session_id: None,
             api_key_id: Some(k.key_id),
-        }))
+        };
+        self.key_cache.put(hash, principal.clone());
+        Ok(Some(principal))
     }
 }

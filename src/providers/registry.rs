@@ -28,7 +28,7 @@ pub struct ModelInfo {
 #[derive(Clone, Default)]
 pub struct Registry {
     builtin: Vec<Arc<dyn ChatProvider>>,
-    connections: Arc<RwLock<Vec<Arc<dyn ChatProvider>>>>,
+    connections: Arc<RwLock<Vec<Arc<Qualified>>>>,
 }
 
 impl Registry {
@@ -42,14 +42,15 @@ impl Registry {
     pub fn set_connections(&self, connections: Vec<(String, Arc<dyn ChatProvider>)>) {
         let wrapped = connections
             .into_iter()
-            .map(|(name, inner)| Arc::new(Qualified { prefix: format!("{name}/"), inner }) as Arc<dyn ChatProvider>)
+            .map(|(name, inner)| Arc::new(Qualified { prefix: format!("{name}/"), inner }))
             .collect();
         *self.connections.write().unwrap_or_else(PoisonError::into_inner) = wrapped;
     }
 
     fn all(&self) -> Vec<Arc<dyn ChatProvider>> {
         let connections = self.connections.read().unwrap_or_else(PoisonError::into_inner);
-        self.builtin.iter().chain(connections.iter()).cloned().collect()
+        let connections = connections.iter().map(|c| Arc::clone(c) as Arc<dyn ChatProvider>);
+        self.builtin.iter().cloned().chain(connections).collect()
     }
 
     /// Every model of every provider, built-in first, without duplicate ids.
@@ -66,9 +67,17 @@ impl Registry {
     }
 
     /// The provider serving `model` and the model's description. A qualified id asks only its
-    /// connection (whose listing may be a request upstream the first time).
+    /// connection (whose listing may be a request upstream the first time) and the built-in ones.
     pub async fn resolve(&self, model: &str) -> Option<(Arc<dyn ChatProvider>, ModelInfo)> {
-        for p in self.all() {
+        let owner = {
+            let connections = self.connections.read().unwrap_or_else(PoisonError::into_inner);
+            connections.iter().find(|c| model.starts_with(c.prefix.as_str())).cloned()
+        };
+        // A qualified id asks its connection, then the built-in providers, never the other
+        // connections: their listings may be slow (an unreachable server's first listing waits
+        // for its timeout).
+        let owner = owner.map(|c| c as Arc<dyn ChatProvider>);
+        for p in owner.into_iter().chain(self.builtin.iter().cloned()) {
             if let Some(m) = p.models().await.into_iter().find(|m| m.id == model) {
                 return Some((p, m));
             }
@@ -183,6 +192,36 @@ mod tests {
         assert_eq!(answer_of(&registry, "lab/llama3").await.as_deref(), Some("lab:llama3"));
         assert_eq!(answer_of(&registry, "tiny").await.as_deref(), Some("local:tiny"));
         assert!(registry.resolve("llama3").await.is_none(), "an unqualified connection model is ambiguous");
+    }
+
+    /// A connection whose listing never answers (an unreachable server before its timeout).
+    struct Hung;
+
+    #[async_trait::async_trait]
+    impl ChatProvider for Hung {
+        fn name(&self) -> &str {
+            "hung"
+        }
+        async fn models(&self) -> Vec<ModelInfo> {
+            futures::future::pending().await
+        }
+        async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
+            futures::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_is_resolved_without_asking_the_other_connections() {
+        let registry = Registry::new(vec![Arc::new(Named("local", vec!["tiny"]))]);
+        registry.set_connections(vec![
+            ("down".into(), Arc::new(Hung)),
+            ("cloud".into(), Arc::new(Named("cloud", vec!["llama3"]))),
+        ]);
+        // Both would wait forever if the hung connection's listing were awaited.
+        let both = async { (answer_of(&registry, "cloud/llama3").await, answer_of(&registry, "tiny").await) };
+        let answers = tokio::time::timeout(std::time::Duration::from_secs(30), both).await;
+        let answers = answers.expect("resolving waited on another connection's listing");
+        assert_eq!(answers, (Some("cloud:llama3".into()), Some("local:tiny".into())));
     }
 
     #[test]

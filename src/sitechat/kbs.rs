@@ -1,6 +1,6 @@
 //! Knowledge base lifecycle: create, list, rename, delete, share, publish, attach.
 
-use super::{Hit, SiteChat};
+use super::SiteChat;
 use crate::{
     Error, Result,
     domain::{Email, KnowledgeBaseName},
@@ -173,22 +173,6 @@ impl SiteChat {
         self.owned_conversation(user_id, conversation_id).await?;
         let rows = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
         Ok(rows.into_iter().map(|kb| kb.id).collect())
-    }
-
-    /// Searches the knowledge bases attached to a conversation (only those its owner can still read).
-    pub async fn search_attached(
-        &self,
-        user_id: &str,
-        conversation_id: &str,
-        query: &str,
-        k: usize,
-    ) -> Result<Vec<Hit>> {
-        self.owned_conversation(user_id, conversation_id).await?;
-        let kbs = self.db().conversation_knowledge_bases(user_id, conversation_id).await?;
-        if kbs.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.search_kbs(&kbs, query, k).await
     }
 
     /// Every conversation-scoped call starts here: a conversation of someone else is NotFound, as

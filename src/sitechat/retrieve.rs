@@ -6,7 +6,12 @@ use std::collections::HashMap;
 use futures::future::try_join_all;
 
 use super::{SiteChat, ingest::embed_error};
-use crate::{Error, Result, storage::KnowledgeBaseRow};
+use crate::{
+    Error, Result,
+    answer::{Caller, Surface},
+    embed::metered::{EmbedFor, embed_recorded},
+    storage::KnowledgeBaseRow,
+};
 
 /// RRF's constant: damps the weight of the very top ranks (60 in Cormack et al. and most systems).
 const RRF_K: f32 = 60.0;
@@ -46,17 +51,29 @@ pub fn keyword_query(query: &str) -> Option<Vec<String>> {
 }
 
 impl SiteChat {
-    /// Searches knowledge bases the user can read.
-    pub async fn search(&self, user_id: &str, kb_ids: &[String], query: &str, k: usize) -> Result<Vec<Hit>> {
+    /// Searches knowledge bases the user can read (the search API: the query's embedding is the
+    /// caller's, surface `api`).
+    pub async fn search(&self, caller: &Caller, kb_ids: &[String], query: &str, k: usize) -> Result<Vec<Hit>> {
+        let Caller::User { user_id, .. } = caller else {
+            return Err(Error::Forbidden("only signed-in users can search knowledge bases".into()));
+        };
         let mut kbs = Vec::with_capacity(kb_ids.len());
         for id in kb_ids {
             kbs.push(self.readable_kb(user_id, id).await?);
         }
-        self.search_kbs(&kbs, query, k).await
+        self.search_kbs(&kbs, query, k, caller, Surface::Api).await
     }
 
-    /// Searches knowledge bases whose access was checked by the caller.
-    pub async fn search_kbs(&self, kbs: &[KnowledgeBaseRow], query: &str, k: usize) -> Result<Vec<Hit>> {
+    /// Searches knowledge bases whose access was checked by the caller. Each query embedding is a
+    /// ledger row of `caller`'s, on `surface`.
+    pub async fn search_kbs(
+        &self,
+        kbs: &[KnowledgeBaseRow],
+        query: &str,
+        k: usize,
+        caller: &Caller,
+        surface: Surface,
+    ) -> Result<Vec<Hit>> {
         let query = query.trim();
         if query.is_empty() {
             return Err(Error::invalid("query", "cannot be empty"));
@@ -70,10 +87,21 @@ impl SiteChat {
         models.sort_unstable();
         models.dedup();
         let started = std::time::Instant::now();
-        let vectors = try_join_all(models.iter().map(|m| async move {
-            let embedder = self.embedders().get(m)?;
-            let mut v = embedder.embed(&[query.to_owned()]).await.map_err(embed_error)?;
-            Ok::<_, Error>((m.to_string(), v.pop().unwrap_or_default()))
+        let input = [query.to_owned()];
+        // The row names the knowledge base when the search has one.
+        let knowledge_base_id = match kbs {
+            [kb] => Some(kb.id.clone()),
+            _ => None,
+        };
+        let vectors = try_join_all(models.iter().map(|m| {
+            let (input, who) =
+                (&input, EmbedFor { caller: caller.clone(), surface, knowledge_base_id: knowledge_base_id.clone() });
+            async move {
+                let embedder = self.embedders().get(m)?;
+                let (v, _) = embed_recorded(embedder.as_ref(), m, input, self.ledger(), who).await;
+                let mut v = v.map_err(embed_error)?;
+                Ok::<_, Error>((m.to_string(), v.pop().unwrap_or_default()))
+            }
         }))
         .await?;
         tracing::debug!(embed_ms = started.elapsed().as_secs_f64() * 1e3, "query embedded");

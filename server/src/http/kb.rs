@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use webplus::sitechat::CrawlRequest;
+use webplus::{answer::Caller, sitechat::CrawlRequest};
 
 pub use upload::upload_documents;
 
@@ -191,7 +191,8 @@ pub async fn search(
     if k == 0 || k > 50 {
         return Err(ApiError::invalid("invalid_value", "k: ask for 1 to 50 results"));
     }
-    let hits = state.services.sitechat.search(&me.user_id, &[id], &body.query, k).await.map_err(engine(&headers))?;
+    let hits =
+        state.services.sitechat.search(&Caller::of(&me), &[id], &body.query, k).await.map_err(engine(&headers))?;
     Ok(Json(SearchResults { results: hits.iter().map(SearchHit::from).collect() }).into_response())
 }
 

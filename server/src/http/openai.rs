@@ -38,7 +38,7 @@ pub async fn chat_completions(
     let rid = request_id(&headers);
     let Json(body) = body.map_err(request::rejection)?;
     let request = AnswerRequest {
-        caller: Caller::User { user_id: me.user_id.clone(), api_key_id: me.api_key_id.clone() },
+        caller: Caller::of(&me),
         surface: Surface::Api,
         model: body.model.clone(),
         messages: body.messages()?,

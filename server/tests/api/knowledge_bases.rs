@@ -216,6 +216,12 @@ async fn uploaded_files_become_searchable_and_a_mislabelled_file_is_refused_by_n
         assert_eq!((r["tokens_counted"].as_bool(), r["cost_usd"].as_f64()), (Some(true), Some(0.0)), "{r}");
         assert!(r["input_tokens"].as_i64().is_some_and(|n| n > 5), "{r}");
     }
+    // So was embedding the search's query: a row of surface `api` for this knowledge base, with the
+    // question's counted tokens (29 characters: 8 at a token per 4).
+    let searches: Vec<&Value> = usage["data"].as_array().unwrap().iter().filter(|r| r["surface"] == "api").collect();
+    assert_eq!(searches.len(), 1, "{usage}");
+    assert_eq!(searches[0]["knowledge_base_id"].as_str(), Some(kb.as_str()), "{usage}");
+    assert_eq!((searches[0]["input_tokens"].as_i64(), searches[0]["output_tokens"].as_i64()), (Some(8), Some(0)));
 
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let (s, v) = api.upload(&kb, vec![("report.pdf", "application/pdf", png)]).await;

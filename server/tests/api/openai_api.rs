@@ -141,6 +141,9 @@ async fn a_revoked_key_stops_working() {
     let (_, list) = app.call("keys/list", json!({})).await;
     assert_eq!(list[0]["name"], "ci");
     assert!(!list.to_string().contains(secret), "the secret is never listed");
+    // Used first, so the key is among those recently found live: revoking must forget it at once.
+    let res = app.client.get(app.url("/v1/models")).bearer_auth(secret).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.call("keys/revoke", json!({ "id": created["key"]["id"] })).await.0, StatusCode::OK);
     let res = app.client.get(app.url("/v1/models")).bearer_auth(secret).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);

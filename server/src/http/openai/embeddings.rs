@@ -90,7 +90,7 @@ pub async fn embeddings(
             ));
         }
     };
-    let caller = Caller::User { user_id: me.user_id.clone(), api_key_id: me.api_key_id.clone() };
+    let caller = Caller::of(&me);
     let done = webplus::embed::serve::embed(
         state.services.sitechat.embedders(),
         Some(&state.services.ledger),

@@ -182,6 +182,10 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// When set, `/metrics` is served only on this address (a second listener), not on `addr`.
     pub metrics_addr: Option<SocketAddr>,
+    /// Threads of the async runtime (HTTP, streaming). `None`: half the CPU cores, at least one;
+    /// the other half is left to the work Web+ does off the runtime (SQLite, embeddings, the local
+    /// model, password hashing) and the kernel's network stack.
+    pub worker_threads: Option<usize>,
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
     pub anthropic: Option<AnthropicSettings>,
@@ -211,6 +215,7 @@ impl std::fmt::Debug for Settings {
             public_url,
             metrics_token,
             metrics_addr,
+            worker_threads,
             local,
             openai,
             anthropic,
@@ -236,6 +241,7 @@ impl std::fmt::Debug for Settings {
             .field("public_url", public_url)
             .field("metrics_token", metrics_token)
             .field("metrics_addr", metrics_addr)
+            .field("worker_threads", worker_threads)
             .field("local", local)
             .field("openai", openai)
             .field("anthropic", anthropic)
@@ -274,6 +280,7 @@ impl Settings {
             public_url: None,
             metrics_token: None,
             metrics_addr: None,
+            worker_threads: None,
             local: LocalSettings::default(),
             openai: None,
             anthropic: None,

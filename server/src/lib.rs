@@ -5,6 +5,7 @@ pub mod cpu;
 pub mod http;
 pub mod middleware;
 pub mod providers;
+pub mod runtime;
 pub mod sitechat;
 pub mod startup;
 pub mod state;

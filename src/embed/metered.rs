@@ -1,14 +1,17 @@
 //! Embedding calls in the usage ledger: `/v1/embeddings` (the caller's) and ingestion (uploads,
 //! crawls and re-embedding: the knowledge base owner's, surface `ingest`). The embedders report no
-//! tokens, so each row's tokens are counted ([`count_input`]) and marked so.
+//! tokens, so each row's tokens are counted ([`count_input`]) and marked so; the cost is at the
+//! model's list price ([`prices`]).
 
 use std::time::Instant;
 
 use super::{EmbedError, Embedder};
 use crate::{
     answer::{Caller, Outcome, Surface, UsageRecord},
+    catalog::PriceTable,
+    connections::ConnectionKind,
     ledger::Ledger,
-    providers::{Usage, tokens},
+    providers::{Prices, Usage, tokens},
     time::now_ms,
 };
 
@@ -36,15 +39,15 @@ pub async fn embed_recorded(
     let result = embedder.embed(input).await;
     if let Some(ledger) = ledger {
         let ok = result.is_ok();
+        let usage = ok.then_some(Usage { prompt_tokens, completion_tokens: 0, counted: true });
         ledger.record(&UsageRecord {
             caller: who.caller,
             surface: who.surface,
             provider: model.split_once(':').map_or(model, |(p, _)| p).to_owned(),
             model: model.to_owned(),
             outcome: if ok { Outcome::Complete } else { Outcome::Failed },
-            usage: ok.then_some(Usage { prompt_tokens, completion_tokens: 0, counted: true }),
-            // The local embedder is free; remote embedding models have no prices yet.
-            cost_nano_usd: (ok && model.starts_with("local:")).then_some(0),
+            usage,
+            cost_nano_usd: usage.zip(prices(model)).map(|(u, p)| p.cost_nano_usd(u)),
             reply: None,
             knowledge_base_id: who.knowledge_base_id,
             started_at_ms,
@@ -53,6 +56,19 @@ pub async fn embed_recorded(
         });
     }
     (result, prompt_tokens)
+}
+
+/// An embedding model's list price: the local one is free; `openai:` and `bedrock:` models are
+/// priced from the bundled price table (LiteLLM's), `None` for a model it does not know.
+pub fn prices(model: &str) -> Option<Prices> {
+    let (kind, upstream) = match model.split_once(':')? {
+        ("local", _) => return Some(Prices::FREE),
+        ("openai", id) => (ConnectionKind::Openai, id),
+        ("bedrock", id) => (ConnectionKind::Bedrock, id),
+        _ => return None,
+    };
+    let facts = PriceTable::bundled().lookup(kind, upstream)?;
+    Some(Prices { input_per_mtok: facts.input_per_mtok?, output_per_mtok: 0.0 })
 }
 
 /// The tokens of embedding inputs: OpenAI's vocabulary for OpenAI's models (what their API
@@ -68,6 +84,18 @@ pub fn count_input(model: &str, input: &[String]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedding_models_are_priced_from_the_table_and_the_local_one_is_free() {
+        assert_eq!(prices("local:all-minilm-l6-v2"), Some(Prices::FREE));
+        // LiteLLM's list prices: $0.02 per million tokens for both.
+        for model in ["openai:text-embedding-3-small", "bedrock:amazon.titan-embed-text-v2:0"] {
+            let p = prices(model).unwrap_or_else(|| panic!("{model} has a price"));
+            assert_eq!(p.cost_nano_usd(Usage::reported(1_000_000, 0)), 20_000_000, "{model}");
+        }
+        assert_eq!(prices("openai:my-own-embedder"), None, "unknown: no price rather than a guess");
+        assert_eq!(prices("nonsense"), None);
+    }
 
     #[test]
     fn inputs_are_counted_with_openais_vocabulary_for_its_models_and_estimated_otherwise() {

@@ -24,6 +24,32 @@ pub struct Embedded {
     pub prompt_tokens: u32,
 }
 
+/// An embedding model this server embeds with, as `/v1/models` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingModel {
+    /// The id `/v1/embeddings` and knowledge bases name it by (`local:all-minilm-l6-v2`).
+    pub id: String,
+    /// `local`, `openai` or `bedrock`.
+    pub provider: String,
+    pub dimensions: usize,
+}
+
+/// Every embedding model of `embedders`, by id.
+pub fn models(embedders: &EmbedderSet) -> Vec<EmbeddingModel> {
+    embedders
+        .ids()
+        .into_iter()
+        .filter_map(|id| {
+            let embedder = embedders.get(&id).ok()?;
+            Some(EmbeddingModel {
+                provider: id.split_once(':').map_or(id.as_str(), |(p, _)| p).to_owned(),
+                dimensions: embedder.dims(),
+                id,
+            })
+        })
+        .collect()
+}
+
 /// Embeds `input` with the embedder `model`, checking the request first: 1 to [`MAX_INPUTS`]
 /// texts of 1 to [`MAX_CHARS`] characters, and `dimensions`, when given, equal to the model's.
 pub async fn embed(

@@ -53,7 +53,7 @@ pub enum UsageDetail {
 }
 
 impl Ledger {
-    /// The usage `who` may read. `Forbidden` when a non-admin asks for someone else's; `Invalid`
+    /// The usage `who` may read, including calls recorded just before. `Forbidden` when a non-admin asks for someone else's; `Invalid`
     /// for an empty or reversed time range or a limit out of range.
     pub async fn usage(&self, who: &Principal, q: UsageQuery) -> Result<UsageReport> {
         let user_id = match q.scope {
@@ -76,6 +76,8 @@ impl Ledger {
         }
         let filter =
             LedgerFilter { user_id, from_ms: q.from_ms, to_ms: q.to_ms, model: q.model, conversation_id: None };
+        // Calls that just ended count: what is queued is stored first.
+        self.flush().await;
         let db = self.db();
         let total = db.ledger_totals(&filter, None).await?.into_iter().next().unwrap_or_else(super::empty_total);
         let detail = match q.group_by {

@@ -108,7 +108,7 @@ async fn users_read_their_own_usage_and_admins_anyones() {
     ledger.record(&record(user("alice", None), "a", tokens(10, 20)));
     ledger.record(&record(user("alice", None), "b", tokens(1, 2)));
     ledger.record(&record(user("bob", None), "a", tokens(100, 200)));
-    ledger.flush().await;
+    // No flush: a read of usage waits for what was recorded before it.
     let (alice, bob, admin) =
         (principal("alice", Role::User), principal("bob", Role::User), principal("root", Role::Admin));
 
@@ -211,4 +211,30 @@ async fn a_conversations_usage_is_per_reply_as_recorded_with_totals_and_only_the
     assert_eq!(ledger.reply_usage("bob", "c1", "r2").await.unwrap(), None);
     let empty = ledger.conversation_usage("carol", "c1").await.unwrap();
     assert_eq!((empty.replies.len(), empty.total.calls, empty.total.cost_nano_usd), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_reply_that_failed_over_names_the_model_that_answered() {
+    let (db, _temp) = temp_db().await;
+    let ledger = Ledger::start(db);
+    let call = |model: &str, reply: &str, started: i64, usage: Option<Usage>| {
+        let mut r = record(user("alice", None), model, usage);
+        r.surface = Surface::Chat;
+        r.reply = Some(ReplyRef { conversation_id: "c1".into(), message_id: reply.into() });
+        r.started_at_ms = started;
+        r
+    };
+    // r1: "z-first" was unavailable (failed, no tokens), "a-fallback" answered. The failed model
+    // sorts last by name, so a MAX(model) would name it.
+    ledger.record(&call("z-first", "r1", 10, None));
+    ledger.record(&call("a-fallback", "r1", 10, tokens(4, 2)));
+    // r2: every call failed: the last one tried is named.
+    ledger.record(&call("z-first", "r2", 20, None));
+    ledger.record(&call("a-fallback", "r2", 21, None));
+
+    let usage = ledger.conversation_usage("alice", "c1").await.unwrap();
+    let models: Vec<_> = usage.replies.iter().map(|r| (r.message_id.as_str(), r.model.as_str(), r.calls)).collect();
+    assert_eq!(models, [("r1", "a-fallback", 2), ("r2", "a-fallback", 2)]);
+    let one = ledger.reply_usage("alice", "c1", "r1").await.unwrap().unwrap();
+    assert_eq!(one.model, "a-fallback");
 }

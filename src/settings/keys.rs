@@ -78,6 +78,7 @@ pub const KEYS: &[Key] = &[
     key("access_token_ttl_secs", "WEBPLUS_ACCESS_TOKEN_TTL_SECS", Number, "a number of seconds from 1 to 900", "600"),
     key("refresh_token_ttl_secs", "WEBPLUS_REFRESH_TOKEN_TTL_SECS", Number, "a whole number of seconds", "86400"),
     key("trust_proxy", "WEBPLUS_TRUST_PROXY", Bool, "true or false", "true"),
+    key("worker_threads", "WEBPLUS_WORKER_THREADS", Number, "a whole number of threads from 1 to 1024", "2"),
     key(
         "public_url",
         "WEBPLUS_PUBLIC_URL",

@@ -291,3 +291,16 @@ fn ollama_and_bedrock_sections_are_declared_by_their_keys_and_say_what_is_wrong(
     assert_eq!(e.key, "bedrock.models");
     assert!(Settings::from_sources(None, &HashMap::new()).unwrap().bedrock.is_none());
 }
+
+#[test]
+fn worker_threads_are_taken_from_either_layer_and_zero_is_refused() {
+    assert_eq!(Settings::from_sources(None, &HashMap::new()).unwrap().worker_threads, None);
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_WORKER_THREADS", "3")])).unwrap();
+    assert_eq!(s.worker_threads, Some(3));
+    assert_eq!(Settings::from_sources(Some("worker_threads = 1\n"), &HashMap::new()).unwrap().worker_threads, Some(1));
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_WORKER_THREADS", "0")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_WORKER_THREADS");
+    assert!(e.to_string().contains("from 1 to 1024"), "{e}");
+    let e = Settings::from_sources(Some("worker_threads = \"many\"\n"), &HashMap::new()).unwrap_err();
+    assert_eq!(e.key, "worker_threads");
+}

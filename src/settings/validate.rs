@@ -2,6 +2,9 @@
 
 use super::{Settings, SettingsError, errors::Origin, public_host};
 
+/// More async threads than this is a typo, not a machine.
+const MAX_WORKER_THREADS: usize = 1024;
+
 pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), SettingsError> {
     let url = &s.database_url;
     if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -17,6 +20,9 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
     }
     if s.sitechat.widget_requests_per_minute == 0 {
         return Err(origin.invalid("sitechat.widget_requests_per_minute"));
+    }
+    if s.worker_threads.is_some_and(|n| !(1..=MAX_WORKER_THREADS).contains(&n)) {
+        return Err(origin.invalid("worker_threads"));
     }
     if s.local.max_concurrent == 0 {
         return Err(origin.invalid("local.max_concurrent"));

@@ -77,34 +77,50 @@ const COLUMNS: &str = "id, started_at, user_id, api_key_id, knowledge_base_id, c
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// Rows one INSERT carries: 64 × 17 values stays far below both databases' limits on bound
+/// parameters (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 64;
+/// Values a ledger row binds (the columns of [`COLUMNS`]).
+const VALUES_PER_ROW: usize = 17;
+
+/// `($1, …, $17), ($18, …, $34), …` for `rows` rows.
+fn placeholders(rows: usize) -> String {
+    let row = |r: usize| {
+        let values: Vec<String> = (1..=VALUES_PER_ROW).map(|c| format!("${}", r * VALUES_PER_ROW + c)).collect();
+        format!("({})", values.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
 impl Db {
     /// Inserts rows in one transaction (ids are assigned here): all of them or none.
     pub async fn insert_ledger_rows(&self, rows: &[LedgerRow]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for r in rows {
-            sqlx::query(&format!(
-                "INSERT INTO usage_ledger ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-            ))
-            .bind(new_id())
-            .bind(r.started_at)
-            .bind(r.user_id.as_deref())
-            .bind(r.api_key_id.as_deref())
-            .bind(r.knowledge_base_id.as_deref())
-            .bind(r.conversation_id.as_deref())
-            .bind(r.message_id.as_deref())
-            .bind(&r.surface)
-            .bind(&r.provider)
-            .bind(&r.model)
-            .bind(&r.outcome)
-            .bind(r.input_tokens)
-            .bind(r.output_tokens)
-            .bind(r.ttft_ms)
-            .bind(r.duration_ms)
-            .bind(r.cost_nano_usd)
-            .bind(r.tokens_counted)
-            .execute(&mut *tx)
-            .await?;
+        // Many rows a statement: each statement is a round trip to SQLite's worker thread.
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let sql = format!("INSERT INTO usage_ledger ({COLUMNS}) VALUES {}", placeholders(chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(new_id())
+                    .bind(r.started_at)
+                    .bind(r.user_id.as_deref())
+                    .bind(r.api_key_id.as_deref())
+                    .bind(r.knowledge_base_id.as_deref())
+                    .bind(r.conversation_id.as_deref())
+                    .bind(r.message_id.as_deref())
+                    .bind(&r.surface)
+                    .bind(&r.provider)
+                    .bind(&r.model)
+                    .bind(&r.outcome)
+                    .bind(r.input_tokens)
+                    .bind(r.output_tokens)
+                    .bind(r.ttft_ms)
+                    .bind(r.duration_ms)
+                    .bind(r.cost_nano_usd)
+                    .bind(r.tokens_counted);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

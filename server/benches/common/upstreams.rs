@@ -68,6 +68,16 @@ impl Upstreams {
             .env_remove("AWS_PROFILE");
     }
 
+    /// The OpenAI-compatible fake's base URL (`…/v1`).
+    pub fn openai_base_url(&self) -> String {
+        self.openai.base_url()
+    }
+
+    /// The OpenAI-compatible fake's direct call, sent to `base_url` instead (a proxy in front of it).
+    pub fn openai_direct(&self, base_url: &str) -> Direct {
+        Direct::OpenAi { base_url: base_url.to_owned(), api_key: self.openai.api_key(), model: OPENAI_MODEL.into() }
+    }
+
     pub fn routes(&self) -> Vec<Route> {
         let bedrock = &self.bedrock;
         vec![

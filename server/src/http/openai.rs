@@ -24,9 +24,11 @@ pub use request::ChatCompletionRequest;
 use super::{ApiError, Authenticated, error::request_id};
 use crate::state::AppState;
 
-/// The catalog's models the caller may use.
+/// The catalog's chat models the caller may use, then the embedding models `/v1/embeddings` serves.
 pub async fn list_models(State(state): State<AppState>, Authenticated(me): Authenticated) -> impl IntoResponse {
-    Json(response::ModelList::new(state.services.answers.catalog().offered(me.is_admin()).await))
+    let chat = state.services.answers.catalog().offered(me.is_admin()).await;
+    let embedding = webplus::embed::serve::models(state.services.sitechat.embedders());
+    Json(response::ModelList::new(chat, embedding))
 }
 
 pub async fn chat_completions(

@@ -8,12 +8,14 @@ use webplus::fakes::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig};
 
 use crate::helpers::{FAKE_MODEL, TestApp, keyed as send, spawn_app};
 
+/// The chat models `/v1/models` lists (the embedding models follow them).
 async fn offered(app: &TestApp, key: &str) -> Vec<(String, String)> {
     let (_, models) = send(app, key, Method::GET, "/v1/models", None).await;
     models["data"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|m| m["kind"] == "chat")
         .map(|m| (m["id"].as_str().unwrap().to_owned(), m["name"].as_str().unwrap().to_owned()))
         .collect()
 }

@@ -31,7 +31,8 @@ fn names(list: &Value) -> Vec<String> {
 
 async fn offered(app: &TestApp, key: &str) -> Vec<String> {
     let (_, models) = send(app, key, Method::GET, "/v1/models", None).await;
-    models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect()
+    let chat = models["data"].as_array().unwrap().iter().filter(|m| m["kind"] == "chat");
+    chat.map(|m| m["id"].as_str().unwrap().to_owned()).collect()
 }
 
 type Events = BoxStream<'static, Result<eventsource_stream::Event, String>>;

@@ -25,6 +25,23 @@ async fn models_need_a_key_and_list_the_local_and_upstream_models() {
     assert_eq!(v["object"], "list");
     let ids: Vec<&str> = v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"smollm2-135m") && ids.contains(&FAKE_MODEL), "{ids:?}");
+    // The embedding models `/v1/embeddings` serves are listed too, after the chat models.
+    let data = v["data"].as_array().unwrap();
+    let chat = data.iter().find(|m| m["id"] == FAKE_MODEL).unwrap();
+    assert_eq!((chat["object"].as_str(), chat["kind"].as_str()), (Some("model"), Some("chat")), "{chat}");
+    let minilm = data.iter().find(|m| m["id"] == "local:all-minilm-l6-v2").expect("the local embedder is listed");
+    assert_eq!(
+        (
+            minilm["object"].as_str(),
+            minilm["kind"].as_str(),
+            minilm["owned_by"].as_str(),
+            minilm["dimensions"].as_u64()
+        ),
+        (Some("model"), Some("embedding"), Some("local"), Some(384)),
+        "{minilm}"
+    );
+    let first_embedding = data.iter().position(|m| m["kind"] == "embedding").unwrap();
+    assert!(data[first_embedding..].iter().all(|m| m["kind"] == "embedding"), "{data:?}");
 }
 
 #[tokio::test]

@@ -8,7 +8,8 @@ use crate::Result;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ReplyUsage {
     pub message_id: String,
-    /// The model of its calls (the greatest id, should they differ).
+    /// The model that answered: its last call that did not fail (one whose model failed before
+    /// answering was followed by a fallback's), else its last call.
     pub model: String,
     pub calls: i64,
     /// NULL when no call reported tokens (stopped or failed before the end).
@@ -36,9 +37,14 @@ impl Db {
         message_id: Option<&str>,
     ) -> Result<Vec<ReplyUsage>> {
         // SUM is NUMERIC on PostgreSQL: cast back to a 64-bit integer on both databases. SUM of
-        // only NULLs stays NULL (unknown), which is what the Option fields mean.
+        // only NULLs stays NULL (unknown), which is what the Option fields mean. The model is
+        // read per reply by a subquery (the conversation is fixed by $1, so the grouped
+        // `message_id` is all it correlates on, which both databases allow).
         let sql = format!(
-            "SELECT message_id, MAX(model) AS model, COUNT(*) AS calls, \
+            "SELECT message_id, \
+             (SELECT a.model FROM usage_ledger a WHERE a.conversation_id = $1 AND a.message_id = u.message_id \
+              ORDER BY CASE WHEN a.outcome = 'failed' THEN 1 ELSE 0 END, a.started_at DESC LIMIT 1) AS model, \
+             COUNT(*) AS calls, \
              CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, \
              CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, \
              CAST(SUM(cost_nano_usd) AS BIGINT) AS cost_nano_usd, \
@@ -47,7 +53,7 @@ impl Db {
              CAST(SUM(tokens_counted) AS BIGINT) AS counted_calls, \
              CAST(MIN(ttft_ms) AS BIGINT) AS ttft_ms, \
              CAST(SUM(duration_ms) AS BIGINT) AS duration_ms \
-             FROM usage_ledger \
+             FROM usage_ledger u \
              WHERE conversation_id = $1 AND user_id = $2 AND message_id IS NOT NULL{} \
              GROUP BY message_id ORDER BY MIN(started_at), message_id",
             if message_id.is_some() { " AND message_id = $3" } else { "" }

@@ -104,3 +104,36 @@ async fn totals_sum_tokens_per_model_user_and_day() {
     assert_eq!(db.ledger_totals(&none, None).await.unwrap(), [total("", 0, 0, 0, 0, 0)]);
     assert!(db.ledger_totals(&none, Some(LedgerGroup::Model)).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_batch_larger_than_one_statement_stores_every_row_as_given() {
+    let (db, _temp) = temp_db().await;
+    // Two full statements and part of a third, each row different in every value it has.
+    let n = 2 * ROWS_PER_INSERT + 7;
+    let rows: Vec<LedgerRow> = (0..n as i64)
+        .map(|i| {
+            let mut r = row(Some(&format!("u{i}")), if i % 2 == 0 { "a" } else { "b" }, 1_000 + i, Some((i, 2 * i)));
+            r.ttft_ms = Some(i);
+            r.duration_ms = 10 * i;
+            r
+        })
+        .collect();
+    db.insert_ledger_rows(&rows).await.unwrap();
+
+    let mut stored = db.ledger_rows(&LedgerFilter::default(), 1000).await.unwrap();
+    assert_eq!(stored.len(), n);
+    stored.sort_by_key(|r| r.started_at);
+    let mut ids: Vec<_> = stored.iter().map(|r| r.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "each row has its own id");
+    let without_ids: Vec<_> = stored.into_iter().map(|r| LedgerRow { id: String::new(), ..r }).collect();
+    assert_eq!(without_ids, rows);
+}
+
+#[test]
+fn placeholders_number_every_value_of_every_row() {
+    assert_eq!(placeholders(1), format!("({})", (1..=17).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")));
+    let two = placeholders(2);
+    assert!(two.starts_with("($1, ") && two.contains("$17), ($18, ") && two.ends_with("$34)"), "{two}");
+}

@@ -183,3 +183,32 @@ async fn no_texts_make_no_request_and_a_blank_one_is_refused_before_sending() {
     assert!(matches!(err, EmbedError::Invalid(_)), "{err:?}");
     assert!(fake.embedding_requests().is_empty());
 }
+
+#[tokio::test]
+async fn an_embedding_call_is_a_ledger_row_at_the_models_list_price() {
+    use std::sync::Arc;
+    use webplus::{
+        answer::Caller,
+        embed::serve,
+        ledger::Ledger,
+        sitechat::EmbedderSet,
+        storage::{Db, LedgerFilter, TempDb},
+    };
+    let fake = FakeOpenAi::start(FakeOpenAiConfig::default()).await;
+    let model = "openai:text-embedding-3-small";
+    let embedders = EmbedderSet::new().with(model, Arc::new(embedder(config_for(&fake))));
+    let temp = TempDb::new().await;
+    let db = Db::connect(temp.url()).await.expect("database");
+    let ledger = Ledger::start(db.clone());
+
+    let input = texts(&["How do I reset my password?", "Open the account settings page."]);
+    let embedded = serve::embed(&embedders, Some(&ledger), Caller::user("u1"), model, input, None).await.unwrap();
+    ledger.flush().await;
+
+    let rows = db.ledger_rows(&LedgerFilter::default(), 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.input_tokens, Some(i64::from(embedded.prompt_tokens)));
+    // $0.02 per million tokens (LiteLLM's list price) is 20 billionths of a dollar a token.
+    assert_eq!(row.cost_nano_usd, Some(20 * i64::from(embedded.prompt_tokens)));
+}

@@ -8,6 +8,7 @@ use serde::Serialize;
 use webplus::{
     answer::Source,
     catalog::OfferedModel,
+    embed::serve::EmbeddingModel,
     providers::{ChatEvent, ChatStream, FinishReason, Usage},
 };
 
@@ -28,33 +29,57 @@ pub struct ModelList {
     data: Vec<ModelOut>,
 }
 
+/// One model: OpenAI's four fields, then Web+'s (`kind` says what it is called through).
 #[derive(Serialize)]
-struct ModelOut {
+#[serde(untagged)]
+enum ModelOut {
+    Chat {
+        #[serde(flatten)]
+        head: ModelHead,
+        /// The catalog's display name and limits.
+        name: String,
+        context_window: usize,
+        max_output: Option<u32>,
+    },
+    /// Called through `/v1/embeddings`.
+    Embedding {
+        #[serde(flatten)]
+        head: ModelHead,
+        name: String,
+        dimensions: usize,
+    },
+}
+
+#[derive(Serialize)]
+struct ModelHead {
     id: String,
     object: &'static str,
     created: u64,
     owned_by: String,
-    /// Beyond OpenAI's fields: the catalog's display name and limits.
-    name: String,
-    context_window: usize,
-    max_output: Option<u32>,
+    kind: &'static str,
+}
+
+impl ModelHead {
+    fn new(id: String, owned_by: String, kind: &'static str) -> Self {
+        Self { id, object: "model", created: 0, owned_by, kind }
+    }
 }
 
 impl ModelList {
-    pub fn new(models: Vec<OfferedModel>) -> Self {
-        let data = models
-            .into_iter()
-            .map(|m| ModelOut {
-                id: m.id,
-                object: "model",
-                created: 0,
-                owned_by: m.provider,
-                name: m.name,
-                context_window: m.context_window,
-                max_output: m.max_output,
-            })
-            .collect();
-        Self { object: "list", data }
+    /// The chat models the caller may use, then the embedding models.
+    pub fn new(models: Vec<OfferedModel>, embedding: Vec<EmbeddingModel>) -> Self {
+        let chat = models.into_iter().map(|m| ModelOut::Chat {
+            head: ModelHead::new(m.id, m.provider, "chat"),
+            name: m.name,
+            context_window: m.context_window,
+            max_output: m.max_output,
+        });
+        let embedding = embedding.into_iter().map(|m| ModelOut::Embedding {
+            name: m.id.clone(),
+            head: ModelHead::new(m.id, m.provider, "embedding"),
+            dimensions: m.dimensions,
+        });
+        Self { object: "list", data: chat.chain(embedding).collect() }
     }
 }
 

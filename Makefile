@@ -26,6 +26,7 @@ models:
 
 ## make dev: rebuild and reload on change (cargo leptos watch; installs cargo-leptos once).
 dev: setup-dev
+	rm -f target/site/pkg/*.br target/site/pkg/*.gz  # a release build's twins would be served stale
 	cargo leptos watch
 
 setup-dev:

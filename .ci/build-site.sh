@@ -20,5 +20,17 @@ if [ "$mode" = release ]; then
     "$out/pkg/webplus.wasm" -o "$out/pkg/webplus.wasm"
 fi
 cp style/main.css "$out/pkg/webplus.css"
+if [ "$mode" = release ]; then
+  # Compressed once at the highest levels; the server sends these twins to browsers that take
+  # them (server/src/startup.rs) instead of compressing on the fly at a lower level.
+  node -e '
+    const fs = require("fs"), zlib = require("zlib");
+    for (const f of process.argv.slice(1)) {
+      const raw = fs.readFileSync(f);
+      const q = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } };
+      fs.writeFileSync(f + ".br", zlib.brotliCompressSync(raw, q));
+      fs.writeFileSync(f + ".gz", zlib.gzipSync(raw, { level: 9 }));
+    }' "$out/pkg/webplus.wasm" "$out/pkg/webplus.js" "$out/pkg/webplus.css"
+fi
 cp -r public/. "$out/"
 ls -l "$out/pkg"

@@ -3,7 +3,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_configured};
 
 #[tokio::test]
 async fn health_and_ready_answer_json() {
@@ -52,6 +52,44 @@ async fn pages_carry_a_strict_csp_with_a_nonce_and_security_headers() {
     let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_string();
     let html = res.text().await.unwrap();
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+}
+
+#[tokio::test]
+async fn the_bundle_is_sent_as_its_precompressed_twin_when_the_browser_takes_it() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    // The twins' bytes only name which file was sent: the server never decompresses them.
+    std::fs::write(pkg.join("webplus.js"), "console.log('plain');").unwrap();
+    std::fs::write(pkg.join("webplus.js.br"), "the brotli twin").unwrap();
+    std::fs::write(pkg.join("webplus.js.gz"), "the gzip twin").unwrap();
+    let root = site.path().to_owned();
+    let app = spawn_app_configured(move |s| s.site_root = root).await;
+
+    for (accepts, encoding, body) in [
+        (Some("gzip, deflate, br"), Some("br"), "the brotli twin"),
+        (Some("gzip"), Some("gzip"), "the gzip twin"),
+        (None, None, "console.log('plain');"),
+    ] {
+        let mut req = app.client.get(app.url("/pkg/webplus.js"));
+        if let Some(a) = accepts {
+            req = req.header(header::ACCEPT_ENCODING, a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{accepts:?}");
+        let h = res.headers().clone();
+        assert_eq!(h.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), encoding, "{accepts:?}");
+        assert_eq!(h[header::CONTENT_TYPE], "text/javascript", "{accepts:?}");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "the security headers apply: {accepts:?}");
+        let vary: Vec<_> = h.get_all(header::VARY).iter().flat_map(|v| v.to_str().unwrap().split(", ")).collect();
+        assert!(vary.contains(&"accept-encoding"), "caches must key on the encoding: {vary:?}");
+        assert_eq!(res.text().await.unwrap(), body, "{accepts:?}");
+    }
+    // Nothing outside the bundle's folder, and nothing that is not there.
+    for path in ["/pkg/../Cargo.toml", "/pkg/%2e%2e/Cargo.toml", "/pkg/missing.js"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
 }
 
 #[tokio::test]

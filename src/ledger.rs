@@ -27,8 +27,8 @@ const BATCH: usize = 256;
 /// How long the writer lets records pile up after the first before storing them (unless a
 /// flush asks sooner; shutting down flushes). A process killed outright loses at most this much.
 /// Each write is a burst of work beside the streams of the moment: in the TTFT bench (2 cores,
-/// ~330 calls/s) 100 ms put one call in ~33 next to a write, which showed at p99 (0.8–1.7 ms
-/// added against 0.55–0.9 ms at 1 s).
+/// ~330 calls/s) 100 ms put one call in ~33 next to a write, which showed at p99 (three runs at
+/// 100 ms: the worst provider 1.5–1.78 ms added; two runs at 1 s: at most 0.93 ms).
 const LINGER: std::time::Duration = std::time::Duration::from_millis(1000);
 
 enum Msg {

@@ -43,7 +43,7 @@ pub async fn embed_recorded(
         ledger.record(&UsageRecord {
             caller: who.caller,
             surface: who.surface,
-            provider: model.split_once(':').map_or(model, |(p, _)| p).to_owned(),
+            provider: provider_of(model).to_owned(),
             model: model.to_owned(),
             outcome: if ok { Outcome::Complete } else { Outcome::Failed },
             usage,
@@ -56,6 +56,11 @@ pub async fn embed_recorded(
         });
     }
     (result, prompt_tokens)
+}
+
+/// The provider part of an embedding model id: `openai` of `openai:text-embedding-3-small`.
+pub fn provider_of(model: &str) -> &str {
+    model.split_once(':').map_or(model, |(p, _)| p)
 }
 
 /// An embedding model's list price: the local one is free; `openai:` and `bedrock:` models are

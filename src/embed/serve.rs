@@ -2,7 +2,7 @@
 //! embedders (`local:all-minilm-l6-v2`, `openai:<model>`, `bedrock:<model id>`) and gets one
 //! vector per text. Each call is one usage-ledger row.
 
-use super::metered::{EmbedFor, embed_recorded};
+use super::metered::{self, EmbedFor, embed_recorded};
 use crate::{
     Error, Result,
     answer::{Caller, Surface},
@@ -37,15 +37,11 @@ pub struct EmbeddingModel {
 /// Every embedding model of `embedders`, by id.
 pub fn models(embedders: &EmbedderSet) -> Vec<EmbeddingModel> {
     embedders
-        .ids()
-        .into_iter()
-        .filter_map(|id| {
-            let embedder = embedders.get(&id).ok()?;
-            Some(EmbeddingModel {
-                provider: id.split_once(':').map_or(id.as_str(), |(p, _)| p).to_owned(),
-                dimensions: embedder.dims(),
-                id,
-            })
+        .iter()
+        .map(|(id, embedder)| EmbeddingModel {
+            id: id.to_owned(),
+            provider: metered::provider_of(id).to_owned(),
+            dimensions: embedder.dims(),
         })
         .collect()
 }

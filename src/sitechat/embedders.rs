@@ -36,6 +36,11 @@ impl EmbedderSet {
     pub fn ids(&self) -> Vec<String> {
         self.by_id.keys().cloned().collect()
     }
+
+    /// Every embedder with its id, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn Embedder>)> {
+        self.by_id.iter().map(|(id, e)| (id.as_str(), e))
+    }
 }
 
 impl std::fmt::Debug for EmbedderSet {

@@ -12,6 +12,7 @@ mod prices;
 mod tests;
 
 pub use models::{
-    Access, BUILTIN, CatalogConnection, CatalogModel, ModelCatalog, ModelInput, OfferedModel, ResolvedModel,
+    Access, BUILTIN, CatalogConnection, CatalogModel, EMBEDDINGS, ModelCatalog, ModelInput, OfferedEmbedding,
+    OfferedModel, ResolvedModel,
 };
 pub use prices::{Mode, ModelFacts, PriceTable};

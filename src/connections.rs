@@ -24,7 +24,7 @@ pub use ollama::{Ollama, OllamaEvent, OllamaModel, PullJob, PullStatus};
 pub use spec::{ConnectionKind, ConnectionSpec};
 
 use crate::auth::Principal;
-use crate::catalog::{CatalogConnection, CatalogModel, ModelCatalog, ModelInput};
+use crate::catalog::{BUILTIN, CatalogConnection, CatalogModel, EMBEDDINGS, ModelCatalog, ModelInput};
 use futures::StreamExt;
 
 use crate::providers::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderError, Registry, Role};
@@ -252,6 +252,9 @@ impl Connections {
     /// what an administrator adds is what users can pick.
     pub async fn add_model(&self, who: &Principal, input: ModelInput) -> Result<CatalogModel> {
         let created = self.inner.catalog.create(who, input).await?;
+        if [BUILTIN, EMBEDDINGS].contains(&created.connection_id.as_str()) {
+            return Ok(created);
+        }
         if let (_, Some((row, _))) = self.find(&created.connection_id).await? {
             let mut models = parse_models(&row.models);
             if !models.is_empty() && !models.contains(&created.upstream_id) {
@@ -282,6 +285,9 @@ impl Connections {
     /// Admin → Models offers to add.
     pub async fn available_models(&self, who: &Principal, id: &str) -> Result<Vec<AvailableModel>> {
         Self::require_admin(who)?;
+        if id == EMBEDDINGS {
+            return self.inner.catalog.available_embeddings(who);
+        }
         let spec = self.spec_of(id).await?;
         let declared = self.inner.declared.iter().any(|d| declared_id(&d.name) == id);
         let ids = self.list_upstream(&spec).await.map_err(|e| match e {

@@ -73,21 +73,23 @@ struct Inner {
     embedders: EmbedderSet,
     indexes: Indexes,
     jobs: jobs::Runner,
-    /// Where ingestion's embedding calls are recorded (set once, at start-up).
-    ledger: std::sync::OnceLock<crate::ledger::Ledger>,
+    /// Where embedding calls are recorded and priced, and which models callers may pick (set
+    /// once, at start-up).
+    meter: std::sync::OnceLock<crate::embed::metered::Meter>,
 }
 
 impl SiteChat {
     pub fn new(db: Db, config: SiteChatConfig, embedders: EmbedderSet) -> Self {
         let indexes = Indexes::new(config.data_dir.join("indexes"), db.clone());
         let jobs = jobs::Runner::new(config.max_running_jobs);
-        let ledger = std::sync::OnceLock::new();
-        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs, ledger }) }
+        let meter = std::sync::OnceLock::new();
+        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs, meter }) }
     }
 
-    /// Records ingestion's embedding calls in `ledger` from now on (the first ledger given stays).
-    pub fn record_to(&self, ledger: crate::ledger::Ledger) {
-        let _ = self.inner.ledger.set(ledger);
+    /// Records embedding calls through `meter` from now on, and lets its catalog say which
+    /// embedding models new knowledge bases may use (the first meter given stays).
+    pub fn meter_with(&self, meter: crate::embed::metered::Meter) {
+        let _ = self.inner.meter.set(meter);
     }
 
     /// Embeds a knowledge base's texts with its embedding model, as one ledger row of its owner's
@@ -100,13 +102,23 @@ impl SiteChat {
             surface: crate::answer::Surface::Ingest,
             knowledge_base_id: Some(kb.id.clone()),
         };
-        let (vectors, _) = embed_recorded(embedder.as_ref(), &kb.embedding_model, texts, self.ledger(), who).await;
+        let (vectors, _) = embed_recorded(embedder.as_ref(), &kb.embedding_model, texts, self.meter(), who).await;
         vectors.map_err(ingest::embed_error)
     }
 
-    /// Where embedding calls are recorded (None before [`SiteChat::record_to`]).
-    pub(crate) fn ledger(&self) -> Option<&crate::ledger::Ledger> {
-        self.inner.ledger.get()
+    /// Where embedding calls are recorded (None before [`SiteChat::meter_with`]).
+    pub(crate) fn meter(&self) -> Option<&crate::embed::metered::Meter> {
+        self.inner.meter.get()
+    }
+
+    /// Whether `user_id` may pick the embedding model `model` for a knowledge base (the catalog
+    /// says, once there is one; an embedder of this server in any case).
+    pub(crate) async fn check_embedding_choice(&self, user_id: &str, model: &str) -> crate::Result<()> {
+        if let Some(meter) = self.meter() {
+            let caller = crate::answer::Caller::user(user_id);
+            meter.catalog.check_embedding(model, &caller, "embedding_model").await?;
+        }
+        self.embedders().get(model).map(|_| ())
     }
 
     /// At server start: jobs the previous run left unfinished can no longer progress.

@@ -136,10 +136,18 @@ pub struct AdminUserDto {
     pub created_at: i64,
 }
 
+/// The connection id of embedding models' catalog entries (the engine's
+/// `webplus::catalog::EMBEDDINGS`; Admin → Models lists them as "Embedding models").
+pub const EMBEDDINGS: &str = "embeddings";
+
 /// A catalog model as Admin → Models shows it: what applies (set or from the price table).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogModelDto {
     pub id: String,
+    /// `chat`, or `embedding` (connection [`EMBEDDINGS`]).
+    pub kind: String,
+    /// An embedding model's vector size.
+    pub dimensions: Option<usize>,
     /// The id users pick (None when its connection is gone).
     pub model: Option<String>,
     pub connection: Option<String>,

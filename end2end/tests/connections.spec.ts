@@ -97,6 +97,23 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await page.goto('/admin/models');
   await expect(sonnetRow).toContainText('Sonnet on the fake');
   await expect(sonnetRow.getByTestId('model-enabled')).toBeEnabled();
+  // The embedding models are in the catalog too: the local one is added and renamed; its form
+  // shows only what an embedding model has.
+  const embedders = page.locator('[data-testid="available-connection"][data-name="Embedding models"]');
+  await embedders.getByTestId('list-available').click();
+  const minilm = embedders.locator('[data-testid="available-model"][data-model="local:all-minilm-l6-v2"]');
+  await expect(minilm).toContainText('offered (from the settings)');
+  await minilm.getByTestId('add-model').click();
+  const minilmRow = page.locator('[data-testid="catalog-row"][data-model="local:all-minilm-l6-v2"]');
+  await expect(minilmRow).toContainText('embedding · 384 dimensions');
+  await expect(minilmRow).toContainText('$0 in');
+  await minilmRow.getByTestId('edit-model').click();
+  await expect(page.getByTestId('model-input-price')).toBeVisible();
+  await expect(page.getByTestId('model-context')).toBeHidden();
+  await page.getByTestId('model-name').fill('MiniLM on this server');
+  await page.getByTestId('save-model').click();
+  await expect(minilmRow).toContainText('MiniLM on this server');
+  await expect(minilm).toContainText('in the catalog');
   // Offered by its name in the picker; once disabled, no longer offered.
   await page.goto('/');
   await expect(page.getByTestId('composer')).toBeEnabled();

@@ -11,6 +11,7 @@ use webplus::{
     catalog::ModelCatalog,
     chat::Chat,
     connections::{Connections, KeyCipher},
+    embed::metered::Meter,
     ledger::Ledger,
     settings::{Settings, resolve_connection_key, resolve_jwt_secret},
     sitechat::SiteChat,
@@ -73,7 +74,8 @@ impl Services {
             .map_err(|e| anyhow::anyhow!("the connections in the settings: {e}"))?;
         let ledger = Ledger::start(db.clone());
         let sitechat = crate::sitechat::build(db.clone(), &settings).await?;
-        sitechat.record_to(ledger.clone());
+        catalog.set_embedding_models(webplus::embed::serve::models(sitechat.embedders()));
+        sitechat.meter_with(Meter { ledger: ledger.clone(), catalog: catalog.clone() });
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }

@@ -23,9 +23,14 @@ use crate::answer::{Caller, Params};
 use crate::auth::Principal;
 use crate::connections::ConnectionKind;
 use crate::domain::UserRole;
+use crate::embed::serve::EmbeddingModel;
 use crate::providers::{ChatProvider, ModelInfo, Prices, Registry};
 use crate::storage::{CatalogFields, CatalogRow, Db};
 use crate::{Error, Result};
+
+mod embeddings;
+
+pub use embeddings::{EMBEDDINGS, OfferedEmbedding};
 
 /// The connection id catalog entries of the built-in local model name.
 pub const BUILTIN: &str = "local";
@@ -89,6 +94,10 @@ pub struct OfferedModel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CatalogModel {
     pub id: String,
+    /// `chat`, or `embedding` for an embedding model (connection `embeddings`).
+    pub kind: &'static str,
+    /// An embedding model's vector size.
+    pub dimensions: Option<usize>,
     /// The id clients use in `/v1` (None when its connection is gone from the settings).
     pub model: Option<String>,
     pub connection_id: String,
@@ -178,20 +187,22 @@ struct Inner {
 #[derive(Default)]
 struct State {
     connections: Vec<CatalogConnection>,
+    /// The embedders the server embeds with (knowledge bases, `/v1/embeddings`).
+    embedders: Vec<EmbeddingModel>,
     rows: Vec<CatalogRow>,
     /// Client model id → index in `rows` (rows whose connection is known).
     by_model: HashMap<String, usize>,
 }
 
 impl State {
-    fn new(connections: Vec<CatalogConnection>, rows: Vec<CatalogRow>) -> Self {
+    fn new(connections: Vec<CatalogConnection>, embedders: Vec<EmbeddingModel>, rows: Vec<CatalogRow>) -> Self {
         let mut by_model = HashMap::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             if let Some(id) = model_id(&connections, &row.connection_id, &row.upstream_id) {
                 by_model.insert(id, i);
             }
         }
-        Self { connections, rows, by_model }
+        Self { connections, embedders, rows, by_model }
     }
 
     fn connection(&self, id: &str) -> Option<&CatalogConnection> {
@@ -215,7 +226,7 @@ impl State {
 }
 
 fn model_id(connections: &[CatalogConnection], connection_id: &str, upstream: &str) -> Option<String> {
-    if connection_id == BUILTIN {
+    if connection_id == BUILTIN || connection_id == EMBEDDINGS {
         return Some(upstream.to_owned());
     }
     connections.iter().find(|c| c.id == connection_id).map(|c| format!("{}/{upstream}", c.name))
@@ -225,7 +236,8 @@ impl ModelCatalog {
     /// Reads the entries; connections arrive with [`ModelCatalog::set_connections`].
     pub async fn start(db: Db, registry: Registry) -> Result<Self> {
         let rows = db.list_catalog_models().await?;
-        let inner = Inner { db, registry, state: RwLock::new(Arc::new(State::new(Vec::new(), rows))) };
+        let state = State::new(Vec::new(), Vec::new(), rows);
+        let inner = Inner { db, registry, state: RwLock::new(Arc::new(state)) };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -237,21 +249,26 @@ impl ModelCatalog {
         self.inner.state.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    fn replace(&self, connections: Option<Vec<CatalogConnection>>, rows: Option<Vec<CatalogRow>>) {
+    /// Replaces what `change` changes of the state (a copy of the current one).
+    fn replace(
+        &self,
+        change: impl FnOnce(&mut Vec<CatalogConnection>, &mut Vec<EmbeddingModel>, &mut Vec<CatalogRow>),
+    ) {
         let mut guard = self.inner.state.write().unwrap_or_else(PoisonError::into_inner);
-        let connections = connections.unwrap_or_else(|| guard.connections.clone());
-        let rows = rows.unwrap_or_else(|| guard.rows.clone());
-        *guard = Arc::new(State::new(connections, rows));
+        let (mut connections, mut embedders, mut rows) =
+            (guard.connections.clone(), guard.embedders.clone(), guard.rows.clone());
+        change(&mut connections, &mut embedders, &mut rows);
+        *guard = Arc::new(State::new(connections, embedders, rows));
     }
 
     /// The connections as they are now (their names make the entries' model ids).
     pub fn set_connections(&self, connections: Vec<CatalogConnection>) {
-        self.replace(Some(connections), None);
+        self.replace(|c, _, _| *c = connections);
     }
 
     async fn reload(&self) -> Result<()> {
-        let rows = self.inner.db.list_catalog_models().await?;
-        self.replace(None, Some(rows));
+        let fresh = self.inner.db.list_catalog_models().await?;
+        self.replace(|_, _, rows| *rows = fresh);
         Ok(())
     }
 
@@ -374,13 +391,15 @@ impl ModelCatalog {
         Self::require_admin(who)?;
         let state = self.state();
         let connection_id = input.connection_id.clone().unwrap_or_default();
-        if connection_id != BUILTIN && state.connection(&connection_id).is_none() {
+        let upstream = input.upstream_id.clone().unwrap_or_default();
+        if connection_id == EMBEDDINGS {
+            embeddings::check_new(&state, upstream.trim(), &input)?;
+        } else if connection_id != BUILTIN && state.connection(&connection_id).is_none() {
             return Err(Error::invalid(
                 "connection_id",
                 "no such connection; use an id from /api/v1/admin/connections",
             ));
         }
-        let upstream = input.upstream_id.clone().unwrap_or_default();
         let upstream = upstream.trim();
         if upstream.is_empty()
             || upstream.chars().count() > MAX_UPSTREAM_CHARS
@@ -412,6 +431,9 @@ impl ModelCatalog {
         let state = self.state();
         let row = state.rows.iter().find(|r| r.id == id).ok_or(Error::NotFound("model"))?.clone();
         let this = model_id(&state.connections, &row.connection_id, &row.upstream_id).unwrap_or_default();
+        if row.connection_id == EMBEDDINGS {
+            embeddings::check_change(&input)?;
+        }
         let mut fields = CatalogFields::from(row);
         self.check_fallbacks(&state, input.fallbacks.as_deref()).await?;
         apply(&mut fields, input, &this)?;
@@ -434,7 +456,7 @@ impl ModelCatalog {
     /// declared in the settings (or the built-in provider) serves.
     async fn check_fallbacks(&self, state: &State, fallbacks: Option<&[String]>) -> Result<()> {
         for f in fallbacks.unwrap_or_default() {
-            let known = state.by_model.contains_key(f)
+            let known = state.entry(f).is_some_and(|e| e.connection_id != EMBEDDINGS)
                 || (!state.connection_of(f).is_some_and(|c| c.curated)
                     && self.inner.registry.resolve(f).await.is_some());
             if !known {
@@ -571,12 +593,19 @@ fn view(state: &State, row: &CatalogRow, served: &HashMap<String, ModelInfo>) ->
     mark("json_output", row.json_output.is_some());
     let flag = |set: Option<i64>, table: bool| set.map_or(table, |v| v != 0);
     let free = row.connection_id == BUILTIN;
+    let embedder = embeddings::of_row(state, row);
     let price = |set: Option<f64>, table: Option<f64>| set.or(if free { Some(0.0) } else { table });
+    let input_list_price = match &embedder {
+        Some(_) => crate::embed::metered::prices(&row.upstream_id).map(|p| p.input_per_mtok),
+        None => f.and_then(|f| f.input_per_mtok),
+    };
     CatalogModel {
         id: row.id.clone(),
+        kind: if row.connection_id == EMBEDDINGS { "embedding" } else { "chat" },
+        dimensions: embedder.map(|e| e.dimensions),
         connection_id: row.connection_id.clone(),
-        connection: if free {
-            Some(BUILTIN.to_owned())
+        connection: if free || row.connection_id == EMBEDDINGS {
+            Some(row.connection_id.clone())
         } else {
             state.connection(&row.connection_id).map(|c| c.name.clone())
         },
@@ -588,7 +617,7 @@ fn view(state: &State, row: &CatalogRow, served: &HashMap<String, ModelInfo>) ->
             .or(info.map(|i| i.context_window as u32))
             .or(f.and_then(|f| f.context_window)),
         max_output: row.max_output.map(|n| n as u32).or(f.and_then(|f| f.max_output)),
-        input_price_per_mtok: price(row.input_price_per_mtok, f.and_then(|f| f.input_per_mtok)),
+        input_price_per_mtok: price(row.input_price_per_mtok, input_list_price),
         output_price_per_mtok: price(row.output_price_per_mtok, f.and_then(|f| f.output_per_mtok)),
         cached_input_price_per_mtok: price(row.cached_input_price_per_mtok, f.and_then(|f| f.cached_input_per_mtok)),
         vision: flag(row.vision, f.is_some_and(|f| f.vision)),
@@ -599,7 +628,7 @@ fn view(state: &State, row: &CatalogRow, served: &HashMap<String, ModelInfo>) ->
         access: Access::parse(&row.access),
         default_params: serde_json::from_str(&row.default_params).unwrap_or_default(),
         fallbacks: serde_json::from_str(&row.fallbacks).unwrap_or_default(),
-        served: info.is_some(),
+        served: info.is_some() || embedder.is_some(),
         created_at: row.created_at,
         updated_at: row.updated_at,
         model,

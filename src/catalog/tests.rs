@@ -13,6 +13,8 @@ use crate::settings::Secret;
 use crate::storage::{Db, Role, TempDb, UserStatus};
 use crate::{Error, Result};
 
+mod embeddings;
+
 /// A built-in provider serving the model `tiny`, whose every answer fails before its first token
 /// (the stream opens, then its first event is an overloaded error).
 struct Tiny;

@@ -1,19 +1,26 @@
 //! Embedding calls in the usage ledger: `/v1/embeddings` (the caller's) and ingestion (uploads,
 //! crawls and re-embedding: the knowledge base owner's, surface `ingest`). The embedders report no
 //! tokens, so each row's tokens are counted ([`count_input`]) and marked so; the cost is at the
-//! model's list price ([`prices`]).
+//! catalog's price for the model: an administrator's, else the list price ([`prices`]).
 
 use std::time::Instant;
 
 use super::{EmbedError, Embedder};
 use crate::{
     answer::{Caller, Outcome, Surface, UsageRecord},
-    catalog::PriceTable,
+    catalog::{ModelCatalog, PriceTable},
     connections::ConnectionKind,
     ledger::Ledger,
     providers::{Prices, Usage, tokens},
     time::now_ms,
 };
+
+/// Where embedding calls are recorded, and what prices them.
+#[derive(Clone)]
+pub struct Meter {
+    pub ledger: Ledger,
+    pub catalog: ModelCatalog,
+}
 
 /// Who an embedding call is for, as its ledger row names it.
 #[derive(Debug, Clone)]
@@ -25,19 +32,19 @@ pub struct EmbedFor {
 }
 
 /// Embeds `input` with `embedder` (the model id `model`), recording one ledger row when there is
-/// a ledger. Returns the vectors and the input's counted tokens.
+/// a meter. Returns the vectors and the input's counted tokens.
 pub async fn embed_recorded(
     embedder: &dyn Embedder,
     model: &str,
     input: &[String],
-    ledger: Option<&Ledger>,
+    meter: Option<&Meter>,
     who: EmbedFor,
 ) -> (Result<Vec<Vec<f32>>, EmbedError>, u32) {
     let prompt_tokens = count_input(model, input);
     let started = Instant::now();
     let started_at_ms = now_ms();
     let result = embedder.embed(input).await;
-    if let Some(ledger) = ledger {
+    if let Some(Meter { ledger, catalog }) = meter {
         let ok = result.is_ok();
         let usage = ok.then_some(Usage { prompt_tokens, completion_tokens: 0, counted: true });
         ledger.record(&UsageRecord {
@@ -47,7 +54,7 @@ pub async fn embed_recorded(
             model: model.to_owned(),
             outcome: if ok { Outcome::Complete } else { Outcome::Failed },
             usage,
-            cost_nano_usd: usage.zip(prices(model)).map(|(u, p)| p.cost_nano_usd(u)),
+            cost_nano_usd: usage.zip(catalog.embedding_prices(model)).map(|(u, p)| p.cost_nano_usd(u)),
             reply: None,
             knowledge_base_id: who.knowledge_base_id,
             started_at_ms,

@@ -1,12 +1,12 @@
 //! Embeddings on request (`POST /v1/embeddings`): the caller names one of the knowledge bases'
 //! embedders (`local:all-minilm-l6-v2`, `openai:<model>`, `bedrock:<model id>`) and gets one
-//! vector per text. Each call is one usage-ledger row.
+//! vector per text, if the catalog lets the caller use that model. Each call is one usage-ledger
+//! row.
 
-use super::metered::{self, EmbedFor, embed_recorded};
+use super::metered::{self, EmbedFor, Meter, embed_recorded};
 use crate::{
     Error, Result,
     answer::{Caller, Surface},
-    ledger::Ledger,
     sitechat::EmbedderSet,
 };
 
@@ -46,11 +46,12 @@ pub fn models(embedders: &EmbedderSet) -> Vec<EmbeddingModel> {
         .collect()
 }
 
-/// Embeds `input` with the embedder `model`, checking the request first: 1 to [`MAX_INPUTS`]
-/// texts of 1 to [`MAX_CHARS`] characters, and `dimensions`, when given, equal to the model's.
+/// Embeds `input` with the embedder `model`, checking the request first: a model the catalog lets
+/// the caller use, 1 to [`MAX_INPUTS`] texts of 1 to [`MAX_CHARS`] characters, and `dimensions`,
+/// when given, equal to the model's.
 pub async fn embed(
     embedders: &EmbedderSet,
-    ledger: Option<&Ledger>,
+    meter: &Meter,
     caller: Caller,
     model: &str,
     input: Vec<String>,
@@ -65,19 +66,15 @@ pub async fn embed(
     if let Some(i) = input.iter().position(|t| t.chars().count() > MAX_CHARS) {
         return Err(Error::invalid("input", format!("text {i} is longer than {MAX_CHARS} characters; split it")));
     }
-    let embedder = embedders.get(model).map_err(|_| {
-        Error::invalid(
-            "model",
-            format!("unknown embedding model {model:?}; the models are {}", embedders.ids().join(", ")),
-        )
-    })?;
+    meter.catalog.check_embedding(model, &caller, "model").await?;
+    let embedder = embedders.get(model).map_err(|e| Error::invalid("model", e.to_string()))?;
     if let Some(d) = dimensions
         && d != embedder.dims()
     {
         return Err(Error::invalid("dimensions", format!("{model} gives {} dimensions, not {d}", embedder.dims())));
     }
     let who = EmbedFor { caller, surface: Surface::Api, knowledge_base_id: None };
-    let (result, prompt_tokens) = embed_recorded(embedder.as_ref(), model, &input, ledger, who).await;
+    let (result, prompt_tokens) = embed_recorded(embedder.as_ref(), model, &input, Some(meter), who).await;
     let vectors = result.map_err(|e| crate::sitechat::embed_error_on(e, "input"))?;
     Ok(Embedded { model: model.to_owned(), vectors, prompt_tokens })
 }

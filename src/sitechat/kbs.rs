@@ -33,6 +33,7 @@ impl SiteChat {
     ) -> Result<KnowledgeBaseRow> {
         let name = KnowledgeBaseName::parse(name)?;
         let model = embedding_model.unwrap_or(&self.inner.config.default_embedding_model);
+        self.check_embedding_choice(owner_id, model).await?;
         let embedder = self.inner.embedders.get(model)?;
         self.db().create_knowledge_base(owner_id, name.as_str(), model, embedder.dims()).await
     }

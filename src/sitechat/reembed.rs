@@ -17,7 +17,10 @@ impl SiteChat {
     /// Records the new model and starts re-embedding (also when the model is the same: that
     /// finishes an interrupted switch).
     pub async fn change_embedding_model(&self, user_id: &str, kb_id: &str, model: &str) -> Result<Option<JobRow>> {
-        self.owned_kb(user_id, kb_id).await?;
+        let kb = self.owned_kb(user_id, kb_id).await?;
+        if kb.embedding_model != model {
+            self.check_embedding_choice(user_id, model).await?;
+        }
         let embedder = self.embedders().get(model)?;
         self.inner.jobs.cancel_kb(kb_id);
         self.db().set_embedding_model(kb_id, model, embedder.dims()).await?;

@@ -98,7 +98,7 @@ impl SiteChat {
                 (&input, EmbedFor { caller: caller.clone(), surface, knowledge_base_id: knowledge_base_id.clone() });
             async move {
                 let embedder = self.embedders().get(m)?;
-                let (v, _) = embed_recorded(embedder.as_ref(), m, input, self.ledger(), who).await;
+                let (v, _) = embed_recorded(embedder.as_ref(), m, input, self.meter(), who).await;
                 let mut v = v.map_err(embed_error)?;
                 Ok::<_, Error>((m.to_string(), v.pop().unwrap_or_default()))
             }

@@ -11,7 +11,7 @@ use crate::{
         models::{add_model, available_models, delete_model, enable_model, list_catalog, save_model},
     },
     components::{TextField, current_user_resource, field_error, logged_in, top_error, use_hydrated},
-    dto::{AvailableModelDto, CatalogForm, CatalogModelDto, ConnectionDto},
+    dto::{AvailableModelDto, CatalogForm, CatalogModelDto, ConnectionDto, EMBEDDINGS},
     error::AppError,
 };
 
@@ -59,6 +59,8 @@ struct Data {
 #[derive(Clone, Copy)]
 struct FormState {
     editing: RwSignal<Option<(String, String)>>,
+    /// The entry is an embedding model's: only its name, input price, access and switch apply.
+    embedding: RwSignal<bool>,
     name: RwSignal<String>,
     context_window: RwSignal<String>,
     max_output: RwSignal<String>,
@@ -79,6 +81,7 @@ impl FormState {
         let text = || RwSignal::new(String::new());
         Self {
             editing: RwSignal::new(None),
+            embedding: RwSignal::new(false),
             name: text(),
             context_window: text(),
             max_output: text(),
@@ -101,6 +104,7 @@ impl FormState {
         let num = |field: &str, v: Option<String>| if set(field) { v.unwrap_or_default() } else { String::new() };
         let flag = |field: &str, v: bool| if set(field) { if v { "yes" } else { "no" } } else { "" }.to_owned();
         self.editing.set(Some((m.id.clone(), m.model.clone().unwrap_or_else(|| m.upstream_id.clone()))));
+        self.embedding.set(m.kind == "embedding");
         self.name.set(if set("name") { m.name.clone() } else { String::new() });
         self.context_window.set(num("context_window", m.context_window.map(|n| n.to_string())));
         self.max_output.set(num("max_output", m.max_output.map(|n| n.to_string())));
@@ -280,6 +284,13 @@ fn Row(m: CatalogModelDto, data: Data) -> impl IntoView {
         .collect();
     let model = m.model.clone().unwrap_or_else(|| format!("{} (connection gone)", m.upstream_id));
     let enabled = m.enabled;
+    let (context, prices) = match m.dimensions {
+        Some(d) => (format!("embedding · {d} dimensions"), format!("{} in", dollars(m.input_price_per_mtok))),
+        None => (
+            m.context_window.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            format!("{} · {}", dollars(m.input_price_per_mtok), dollars(m.output_price_per_mtok)),
+        ),
+    };
     view! {
         <tr data-testid="catalog-row" data-model=m.model.clone().unwrap_or_default()>
             <td>
@@ -288,8 +299,8 @@ fn Row(m: CatalogModelDto, data: Data) -> impl IntoView {
                 <code>{model}</code>
                 <span class="pill" hidden=m.served>"not served now"</span>
             </td>
-            <td>{m.context_window.map(|n| n.to_string()).unwrap_or_else(|| "?".into())}</td>
-            <td>{format!("{} · {}", dollars(m.input_price_per_mtok), dollars(m.output_price_per_mtok))}</td>
+            <td>{context}</td>
+            <td>{prices}</td>
             <td>{abilities.join(", ")}</td>
             <td>{if m.access == "admins" { "administrators" } else { "everyone" }}</td>
             <td>
@@ -370,29 +381,32 @@ fn Editor(data: Data) -> impl IntoView {
             <h2>{title}</h2>
             <form on:submit=on_submit data-testid="model-form">
                 <TextField label="Display name (blank: the model id)" testid="model-name" value=f.name server=error("name")/>
-                <TextField label="Context window (tokens)" testid="model-context" value=f.context_window server=error("context_window")/>
-                <TextField label="Maximum output (tokens)" testid="model-max-output" value=f.max_output server=error("max_output")/>
                 <TextField
                     label="Input price ($ per million tokens)"
                     testid="model-input-price"
                     value=f.input_price
                     server=error("input_price_per_mtok")
                 />
-                <TextField
-                    label="Output price ($ per million tokens)"
-                    testid="model-output-price"
-                    value=f.output_price
-                    server=error("output_price_per_mtok")
-                />
-                <TextField
-                    label="Cached input price ($ per million tokens)"
-                    testid="model-cached-price"
-                    value=f.cached_price
-                    server=error("cached_input_price_per_mtok")
-                />
-                <Ability label="Vision" testid="model-vision" value=f.vision/>
-                <Ability label="Tools" testid="model-tools" value=f.tools/>
-                <Ability label="JSON output" testid="model-json" value=f.json_output/>
+                // What only chat models have (hidden for an embedding model, whose entry refuses it).
+                <div hidden=move || f.embedding.get()>
+                    <TextField label="Context window (tokens)" testid="model-context" value=f.context_window server=error("context_window")/>
+                    <TextField label="Maximum output (tokens)" testid="model-max-output" value=f.max_output server=error("max_output")/>
+                    <TextField
+                        label="Output price ($ per million tokens)"
+                        testid="model-output-price"
+                        value=f.output_price
+                        server=error("output_price_per_mtok")
+                    />
+                    <TextField
+                        label="Cached input price ($ per million tokens)"
+                        testid="model-cached-price"
+                        value=f.cached_price
+                        server=error("cached_input_price_per_mtok")
+                    />
+                    <Ability label="Vision" testid="model-vision" value=f.vision/>
+                    <Ability label="Tools" testid="model-tools" value=f.tools/>
+                    <Ability label="JSON output" testid="model-json" value=f.json_output/>
+                </div>
                 <div class="field">
                     <label for="model-access">"Who may use it"</label>
                     <select
@@ -416,18 +430,20 @@ fn Editor(data: Data) -> impl IntoView {
                         " Enabled"
                     </label>
                 </div>
-                <TextField
-                    label="Default parameters (JSON, e.g. {\"temperature\": 0.2})"
-                    testid="model-default-params"
-                    value=f.default_params
-                    server=error("default_params")
-                />
-                <TextField
-                    label="Fallbacks (model ids, comma-separated, tried in order when this one fails before answering)"
-                    testid="model-fallbacks"
-                    value=f.fallbacks
-                    server=error("fallbacks")
-                />
+                <div hidden=move || f.embedding.get()>
+                    <TextField
+                        label="Default parameters (JSON, e.g. {\"temperature\": 0.2})"
+                        testid="model-default-params"
+                        value=f.default_params
+                        server=error("default_params")
+                    />
+                    <TextField
+                        label="Fallbacks (model ids, comma-separated, tried in order when this one fails before answering)"
+                        testid="model-fallbacks"
+                        value=f.fallbacks
+                        server=error("fallbacks")
+                    />
+                </div>
                 {move || {
                     top_error(save.value().get(), FIELDS).map(|e| view! { <p class="form-error" role="alert">{e}</p> })
                 }}
@@ -463,10 +479,13 @@ fn Available(connections: Vec<ConnectionDto>, data: Data) -> impl IntoView {
     let hydrated = use_hydrated();
     let add_error =
         move || top_error(data.add.value().get(), &[]).map(|e| view! { <p class="form-error" role="alert">{e}</p> });
-    let rows = connections
-        .into_iter()
-        .map(|c| {
-            let id = StoredValue::new(c.id.clone());
+    // The embedders (from the server settings) first, then each connection: (id, name, what it is).
+    let sources =
+        std::iter::once((EMBEDDINGS.to_owned(), "Embedding models".to_owned(), "from the server settings".to_owned()))
+            .chain(connections.into_iter().map(|c| (c.id, c.name, c.kind_label)));
+    let rows = sources
+        .map(|(id, name, kind_label)| {
+            let id = StoredValue::new(id);
             let shown = move || data.list.value().get().filter(|(listed, _)| *listed == id.get_value());
             let models = move || {
                 shown().map(|(_, r)| match r {
@@ -481,10 +500,10 @@ fn Available(connections: Vec<ConnectionDto>, data: Data) -> impl IntoView {
                 })
             };
             view! {
-                <li data-testid="available-connection" data-name=c.name.clone()>
-                    <strong>{c.name.clone()}</strong>
+                <li data-testid="available-connection" data-name=name.clone()>
+                    <strong>{name.clone()}</strong>
                     " "
-                    <span class="muted">{c.kind_label.clone()}</span>
+                    <span class="muted">{kind_label}</span>
                     " "
                     <button
                         type="button"
@@ -505,7 +524,10 @@ fn Available(connections: Vec<ConnectionDto>, data: Data) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Available to add"</h2>
-            <p class="muted">"What each connection's server lists. Models of connections in the server settings are offered without being added; add one to rename, reprice or restrict it."</p>
+            <p class="muted">
+                "What each connection's server lists, and the embedding models knowledge bases and /v1/embeddings use. "
+                "Models from the server settings are offered without being added; add one to rename, reprice, restrict or disable it."
+            </p>
             {add_error}
             <ul class="plain">{rows}</ul>
         </section>

@@ -80,6 +80,8 @@ pub fn connection(c: &webplus::connections::Connection) -> ConnectionDto {
 pub fn catalog_model(m: webplus::catalog::CatalogModel) -> CatalogModelDto {
     CatalogModelDto {
         id: m.id,
+        kind: m.kind.to_owned(),
+        dimensions: m.dimensions,
         model: m.model,
         connection: m.connection,
         upstream_id: m.upstream_id,

@@ -26,8 +26,9 @@ use crate::state::AppState;
 
 /// The catalog's chat models the caller may use, then the embedding models `/v1/embeddings` serves.
 pub async fn list_models(State(state): State<AppState>, Authenticated(me): Authenticated) -> impl IntoResponse {
-    let chat = state.services.answers.catalog().offered(me.is_admin()).await;
-    let embedding = webplus::embed::serve::models(state.services.sitechat.embedders());
+    let catalog = state.services.answers.catalog();
+    let chat = catalog.offered(me.is_admin()).await;
+    let embedding = catalog.offered_embeddings(me.is_admin());
     Json(response::ModelList::new(chat, embedding))
 }
 

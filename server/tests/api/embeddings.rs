@@ -78,3 +78,61 @@ async fn bad_requests_say_what_is_wrong() {
     let res = app.client.post(app.url("/v1/embeddings")).json(&json!({ "model": LOCAL, "input": "x" })).send().await;
     assert_eq!(res.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_administrator_renames_restricts_and_reprices_an_embedding_model_through_the_catalog() {
+    use crate::helpers::keyed as send;
+    use reqwest::Method;
+    let app = spawn_app().await;
+    app.register("admin@example.com").await; // the first account is the administrator
+    let admin = app.api_key().await;
+    let user_app = app.second_browser();
+    user_app.register("user@example.com").await;
+    let user = user_app.api_key().await;
+    let embedding_models = async |key: &str| {
+        let (_, models) = send(&app, key, Method::GET, "/v1/models", None).await;
+        let listed = models["data"].as_array().unwrap().iter().filter(|m| m["kind"] == "embedding" && m["id"] == LOCAL);
+        listed
+            .map(|m| (m["id"].as_str().unwrap().to_owned(), m["name"].as_str().unwrap().to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let local = |name: &str| vec![(LOCAL.to_owned(), name.to_owned())];
+    assert_eq!(embedding_models(&user).await, local(LOCAL));
+
+    let path = "/api/v1/admin/connections/embeddings/available-models";
+    let (s, available) = send(&app, &admin, Method::GET, path, None).await;
+    assert_eq!(s, StatusCode::OK, "{available}");
+    let listed = available["data"].as_array().unwrap();
+    let local_listed = listed.iter().find(|m| m["id"] == LOCAL).unwrap();
+    assert_eq!((local_listed["in_catalog"].as_bool(), local_listed["offered"].as_bool()), (Some(false), Some(true)));
+    let add = json!({ "connection_id": "embeddings", "upstream_id": LOCAL, "name": "MiniLM", "access": "admins",
+                      "input_price_per_mtok": 1.0 });
+    let (s, entry) = send(&app, &admin, Method::POST, "/api/v1/admin/models", Some(add)).await;
+    assert_eq!(s, StatusCode::CREATED, "{entry}");
+    assert_eq!(
+        (entry["kind"].as_str(), entry["dimensions"].as_u64(), entry["model"].as_str()),
+        (Some("embedding"), Some(384), Some(LOCAL))
+    );
+
+    // Administrators only: gone for the user, renamed for the administrator.
+    assert!(embedding_models(&user).await.is_empty());
+    assert_eq!(embedding_models(&admin).await, local("MiniLM"));
+    let (s, v) = post(&app, &user, json!({ "model": LOCAL, "input": "x" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"]["message"].as_str().unwrap().ends_with("the models you can use are openai:text-embedding-3-small"),
+        "{v}"
+    );
+    // The administrator's price: a dollar a million tokens is 1,000 billionths a token.
+    let (s, v) = post(&app, &admin, json!({ "model": LOCAL, "input": "The cat sat on the mat." })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    app.services.ledger.flush().await;
+    let (_, usage) = send(&app, &admin, Method::GET, "/api/v1/usage?model=local:all-minilm-l6-v2", None).await;
+    let tokens = v["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert_eq!(usage["data"][0]["cost_usd"].as_f64(), Some(tokens as f64 * 1e-6), "{usage}");
+    // A field only chat models have is refused, naming it.
+    let id = entry["id"].as_str().unwrap();
+    let (s, v) =
+        send(&app, &admin, Method::PATCH, &format!("/api/v1/admin/models/{id}"), Some(json!({ "tools": true }))).await;
+    assert!(s == StatusCode::BAD_REQUEST && v["error"]["message"].as_str().unwrap().starts_with("tools"), "{v}");
+}

@@ -185,30 +185,71 @@ async fn no_texts_make_no_request_and_a_blank_one_is_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn an_embedding_call_is_a_ledger_row_at_the_models_list_price() {
+async fn an_embedding_call_is_a_ledger_row_at_the_catalogs_price_and_a_disabled_model_is_refused() {
     use std::sync::Arc;
     use webplus::{
+        Error,
         answer::Caller,
-        embed::serve,
+        auth::Principal,
+        catalog::{EMBEDDINGS, ModelCatalog, ModelInput},
+        embed::{metered::Meter, serve},
         ledger::Ledger,
+        providers::Registry,
         sitechat::EmbedderSet,
-        storage::{Db, LedgerFilter, TempDb},
+        storage::{Db, LedgerFilter, Role, TempDb},
     };
     let fake = FakeOpenAi::start(FakeOpenAiConfig::default()).await;
     let model = "openai:text-embedding-3-small";
     let embedders = EmbedderSet::new().with(model, Arc::new(embedder(config_for(&fake))));
     let temp = TempDb::new().await;
     let db = Db::connect(temp.url()).await.expect("database");
-    let ledger = Ledger::start(db.clone());
+    let catalog = ModelCatalog::start(db.clone(), Registry::default()).await.expect("catalog");
+    catalog.set_embedding_models(serve::models(&embedders));
+    let meter = Meter { ledger: Ledger::start(db.clone()), catalog: catalog.clone() };
+    let user = Caller::user("u1");
+    let cost_of_a_call = async |input: Vec<String>| {
+        let embedded = serve::embed(&embedders, &meter, user.clone(), model, input, None).await.unwrap();
+        meter.ledger.flush().await;
+        let rows = db.ledger_rows(&LedgerFilter::default(), 1).await.unwrap();
+        assert_eq!(rows[0].input_tokens, Some(i64::from(embedded.prompt_tokens)));
+        (rows[0].cost_nano_usd, i64::from(embedded.prompt_tokens))
+    };
 
-    let input = texts(&["How do I reset my password?", "Open the account settings page."]);
-    let embedded = serve::embed(&embedders, Some(&ledger), Caller::user("u1"), model, input, None).await.unwrap();
-    ledger.flush().await;
-
-    let rows = db.ledger_rows(&LedgerFilter::default(), 10).await.unwrap();
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
-    assert_eq!(row.input_tokens, Some(i64::from(embedded.prompt_tokens)));
     // $0.02 per million tokens (LiteLLM's list price) is 20 billionths of a dollar a token.
-    assert_eq!(row.cost_nano_usd, Some(20 * i64::from(embedded.prompt_tokens)));
+    let (cost, tokens) =
+        cost_of_a_call(texts(&["How do I reset my password?", "Open the account settings page."])).await;
+    assert_eq!(cost, Some(20 * tokens));
+
+    // An administrator's price applies from the next call; a disabled model is unknown to users.
+    let admin = Principal {
+        user_id: "a1".into(),
+        email: "a@example.com".into(),
+        role: Role::Admin,
+        session_id: None,
+        api_key_id: None,
+    };
+    let entry = ModelInput {
+        connection_id: Some(EMBEDDINGS.into()),
+        upstream_id: Some(model.into()),
+        name: Some(Some("Small vectors".into())),
+        input_price_per_mtok: Some(Some(0.5)),
+        ..Default::default()
+    };
+    let entry = catalog.create(&admin, entry).await.unwrap();
+    assert_eq!((entry.kind, entry.dimensions, entry.served), ("embedding", Some(1536), true));
+    let (cost, tokens) = cost_of_a_call(texts(&["What does the refund policy say?"])).await;
+    assert_eq!(cost, Some(500 * tokens));
+    assert_eq!(catalog.offered_embeddings(false)[0].name, "Small vectors");
+
+    let off = ModelInput { enabled: Some(false), ..Default::default() };
+    catalog.update(&admin, &entry.id, off).await.unwrap();
+    assert!(catalog.offered_embeddings(false).is_empty());
+    let refused = serve::embed(&embedders, &meter, user, model, texts(&["hello"]), None).await;
+    assert!(
+        matches!(&refused, Err(Error::Invalid(v)) if v.field == "model" && v.reason.contains("you can use are none")),
+        "{refused:?}"
+    );
+    let chat_only = ModelInput { max_output: Some(Some(100)), ..Default::default() };
+    let refused = catalog.update(&admin, &entry.id, chat_only).await;
+    assert!(matches!(&refused, Err(Error::Invalid(v)) if v.field == "max_output"), "{refused:?}");
 }

@@ -9,7 +9,7 @@ use axum::{
 };
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use webplus::answer::Caller;
+use webplus::{answer::Caller, embed::metered::Meter};
 
 use super::request::rejection;
 use crate::http::{ApiError, Authenticated, error::request_id};
@@ -91,9 +91,10 @@ pub async fn embeddings(
         }
     };
     let caller = Caller::of(&me);
+    let meter = Meter { ledger: state.services.ledger.clone(), catalog: state.services.catalog.clone() };
     let done = webplus::embed::serve::embed(
         state.services.sitechat.embedders(),
-        Some(&state.services.ledger),
+        &meter,
         caller,
         &body.model,
         input,

@@ -7,8 +7,7 @@ use crate::http::sse_json;
 use serde::Serialize;
 use webplus::{
     answer::Source,
-    catalog::OfferedModel,
-    embed::serve::EmbeddingModel,
+    catalog::{OfferedEmbedding, OfferedModel},
     providers::{ChatEvent, ChatStream, FinishReason, Usage},
 };
 
@@ -67,7 +66,7 @@ impl ModelHead {
 
 impl ModelList {
     /// The chat models the caller may use, then the embedding models.
-    pub fn new(models: Vec<OfferedModel>, embedding: Vec<EmbeddingModel>) -> Self {
+    pub fn new(models: Vec<OfferedModel>, embedding: Vec<OfferedEmbedding>) -> Self {
         let chat = models.into_iter().map(|m| ModelOut::Chat {
             head: ModelHead::new(m.id, m.provider, "chat"),
             name: m.name,
@@ -75,7 +74,7 @@ impl ModelList {
             max_output: m.max_output,
         });
         let embedding = embedding.into_iter().map(|m| ModelOut::Embedding {
-            name: m.id.clone(),
+            name: m.name,
             head: ModelHead::new(m.id, m.provider, "embedding"),
             dimensions: m.dimensions,
         });

@@ -41,6 +41,8 @@ pub mod providers;
 #[cfg(feature = "server")]
 pub mod ratelimit;
 #[cfg(feature = "server")]
+pub mod render;
+#[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod sitechat;

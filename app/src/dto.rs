@@ -61,6 +61,10 @@ pub struct MessageDto {
     /// Parameters the reply's model does not take, so they were not sent (a note under it).
     #[serde(default)]
     pub dropped_params: Vec<String>,
+    /// A reply's text as safe HTML, a string per top-level block (rendered by the engine's
+    /// `webplus::render`; empty for the user's own messages, shown as text).
+    #[serde(default)]
+    pub html: Vec<String>,
 }
 
 /// What a reply's model call used: the line under it, and its share of the conversation's totals.
@@ -296,9 +300,19 @@ pub mod events {
     pub const SNAPSHOT: &str = "snapshot";
     /// `event: delta`, data: JSON string: text to append.
     pub const DELTA: &str = "delta";
+    /// `event: blocks`, data: JSON [`super::BlocksEvent`]: the reply's rendered blocks from index
+    /// `from` on (those before it stay); sent after `snapshot` and after every change.
+    pub const BLOCKS: &str = "blocks";
     /// `event: done`, data: JSON `{"status": "...", "error": null | "...", "usage": null | {...}}`
     /// (`usage`: a [`super::ReplyUsageDto`]): the last event.
     pub const DONE: &str = "done";
+}
+
+/// Rendered blocks of a reply: those from index `from` on are replaced by `html`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlocksEvent {
+    pub from: usize,
+    pub html: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

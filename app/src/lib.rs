@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/webplus.css"/>
+        <Stylesheet id="highlight" href="/highlight.css"/>
         <Title text="Web+"/>
         <Router>
             <Routes fallback=pages::NotFound>

@@ -1,5 +1,6 @@
 //! Plain axum endpoints (everything that is not a page or a server function).
 
+mod assets;
 mod connections;
 mod error;
 mod events;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/highlight.css", get(assets::highlight_css))
         .route("/api/messages/{id}/events", get(events::message_events))
         .route("/api/v1/knowledge-bases", post(kb::create_kb).get(kb::list_kbs))
         .route("/api/v1/knowledge-bases/{id}", get(kb::get_kb).patch(kb::update_kb).delete(kb::delete_kb))

@@ -1,5 +1,7 @@
-//! The messages of a conversation. Text is rendered as escaped text nodes (never as HTML);
-//! CSS keeps its line breaks.
+//! The messages of a conversation. A reply is shown as the HTML the server rendered and
+//! sanitised (`webplus::render`: Markdown, highlighted code), one element per top-level block, so
+//! a streamed reply replaces only the block that changed. The user's own messages, and replies
+//! citing sources, are escaped text nodes (CSS keeps their line breaks).
 
 use std::sync::Arc;
 
@@ -26,6 +28,21 @@ pub struct LiveMessage {
     pub usage: RwSignal<Option<ReplyUsageDto>>,
     /// Parameters the reply's model does not take (known when it starts).
     pub dropped_params: Arc<Vec<String>>,
+    /// A reply's rendered blocks, each with a key that changes when the block does.
+    pub blocks: RwSignal<Vec<(u64, String)>>,
+}
+
+/// Keys for blocks that arrive from a stream (the saved ones are keyed by their index).
+fn next_block_key() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 32);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Replaces the blocks from `from` on with `html` (a `blocks` event).
+pub fn apply_blocks(blocks: &mut Vec<(u64, String)>, from: usize, html: Vec<String>) {
+    blocks.truncate(from);
+    blocks.extend(html.into_iter().map(|h| (next_block_key(), h)));
 }
 
 impl From<MessageDto> for LiveMessage {
@@ -39,6 +56,7 @@ impl From<MessageDto> for LiveMessage {
             sources: Arc::new(m.sources),
             usage: RwSignal::new(m.usage),
             dropped_params: Arc::new(m.dropped_params),
+            blocks: RwSignal::new(m.html.into_iter().enumerate().map(|(i, h)| (i as u64, h)).collect()),
         }
     }
 }
@@ -64,7 +82,7 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
         }
     });
     view! {
-        <div class="messages" node_ref=list>
+        <div class="messages" node_ref=list on:click=copy_code>
             <Show when=move || messages.with(Vec::is_empty)>
                 <p class="empty-hint">"Send a message to start."</p>
             </Show>
@@ -75,11 +93,26 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
     }
 }
 
+/// A code block's "Copy" button (in the server's HTML, so handled here for every block): puts the
+/// block's code on the clipboard and says so on the button for a moment.
+fn copy_code(ev: leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(button) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+    if !button.class_list().contains("copy-code") {
+        return;
+    }
+    let code = button.closest(".code-block").ok().flatten().and_then(|b| b.query_selector("code").ok().flatten());
+    let Some(text) = code.and_then(|c| c.text_content()) else { return };
+    let _ = window().navigator().clipboard().write_text(&text);
+    button.set_text_content(Some("Copied"));
+    set_timeout(move || button.set_text_content(Some("Copy")), std::time::Duration::from_millis(1500));
+}
+
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params } = m;
+    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks } = m;
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
-        follow(&id, ReplySignals { content, status, error, usage });
+        follow(&id, ReplySignals { content, status, error, usage, blocks });
     }
     let badge = move || {
         let s = status.get();
@@ -104,15 +137,24 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             data-role=role.as_str()
             data-status=move || status.get().as_str()
         >
-            {if sources.is_empty() {
-                view! { <div class="message-text">{move || content.get()}</div> }.into_any()
-            } else {
+            {if !sources.is_empty() {
                 view! {
                     <div class="message-text">
                         <CitedText message_id=id.clone() content sources=sources.clone()/>
                     </div>
                 }
                 .into_any()
+            } else if role == MessageRole::Assistant {
+                view! {
+                    <div class="message-text markdown" data-testid="message-markdown">
+                        <For each=move || blocks.get() key=|(key, _)| *key let:block>
+                            <div class="md-block" inner_html=block.1></div>
+                        </For>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <div class="message-text">{move || content.get()}</div> }.into_any()
             }}
             <Show when=move || status.with(|s| *s == MessageStatus::Streaming) && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">

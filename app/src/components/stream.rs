@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Event, EventSource, MessageEvent};
 
-use crate::dto::{DoneEvent, MessageStatus, ReplyUsageDto, events};
+use super::message::apply_blocks;
+use crate::dto::{BlocksEvent, DoneEvent, MessageStatus, ReplyUsageDto, events};
 
 /// The signals a reply's stream writes.
 #[derive(Clone, Copy)]
@@ -13,6 +14,7 @@ pub struct ReplySignals {
     pub status: RwSignal<MessageStatus>,
     pub error: RwSignal<Option<String>>,
     pub usage: RwSignal<Option<ReplyUsageDto>>,
+    pub blocks: RwSignal<Vec<(u64, String)>>,
 }
 
 /// An open stream; dropping it closes the connection.
@@ -38,7 +40,7 @@ impl ReplyStream {
     /// `done` sets `status`, `error` and `usage`. Browser only. The signals are written with
     /// `try_*`: an event may still be queued when the page that owns them goes away.
     pub fn open(id: &str, reply: ReplySignals) -> Result<Self, wasm_bindgen::JsValue> {
-        let ReplySignals { content, status, error, usage } = reply;
+        let ReplySignals { content, status, error, usage, blocks } = reply;
         let source = EventSource::new(&format!("/api/messages/{id}/events"))?;
         let listen = |name: &str, f: Box<dyn FnMut(MessageEvent)>| {
             let cb = Closure::wrap(f);
@@ -58,6 +60,15 @@ impl ReplyStream {
             Box::new(move |ev| {
                 if let Some(text) = json_string(&ev) {
                     content.try_update(|c| c.push_str(&text));
+                }
+            }),
+        )?;
+        let on_blocks = listen(
+            events::BLOCKS,
+            Box::new(move |ev| {
+                let update = ev.data().as_string().and_then(|raw| serde_json::from_str::<BlocksEvent>(&raw).ok());
+                if let Some(BlocksEvent { from, html }) = update {
+                    blocks.try_update(|b| apply_blocks(b, from, html));
                 }
             }),
         )?;
@@ -92,6 +103,6 @@ impl ReplyStream {
         });
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
-        Ok(Self { source, _listeners: vec![on_snapshot, on_delta, on_done], _on_error: on_error })
+        Ok(Self { source, _listeners: vec![on_snapshot, on_delta, on_blocks, on_done], _on_error: on_error })
     }
 }

@@ -149,7 +149,12 @@ pub fn conversation(c: &ConversationRow) -> ConversationDto {
 }
 
 pub fn message(m: &MessageRow) -> MessageDto {
+    let html = match m.role() {
+        MessageRole::Assistant => webplus::render::blocks(&m.content),
+        _ => Vec::new(),
+    };
     MessageDto {
+        html,
         id: m.id.clone(),
         role: m.role(),
         content: m.content.clone(),

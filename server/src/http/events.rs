@@ -1,4 +1,5 @@
-//! `GET /api/messages/{id}/events`: a reply as server-sent events (`snapshot`, `delta`…, `done`).
+//! `GET /api/messages/{id}/events`: a reply as server-sent events (`snapshot`, then `delta` and
+//! `blocks` (its rendered HTML, the changed blocks only) as it grows, `done`).
 //! Works while the reply streams and after it ended (then it sends the saved text and `done`),
 //! so a reloaded page can always attach. `done` carries the reply's usage: live, as the answer path
 //! recorded it; after the end, from the ledger (the same values).
@@ -6,7 +7,7 @@
 use std::{convert::Infallible, time::Duration};
 
 use app::{
-    dto::{DoneEvent, ReplyUsageDto, events},
+    dto::{BlocksEvent, DoneEvent, ReplyUsageDto, events},
     ssr::convert,
 };
 use axum::{
@@ -15,7 +16,11 @@ use axum::{
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures::{Stream, StreamExt, stream};
-use webplus::{chat::Chat, storage::MessageStatus};
+use webplus::{
+    chat::Chat,
+    render::{BlockUpdate, LiveBlocks},
+    storage::MessageStatus,
+};
 
 use super::{ApiError, Authenticated, error::request_id, sse_json};
 use crate::state::AppState;
@@ -33,12 +38,17 @@ pub async fn message_events(
         None => {
             let m = chat.message(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
             let usage = stored_usage(&chat, &me.user_id, &id).await;
-            stream::iter([snapshot(&m.content), done(m.status(), m.error.clone(), usage)]).boxed()
+            let rendered = BlocksEvent { from: 0, html: webplus::render::blocks(&m.content) };
+            stream::iter([snapshot(&m.content), blocks(&rendered), done(m.status(), m.error.clone(), usage)]).boxed()
         }
         Some(mut rx) => async_stream::stream! {
             let first = rx.borrow_and_update().clone();
             yield snapshot(&first.content);
-            let mut sent = first.content.len();
+            // Only the block still being written is rendered again (webplus::render).
+            let mut live = LiveBlocks::new();
+            yield blocks(&changed(live.update(&first.content)));
+            let mut text = first.content;
+            let mut sent = text.len();
             let mut status = first.status;
             let mut error = first.error;
             let mut usage = first.usage;
@@ -51,6 +61,7 @@ pub async fn message_events(
                                 yield delta(&m.content[sent..]);
                             }
                             status = m.status();
+                            text = m.content;
                             error = m.error;
                         }
                         Err(_) => status = MessageStatus::Interrupted,
@@ -62,11 +73,14 @@ pub async fn message_events(
                 if s.content.len() > sent {
                     yield delta(&s.content[sent..]);
                     sent = s.content.len();
+                    text = s.content;
+                    yield blocks(&changed(live.update(&text)));
                 }
                 status = s.status;
                 error = s.error;
                 usage = s.usage;
             }
+            yield blocks(&changed(live.finish(&text)));
             let usage = match usage {
                 Some(u) => Some(convert::reply_usage(&u)),
                 None => stored_usage(&chat, &me.user_id, &id).await,
@@ -80,6 +94,14 @@ pub async fn message_events(
 
 fn snapshot(text: &str) -> Result<Event, Infallible> {
     Ok(Event::default().event(events::SNAPSHOT).data(sse_json(&text)))
+}
+
+fn blocks(update: &BlocksEvent) -> Result<Event, Infallible> {
+    Ok(Event::default().event(events::BLOCKS).data(sse_json(update)))
+}
+
+fn changed(update: BlockUpdate) -> BlocksEvent {
+    BlocksEvent { from: update.from, html: update.html }
 }
 
 fn delta(text: &str) -> Result<Event, Infallible> {

@@ -1,0 +1,23 @@
+//! Replies as safe HTML: CommonMark with GFM tables, task lists and strikethrough
+//! (pulldown-cmark), code highlighted with CSS classes (syntect; the CSP forbids inline styles),
+//! and everything passed through an allow-list sanitiser (ammonia) at the end.
+//!
+//! What a model writes is never trusted: raw HTML in the Markdown is shown as text, links keep
+//! only `http`, `https` and `mailto` URLs and get `rel="noopener noreferrer nofollow"`, images
+//! become links (nothing from another origin loads), and only our own classes survive.
+//!
+//! A reply is rendered as a list of top-level blocks ([`blocks`]); while it streams,
+//! [`LiveBlocks`] re-renders only the block still being written, so the work per token does not
+//! grow with the reply. A saved reply goes through the same splitter in one step.
+
+mod blocks;
+mod highlight;
+mod markdown;
+mod sanitize;
+
+pub use blocks::{BlockUpdate, LiveBlocks, blocks};
+pub use highlight::stylesheet;
+pub use markdown::to_html;
+
+#[cfg(test)]
+mod tests;

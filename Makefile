@@ -65,6 +65,7 @@ bench:
 	cargo bench -p server --bench ttft
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
+	cargo bench -p webplus --bench render
 
 ## make lint: formatting, clippy on the server and WASM targets, unused dependencies, supply chain.
 lint: setup-lint

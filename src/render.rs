@@ -1,10 +1,10 @@
 //! Replies as safe HTML: CommonMark with GFM tables, task lists and strikethrough
-//! (pulldown-cmark), code highlighted with CSS classes (syntect; the CSP forbids inline styles),
-//! and everything passed through an allow-list sanitiser (ammonia) at the end.
+//! (pulldown-cmark) through an allow-list sanitiser (ammonia), and code blocks highlighted with
+//! CSS classes (syntect; the CSP forbids inline styles), which we build from escaped text alone.
 //!
 //! What a model writes is never trusted: raw HTML in the Markdown is shown as text, links keep
 //! only `http`, `https` and `mailto` URLs and get `rel="noopener noreferrer nofollow"`, images
-//! become links (nothing from another origin loads), and only our own classes survive.
+//! become links (nothing from another origin loads), and no class or style of its own survives.
 //!
 //! A reply is rendered as a list of top-level blocks ([`blocks`]); while it streams,
 //! [`LiveBlocks`] re-renders only the block still being written, so the work per token does not

@@ -10,6 +10,8 @@
 
 mod baseline;
 mod data;
+#[path = "../doc_section.rs"]
+mod doc_section;
 mod report;
 
 use std::path::Path;
@@ -101,7 +103,7 @@ fn main() -> anyhow::Result<()> {
         });
         let setup = Setup { params, ours_build, lib_build, lib_version, python: python_version.unwrap_or_default() };
         let body = doc(&rows, &table, &extras, &setup);
-        report::write_section(
+        doc_section::write_section(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/BENCHMARKS.md"),
             "vector_index",
             &body,

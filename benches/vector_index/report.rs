@@ -2,7 +2,6 @@
 //! docs/BENCHMARKS.md (the other sections stay as they are).
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// One ef_search value, both indexes (best queries/s of the rounds).
 pub struct Row {
@@ -38,20 +37,4 @@ pub fn table(rows: &[Row]) -> String {
 /// Queries/s of the cheapest sweep point that reaches `recall`, for (ours, hnswlib).
 pub fn at_recall(rows: &[Row], recall: f64) -> (Option<&Row>, Option<&Row>) {
     (rows.iter().find(|r| r.ours_recall >= recall), rows.iter().find(|r| r.lib_recall >= recall))
-}
-
-/// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` (markers kept), or
-/// adds the section before "## Notes" (or at the end) the first time.
-pub fn write_section(path: &Path, name: &str, body: &str) -> std::io::Result<()> {
-    let doc = std::fs::read_to_string(path)?;
-    let (open, close) = (format!("<!-- bench:{name} -->"), format!("<!-- /bench:{name} -->"));
-    let section = format!("{open}\n{}\n{close}", body.trim_end());
-    let doc = match (doc.find(&open), doc.find(&close)) {
-        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &doc[..a], &doc[b + close.len()..]),
-        _ => match doc.find("\n## Notes") {
-            Some(at) => format!("{}\n{section}\n{}", &doc[..at], &doc[at..]),
-            None => format!("{}\n{section}\n", doc.trim_end()),
-        },
-    };
-    std::fs::write(path, doc)
 }

@@ -7,7 +7,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Parser};
 
-use super::markdown::{options, to_html};
+use super::highlight::CodeCache;
+use super::markdown::{options, render, to_html};
 
 /// The byte ranges of `text`'s top-level blocks, in order.
 fn top_level(text: &str) -> Vec<Range<usize>> {
@@ -43,12 +44,14 @@ pub struct BlockUpdate {
 }
 
 /// A streaming reply's rendered blocks.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct LiveBlocks {
     /// Where the block that may still change starts.
     open_at: usize,
     /// Blocks that can no longer change (another block began after each).
     finished: usize,
+    /// The open block's code highlighting so far (a code block only grows).
+    code: CodeCache,
 }
 
 impl LiveBlocks {
@@ -80,15 +83,20 @@ impl LiveBlocks {
         let ranges = top_level(&tail[..decided]);
         let mut html = Vec::with_capacity(ranges.len().max(1));
         if let Some(last) = ranges.last() {
-            for pair in ranges.windows(2) {
-                html.push(to_html(&tail[pair[0].start..pair[1].start]));
+            for (i, pair) in ranges.windows(2).enumerate() {
+                let block = &tail[pair[0].start..pair[1].start];
+                // The first finished block was the open one: its code is highlighted already.
+                html.push(if i == 0 { render(block, &mut self.code) } else { to_html(block) });
+            }
+            if ranges.len() > 1 {
+                self.code = CodeCache::default();
             }
             self.finished += ranges.len() - 1;
             self.open_at += last.start;
         }
         let open = &text[self.open_at.min(text.len())..];
         if !open.trim().is_empty() {
-            html.push(to_html(open));
+            html.push(render(open, &mut self.code));
         }
         BlockUpdate { from, html }
     }

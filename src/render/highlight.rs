@@ -1,42 +1,90 @@
 //! Code blocks highlighted with CSS classes (`hl-…`), and the stylesheet for them: a light theme,
 //! and a dark one under `prefers-color-scheme: dark`.
+//!
+//! The HTML of a code block is ours alone: the code's text escaped inside `<span class="hl-…">`
+//! elements whose classes come from the syntaxes compiled into the binary, and an escaped
+//! language label. So it is inserted after the sanitiser, and a streamed block highlights only
+//! the lines that are new ([`CodeCache`]): syntect's state after the last whole line is kept.
 
 use std::sync::LazyLock;
 
 use syntect::highlighting::ThemeSet;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
-use syntect::parsing::SyntaxSet;
+use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 const STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 /// Longest language label shown (an info string can be anything).
 const MAX_LANG_CHARS: usize = 32;
+const LIGHT: &str = "InspiredGitHub";
+const DARK: &str = "base16-ocean.dark";
 
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
 
+/// Where highlighting of a growing code block stopped: after the last whole line.
+#[derive(Default)]
+pub struct CodeCache {
+    lang: String,
+    /// The whole lines highlighted so far, and their HTML.
+    code: String,
+    html: String,
+    /// `<span>`s the HTML leaves open, and the parser's state, after those lines.
+    open_spans: isize,
+    state: Option<(ParseState, ScopeStack)>,
+}
+
 /// A fenced or indented code block as HTML: a head with the language and a copy button, then the
 /// code, highlighted when the language (the info string's first word) is known.
-pub(super) fn code_block(info: &str, code: &str) -> String {
+pub(super) fn code_block(info: &str, code: &str, cache: &mut CodeCache) -> String {
     let lang = info.split_whitespace().next().unwrap_or("");
     let lang: String = lang.chars().take(MAX_LANG_CHARS).collect();
-    let syntax = (!lang.is_empty()).then(|| SYNTAXES.find_syntax_by_token(&lang)).flatten();
-    let body = match syntax {
-        Some(syntax) => {
-            let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, STYLE);
-            let highlighted = LinesWithEndings::from(code)
-                .try_for_each(|line| generator.parse_html_for_line_which_includes_newline(line));
-            match highlighted {
-                Ok(()) => generator.finalize(),
-                Err(_) => escaped(code),
-            }
-        }
-        None => escaped(code),
-    };
+    let body = highlighted(&lang, code, cache).unwrap_or_else(|| escaped(code));
     format!(
         "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{}</span>\
          <button type=\"button\" class=\"copy-code\">Copy</button></div><pre class=\"code\"><code>{body}</code></pre></div>",
         escaped(&lang)
     )
+}
+
+/// `code` highlighted as `lang`, continuing from `cache` when the code only grew; `None` for a
+/// language syntect does not know (or a syntax that fails on this code).
+fn highlighted(lang: &str, code: &str, cache: &mut CodeCache) -> Option<String> {
+    let syntax = (!lang.is_empty()).then(|| SYNTAXES.find_syntax_by_token(lang)).flatten()?;
+    if cache.lang != lang || !code.starts_with(cache.code.as_str()) || cache.state.is_none() {
+        *cache = CodeCache {
+            lang: lang.to_owned(),
+            state: Some((ParseState::new(syntax), ScopeStack::new())),
+            ..CodeCache::default()
+        };
+    }
+    let (state, stack) = cache.state.as_mut()?;
+    let new = &code[cache.code.len()..];
+    let mut partial = None;
+    for line in LinesWithEndings::from(new) {
+        if !line.ends_with('\n') {
+            partial = Some(line);
+            break;
+        }
+        let ops = state.parse_line(line, &SYNTAXES).ok()?;
+        let (html, delta) = line_tokens_to_classed_spans(line, &ops, STYLE, stack).ok()?;
+        cache.html.push_str(&html);
+        cache.open_spans += delta;
+        cache.code.push_str(line);
+    }
+    let mut out = cache.html.clone();
+    let mut open = cache.open_spans;
+    // A half-written last line: highlighted from a copy of the state, not kept.
+    if let Some(line) = partial {
+        let (mut state, mut stack) = (state.clone(), stack.clone());
+        let ops = state.parse_line(line, &SYNTAXES).ok()?;
+        let (html, delta) = line_tokens_to_classed_spans(line, &ops, STYLE, &mut stack).ok()?;
+        out.push_str(&html);
+        open += delta;
+    }
+    for _ in 0..open.max(0) {
+        out.push_str("</span>");
+    }
+    Some(out)
 }
 
 /// `text` as HTML text (pulldown-cmark's own escaping).
@@ -54,15 +102,10 @@ pub fn stylesheet() -> &'static str {
             themes.themes.get(name).and_then(|t| css_for_theme_with_class_style(t, STYLE).ok()).unwrap_or_default()
         };
         format!(
-            "/* Code highlighting (syntect's {light} and {dark}). */\n{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
+            "/* Code highlighting (syntect's {LIGHT} and {DARK}). */\n{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
             css(LIGHT),
             css(DARK),
-            light = LIGHT,
-            dark = DARK,
         )
     });
     &CSS
 }
-
-const LIGHT: &str = "InspiredGitHub";
-const DARK: &str = "base16-ocean.dark";

@@ -1,8 +1,12 @@
 //! One piece of Markdown to safe HTML.
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use super::{highlight, sanitize};
+use super::highlight::{self, CodeCache};
+use super::sanitize;
+
+/// Marks where a code block goes in the HTML before the sanitiser (removed from the input first).
+const SLOT: char = '\u{E000}';
 
 /// The Markdown a reply may use: CommonMark and GFM's tables, task lists and strikethrough.
 pub(super) fn options() -> Options {
@@ -12,7 +16,20 @@ pub(super) fn options() -> Options {
 /// `markdown` as sanitised HTML. Raw HTML in it is shown as text; images become links; code
 /// blocks are highlighted.
 pub fn to_html(markdown: &str) -> String {
+    render(markdown, &mut CodeCache::default())
+}
+
+/// [`to_html`], highlighting code blocks through `cache` (a streamed block's code grows).
+pub(super) fn render(markdown: &str, cache: &mut CodeCache) -> String {
+    let cleaned;
+    let markdown = if markdown.contains(SLOT) {
+        cleaned = markdown.replace(SLOT, "");
+        cleaned.as_str()
+    } else {
+        markdown
+    };
     let mut events = Vec::new();
+    let mut blocks: Vec<String> = Vec::new();
     let mut code: Option<(String, String)> = None;
     for event in Parser::new_ext(markdown, options()) {
         match (event, code.as_mut()) {
@@ -25,7 +42,8 @@ pub fn to_html(markdown: &str) -> String {
             }
             (Event::End(TagEnd::CodeBlock), _) => {
                 if let Some((info, text)) = code.take() {
-                    events.push(Event::Html(highlight::code_block(&info, &text).into()));
+                    events.push(Event::Html(format!("{SLOT}{}{SLOT}", blocks.len()).into()));
+                    blocks.push(highlight::code_block(&info, &text, cache));
                 }
             }
             (Event::Text(t), Some((_, text))) => text.push_str(&t),
@@ -37,11 +55,19 @@ pub fn to_html(markdown: &str) -> String {
             (other, _) => events.push(other),
         }
     }
-    // A fence still open (a reply being written) shows what it has so far.
-    if let Some((info, text)) = code {
-        events.push(Event::Html(CowStr::from(highlight::code_block(&info, &text))));
-    }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    sanitize::clean(&html)
+    let clean = sanitize::clean(&html);
+    if blocks.is_empty() {
+        return clean;
+    }
+    // The code blocks (ours: escaped text in highlighting spans) go where their slots are.
+    let mut out = String::with_capacity(clean.len() + blocks.iter().map(String::len).sum::<usize>());
+    for (i, piece) in clean.split(SLOT).enumerate() {
+        match (i % 2, piece.parse::<usize>().ok().and_then(|n| blocks.get(n))) {
+            (1, Some(block)) => out.push_str(block),
+            _ => out.push_str(piece),
+        }
+    }
+    out
 }

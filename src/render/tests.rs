@@ -114,3 +114,10 @@ fn a_streamed_reply_re_renders_only_its_last_block_and_ends_as_a_saved_one_rende
     let row_begun = live.update("| a | b |\n|---|---|\n|");
     assert_eq!(row_begun.html.len(), 1, "a half-written row does not end the table: {row_begun:?}");
 }
+
+#[test]
+fn model_text_cannot_place_a_code_block_slot_of_its_own() {
+    let html = to_html("a \u{E000}0\u{E000} b \u{E000}7\u{E000}\n\n```\nx\n```");
+    assert_eq!(html.matches("class=\"code-block\"").count(), 1, "{html}");
+    assert!(html.starts_with("<p>a 0 b 7</p>"), "{html}");
+}

@@ -4,7 +4,10 @@
 //! so a reloaded page can always attach. `done` carries the reply's usage: live, as the answer path
 //! recorded it; after the end, from the ledger (the same values).
 
-use std::{convert::Infallible, time::Duration};
+use std::{
+    convert::Infallible,
+    time::{Duration, Instant},
+};
 
 use app::{
     dto::{BlocksEvent, DoneEvent, ReplyUsageDto, events},
@@ -24,6 +27,9 @@ use webplus::{
 
 use super::{ApiError, Authenticated, error::request_id, sse_json};
 use crate::state::AppState;
+
+/// The shortest time between two updates of a streaming reply.
+const FRAME: Duration = Duration::from_millis(50);
 
 pub async fn message_events(
     State(state): State<AppState>,
@@ -52,8 +58,18 @@ pub async fn message_events(
             let mut status = first.status;
             let mut error = first.error;
             let mut usage = first.usage;
+            let mut last_sent = Instant::now();
             while status == MessageStatus::Streaming {
-                if rx.changed().await.is_err() {
+                let alive = rx.changed().await.is_ok();
+                // At most one update a frame: the tokens of a frame are sent together (the
+                // channel keeps the latest text), so a long block is rendered and sent at most
+                // 1 / FRAME times a second however fast the model writes.
+                let since = last_sent.elapsed();
+                if alive && since < FRAME {
+                    tokio::time::sleep(FRAME - since).await;
+                }
+                last_sent = Instant::now();
+                if !alive {
                     // The generation ended without a final update: read what was saved.
                     match chat.message(&me.user_id, &id).await {
                         Ok(m) => {

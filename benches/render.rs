@@ -97,7 +97,7 @@ fn main() -> std::io::Result<()> {
     sorted.sort();
     let p99 = sorted[n * 99 / 100];
     let max = sorted[n - 1];
-    let saved = blocks(&text).concat();
+    let saved = blocks(&text, None).concat();
 
     // The whole reply rendered again per token, sampled.
     let mut whole = Vec::new();

@@ -6,16 +6,20 @@
 //! only `http`, `https` and `mailto` URLs and get `rel="noopener noreferrer nofollow"`, images
 //! become links (nothing from another origin loads), and no class or style of its own survives.
 //!
+//! A grounded reply's `[n]` markers become links to its numbered sources ([`Citations`]).
+//!
 //! A reply is rendered as a list of top-level blocks ([`blocks`]); while it streams,
 //! [`LiveBlocks`] re-renders only the block still being written, so the work per token does not
 //! grow with the reply. A saved reply goes through the same splitter in one step.
 
 mod blocks;
+mod cite;
 mod highlight;
 mod markdown;
 mod sanitize;
 
 pub use blocks::{BlockUpdate, LiveBlocks, blocks};
+pub use cite::Citations;
 pub use highlight::stylesheet;
 pub use markdown::to_html;
 

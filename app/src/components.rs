@@ -25,7 +25,7 @@ pub use kb_picker::KbPicker;
 pub use message::{LiveMessage, MessageList};
 pub use ollama_events::OllamaEvents;
 pub use sidebar::Sidebar;
-pub use sources::{CitedText, Sources, segments};
+pub use sources::Sources;
 pub use stream::{ReplySignals, ReplyStream};
 pub use time::format_time;
 pub use usage::{ConversationTotals, ReplyUsageLine};

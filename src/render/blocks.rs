@@ -7,8 +7,9 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Parser};
 
+use super::cite::Citations;
 use super::highlight::CodeCache;
-use super::markdown::{options, render, to_html};
+use super::markdown::{options, render};
 
 /// The byte ranges of `text`'s top-level blocks, in order.
 fn top_level(text: &str) -> Vec<Range<usize>> {
@@ -52,11 +53,17 @@ pub struct LiveBlocks {
     finished: usize,
     /// The open block's code highlighting so far (a code block only grows).
     code: CodeCache,
+    citations: Option<Citations>,
 }
 
 impl LiveBlocks {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A grounded reply's: its `[n]` markers link to its sources.
+    pub fn with_citations(citations: Option<Citations>) -> Self {
+        Self { citations, ..Self::default() }
     }
 
     /// The reply so far is `text` (it only grows): the blocks that changed. Only whole lines
@@ -86,7 +93,9 @@ impl LiveBlocks {
             for (i, pair) in ranges.windows(2).enumerate() {
                 let block = &tail[pair[0].start..pair[1].start];
                 // The first finished block was the open one: its code is highlighted already.
-                html.push(if i == 0 { render(block, &mut self.code) } else { to_html(block) });
+                let fresh = &mut CodeCache::default();
+                let cache = if i == 0 { &mut self.code } else { fresh };
+                html.push(render(block, cache, self.citations.as_ref()));
             }
             if ranges.len() > 1 {
                 self.code = CodeCache::default();
@@ -96,13 +105,13 @@ impl LiveBlocks {
         }
         let open = &text[self.open_at.min(text.len())..];
         if !open.trim().is_empty() {
-            html.push(render(open, &mut self.code));
+            html.push(render(open, &mut self.code, self.citations.as_ref()));
         }
         BlockUpdate { from, html }
     }
 }
 
 /// A whole reply's blocks, split and rendered exactly as [`LiveBlocks`] ends up with them.
-pub fn blocks(text: &str) -> Vec<String> {
-    LiveBlocks::new().finish(text).html
+pub fn blocks(text: &str, citations: Option<Citations>) -> Vec<String> {
+    LiveBlocks::with_citations(citations).finish(text).html
 }

@@ -2,10 +2,12 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
+use super::cite::{Citations, Segment, segments};
 use super::highlight::{self, CodeCache};
 use super::sanitize;
 
-/// Marks where a code block goes in the HTML before the sanitiser (removed from the input first).
+/// Marks where a code block or a citation link (ours, not sanitised) goes in the HTML before the
+/// sanitiser (removed from the input first).
 const SLOT: char = '\u{E000}';
 
 /// The Markdown a reply may use: CommonMark and GFM's tables, task lists and strikethrough.
@@ -16,11 +18,12 @@ pub(super) fn options() -> Options {
 /// `markdown` as sanitised HTML. Raw HTML in it is shown as text; images become links; code
 /// blocks are highlighted.
 pub fn to_html(markdown: &str) -> String {
-    render(markdown, &mut CodeCache::default())
+    render(markdown, &mut CodeCache::default(), None)
 }
 
-/// [`to_html`], highlighting code blocks through `cache` (a streamed block's code grows).
-pub(super) fn render(markdown: &str, cache: &mut CodeCache) -> String {
+/// [`to_html`], highlighting code blocks through `cache` (a streamed block's code grows) and
+/// linking the `[n]` markers of `citations`.
+pub(super) fn render(markdown: &str, cache: &mut CodeCache, citations: Option<&Citations>) -> String {
     let cleaned;
     let markdown = if markdown.contains(SLOT) {
         cleaned = markdown.replace(SLOT, "");
@@ -31,7 +34,34 @@ pub(super) fn render(markdown: &str, cache: &mut CodeCache) -> String {
     let mut events = Vec::new();
     let mut blocks: Vec<String> = Vec::new();
     let mut code: Option<(String, String)> = None;
+    // Text is gathered until the next other event, so a marker split across events is whole.
+    let mut text = String::new();
+    let flush = |text: &mut String, events: &mut Vec<Event<'_>>, blocks: &mut Vec<String>| {
+        if text.is_empty() {
+            return;
+        }
+        match citations {
+            None => events.push(Event::Text(std::mem::take(text).into())),
+            Some(c) => {
+                for segment in segments(text, c) {
+                    match segment {
+                        Segment::Text(t) => events.push(Event::Text(t.to_owned().into())),
+                        Segment::Cite(n) => {
+                            events.push(Event::Html(format!("{SLOT}{}{SLOT}", blocks.len()).into()));
+                            blocks.push(c.link(n));
+                        }
+                    }
+                }
+                text.clear();
+            }
+        }
+    };
     for event in Parser::new_ext(markdown, options()) {
+        if let (Event::Text(t), None) = (&event, &code) {
+            text.push_str(t);
+            continue;
+        }
+        flush(&mut text, &mut events, &mut blocks);
         match (event, code.as_mut()) {
             (Event::Start(Tag::CodeBlock(kind)), _) => {
                 let info = match kind {
@@ -55,13 +85,14 @@ pub(super) fn render(markdown: &str, cache: &mut CodeCache) -> String {
             (other, _) => events.push(other),
         }
     }
+    flush(&mut text, &mut events, &mut blocks);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     let clean = sanitize::clean(&html);
     if blocks.is_empty() {
         return clean;
     }
-    // The code blocks (ours: escaped text in highlighting spans) go where their slots are.
+    // Code blocks (ours: escaped text in highlighting spans) and citation links go in their slots.
     let mut out = String::with_capacity(clean.len() + blocks.iter().map(String::len).sum::<usize>());
     for (i, piece) in clean.split(SLOT).enumerate() {
         match (i % 2, piece.parse::<usize>().ok().and_then(|n| blocks.get(n))) {

@@ -104,12 +104,12 @@ fn a_streamed_reply_re_renders_only_its_last_block_and_ends_as_a_saved_one_rende
         shown.truncate(update.from);
         shown.extend(update.html);
     }
-    assert_eq!(shown, blocks(reply), "live and saved agree");
+    assert_eq!(shown, blocks(reply, None), "live and saved agree");
     assert_eq!(shown.len(), 5);
     assert!(longest_update <= 2, "at most a finished block and the open one per update");
     // Half-written syntax renders sensibly: an open fence is code, a header row is text so far.
-    assert!(blocks("```rust\nfn main() {")[0].contains("<pre class=\"code\">"));
-    assert!(blocks("| a | b |")[0].starts_with("<p>"));
+    assert!(blocks("```rust\nfn main() {", None)[0].contains("<pre class=\"code\">"));
+    assert!(blocks("| a | b |", None)[0].starts_with("<p>"));
     let mut live = LiveBlocks::new();
     let row_begun = live.update("| a | b |\n|---|---|\n|");
     assert_eq!(row_begun.html.len(), 1, "a half-written row does not end the table: {row_begun:?}");
@@ -120,4 +120,13 @@ fn model_text_cannot_place_a_code_block_slot_of_its_own() {
     let html = to_html("a \u{E000}0\u{E000} b \u{E000}7\u{E000}\n\n```\nx\n```");
     assert_eq!(html.matches("class=\"code-block\"").count(), 1, "{html}");
     assert!(html.starts_with("<p>a 0 b 7</p>"), "{html}");
+}
+
+#[test]
+fn a_grounded_replys_markers_link_to_its_sources_outside_code_only() {
+    let cites = Citations::new("0193-ab", vec![1, 2]);
+    let html = blocks("Refunds take **14 days** [1][2]. Not [3].\n\n```\nlet a = b[1];\n```", cites).concat();
+    assert!(html.contains("<strong>14 days</strong> <a class=\"cite\" href=\"#src-0193-ab-1\" data-testid=\"cite\">[1]</a><a class=\"cite\" href=\"#src-0193-ab-2\""), "{html}");
+    assert!(html.contains("Not [3].") && html.contains("b[1];"), "{html}");
+    assert_eq!(html.matches("class=\"cite\"").count(), 2);
 }

@@ -1,14 +1,15 @@
 //! The messages of a conversation. A reply is shown as the HTML the server rendered and
 //! sanitised (`webplus::render`: Markdown, highlighted code), one element per top-level block, so
-//! a streamed reply replaces only the block that changed. The user's own messages, and replies
-//! citing sources, are escaped text nodes (CSS keeps their line breaks).
+//! a streamed reply replaces only the block that changed; a grounded reply's `[n]` markers are
+//! links to its sources. The user's own messages are escaped text nodes (CSS keeps their line
+//! breaks).
 
 use std::sync::Arc;
 
 use leptos::{html, prelude::*};
 
 use super::{
-    sources::{CitedText, Sources},
+    sources::Sources,
     stream::{ReplySignals, ReplyStream},
     usage::ReplyUsageLine,
 };
@@ -137,14 +138,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             data-role=role.as_str()
             data-status=move || status.get().as_str()
         >
-            {if !sources.is_empty() {
-                view! {
-                    <div class="message-text">
-                        <CitedText message_id=id.clone() content sources=sources.clone()/>
-                    </div>
-                }
-                .into_any()
-            } else if role == MessageRole::Assistant {
+            {if role == MessageRole::Assistant {
                 view! {
                     <div class="message-text markdown" data-testid="message-markdown">
                         <For each=move || blocks.get() key=|(key, _)| *key let:block>

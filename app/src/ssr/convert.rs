@@ -149,8 +149,9 @@ pub fn conversation(c: &ConversationRow) -> ConversationDto {
 }
 
 pub fn message(m: &MessageRow) -> MessageDto {
+    let sources = sources(m.sources.as_deref());
     let html = match m.role() {
-        MessageRole::Assistant => webplus::render::blocks(&m.content),
+        MessageRole::Assistant => webplus::render::blocks(&m.content, citations(&m.id, &sources)),
         _ => Vec::new(),
     };
     MessageDto {
@@ -161,7 +162,7 @@ pub fn message(m: &MessageRow) -> MessageDto {
         status: m.status(),
         error: m.error.clone(),
         created_at: m.created_at,
-        sources: sources(m.sources.as_deref()),
+        sources,
         usage: None,
         dropped_params: m
             .dropped_params
@@ -204,6 +205,11 @@ pub fn source(s: Source) -> SourceDto {
         heading_path: s.heading_path,
         text: s.text,
     }
+}
+
+/// What a reply's `[n]` markers may link to: its sources' numbers (None without sources).
+pub fn citations(message_id: &str, sources: &[SourceDto]) -> Option<webplus::render::Citations> {
+    webplus::render::Citations::new(message_id, sources.iter().map(|s| s.n).collect())
 }
 
 /// The sources stored with a reply (a JSON array of `Source`); unreadable JSON shows none.

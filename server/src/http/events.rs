@@ -40,18 +40,20 @@ pub async fn message_events(
     let chat = state.services.chat.clone();
     let rid = request_id(&headers);
     let live = chat.subscribe(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
+    // The reply's sources (known when it starts): what its `[n]` markers link to.
+    let m = chat.message(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
+    let citations = convert::citations(&id, &convert::sources(m.sources.as_deref()));
     let stream = match live {
         None => {
-            let m = chat.message(&me.user_id, &id).await.map_err(|e| ApiError::from_engine(e, &rid))?;
             let usage = stored_usage(&chat, &me.user_id, &id).await;
-            let rendered = BlocksEvent { from: 0, html: webplus::render::blocks(&m.content) };
+            let rendered = BlocksEvent { from: 0, html: webplus::render::blocks(&m.content, citations) };
             stream::iter([snapshot(&m.content), blocks(&rendered), done(m.status(), m.error.clone(), usage)]).boxed()
         }
         Some(mut rx) => async_stream::stream! {
             let first = rx.borrow_and_update().clone();
             yield snapshot(&first.content);
             // Only the block still being written is rendered again (webplus::render).
-            let mut live = LiveBlocks::new();
+            let mut live = LiveBlocks::with_citations(citations);
             yield blocks(&changed(live.update(&first.content)));
             let mut text = first.content;
             let mut sent = text.len();

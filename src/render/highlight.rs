@@ -38,7 +38,11 @@ pub struct CodeCache {
 pub(super) fn code_block(info: &str, code: &str, cache: &mut CodeCache) -> String {
     let lang = info.split_whitespace().next().unwrap_or("");
     let lang: String = lang.chars().take(MAX_LANG_CHARS).collect();
-    let body = highlighted(&lang, code, cache).unwrap_or_else(|| escaped(code));
+    let body = highlighted(&lang, code, cache).unwrap_or_else(|| {
+        // Nothing half-done is kept: the next call starts again.
+        *cache = CodeCache::default();
+        escaped(code)
+    });
     format!(
         "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{}</span>\
          <button type=\"button\" class=\"copy-code\">Copy</button></div><pre class=\"code\"><code>{body}</code></pre></div>",

@@ -106,8 +106,8 @@ impl SiteChat {
         vectors.map_err(ingest::embed_error)
     }
 
-    /// Where embedding calls are recorded (None before [`SiteChat::meter_with`]).
-    pub(crate) fn meter(&self) -> Option<&crate::embed::metered::Meter> {
+    /// Where embedding calls are recorded and priced (None before [`SiteChat::meter_with`]).
+    pub fn meter(&self) -> Option<&crate::embed::metered::Meter> {
         self.inner.meter.get()
     }
 

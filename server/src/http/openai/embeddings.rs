@@ -9,7 +9,7 @@ use axum::{
 };
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use webplus::{answer::Caller, embed::metered::Meter};
+use webplus::answer::Caller;
 
 use super::request::rejection;
 use crate::http::{ApiError, Authenticated, error::request_id};
@@ -91,10 +91,16 @@ pub async fn embeddings(
         }
     };
     let caller = Caller::of(&me);
-    let meter = Meter { ledger: state.services.ledger.clone(), catalog: state.services.catalog.clone() };
+    // The meter the server wired at start-up (state.rs): the ledger and the catalog.
+    let meter = state.services.sitechat.meter().ok_or_else(|| {
+        ApiError::from_engine(
+            webplus::Error::internal(anyhow::anyhow!("no embedding meter was wired at start-up")),
+            &request_id(&headers),
+        )
+    })?;
     let done = webplus::embed::serve::embed(
         state.services.sitechat.embedders(),
-        &meter,
+        meter,
         caller,
         &body.model,
         input,

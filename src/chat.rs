@@ -1,19 +1,24 @@
 //! Conversations, messages, and replies generated in the background.
 //!
-//! Sending a message commits it, inserts an empty assistant message with status `streaming`, and
+//! A conversation is a tree of messages (edits and regenerations are siblings) shown one branch at
+//! a time (`branches`, `tree`). Sending a message commits it, inserts an empty assistant message with status `streaming`, and
 //! starts a generation task that outlives the HTTP request: the browser follows it through
 //! [`Chat::subscribe`] (and can re-attach after a reload), [`Chat::stop`] ends it, and the partial
 //! text is saved every second so a crash loses at most that much.
 
+mod branches;
 mod conversations;
 mod generation;
 mod settings;
+mod tree;
 
 use std::sync::Arc;
 
+pub use branches::Exchange;
 pub use conversations::ConversationPage;
 pub use generation::{Generations, Snapshot};
 pub use settings::{ChatSettings, MAX_SYSTEM_CHARS};
+pub use tree::ThreadMessage;
 
 use crate::{answer::Answers, providers::Registry, storage::Db};
 

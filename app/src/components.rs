@@ -1,5 +1,6 @@
 //! Reusable UI pieces: form fields, the login gate, chat building blocks.
 
+mod branch;
 mod chat_ctx;
 mod chat_settings;
 mod composer;
@@ -15,6 +16,7 @@ mod stream;
 mod time;
 mod usage;
 
+pub use branch::BranchActions;
 pub use chat_ctx::ChatCtx;
 pub use chat_settings::ChatSettingsPanel;
 pub use composer::Composer;

@@ -65,6 +65,13 @@ pub struct MessageDto {
     /// `webplus::render`; empty for the user's own messages, shown as text).
     #[serde(default)]
     pub html: Vec<String>,
+    /// The message it follows (None: a first message).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Its siblings' ids, itself included, oldest first: the versions of an edited question or a
+    /// regenerated reply (the ‹ 2/3 › switcher). Empty when not known (read as itself alone).
+    #[serde(default)]
+    pub siblings: Vec<String>,
 }
 
 /// What a reply's model call used: the line under it, and its share of the conversation's totals.
@@ -98,7 +105,8 @@ pub struct ConversationDetail {
 pub struct SentMessage {
     /// The conversation after the send (its title is set from the first message).
     pub conversation: ConversationDto,
-    pub user: MessageDto,
+    /// The question asked (None: a regenerated reply).
+    pub user: Option<MessageDto>,
     pub reply: MessageDto,
 }
 

@@ -2,6 +2,7 @@
 // tests the connection, and a user of the instance chats with its model, streamed, with the reply's
 // tokens and cost under it, and with the parameters set in the conversation's panel.
 import { createUser, logIn } from '../support/accounts';
+import { addConnection } from '../support/connections';
 import { startFake, type Fake } from '../support/fakes';
 import { expect, expectConsoleErrors, test } from '../support/fixtures';
 
@@ -34,15 +35,13 @@ test('an admin adds, tests and edits an Anthropic connection, and its model answ
   await page.goto('/admin');
   await page.getByTestId('connections-link').click();
   await expect(page).toHaveURL(/\/admin\/connections$/);
-  await expect(page.getByTestId('save-connection')).toBeEnabled();
-
-  await page.getByTestId('connection-kind').selectOption('anthropic');
-  await page.getByTestId('connection-name').fill('claude');
-  await page.getByTestId('connection-base-url').fill(fake.baseUrl);
-  await page.getByTestId('connection-key').fill('sk-ant-not-the-right-one');
-  await page.getByTestId('connection-models').fill('claude-haiku-4-5');
-  await page.getByTestId('save-connection').click();
-  const row = page.locator('[data-testid="connection-row"][data-name="claude"]');
+  const row = await addConnection(page, {
+    kind: 'anthropic',
+    name: 'claude',
+    baseUrl: fake.baseUrl,
+    key: 'sk-ant-not-the-right-one',
+    models: 'claude-haiku-4-5',
+  });
   await expect(row).toContainText('claude-haiku-4-5');
   await expect(row).toContainText('saved');
   await expect(page.getByTestId('connection-key')).toHaveValue('');
@@ -205,12 +204,7 @@ test('an admin manages an Ollama server: load and unload live, pull with a progr
   page.on('dialog', (d) => d.accept());
   await logIn(page, email, password);
   await page.goto('/admin/connections');
-  await expect(page.getByTestId('save-connection')).toBeEnabled();
-  await page.getByTestId('connection-kind').selectOption('ollama');
-  await page.getByTestId('connection-name').fill('lab');
-  await page.getByTestId('connection-base-url').fill(ollama.values.base_url);
-  await page.getByTestId('save-connection').click();
-  const row = page.locator('[data-testid="connection-row"][data-name="lab"]');
+  const row = await addConnection(page, { kind: 'ollama', name: 'lab', baseUrl: ollama.values.base_url });
   await row.getByTestId('test-connection').click();
   await expect(row.getByTestId('test-result')).toHaveAttribute('data-ok', 'true');
   await row.getByTestId('ollama-models-link').click();

@@ -2,6 +2,7 @@
 // a reload, and model output written to run script (the Anthropic fake answers "You said: " and
 // the question, so the question is what the model writes) leaves nothing executable in the DOM.
 import { createUser, logIn } from '../support/accounts';
+import { addConnection } from '../support/connections';
 import { startFake, type Fake } from '../support/fakes';
 import { expect, test } from '../support/fixtures';
 
@@ -59,14 +60,14 @@ test('a reply renders tables and highlighted code, the same after a reload, and 
   test.setTimeout(120_000);
   await logIn(page, email, password);
   await page.goto('/admin/connections');
-  await expect(page.getByTestId('save-connection')).toBeEnabled();
-  await page.getByTestId('connection-kind').selectOption('anthropic');
-  await page.getByTestId('connection-name').fill('render');
-  await page.getByTestId('connection-base-url').fill(anthropic.values.base_url);
-  await page.getByTestId('connection-key').fill(anthropic.values.api_key);
-  await page.getByTestId('connection-models').fill('claude-haiku-4-5');
-  await page.getByTestId('save-connection').click();
-  await expect(page.locator('[data-testid="connection-row"][data-name="render"]')).toContainText('saved');
+  const row = await addConnection(page, {
+    kind: 'anthropic',
+    name: 'render',
+    baseUrl: anthropic.values.base_url,
+    key: anthropic.values.api_key,
+    models: 'claude-haiku-4-5',
+  });
+  await expect(row).toContainText('saved');
 
   await page.goto('/');
   await expect(page.getByTestId('composer')).toBeEnabled();

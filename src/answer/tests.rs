@@ -1,9 +1,10 @@
 //! The answer path's choices: which passages, which instruction, which history, which model.
 
+mod chat_branches;
 mod chat_settings;
 mod chat_usage;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 
@@ -12,10 +13,37 @@ use crate::{
     embed::{EmbedError, Embedder},
     fakes::hashed_bag,
     ledger::Ledger,
-    providers::{ChatEvent, ChatStream, FinishReason, ProviderError, Usage},
+    providers::{ChatEvent, ChatStream, FinishReason, ParamSupport, ProviderError, Usage},
     sitechat::{EmbedderSet, SiteChatConfig},
     storage::{UserStatus, test_support::temp_db},
 };
+
+/// Answers "ok 1", "ok 2"… (its calls so far), keeps what it was sent, and takes no seed.
+#[derive(Default)]
+struct Recording(Mutex<Vec<ChatRequest>>);
+
+#[async_trait::async_trait]
+impl ChatProvider for Recording {
+    fn name(&self) -> &str {
+        "rec"
+    }
+    async fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { id: "r".into(), provider: "rec".into(), context_window: 4_000 }]
+    }
+    async fn stream_chat(&self, r: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let n = {
+            let mut sent = self.0.lock().unwrap();
+            sent.push(r);
+            sent.len()
+        };
+        let usage = Usage::reported(1, 1);
+        let events = [ChatEvent::Delta(format!("ok {n}")), ChatEvent::Finished { reason: FinishReason::Stop, usage }];
+        Ok(futures::stream::iter(events.map(Ok)).boxed())
+    }
+    fn supported_params(&self) -> ParamSupport {
+        ParamSupport { seed: false, ..ParamSupport::ALL }
+    }
+}
 
 /// Counts one token per character, so window arithmetic is easy to follow.
 struct CharModel;

@@ -3,14 +3,13 @@
 use super::{Chat, Snapshot, decode_cursor, encode_cursor};
 use crate::{
     Error, Result,
-    answer::{AnswerRequest, Caller, Grounding, History, Surface},
-    domain::{ConversationTitle, MessageContent},
+    answer::Caller,
+    domain::ConversationTitle,
     ledger::{ConversationUsage, empty_total},
-    providers::{ChatMessage, Role},
-    storage::{ConversationRow, MessageRow, MessageStatus, NewExchange, ReplyUsage},
+    storage::{ConversationRow, MessageRow, MessageStatus, ReplyUsage},
 };
 
-const DEFAULT_TITLE: &str = "New conversation";
+pub(super) const DEFAULT_TITLE: &str = "New conversation";
 
 /// One page of conversations and the cursor of the next, if any.
 #[derive(Debug, Clone)]
@@ -84,18 +83,6 @@ impl Chat {
         if self.db.delete_conversation(user_id, id).await? { Ok(()) } else { Err(Error::NotFound("conversation")) }
     }
 
-    /// Messages oldest first; a reply still streaming shows its live text.
-    pub async fn messages(&self, user_id: &str, conversation_id: &str) -> Result<Vec<MessageRow>> {
-        self.conversation(user_id, conversation_id).await?;
-        let mut rows = self.db.list_messages(user_id, conversation_id).await?;
-        for m in rows.iter_mut().filter(|m| m.status() == MessageStatus::Streaming) {
-            if let Some(Snapshot { content, .. }) = self.generations.snapshot(&m.id) {
-                m.content = content;
-            }
-        }
-        Ok(rows)
-    }
-
     /// What the conversation's replies used, each and in total, from the usage ledger.
     pub async fn usage(&self, user_id: &str, conversation_id: &str) -> Result<ConversationUsage> {
         self.conversation(user_id, conversation_id).await?;
@@ -112,66 +99,6 @@ impl Chat {
             Some(ledger) => ledger.reply_usage(user_id, &m.conversation_id, message_id).await,
             None => Ok(None),
         }
-    }
-
-    /// Retrieves from the attached knowledge bases and fits the history (the one answer path),
-    /// then commits the user's message, the empty reply with its sources and the first title in
-    /// one transaction, and starts the reply in the background.
-    /// Returns `(user message, assistant message)`; follow the reply with [`Chat::subscribe`].
-    #[tracing::instrument(skip(self, content), err(level = "info"))]
-    pub async fn send_message(
-        &self,
-        user_id: &str,
-        conversation_id: &str,
-        content: &str,
-    ) -> Result<(MessageRow, MessageRow)> {
-        let content = MessageContent::parse(content)?;
-        let conv = self.conversation(user_id, conversation_id).await?;
-        let mut messages: Vec<ChatMessage> = self
-            .db
-            .list_messages(user_id, conversation_id)
-            .await?
-            .into_iter()
-            .filter(|m| !m.content.is_empty() && m.status() != MessageStatus::Error)
-            .map(|m| ChatMessage::new(m.role(), m.content))
-            .chain(std::iter::once(ChatMessage::new(Role::User, content.as_str())))
-            .collect();
-        let params = Chat::apply(conv.settings.as_deref(), &mut messages);
-        let attached = self.db.conversation_knowledge_bases(user_id, conversation_id).await?;
-        let prepared = self
-            .answers
-            .prepare(AnswerRequest {
-                caller: Caller::user(user_id),
-                surface: Surface::Chat,
-                model: conv.model.clone(),
-                messages,
-                params,
-                grounding: Grounding::Attached(attached),
-                history: History::FitToWindow,
-            })
-            .await?;
-        let sources = match prepared.sources.is_empty() {
-            true => None,
-            false => Some(serde_json::to_string(&prepared.sources).map_err(Error::internal)?),
-        };
-        let dropped = (!prepared.dropped_params.is_empty()).then(|| prepared.dropped_params.join(","));
-        let title = (conv.title == DEFAULT_TITLE)
-            .then(|| content.as_str().lines().next().unwrap_or("").chars().take(60).collect::<String>())
-            .and_then(|t| ConversationTitle::parse(&t).ok());
-        let (user_msg, reply) = self
-            .db
-            .start_reply(NewExchange {
-                user_id,
-                conversation_id,
-                content: content.as_str(),
-                model: &prepared.model.id,
-                sources: sources.as_deref(),
-                title: title.as_ref().map(|t| t.as_str()),
-                dropped_params: dropped.as_deref(),
-            })
-            .await?;
-        self.generations.start(user_id, &reply.id, prepared.for_reply(conversation_id, &reply.id));
-        Ok((user_msg, reply))
     }
 
     /// Follows a reply. `Ok(None)`: it is not running any more (its final state is in the database).

@@ -11,11 +11,13 @@ pub struct ConversationRow {
     pub model: String,
     /// JSON of the conversation's chat settings (`chat::ChatSettings`); None: none set.
     pub settings: Option<String>,
+    /// The last message of the branch on show (None, or a message since gone: the newest one).
+    pub current_leaf_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, user_id, title, model, settings, created_at, updated_at";
+const COLUMNS: &str = "id, user_id, title, model, settings, current_leaf_id, created_at, updated_at";
 
 impl Db {
     /// `settings`: the chat settings JSON it starts with (the owner's preset), if any.
@@ -99,6 +101,19 @@ impl Db {
     pub async fn set_conversation_settings(&self, user_id: &str, id: &str, settings: Option<&str>) -> Result<bool> {
         let n = sqlx::query("UPDATE conversations SET settings = $1 WHERE id = $2 AND user_id = $3")
             .bind(settings.map(text))
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Shows the branch ending at `leaf_id` (a message of this conversation, checked by the caller).
+    /// False: no such conversation of `user_id`.
+    pub async fn set_current_leaf(&self, user_id: &str, id: &str, leaf_id: &str) -> Result<bool> {
+        let n = sqlx::query("UPDATE conversations SET current_leaf_id = $1 WHERE id = $2 AND user_id = $3")
+            .bind(leaf_id)
             .bind(id)
             .bind(user_id)
             .execute(self.pool())

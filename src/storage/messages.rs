@@ -9,6 +9,8 @@ pub use crate::domain::MessageStatus;
 pub struct MessageRow {
     pub id: String,
     pub conversation_id: String,
+    /// The message it follows (None: a first message). Siblings share it: edits and regenerations.
+    pub parent_id: Option<String>,
     pub role: String,
     pub content: String,
     pub status: String,
@@ -35,7 +37,7 @@ impl MessageRow {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, dropped_params, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, prompt_tokens, completion_tokens, error, sources, dropped_params, created_at, updated_at";
 
 /// `COLUMNS` qualified with the `m.` alias, for queries that join conversations (built once).
 static M_COLUMNS: std::sync::LazyLock<String> =

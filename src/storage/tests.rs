@@ -108,3 +108,41 @@ async fn an_unreachable_database_is_named_by_its_setting_without_the_password() 
     assert!(msg.contains("127.0.0.1:1"), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
 }
+
+/// Migration 0013 turns the conversations written before branches into single lines: each
+/// message follows the one before it, and the newest one ends the branch on show.
+#[tokio::test]
+async fn conversations_from_before_branches_become_single_branches() {
+    use std::borrow::Cow;
+
+    let temp = super::TempDb::new().await;
+    let backend = super::Backend::of_url(temp.url()).unwrap();
+    let pool = super::Db::pool_for(temp.url()).await.unwrap();
+    let all = backend.migrator();
+    let before = sqlx::migrate::Migrator {
+        migrations: Cow::Owned(all.iter().filter(|m| m.version < 13).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) \
+         VALUES ('u', 'u@example.com', 'h', 'user', 1, 1)",
+        "INSERT INTO conversations (id, user_id, title, model, created_at, updated_at) VALUES ('c', 'u', 't', 'm', 1, 1)",
+        "INSERT INTO conversations (id, user_id, title, model, created_at, updated_at) VALUES ('e', 'u', 't', 'm', 1, 1)",
+        // Same timestamps for a question and its reply: ids break the tie, as the app writes them.
+        "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at) VALUES \
+         ('m1', 'c', 'user', 'q', 'complete', 10, 10), ('m2', 'c', 'assistant', 'a', 'complete', 10, 10), \
+         ('m3', 'c', 'user', 'q', 'complete', 20, 20), ('m4', 'c', 'assistant', 'a', 'complete', 20, 20)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    all.run(&pool).await.unwrap();
+
+    let links: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, parent_id FROM messages ORDER BY id").fetch_all(&pool).await.unwrap();
+    let expected = [("m1", None), ("m2", Some("m1")), ("m3", Some("m2")), ("m4", Some("m3"))];
+    assert_eq!(links, expected.map(|(id, p)| (id.to_string(), p.map(str::to_string))));
+    let leaves: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, current_leaf_id FROM conversations ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(leaves, [("c".to_string(), Some("m4".to_string())), ("e".to_string(), None)]);
+}

@@ -71,13 +71,53 @@ pub async fn delete_conversation(id: String) -> Result<(), AppError> {
 }
 
 /// Commits the message and starts the reply; follow it at `/api/messages/{reply.id}/events`.
+/// `after`: the last message the user sees (None: the end of the branch on show).
 #[server(prefix = "/api", endpoint = "chat/send", input = server_fn::codec::Json)]
-pub async fn send_message(conversation_id: String, content: String) -> Result<SentMessage, AppError> {
+pub async fn send_message(
+    conversation_id: String,
+    content: String,
+    after: Option<String>,
+) -> Result<SentMessage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
-    let (u, r) = st.chat.send_message(&me.user_id, &conversation_id, &content).await.map_err(convert::to_app_error)?;
+    let sent = st
+        .chat
+        .send_message(&me.user_id, &conversation_id, &content, after.as_deref())
+        .await
+        .map_err(convert::to_app_error)?;
     let c = st.chat.conversation(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;
-    Ok(SentMessage { conversation: convert::conversation(&c), user: convert::message(&u), reply: convert::message(&r) })
+    Ok(convert::sent(&c, &sent))
+}
+
+/// Asks an edited version of one of the user's messages, as a new branch beside it.
+#[server(prefix = "/api", endpoint = "chat/edit", input = server_fn::codec::Json)]
+pub async fn edit_message(message_id: String, content: String) -> Result<SentMessage, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let sent = st.chat.edit_message(&me.user_id, &message_id, &content).await.map_err(convert::to_app_error)?;
+    let c = st.chat.conversation(&me.user_id, &sent.reply.row.conversation_id).await.map_err(convert::to_app_error)?;
+    Ok(convert::sent(&c, &sent))
+}
+
+/// Answers a reply's question again, as a sibling reply (`model`: None, the conversation's).
+#[server(prefix = "/api", endpoint = "chat/regenerate", input = server_fn::codec::Json)]
+pub async fn regenerate_reply(message_id: String, model: Option<String>) -> Result<SentMessage, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let sent = st.chat.regenerate(&me.user_id, &message_id, model.as_deref()).await.map_err(convert::to_app_error)?;
+    let c = st.chat.conversation(&me.user_id, &sent.reply.row.conversation_id).await.map_err(convert::to_app_error)?;
+    Ok(convert::sent(&c, &sent))
+}
+
+/// Shows (and remembers) the branch through `message_id`; returns its messages.
+#[server(prefix = "/api", endpoint = "chat/switch-branch", input = server_fn::codec::Json)]
+pub async fn switch_branch(conversation_id: String, message_id: String) -> Result<Vec<MessageDto>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let shown =
+        st.chat.switch_branch(&me.user_id, &conversation_id, &message_id).await.map_err(convert::to_app_error)?;
+    let usage = st.chat.usage(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;
+    Ok(convert::messages_with_usage(&shown, &usage.replies))
 }
 
 #[server(prefix = "/api", endpoint = "chat/stop", input = server_fn::codec::Json)]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use leptos::{html, prelude::*};
 
 use super::{
+    branch::{BranchActions, EditBox, RegenerateButtons, Switcher},
     sources::Sources,
     stream::{ReplySignals, ReplyStream},
     usage::ReplyUsageLine,
@@ -31,6 +32,8 @@ pub struct LiveMessage {
     pub dropped_params: Arc<Vec<String>>,
     /// A reply's rendered blocks, each with a key that changes when the block does.
     pub blocks: RwSignal<Vec<(u64, String)>>,
+    /// Its siblings' ids (itself included, oldest first): the versions the switcher moves between.
+    pub siblings: Arc<Vec<String>>,
 }
 
 /// Keys for blocks that arrive from a stream (the saved ones are keyed by their index).
@@ -58,6 +61,7 @@ impl From<MessageDto> for LiveMessage {
             usage: RwSignal::new(m.usage),
             dropped_params: Arc::new(m.dropped_params),
             blocks: RwSignal::new(m.html.into_iter().enumerate().map(|(i, h)| (i as u64, h)).collect()),
+            siblings: Arc::new(m.siblings),
         }
     }
 }
@@ -87,7 +91,8 @@ pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
             <Show when=move || messages.with(Vec::is_empty)>
                 <p class="empty-hint">"Send a message to start."</p>
             </Show>
-            <For each=move || messages.get() key=|m| m.id.clone() let:m>
+            // Keyed by the siblings too: a message shown again after a switch may have new ones.
+            <For each=move || messages.get() key=|m| (m.id.clone(), m.siblings.len()) let:m>
                 <MessageView m/>
             </For>
         </div>
@@ -111,7 +116,8 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks } = m;
+    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks, siblings } = m;
+    let editing = RwSignal::new(false);
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
         follow(&id, ReplySignals { content, status, error, usage, blocks });
     }
@@ -148,7 +154,16 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                 }
                 .into_any()
             } else {
-                view! { <div class="message-text">{move || content.get()}</div> }.into_any()
+                let (edit_id, original) = (id.clone(), content.get_untracked());
+                view! {
+                    <Show
+                        when=move || editing.get()
+                        fallback=move || view! { <div class="message-text">{move || content.get()}</div> }
+                    >
+                        <EditBox id=edit_id.clone() original=original.clone() editing/>
+                    </Show>
+                }
+                .into_any()
             }}
             <Show when=move || status.with(|s| *s == MessageStatus::Streaming) && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">
@@ -160,6 +175,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             {badge}
             {(!sources.is_empty()).then(|| view! { <Sources message_id=id.clone() sources=sources.clone()/> })}
             {(role == MessageRole::Assistant).then(|| view! { <ReplyUsageLine usage/> })}
+            <BranchBar id=id.clone() role status siblings editing/>
             {(!dropped_params.is_empty()).then(|| {
                 let names = dropped_params.join(", ");
                 view! {
@@ -170,6 +186,42 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
             })}
         </article>
     }
+}
+
+/// Under a message: its ‹ 2/3 › switcher (with siblings), Edit (the user's) or Regenerate (a
+/// reply that has ended). Nothing where no conversation page provides the actions.
+#[component]
+fn BranchBar(
+    id: String,
+    role: MessageRole,
+    status: RwSignal<MessageStatus>,
+    siblings: Arc<Vec<String>>,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
+    let actions = use_context::<BranchActions>()?;
+    let switcher = (siblings.len() > 1).then(|| view! { <Switcher id=id.clone() siblings/> });
+    let ended = move || status.with(|s| *s != MessageStatus::Streaming);
+    let own = match role {
+        MessageRole::User => view! {
+            <button
+                type="button"
+                class="link-button"
+                data-testid="edit"
+                disabled=move || !actions.ready.get()
+                hidden=move || editing.get()
+                on:click=move |_| editing.set(true)
+            >
+                "Edit"
+            </button>
+        }
+        .into_any(),
+        MessageRole::Assistant => {
+            view! { <Show when=ended>{let id = id.clone(); move || view! { <RegenerateButtons id=id.clone()/> }}</Show> }
+                .into_any()
+        }
+        MessageRole::System => ().into_any(),
+    };
+    Some(view! { <div class="message-actions">{switcher} {own}</div> })
 }
 
 /// Attaches to a reply still being generated; the stream closes with this component.

@@ -5,9 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::chat::{send_message, stop_generation},
-    components::{ChatCtx, ChatSettingsPanel, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList},
-    dto::ConversationDetail,
+    api::chat::{edit_message, regenerate_reply, send_message, stop_generation, switch_branch},
+    components::{
+        BranchActions, ChatCtx, ChatSettingsPanel, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList,
+        use_hydrated,
+    },
+    dto::{ConversationDetail, SentMessage},
     error::AppError,
 };
 
@@ -56,18 +59,28 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let streaming_id =
         Memo::new(move |_| messages.with(|ms| ms.iter().rev().find(|m| m.is_streaming()).map(|m| m.id.clone())));
 
-    let send = Action::new(move |content: &String| send_message(conversation_id.clone(), content.clone()));
+    // Asked after the last message shown, so the reply lands on the branch the user sees.
+    let send_to = conversation_id.clone();
+    let send = Action::new(move |content: &String| {
+        let after = messages.with_untracked(|ms| ms.last().map(|m| m.id.clone()));
+        send_message(send_to.clone(), content.clone(), after)
+    });
+    // A new question or reply replaces what followed the message it is a sibling of, or goes last.
+    let show = move |sent: SentMessage, replaced: Option<String>| {
+        // The server titles a conversation from its first message: show the new title.
+        ctx.renamed.set(Some((sent.conversation.id, sent.conversation.title)));
+        // The reply arrives with status "streaming": its view attaches to the stream.
+        messages.update(|ms| {
+            if let Some(at) = replaced.and_then(|r| ms.iter().position(|m| m.id == r)) {
+                ms.truncate(at);
+            }
+            ms.extend(sent.user.map(LiveMessage::from));
+            ms.push(sent.reply.into());
+        });
+        ctx.refresh();
+    };
     Effect::new(move |_| match send.value().get() {
-        Some(Ok(sent)) => {
-            // The server titles a conversation from its first message: show the new title.
-            ctx.renamed.set(Some((sent.conversation.id, sent.conversation.title)));
-            // The reply arrives with status "streaming": its view attaches to the stream.
-            messages.update(|ms| {
-                ms.push(sent.user.into());
-                ms.push(sent.reply.into());
-            });
-            ctx.refresh();
-        }
+        Some(Ok(sent)) => show(sent, None),
         // Give the text back to fix and resend (`input()` is already cleared).
         Some(Err(_)) if draft.with_untracked(String::is_empty) => {
             draft.set(last_sent.get_value());
@@ -76,6 +89,53 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
         None => {}
     });
     let stop = Action::new(|id: &String| stop_generation(id.clone()));
+
+    let edit = Action::new(|(id, text): &(String, String)| {
+        let (id, text) = (id.clone(), text.clone());
+        async move { edit_message(id.clone(), text).await.map(|sent| (sent, id)) }
+    });
+    let regenerate = Action::new(|(id, model): &(String, Option<String>)| {
+        let (id, model) = (id.clone(), model.clone());
+        async move { regenerate_reply(id.clone(), model).await.map(|sent| (sent, id)) }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok((sent, replaced))) = edit.value().get() {
+            show(sent, Some(replaced));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok((sent, replaced))) = regenerate.value().get() {
+            show(sent, Some(replaced));
+        }
+    });
+    let switch_in = conversation_id.clone();
+    let switch = Action::new(move |id: &String| switch_branch(switch_in.clone(), id.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(shown)) = switch.value().get() {
+            messages.set(shown.into_iter().map(LiveMessage::from).collect());
+        }
+    });
+    let hydrated = use_hydrated();
+    let ready = Signal::derive(move || {
+        hydrated.get()
+            && streaming_id.with(Option::is_none)
+            && !send.pending().get()
+            && !edit.pending().get()
+            && !regenerate.pending().get()
+            && !switch.pending().get()
+    });
+    provide_context(BranchActions {
+        edit: Callback::new(move |e| {
+            edit.dispatch(e);
+        }),
+        regenerate: Callback::new(move |r| {
+            regenerate.dispatch(r);
+        }),
+        switch: Callback::new(move |id| {
+            switch.dispatch(id);
+        }),
+        ready,
+    });
 
     let on_send = Callback::new(move |text: String| {
         last_sent.set_value(text.clone());
@@ -92,6 +152,9 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             .get()
             .and_then(Result::err)
             .or_else(|| stop.value().get().and_then(Result::err))
+            .or_else(|| edit.value().get().and_then(Result::err))
+            .or_else(|| regenerate.value().get().and_then(Result::err))
+            .or_else(|| switch.value().get().and_then(Result::err))
             .map(|e| e.to_string())
     });
 

@@ -31,10 +31,10 @@ pub fn NewChat() -> impl IntoView {
             let created = create_conversation(None, model).await?;
             // Attached before the first message, so its answer already uses them.
             let knowledge_bases = if kbs.is_empty() { kbs } else { attach_kbs(created.id.clone(), kbs).await? };
-            let sent = send_message(created.id, content).await?;
+            let sent = send_message(created.id, content, None).await?;
             Ok::<_, AppError>(ConversationDetail {
                 conversation: sent.conversation,
-                messages: vec![sent.user, sent.reply],
+                messages: sent.user.into_iter().chain([sent.reply]).collect(),
                 knowledge_bases,
             })
         }

@@ -6,6 +6,7 @@ use leptos_axum::ResponseOptions;
 use webplus::{
     Error,
     answer::Source,
+    chat::{Exchange, ThreadMessage},
     sitechat::{JobView, KbView, Publication},
     storage::{ApiKeyRow, ConversationRow, DocumentSummary, MessageRow, UserRow},
 };
@@ -162,6 +163,8 @@ pub fn message(m: &MessageRow) -> MessageDto {
         status: m.status(),
         error: m.error.clone(),
         created_at: m.created_at,
+        parent_id: m.parent_id.clone(),
+        siblings: Vec::new(),
         sources,
         usage: None,
         dropped_params: m
@@ -187,11 +190,28 @@ pub fn reply_usage(u: &webplus::storage::ReplyUsage) -> ReplyUsageDto {
 }
 
 /// Messages with their replies' usage from the ledger.
-pub fn messages_with_usage(messages: &[MessageRow], usage: &[webplus::storage::ReplyUsage]) -> Vec<MessageDto> {
+pub fn messages_with_usage(messages: &[ThreadMessage], usage: &[webplus::storage::ReplyUsage]) -> Vec<MessageDto> {
     messages
         .iter()
-        .map(|m| MessageDto { usage: usage.iter().find(|u| u.message_id == m.id).map(reply_usage), ..message(m) })
+        .map(|m| MessageDto {
+            usage: usage.iter().find(|u| u.message_id == m.row.id).map(reply_usage),
+            ..thread_message(m)
+        })
         .collect()
+}
+
+/// A message on the branch shown, with its siblings.
+pub fn thread_message(m: &ThreadMessage) -> MessageDto {
+    MessageDto { siblings: m.siblings.clone(), ..message(&m.row) }
+}
+
+/// What a question, an edit or a regeneration started.
+pub fn sent(conversation: &ConversationRow, e: &Exchange) -> SentMessage {
+    SentMessage {
+        conversation: self::conversation(conversation),
+        user: e.question.as_ref().map(thread_message),
+        reply: thread_message(&e.reply),
+    }
 }
 
 /// A passage as clients see it (the browser, and `/v1` with its score added).

@@ -2,6 +2,7 @@
 //! in-process fake OpenAI server (and, where said, the real local model).
 
 mod auth;
+mod branches;
 mod chat;
 mod cli;
 mod connections;

@@ -51,6 +51,7 @@ const PUBLIC_ROUTES: [&str; 1] = ["/api/widget/{public_id}/chat"];
 /// What user A owns, by id.
 struct Owned {
     conv: String,
+    question: String,
     reply: String,
     kb: String,
     doc: String,
@@ -152,6 +153,7 @@ async fn alice_owns(alice: &TestApp, api: &Api<'_>) -> Owned {
     let (s, sent) = alice.call("chat/send", json!({ "conversation_id": conv, "content": "My secret plan" })).await;
     assert_eq!(s, StatusCode::OK, "{sent}");
     let reply = sent["reply"]["id"].as_str().unwrap().to_owned();
+    let question = sent["user"]["id"].as_str().unwrap().to_owned();
     let kb = api.create_kb("Alice's notes").await;
     let (s, v) =
         api.upload(&kb, vec![("plan.md", "text/markdown", b"# Plan\n\nThe launch is in May.\n".to_vec())]).await;
@@ -167,7 +169,7 @@ async fn alice_owns(alice: &TestApp, api: &Api<'_>) -> Owned {
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, keys) = alice.call("keys/list", json!({})).await;
     let key_id = keys[0]["id"].as_str().unwrap().to_owned();
-    Owned { conv, reply, kb, doc, job, key_id }
+    Owned { conv, question, reply, kb, doc, job, key_id }
 }
 
 /// Everything A can see of what A owns, to compare before and after B's attempts.
@@ -219,6 +221,12 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("chat/delete", json!({ "id": a.conv })),
         ("chat/send", json!({ "conversation_id": a.conv, "content": "hi" })),
         ("chat/stop", json!({ "message_id": a.reply })),
+        ("chat/edit", json!({ "message_id": a.question, "content": "Bob's" })),
+        ("chat/regenerate", json!({ "message_id": a.reply })),
+        ("chat/switch-branch", json!({ "conversation_id": a.conv, "message_id": a.reply })),
+        // A's message in B's own conversation: not one of its messages.
+        ("chat/switch-branch", json!({ "conversation_id": bob_conv, "message_id": a.reply })),
+        ("chat/send", json!({ "conversation_id": bob_conv, "content": "hi", "after": a.reply })),
         ("chat/settings", json!({ "conversation_id": a.conv })),
         (
             "chat/save-settings",

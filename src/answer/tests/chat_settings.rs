@@ -2,37 +2,11 @@
 //! fitted), the parameters as set, the user's preset copied into new conversations, and a
 //! parameter the provider does not take named on the reply instead of sent.
 
-use std::sync::Mutex;
-
 use super::*;
 use crate::{
     chat::{Chat, ChatSettings},
-    providers::ParamSupport,
     storage::MessageStatus,
 };
-
-/// Answers "ok", keeps what it was sent, and takes no seed.
-#[derive(Default)]
-struct Recording(Mutex<Vec<ChatRequest>>);
-
-#[async_trait::async_trait]
-impl ChatProvider for Recording {
-    fn name(&self) -> &str {
-        "rec"
-    }
-    async fn models(&self) -> Vec<ModelInfo> {
-        vec![ModelInfo { id: "r".into(), provider: "rec".into(), context_window: 4_000 }]
-    }
-    async fn stream_chat(&self, r: ChatRequest) -> Result<ChatStream, ProviderError> {
-        self.0.lock().unwrap().push(r);
-        let usage = Usage::reported(1, 1);
-        let events = [ChatEvent::Delta("ok".into()), ChatEvent::Finished { reason: FinishReason::Stop, usage }];
-        Ok(futures::stream::iter(events.map(Ok)).boxed())
-    }
-    fn supported_params(&self) -> ParamSupport {
-        ParamSupport { seed: false, ..ParamSupport::ALL }
-    }
-}
 
 #[tokio::test]
 async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() {
@@ -58,7 +32,7 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     let conv = chat.create_conversation(&w.owner, None, None).await.unwrap();
     assert_eq!(chat.settings(&w.owner, &conv.id).await.unwrap(), preset);
 
-    let (_, reply) = chat.send_message(&w.owner, &conv.id, "Hello?").await.unwrap();
+    let reply = chat.send_message(&w.owner, &conv.id, "Hello?", None).await.unwrap().reply.row;
     let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");
     live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap();
     let sent = provider.0.lock().unwrap().pop().expect("the model was called");
@@ -73,7 +47,7 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     // Changing the conversation's settings changes the next question, not the preset.
     let cooler = ChatSettings { system: None, params: Params { temperature: Some(1.5), ..Params::default() } };
     chat.save_settings(&w.owner, &conv.id, cooler).await.unwrap();
-    let (_, reply) = chat.send_message(&w.owner, &conv.id, "Again?").await.unwrap();
+    let reply = chat.send_message(&w.owner, &conv.id, "Again?", None).await.unwrap().reply.row;
     let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");
     live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap();
     let sent = provider.0.lock().unwrap().pop().expect("the model was called");

@@ -16,7 +16,8 @@ async fn a_replys_usage_is_the_same_live_and_from_the_ledger_and_only_its_owner_
     let exchange = NewExchange {
         user_id: &w.owner,
         conversation_id: &conv.id,
-        content: "Hi?",
+        parent_id: None,
+        content: Some("Hi?"),
         model: "m",
         sources: None,
         title: None,

@@ -8,7 +8,9 @@
 
 mod branches;
 mod conversations;
+mod export;
 mod generation;
+mod import;
 mod settings;
 mod tree;
 
@@ -16,7 +18,9 @@ use std::sync::Arc;
 
 pub use branches::Exchange;
 pub use conversations::ConversationPage;
+pub use export::{ConversationFile, FORMAT, FORMAT_VERSION, FileMessage, MarkdownExport};
 pub use generation::{Generations, Snapshot};
+pub use import::{ImportReport, MAX_CONVERSATIONS};
 pub use settings::{ChatSettings, MAX_SYSTEM_CHARS};
 pub use tree::ThreadMessage;
 

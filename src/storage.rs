@@ -13,6 +13,7 @@ mod chunks;
 mod connections;
 mod conversations;
 mod documents;
+mod imports;
 mod instance_settings;
 mod jobs;
 mod keyword;
@@ -34,6 +35,7 @@ pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vec
 pub use connections::{ConnectionFields, ConnectionRow};
 pub use conversations::ConversationRow;
 pub use documents::{DocumentRow, DocumentSummary, NewDocument};
+pub use imports::{ImportedConversation, ImportedMessage};
 pub use jobs::{JobProgress, JobRow};
 pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use ledger::{LedgerFilter, LedgerGroup, LedgerRow, LedgerTotal, ReplyUsage};

@@ -10,6 +10,7 @@ mod gate;
 mod kb_picker;
 mod message;
 mod ollama_events;
+mod post_body;
 mod sidebar;
 mod sources;
 mod stream;
@@ -26,6 +27,7 @@ pub use gate::{CurrentUser, LogoutButton, current_user_resource, logged_in, use_
 pub use kb_picker::KbPicker;
 pub use message::{LiveMessage, MessageList};
 pub use ollama_events::OllamaEvents;
+pub use post_body::post_body;
 pub use sidebar::Sidebar;
 pub use sources::Sources;
 pub use stream::{ReplySignals, ReplyStream};

@@ -5,6 +5,7 @@ mod api_keys;
 mod chat;
 mod connections;
 mod conversation;
+mod import_conversations;
 mod kb_detail;
 mod knowledge;
 mod login;

@@ -2,6 +2,7 @@
 
 mod assets;
 mod connections;
+mod conversations;
 mod error;
 mod events;
 mod health;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}", get(kb::get_job))
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/api/v1/usage", get(usage::usage))
+        .route("/api/v1/conversations/{id}/export", get(conversations::export))
         .route("/api/v1/admin/connections", get(connections::list).post(connections::create))
         .route("/api/v1/admin/models", get(models::list).post(models::create))
         .route("/api/v1/admin/models/{id}", get(models::get).patch(models::update).delete(models::delete))
@@ -80,20 +82,27 @@ pub use widget::MAX_BODY_BYTES as WIDGET_MAX_BODY_BYTES;
 
 /// Routes that take file uploads: they get the upload body limit instead of the general one.
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().route(UPLOAD_ROUTE, get(kb::list_documents).post(kb::upload_documents))
+    Router::new()
+        .route(UPLOAD_ROUTE, get(kb::list_documents).post(kb::upload_documents))
+        .route(IMPORT_ROUTE, post(conversations::import))
 }
+
+/// Importing conversations (a whole ChatGPT history is one file): the upload body limit.
+pub const IMPORT_ROUTE: &str = "/api/v1/conversations/import";
 
 pub const UPLOAD_ROUTE: &str = "/api/v1/knowledge-bases/{id}/documents";
 
-/// Whether a request path is an upload route (for the body-limit middleware).
 /// A typed event body as JSON text, for the SSE streams (chat replies, the widget, `/v1`). Their
 /// bodies are plain structs with string keys, which always serialise; an empty string is never sent.
 pub(crate) fn sse_json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// Whether a request path is an upload route (for the body-limit middleware).
 pub fn is_upload_path(path: &str) -> bool {
-    path.strip_prefix("/api/v1/knowledge-bases/")
-        .and_then(|rest| rest.strip_suffix("/documents"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    path == IMPORT_ROUTE
+        || path
+            .strip_prefix("/api/v1/knowledge-bases/")
+            .and_then(|rest| rest.strip_suffix("/documents"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }

@@ -2,6 +2,7 @@
 
 mod chat_branches;
 mod chat_settings;
+mod chat_transfer;
 mod chat_usage;
 
 use std::sync::{Arc, Mutex};

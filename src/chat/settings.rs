@@ -42,12 +42,12 @@ impl ChatSettings {
     }
 
     /// As stored: None when nothing is set.
-    fn to_json(&self) -> Option<String> {
+    pub(super) fn to_json(&self) -> Option<String> {
         (*self != Self::default()).then(|| serde_json::to_string(self).expect("settings serialize"))
     }
 
     /// Stored settings; unreadable ones (never written by this code) count as none, with a warning.
-    fn from_json(json: Option<&str>) -> Self {
+    pub(super) fn from_json(json: Option<&str>) -> Self {
         json.map_or_else(Self::default, |j| {
             serde_json::from_str(j).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "stored chat settings are unreadable; using none");

@@ -17,7 +17,7 @@ pub struct ConversationRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, user_id, title, model, settings, current_leaf_id, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, user_id, title, model, settings, current_leaf_id, created_at, updated_at";
 
 impl Db {
     /// `settings`: the chat settings JSON it starts with (the owner's preset), if any.

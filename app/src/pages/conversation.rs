@@ -47,6 +47,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let conversation_id = conversation.id.clone();
     let picker_id = conversation.id.clone();
     let settings_id = conversation.id.clone();
+    let export_id = conversation.id.clone();
     let kbs = RwSignal::new(knowledge_bases);
     let own_id = conversation.id.clone();
     let original_title = conversation.title.clone();
@@ -168,6 +169,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 <span class="model-name">{conversation.model.clone()}</span>
                 <ConversationTotals messages/>
                 <ChatSettingsPanel conversation_id=settings_id/>
+                <ExportMenu conversation_id=export_id/>
             </header>
             <MessageList messages/>
             <Composer
@@ -181,5 +183,21 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 <KbPicker conversation_id=picker_id selected=kbs/>
             </Composer>
         </section>
+    }
+}
+
+/// Downloads of the conversation: Markdown (the branch shown) and JSON (every branch, what
+/// Settings → Import reads back). Plain links: they work before the page is hydrated too.
+#[component]
+fn ExportMenu(conversation_id: String) -> impl IntoView {
+    let url = move |format: &str| format!("/api/v1/conversations/{conversation_id}/export?format={format}");
+    view! {
+        <details class="export-menu">
+            <summary data-testid="export">"Export"</summary>
+            <div class="export-links">
+                <a href=url("markdown") download data-testid="export-markdown">"Markdown (this branch)"</a>
+                <a href=url("json") download data-testid="export-json">"JSON (all branches)"</a>
+            </div>
+        </details>
     }
 }

@@ -1,10 +1,10 @@
-//! `/settings`: change password, manage API keys.
+//! `/settings`: change password, manage API keys, import conversations.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use webplus::domain::Password;
 
-use super::api_keys::ApiKeys;
+use super::{api_keys::ApiKeys, import_conversations::ImportConversations};
 use crate::{
     api::{auth::change_password, keys::list_api_keys},
     components::{
@@ -28,6 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="muted">"Logged in as " {user.email}</p>
                 <ChangePassword/>
                 <ApiKeys keys/>
+                <ImportConversations/>
             </main>
         }
     })

@@ -33,7 +33,9 @@ pub async fn check_content_length(State(limits): State<Limits>, req: Request, ne
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",
             "body_too_large",
-            if upload {
+            if req.uri().path() == crate::http::IMPORT_ROUTE {
+                format!("the file is larger than the limit of {max} bytes; split its conversations into several files")
+            } else if upload {
                 format!("the upload is larger than the limit of {max} bytes; send the files in several uploads")
             } else {
                 format!("the request body is larger than the limit of {max} bytes; send less (WEBPLUS_MAX_BODY_BYTES sets the limit)")

@@ -20,5 +20,6 @@ mod ownership;
 mod pages;
 mod recrawl;
 mod signups;
+mod transfer;
 mod usage;
 mod widget;

@@ -4,7 +4,8 @@
 //! How the lists were built, and how they stay complete:
 //! - server functions: every `endpoint = "…"` in `app/src/api/**/*.rs`. The test reads those files
 //!   and fails if an endpoint is neither called below nor listed in `WITHOUT_FOREIGN_IDS` (with why).
-//! - REST routes: every `.route("…", …)` in `server/src/http.rs` (and `UPLOAD_ROUTE`), per method.
+//! - REST routes: every `.route("…", …)` in `server/src/http.rs` (and those named by a constant),
+//!   per method.
 //!   The test reads that file and fails if a route with a `{…}` parameter and a method is not called
 //!   below (the widget's `{public_id}` is public by design and listed in `PUBLIC_ROUTES`).
 //! - ids in bodies: `kb/attach` (a foreign conversation, and a foreign knowledge base on one's own
@@ -94,15 +95,21 @@ fn server_fn_endpoints() -> BTreeSet<String> {
 /// Every `(METHOD, path)` of `server/src/http.rs` whose path takes a parameter.
 fn routes_with_parameters() -> BTreeSet<(String, String)> {
     let text = workspace_file("server/src/http.rs");
-    let upload = text.split("UPLOAD_ROUTE: &str = \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    // A route named by a constant (`UPLOAD_ROUTE`, `IMPORT_ROUTE`): its value, from its definition.
+    let constant = |name: &str| {
+        let definition = format!("{name}: &str = \"");
+        text.split(definition.as_str()).nth(1).map(|rest| rest.split('"').next().unwrap().to_owned())
+    };
     let mut out = BTreeSet::new();
     for chunk in text.split(".route(").skip(1) {
         // rustfmt puts a long route's path on the line after `.route(`.
         let chunk = chunk.split("\n}").next().unwrap().split(".route(").next().unwrap().trim_start();
         let path = match chunk.strip_prefix('"') {
             Some(rest) => rest.split('"').next().unwrap().to_owned(),
-            None if chunk.starts_with("UPLOAD_ROUTE") => upload.clone(),
-            None => panic!("a route this scan does not understand: {chunk}"),
+            None => {
+                let name = chunk.split(|c: char| !(c.is_ascii_uppercase() || c == '_')).next().unwrap();
+                constant(name).unwrap_or_else(|| panic!("a route this scan does not understand: {chunk}"))
+            }
         };
         let line = chunk;
         for method in ["get", "post", "put", "patch", "delete", "options"] {
@@ -124,6 +131,8 @@ fn fill(template: &str, a: &Owned) -> String {
         &a.job
     } else if template.starts_with("/api/messages/") {
         &a.reply
+    } else if template.starts_with("/api/v1/conversations/") {
+        &a.conv
     } else {
         &a.kb
     };
@@ -290,6 +299,8 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
 
     let routes: Vec<(Method, &str, Body)> = vec![
         (Method::GET, "/api/messages/{id}/events", Body::None),
+        (Method::GET, "/api/v1/conversations/{id}/export", Body::None),
+        (Method::GET, "/api/v1/conversations/{id}/export?format=json", Body::None),
         (Method::GET, "/api/v1/knowledge-bases/{id}", Body::None),
         (Method::PATCH, "/api/v1/knowledge-bases/{id}", Body::Json(json!({ "name": "Bob's now" }))),
         (Method::DELETE, "/api/v1/knowledge-bases/{id}", Body::None),

@@ -3,9 +3,12 @@
 //! The job it answers with becomes the one the progress panel follows.
 
 use leptos::{html, prelude::*};
-use wasm_bindgen::JsCast;
 
-use crate::{api::kb::jobs::get_job, components::use_hydrated, dto::JobDto};
+use crate::{
+    api::kb::jobs::get_job,
+    components::{post_body, use_hydrated},
+    dto::JobDto,
+};
 
 #[component]
 pub fn Upload(kb_id: String, job: RwSignal<Option<JobDto>>) -> impl IntoView {
@@ -80,22 +83,7 @@ fn form_data(files: &web_sys::FileList) -> Option<web_sys::FormData> {
 
 /// Posts the files; the job id on success, the server's message otherwise.
 async fn post_files(kb_id: &str, files: &web_sys::FormData) -> Result<String, String> {
-    use wasm_bindgen_futures::JsFuture;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(files);
-    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     let url = format!("/api/v1/knowledge-bases/{kb_id}/documents");
-    let unreachable = |_| "could not reach the server".to_string();
-    let resp = JsFuture::from(window().fetch_with_str_and_init(&url, &init)).await.map_err(unreachable)?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "unexpected answer".to_string())?;
-    let text = JsFuture::from(resp.text().map_err(unreachable)?).await.map_err(unreachable)?;
-    let body: serde_json::Value = serde_json::from_str(&text.as_string().unwrap_or_default()).unwrap_or_default();
-    if resp.ok() {
-        body["job_id"].as_str().map(String::from).ok_or_else(|| "unexpected answer".to_string())
-    } else {
-        Err(body["error"]["message"]
-            .as_str()
-            .map_or_else(|| format!("the upload failed ({})", resp.status()), String::from))
-    }
+    let body = post_body(&url, files, None, "the upload failed").await?;
+    body["job_id"].as_str().map(String::from).ok_or_else(|| "unexpected answer".to_string())
 }

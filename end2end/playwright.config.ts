@@ -26,6 +26,12 @@ export default defineConfig({
   retries: 0,
   // results.json: support/failures.mjs prints the failures again at the end of `make e2e`.
   reporter: [['list'], ['json', { outputFile: `test-results/${bundle}/results.json` }]],
+  // chat.spec.ts registers the instance's first account through the page (it becomes the admin);
+  // every other spec makes its users with the CLI, so it runs after it whatever the file names.
+  projects: [
+    { name: 'first-account', testMatch: /(^|[\\/])chat\.spec\.ts$/ },
+    { name: 'everything-else', testIgnore: /(^|[\\/])chat\.spec\.ts$/, dependencies: ['first-account'] },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',

@@ -11,6 +11,7 @@ mod conversations;
 mod export;
 mod generation;
 mod import;
+mod search;
 mod settings;
 mod tree;
 
@@ -21,6 +22,7 @@ pub use conversations::ConversationPage;
 pub use export::{ConversationFile, FORMAT, FORMAT_VERSION, FileMessage, MarkdownExport};
 pub use generation::{Generations, Snapshot};
 pub use import::{ImportReport, MAX_CONVERSATIONS};
+pub use search::SearchHit;
 pub use settings::{ChatSettings, MAX_SYSTEM_CHARS};
 pub use tree::ThreadMessage;
 

@@ -74,6 +74,29 @@ pub struct MessageDto {
     pub siblings: Vec<String>,
 }
 
+/// A search result: a conversation whose title matched, or one of its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHitDto {
+    pub conversation_id: String,
+    pub title: String,
+    /// None: the title matched.
+    pub message_id: Option<String>,
+    pub role: Option<MessageRole>,
+    /// The excerpt in pieces, `true` for a word that matched.
+    pub excerpt: Vec<(String, bool)>,
+    pub at: i64,
+}
+
+impl SearchHitDto {
+    /// Where the result leads: the conversation, scrolled to the message (on its branch).
+    pub fn href(&self) -> String {
+        match &self.message_id {
+            Some(m) => format!("/c/{}?m={m}", self.conversation_id),
+            None => format!("/c/{}", self.conversation_id),
+        }
+    }
+}
+
 /// What a reply's model call used: the line under it, and its share of the conversation's totals.
 /// The live stream's `done` event and the ledger (after a reload) give the same values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -59,7 +59,7 @@ test('register, chat with a streamed answer, reload, log out', async ({ page }) 
   await expect(again.locator('.message-text')).toHaveText(finalText);
   await expect(again.getByTestId('message-usage')).toHaveText(usageText);
   await expect(page.getByTestId('conversation-usage')).toHaveText(totalsText);
-  await expect(page.locator('[data-testid="message"][data-role="user"]').last()).toHaveText('Write a short poem about the sea.');
+  await expect(page.locator('[data-testid="message"][data-role="user"] .message-text').last()).toHaveText('Write a short poem about the sea.');
   await expect(page.getByTestId('conversation-item')).toHaveCount(1);
 
   // Log out: the conversation is no longer reachable.

@@ -126,3 +126,12 @@ pub async fn stop_generation(message_id: String) -> Result<(), AppError> {
     let (st, me) = require_user().await?;
     st.chat.stop(&me.user_id, &message_id).await.map_err(convert::to_app_error)
 }
+
+/// The user's conversations and messages with every word of `query` (Ctrl+K).
+#[server(prefix = "/api", endpoint = "chat/search", input = server_fn::codec::Json)]
+pub async fn search_conversations(query: String) -> Result<Vec<SearchHitDto>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let hits = st.chat.search(&me.user_id, &query, 30).await.map_err(convert::to_app_error)?;
+    Ok(hits.into_iter().map(convert::search_hit).collect())
+}

@@ -36,6 +36,8 @@ pub struct ChatCtx {
     pub renamed: RwSignal<Option<(String, String)>>,
     /// A conversation just started on `/`: its first messages, for `/c/:id` to show at once.
     pub handoff: RwSignal<Option<ConversationDetail>>,
+    /// The search dialog is open (Ctrl+K, or the sidebar's button).
+    pub search: RwSignal<bool>,
 }
 
 impl ChatCtx {
@@ -65,6 +67,7 @@ impl ChatCtx {
             kbs: Resource::new(|| (), |_| list_kbs()),
             renamed: RwSignal::new(None),
             handoff,
+            search: RwSignal::new(false),
         }
     }
 

@@ -139,6 +139,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
     // "You" / "Assistant" come from CSS, so the element's text is the message alone.
     view! {
         <article
+            id=format!("m-{id}")
             class=format!("message message-{}", role.as_str())
             data-testid="message"
             data-role=role.as_str()

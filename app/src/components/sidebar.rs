@@ -63,6 +63,16 @@ pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) ->
             <a class="button primary new-chat" href="/" data-testid="new-chat">
                 "+ New chat"
             </a>
+            <button
+                type="button"
+                class="button search-button"
+                data-testid="open-search"
+                aria-keyshortcuts="Control+K"
+                on:click=move |_| ctx.search.set(true)
+            >
+                <span>"Search"</span>
+                <kbd>"Ctrl K"</kbd>
+            </button>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <ErrorBoundary fallback=|errors| {
                     view! {

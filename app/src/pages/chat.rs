@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::Outlet, hooks::use_location};
 
-use crate::components::{ChatCtx, Sidebar, current_user_resource, logged_in};
+use crate::components::{ChatCtx, SearchDialog, Sidebar, current_user_resource, logged_in, open_search_on_ctrl_k};
 
 /// The parent route. Its data is loaded here, once; the child routes (`NewChat`,
 /// `ConversationPage`) render in the `Outlet`, which stays outside the login gate's `Suspense`
@@ -16,13 +16,16 @@ pub fn ChatPage() -> impl IntoView {
     let current = Memo::new(move |_| {
         location.pathname.with(|p| p.strip_prefix("/c/").map(|id| id.trim_end_matches('/').to_string()))
     });
-    provide_context(ChatCtx::new(current));
+    let ctx = ChatCtx::new(current);
+    provide_context(ctx);
+    open_search_on_ctrl_k(ctx.search);
     view! {
         <div class="chat-layout">
             {logged_in(me, move |user| view! { <Sidebar user current/> })}
             <main class="chat-main">
                 <Outlet/>
             </main>
+            <SearchDialog open=ctx.search/>
         </div>
     }
 }

@@ -116,6 +116,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             messages.set(shown.into_iter().map(LiveMessage::from).collect());
         }
     });
+    focus_message_in_url(messages, switch);
     let hydrated = use_hydrated();
     let ready = Signal::derive(move || {
         hydrated.get()
@@ -200,4 +201,40 @@ fn ExportMenu(conversation_id: String) -> impl IntoView {
             </div>
         </details>
     }
+}
+
+/// `?m=<message id>` (a search result): shows that message's branch if another one is shown, then
+/// scrolls to the message and marks it for a moment.
+fn focus_message_in_url(
+    messages: RwSignal<Vec<LiveMessage>>,
+    switch: Action<String, Result<Vec<crate::dto::MessageDto>, AppError>>,
+) {
+    let query = leptos_router::hooks::use_query_map();
+    let wanted = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(m) = query.with(|q| q.get("m")) else { return };
+        if !messages.with_untracked(|ms| ms.iter().any(|x| x.id == m)) {
+            switch.dispatch(m.clone());
+        }
+        wanted.set(Some(m));
+    });
+    // Once the message is shown (at once, or when the switch has answered).
+    Effect::new(move |_| {
+        let Some(m) = wanted.get() else { return };
+        if !messages.with(|ms| ms.iter().any(|x| x.id == m)) {
+            return;
+        }
+        wanted.set(None);
+        request_animation_frame(move || {
+            let Some(el) = document().get_element_by_id(&format!("m-{m}")) else { return };
+            el.scroll_into_view();
+            let _ = el.class_list().add_1("message-focused");
+            set_timeout(
+                move || {
+                    let _ = el.class_list().remove_1("message-focused");
+                },
+                std::time::Duration::from_millis(2000),
+            );
+        });
+    });
 }

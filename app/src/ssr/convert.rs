@@ -205,6 +205,17 @@ pub fn thread_message(m: &ThreadMessage) -> MessageDto {
     MessageDto { siblings: m.siblings.clone(), ..message(&m.row) }
 }
 
+pub fn search_hit(h: webplus::chat::SearchHit) -> SearchHitDto {
+    SearchHitDto {
+        conversation_id: h.conversation_id,
+        title: h.title,
+        message_id: h.message_id,
+        role: h.role,
+        excerpt: h.excerpt,
+        at: h.at,
+    }
+}
+
 /// What a question, an edit or a regeneration started.
 pub fn sent(conversation: &ConversationRow, e: &Exchange) -> SentMessage {
     SentMessage {

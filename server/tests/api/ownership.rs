@@ -21,7 +21,7 @@ use crate::helpers::{FAKE_MODEL, TestApp, spawn_app_configured};
 use crate::knowledge_bases::Api;
 
 /// Server functions that take no id of anything a user owns (or only the caller's own scope).
-const WITHOUT_FOREIGN_IDS: [(&str, &str); 19] = [
+const WITHOUT_FOREIGN_IDS: [(&str, &str); 20] = [
     ("auth/register", "no id"),
     ("auth/login", "no id"),
     ("auth/logout", "no id; ends the caller's session"),
@@ -31,6 +31,7 @@ const WITHOUT_FOREIGN_IDS: [(&str, &str); 19] = [
     ("chat/models", "no id"),
     ("chat/conversations", "only a paging cursor; the query is scoped to the caller"),
     ("chat/create", "no id"),
+    ("chat/search", "only a query; the search is scoped to the caller (src/answer/tests/chat_search.rs)"),
     ("kb/list", "no id"),
     ("kb/create", "no id"),
     ("keys/list", "no id"),

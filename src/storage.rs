@@ -34,7 +34,7 @@ pub use api_keys::ApiKeyRow;
 pub use catalog::{CatalogFields, CatalogRow};
 pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vector};
 pub use connections::{ConnectionFields, ConnectionRow};
-pub use conversations::ConversationRow;
+pub use conversations::{ConversationList, ConversationRow};
 pub use documents::{DocumentRow, DocumentSummary, NewDocument};
 pub use imports::{ImportedConversation, ImportedMessage};
 pub use jobs::{JobProgress, JobRow};

@@ -15,6 +15,7 @@ mod search;
 mod sidebar;
 mod sources;
 mod stream;
+mod theme;
 mod time;
 mod usage;
 
@@ -33,5 +34,6 @@ pub use search::{SearchDialog, open_on_ctrl_k as open_search_on_ctrl_k};
 pub use sidebar::Sidebar;
 pub use sources::Sources;
 pub use stream::{ReplySignals, ReplyStream};
+pub use theme::{Theme, ThemeToggle};
 pub use time::format_time;
 pub use usage::{ConversationTotals, ReplyUsageLine};

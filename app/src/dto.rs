@@ -36,12 +36,19 @@ pub struct ConversationDto {
     pub model: String,
     /// Unix milliseconds.
     pub updated_at: i64,
+    #[serde(default)]
+    pub pinned: bool,
+    #[serde(default)]
+    pub archived: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationPage {
     pub items: Vec<ConversationDto>,
     pub next_cursor: Option<String>,
+    /// With the first page of the main list: the pinned conversations, shown above it.
+    #[serde(default)]
+    pub pinned: Vec<ConversationDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The answer path's choices: which passages, which instruction, which history, which model.
 
 mod chat_branches;
+mod chat_lists;
 mod chat_search;
 mod chat_settings;
 mod chat_transfer;

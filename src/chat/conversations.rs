@@ -6,7 +6,7 @@ use crate::{
     answer::Caller,
     domain::ConversationTitle,
     ledger::{ConversationUsage, empty_total},
-    storage::{ConversationRow, MessageRow, MessageStatus, ReplyUsage},
+    storage::{ConversationList, ConversationRow, MessageRow, MessageStatus, ReplyUsage},
 };
 
 pub(super) const DEFAULT_TITLE: &str = "New conversation";
@@ -37,9 +37,51 @@ impl Chat {
         self.db.create_conversation(user_id, &title, model, settings.as_deref()).await
     }
 
+    /// The conversations neither pinned nor archived, newest first, a page at a time.
     pub async fn list_conversations(
         &self,
         user_id: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<ConversationPage> {
+        self.list(user_id, ConversationList::Recent, cursor, limit).await
+    }
+
+    /// The archived conversations, newest first, a page at a time.
+    pub async fn archived_conversations(
+        &self,
+        user_id: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<ConversationPage> {
+        self.list(user_id, ConversationList::Archived, cursor, limit).await
+    }
+
+    /// The pinned conversations (not archived), newest first; at most 100.
+    pub async fn pinned_conversations(&self, user_id: &str) -> Result<Vec<ConversationRow>> {
+        self.db.list_conversations(user_id, ConversationList::Pinned, None, 100).await
+    }
+
+    /// Pins or unpins a conversation.
+    pub async fn pin_conversation(&self, user_id: &str, id: &str, pinned: bool) -> Result<()> {
+        match self.db.set_conversation_flags(user_id, id, Some(pinned), None).await? {
+            true => Ok(()),
+            false => Err(Error::NotFound("conversation")),
+        }
+    }
+
+    /// Archives (and unpins) or unarchives a conversation.
+    pub async fn archive_conversation(&self, user_id: &str, id: &str, archived: bool) -> Result<()> {
+        match self.db.set_conversation_flags(user_id, id, None, Some(archived)).await? {
+            true => Ok(()),
+            false => Err(Error::NotFound("conversation")),
+        }
+    }
+
+    async fn list(
+        &self,
+        user_id: &str,
+        list: ConversationList,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<ConversationPage> {
@@ -50,8 +92,10 @@ impl Chat {
             ),
             None => None,
         };
-        let mut items =
-            self.db.list_conversations(user_id, before.as_ref().map(|(t, i)| (*t, i.as_str())), limit + 1).await?;
+        let mut items = self
+            .db
+            .list_conversations(user_id, list, before.as_ref().map(|(t, i)| (*t, i.as_str())), limit + 1)
+            .await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|c| encode_cursor(c.updated_at, &c.id))

@@ -55,7 +55,7 @@ impl Chat {
                 .map(|t| t.into_inner())
                 .unwrap_or_else(|_| "Imported conversation".to_string());
             let created_at = draft.created_at.unwrap_or_else(|| messages[0].created_at);
-            conversations.push((title, model, draft.settings, created_at, messages, current));
+            conversations.push((title, model, draft.settings, created_at, messages, current, draft.archived));
         }
         if conversations.is_empty() {
             return Err(Error::invalid(
@@ -68,7 +68,8 @@ impl Chat {
         let imported: Vec<ImportedConversation<'_>> = conversations
             .iter()
             .zip(&settings)
-            .map(|((title, model, _, created_at, messages, current), settings)| ImportedConversation {
+            .map(|((title, model, _, created_at, messages, current, archived), settings)| ImportedConversation {
+                archived: *archived,
                 title,
                 model,
                 settings: settings.as_deref(),
@@ -100,6 +101,8 @@ struct Draft {
     current: Option<String>,
     /// Messages of the file left out (system, tool, hidden, not text).
     skipped: usize,
+    /// Archived where it came from.
+    archived: bool,
 }
 
 /// A message of a file (or a node without one, as ChatGPT's root is), by its key in the file.
@@ -203,6 +206,7 @@ impl ConversationFile {
             .collect();
         let skipped = nodes.iter().filter(|n: &&Node| n.kept.is_none()).count();
         Ok(Draft {
+            archived: false,
             skipped,
             title: self.title,
             model: Some(self.model),
@@ -225,6 +229,8 @@ struct ChatGptConversation {
     mapping: HashMap<String, ChatGptNode>,
     #[serde(default)]
     current_node: Option<String>,
+    #[serde(default)]
+    is_archived: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +285,7 @@ impl ChatGptConversation {
         // The mapping is an object: its order is not the conversation's. Time (then key) is.
         nodes.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
         Draft {
+            archived: self.is_archived.unwrap_or(false),
             skipped,
             title: self.title.unwrap_or_default(),
             model: None,

@@ -98,6 +98,21 @@ fn escaped(text: &str) -> String {
     out
 }
 
+/// `css` with every rule's selectors put under `scope` (syntect writes one rule head per line,
+/// its selectors separated by commas, ending with `{`).
+fn scoped(css: &str, scope: &str) -> String {
+    css.lines()
+        .map(|line| match line.trim_end().strip_suffix('{') {
+            Some(selectors) if !selectors.trim().is_empty() => {
+                let scoped: Vec<String> = selectors.split(',').map(|s| format!("{scope} {}", s.trim())).collect();
+                format!("{} {{", scoped.join(", "))
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The highlighting stylesheet (served as `/highlight.css`).
 pub fn stylesheet() -> &'static str {
     static CSS: LazyLock<String> = LazyLock::new(|| {
@@ -105,10 +120,13 @@ pub fn stylesheet() -> &'static str {
         let css = |name: &str| {
             themes.themes.get(name).and_then(|t| css_for_theme_with_class_style(t, STYLE).ok()).unwrap_or_default()
         };
+        // Dark when the page says so (`data-theme`, components/theme.rs), or when the system does
+        // and the page does not say light.
         format!(
-            "/* Code highlighting (syntect's {LIGHT} and {DARK}). */\n{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
+            "/* Code highlighting (syntect's {LIGHT} and {DARK}). */\n{}\n{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
             css(LIGHT),
-            css(DARK),
+            scoped(&css(DARK), ":root[data-theme=\"dark\"]"),
+            scoped(&css(DARK), ":root:not([data-theme=\"light\"])"),
         )
     });
     &CSS

@@ -83,6 +83,13 @@ fn code_is_highlighted_with_classes_and_a_copy_button_and_no_inline_style() {
     let plain = to_html("```nosuchlang\na < b\n```");
     assert!(plain.contains("<code>a &lt; b\n</code>"), "{plain}");
     assert!(stylesheet().contains(".hl-keyword") && stylesheet().contains("prefers-color-scheme: dark"));
+    // The dark rules apply when the page picks dark, or follows a dark system.
+    assert!(stylesheet().contains(":root[data-theme=\"dark\"] .hl-code {"), "{}", stylesheet());
+    assert!(stylesheet().contains(":root:not([data-theme=\"light\"]) .hl-code {"));
+    assert!(
+        !stylesheet().lines().any(|l| l.starts_with(":root") && l.contains(", .")),
+        "every selector of a rule is scoped"
+    );
 }
 
 #[test]

@@ -13,11 +13,45 @@ pub struct ConversationRow {
     pub settings: Option<String>,
     /// The last message of the branch on show (None, or a message since gone: the newest one).
     pub current_leaf_id: Option<String>,
+    /// 1: pinned above the others. 0: not.
+    pub pinned: i64,
+    /// 1: archived (out of the sidebar's lists but searched). 0: not.
+    pub archived: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(super) const COLUMNS: &str = "id, user_id, title, model, settings, current_leaf_id, created_at, updated_at";
+pub(super) const COLUMNS: &str =
+    "id, user_id, title, model, settings, current_leaf_id, pinned, archived, created_at, updated_at";
+
+/// Which of a user's conversations a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationList {
+    /// Neither pinned nor archived: the sidebar's main list.
+    Recent,
+    Pinned,
+    Archived,
+}
+
+impl ConversationList {
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Recent => "archived = 0 AND pinned = 0",
+            Self::Pinned => "archived = 0 AND pinned = 1",
+            Self::Archived => "archived = 1",
+        }
+    }
+}
+
+impl ConversationRow {
+    pub fn is_pinned(&self) -> bool {
+        self.pinned != 0
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.archived != 0
+    }
+}
 
 impl Db {
     /// `settings`: the chat settings JSON it starts with (the owner's preset), if any.
@@ -51,36 +85,41 @@ impl Db {
             .await?)
     }
 
-    /// Newest first. `before` is the `(updated_at, id)` of the last row of the previous page.
+    /// One of a user's lists, newest first. `before` is the `(updated_at, id)` of the last row of
+    /// the previous page.
     pub async fn list_conversations(
         &self,
         user_id: &str,
+        list: ConversationList,
         before: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<ConversationRow>> {
-        let rows =
-            match before {
-                None => sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+        let which = list.condition();
+        let rows = match before {
+            None => {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 AND {which} \
+                     ORDER BY updated_at DESC, id DESC LIMIT $2"
                 ))
                 .bind(user_id)
                 .bind(limit as i64)
                 .fetch_all(self.pool())
-                .await?,
-                Some((ts, id)) => {
-                    sqlx::query_as(&format!(
-                        "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 \
+                .await?
+            }
+            Some((ts, id)) => {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM conversations WHERE user_id = $1 AND {which} \
                      AND (updated_at < $2 OR (updated_at = $2 AND id < $3)) \
                      ORDER BY updated_at DESC, id DESC LIMIT $4"
-                    ))
-                    .bind(user_id)
-                    .bind(ts)
-                    .bind(id)
-                    .bind(limit as i64)
-                    .fetch_all(self.pool())
-                    .await?
-                }
-            };
+                ))
+                .bind(user_id)
+                .bind(ts)
+                .bind(id)
+                .bind(limit as i64)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
         Ok(rows)
     }
 
@@ -106,6 +145,30 @@ impl Db {
             .execute(self.pool())
             .await?
             .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Pins or unpins, archives or unarchives (None: unchanged). Archiving unpins. False: no such
+    /// conversation of `user_id`.
+    pub async fn set_conversation_flags(
+        &self,
+        user_id: &str,
+        id: &str,
+        pinned: Option<bool>,
+        archived: Option<bool>,
+    ) -> Result<bool> {
+        let pinned = if archived == Some(true) { Some(false) } else { pinned };
+        let n = sqlx::query(
+            "UPDATE conversations SET pinned = COALESCE($1, pinned), archived = COALESCE($2, archived) \
+             WHERE id = $3 AND user_id = $4",
+        )
+        .bind(pinned.map(i64::from))
+        .bind(archived.map(i64::from))
+        .bind(id)
+        .bind(user_id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(n > 0)
     }
 

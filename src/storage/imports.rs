@@ -31,6 +31,7 @@ pub struct ImportedConversation<'a> {
     pub messages: Vec<ImportedMessage<'a>>,
     /// The index of the message ending the branch on show.
     pub current: Option<usize>,
+    pub archived: bool,
 }
 
 impl Db {
@@ -47,8 +48,8 @@ impl Db {
             let ids: Vec<String> = c.messages.iter().map(|_| new_id()).collect();
             let updated_at = c.messages.iter().map(|m| m.created_at).max().unwrap_or(c.created_at).max(c.created_at);
             let row: ConversationRow = sqlx::query_as(&format!(
-                "INSERT INTO conversations (id, user_id, title, model, settings, current_leaf_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CONVERSATION_COLUMNS}"
+                "INSERT INTO conversations (id, user_id, title, model, settings, current_leaf_id, archived, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {CONVERSATION_COLUMNS}"
             ))
             .bind(new_id())
             .bind(user_id)
@@ -56,6 +57,7 @@ impl Db {
             .bind(c.model)
             .bind(c.settings.map(text))
             .bind(c.current.and_then(|i| ids.get(i)))
+            .bind(i64::from(c.archived))
             .bind(c.created_at)
             .bind(updated_at)
             .fetch_one(&mut *tx)

@@ -17,15 +17,50 @@ pub async fn list_models() -> Result<Vec<ModelDto>, AppError> {
         .collect())
 }
 
+/// The main list (neither pinned nor archived), a page at a time; the first page brings the
+/// pinned conversations too.
 #[server(prefix = "/api", endpoint = "chat/conversations", input = server_fn::codec::Json)]
 pub async fn list_conversations(cursor: Option<String>) -> Result<ConversationPage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let page = st.chat.list_conversations(&me.user_id, cursor.as_deref(), 30).await.map_err(convert::to_app_error)?;
+    let pinned = match cursor {
+        None => st.chat.pinned_conversations(&me.user_id).await.map_err(convert::to_app_error)?,
+        Some(_) => Vec::new(),
+    };
     Ok(ConversationPage {
         items: page.items.iter().map(convert::conversation).collect(),
         next_cursor: page.next_cursor,
+        pinned: pinned.iter().map(convert::conversation).collect(),
     })
+}
+
+/// The archived conversations, a page at a time.
+#[server(prefix = "/api", endpoint = "chat/archived", input = server_fn::codec::Json)]
+pub async fn list_archived(cursor: Option<String>) -> Result<ConversationPage, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let page =
+        st.chat.archived_conversations(&me.user_id, cursor.as_deref(), 30).await.map_err(convert::to_app_error)?;
+    Ok(ConversationPage {
+        items: page.items.iter().map(convert::conversation).collect(),
+        next_cursor: page.next_cursor,
+        pinned: Vec::new(),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "chat/pin", input = server_fn::codec::Json)]
+pub async fn pin_conversation(id: String, pinned: bool) -> Result<(), AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    st.chat.pin_conversation(&me.user_id, &id, pinned).await.map_err(convert::to_app_error)
+}
+
+#[server(prefix = "/api", endpoint = "chat/archive", input = server_fn::codec::Json)]
+pub async fn archive_conversation(id: String, archived: bool) -> Result<(), AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    st.chat.archive_conversation(&me.user_id, &id, archived).await.map_err(convert::to_app_error)
 }
 
 #[server(prefix = "/api", endpoint = "chat/create", input = server_fn::codec::Json)]

@@ -20,6 +20,8 @@ pub struct BranchActions {
     pub switch: Callback<String>,
     /// False before hydration, while a reply is written and while an action is on its way.
     pub ready: Signal<bool>,
+    /// A message to open for editing (↑ in the empty composer), taken by that message's view.
+    pub edit_request: RwSignal<Option<String>>,
 }
 
 /// ‹ 2/3 ›: which of its siblings this message is; the arrows show the one before or after.
@@ -68,6 +70,15 @@ pub fn EditBox(id: String, original: String, editing: RwSignal<bool>) -> impl In
     let actions = expect_context::<BranchActions>();
     let text = RwSignal::new(original);
     let check = RwSignal::new(None::<String>);
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    // Opened to be typed in: the cursor at the end of the text.
+    Effect::new(move |_| {
+        if let Some(el) = area.get() {
+            let _ = el.focus();
+            let end = el.value().encode_utf16().count() as u32;
+            let _ = el.set_selection_range(end, end);
+        }
+    });
     let save = move || {
         let t = text.get_untracked();
         match MessageContent::parse(&t) {
@@ -92,6 +103,7 @@ pub fn EditBox(id: String, original: String, editing: RwSignal<bool>) -> impl In
                 data-testid="edit-message"
                 aria-label="Edit message"
                 rows="3"
+                node_ref=area
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
                 on:keydown=move |ev: KeyboardEvent| {
@@ -99,6 +111,8 @@ pub fn EditBox(id: String, original: String, editing: RwSignal<bool>) -> impl In
                         ev.prevent_default();
                         save_on_enter();
                     } else if ev.key() == "Escape" {
+                        // Used here: the page does not also stop a reply.
+                        ev.prevent_default();
                         editing.set(false);
                     }
                 }

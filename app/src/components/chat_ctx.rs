@@ -71,6 +71,11 @@ impl ChatCtx {
         }
     }
 
+    /// Tracks changes to the lists (for views that reload with them, as the archived list does).
+    pub fn changes(&self) -> u64 {
+        self.version.get()
+    }
+
     /// Reloads the list from the top (after a send, rename or delete).
     pub fn refresh(&self) {
         self.more.set(Vec::new());

@@ -1,4 +1,5 @@
-//! Where the user writes: Enter sends, Shift+Enter starts a new line; Stop while a reply streams.
+//! Where the user writes: Enter sends, Shift+Enter starts a new line, ↑ in an empty box edits the
+//! last question; Stop while a reply streams (Esc too: the conversation page listens for it).
 
 use leptos::{ev::KeyboardEvent, prelude::*};
 use webplus::domain::MessageContent;
@@ -20,6 +21,9 @@ pub fn Composer(
     error: Signal<Option<String>>,
     on_send: Callback<String>,
     on_stop: Callback<()>,
+    /// ↑ in the empty box: edit the user's last message (where there is one).
+    #[prop(optional)]
+    on_edit_last: Option<Callback<()>>,
     /// Shown beside the buttons (the model picker of a new conversation).
     #[prop(optional)]
     children: Option<Children>,
@@ -46,6 +50,13 @@ pub fn Composer(
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "ArrowUp"
+            && !(ev.shift_key() || ev.ctrl_key() || ev.alt_key() || ev.meta_key())
+            && draft.with_untracked(String::is_empty)
+            && let Some(edit_last) = on_edit_last
+        {
+            ev.prevent_default();
+            edit_last.run(());
         }
     };
     let message = move || check.get().or_else(|| error.get());
@@ -61,7 +72,7 @@ pub fn Composer(
             <textarea
                 data-testid="composer"
                 aria-label="Message"
-                placeholder="Write a message… (Enter sends, Shift+Enter adds a line)"
+                placeholder="Write a message… (Enter sends, Shift+Enter adds a line, ↑ edits your last one)"
                 rows="3"
                 disabled=move || !hydrated.get()
                 prop:value=move || draft.get()

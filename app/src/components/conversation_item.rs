@@ -1,4 +1,4 @@
-//! One conversation in the sidebar: its link, inline rename, delete.
+//! One conversation in the sidebar: its link, inline rename, pin, archive, delete.
 
 use leptos::{ev::KeyboardEvent, prelude::*};
 use leptos_router::hooks::use_navigate;
@@ -6,7 +6,7 @@ use webplus::domain::ConversationTitle;
 
 use super::ChatCtx;
 use crate::{
-    api::chat::{delete_conversation, rename_conversation},
+    api::chat::{archive_conversation, delete_conversation, pin_conversation, rename_conversation},
     dto::ConversationDto,
 };
 
@@ -14,7 +14,7 @@ use crate::{
 pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Signal<Option<String>>) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
     let navigate = use_navigate();
-    let ConversationDto { id, title, .. } = conversation;
+    let ConversationDto { id, title, pinned, archived, .. } = conversation;
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(title.clone());
     let problem = RwSignal::new(None::<String>);
@@ -25,6 +25,14 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
         async move { rename_conversation(id.clone(), title.clone()).await.map(|()| (id, title)) }
     });
     let delete = Action::new(|id: &String| delete_conversation(id.clone()));
+    let pin = Action::new(|(id, on): &(String, bool)| pin_conversation(id.clone(), *on));
+    let archive = Action::new(|(id, on): &(String, bool)| archive_conversation(id.clone(), *on));
+    Effect::new(move |_| match pin.value().get().or_else(|| archive.value().get()) {
+        Some(Ok(())) => ctx.refresh(),
+        Some(Err(e)) => problem.set(Some(e.to_string())),
+        None => {}
+    });
+    let (pin_id, archive_id) = (id.clone(), id.clone());
     let hydrated = crate::components::gate::use_hydrated();
 
     Effect::new(move |_| match rename.value().get() {
@@ -91,6 +99,41 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
                             {title.clone()}
                         </a>
                         <span class="item-actions">
+                            {(!archived).then(|| {
+                                let pin_id = pin_id.clone();
+                                let label = if pinned { "Unpin" } else { "Pin" };
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="icon-button"
+                                        title=label
+                                        aria-label=label
+                                        data-testid="pin-conversation"
+                                        disabled=move || !hydrated.get() || pin.pending().get()
+                                        on:click=move |_| {
+                                            pin.dispatch((pin_id.clone(), !pinned));
+                                        }
+                                    >
+                                        {if pinned { "★" } else { "☆" }}
+                                    </button>
+                                }
+                            })}
+                            <button
+                                type="button"
+                                class="icon-button"
+                                title=if archived { "Unarchive" } else { "Archive" }
+                                aria-label=if archived { "Unarchive" } else { "Archive" }
+                                data-testid="archive-conversation"
+                                disabled=move || !hydrated.get() || archive.pending().get()
+                                on:click={
+                                    let archive_id = archive_id.clone();
+                                    move |_| {
+                                        archive.dispatch((archive_id.clone(), !archived));
+                                    }
+                                }
+                            >
+                                {if archived { "⤒" } else { "⤓" }}
+                            </button>
                             <button
                                 type="button"
                                 class="icon-button"

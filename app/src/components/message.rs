@@ -118,6 +118,17 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
 fn MessageView(m: LiveMessage) -> impl IntoView {
     let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks, siblings } = m;
     let editing = RwSignal::new(false);
+    if role == MessageRole::User
+        && let Some(actions) = use_context::<BranchActions>()
+    {
+        let own = id.clone();
+        Effect::new(move |_| {
+            if actions.edit_request.with(|r| r.as_deref() == Some(own.as_str())) {
+                actions.edit_request.set(None);
+                editing.set(true);
+            }
+        });
+    }
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
         follow(&id, ReplySignals { content, status, error, usage, blocks });
     }

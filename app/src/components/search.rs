@@ -85,7 +85,10 @@ fn SearchBox(open: RwSignal<bool>) -> impl IntoView {
     let on_keydown = move |e: KeyboardEvent| {
         let count = hits.with(|h| h.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, Vec::len));
         match e.key().as_str() {
-            "Escape" => open.set(false),
+            "Escape" => {
+                e.prevent_default();
+                open.set(false);
+            }
             "ArrowDown" if count > 0 => {
                 e.prevent_default();
                 selected.update(|s| *s = (*s + 1) % count);

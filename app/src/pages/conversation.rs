@@ -117,6 +117,17 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
         }
     });
     focus_message_in_url(messages, switch);
+    // ↑ in the empty composer opens the last question for editing; Esc stops the reply.
+    let edit_request = RwSignal::new(None::<String>);
+    let on_edit_last = Callback::new(move |_| {
+        let last = messages.with_untracked(|ms| {
+            ms.iter().rev().find(|m| m.role == crate::dto::MessageRole::User).map(|m| m.id.clone())
+        });
+        if last.is_some() && streaming_id.get_untracked().is_none() {
+            edit_request.set(last);
+        }
+    });
+    stop_on_escape(streaming_id, stop, ctx.search);
     let hydrated = use_hydrated();
     let ready = Signal::derive(move || {
         hydrated.get()
@@ -137,6 +148,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             switch.dispatch(id);
         }),
         ready,
+        edit_request,
     });
 
     let on_send = Callback::new(move |text: String| {
@@ -180,6 +192,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 error
                 on_send
                 on_stop
+                on_edit_last
             >
                 <KbPicker conversation_id=picker_id selected=kbs/>
             </Composer>
@@ -236,5 +249,26 @@ fn focus_message_in_url(
                 std::time::Duration::from_millis(2000),
             );
         });
+    });
+}
+
+/// Esc anywhere on the page stops the reply being written, unless something else used the key
+/// (the search dialog, an edit box: they call `preventDefault`).
+fn stop_on_escape(
+    streaming_id: Memo<Option<String>>,
+    stop: Action<String, Result<(), AppError>>,
+    search_open: RwSignal<bool>,
+) {
+    // Effects run only in the browser; the listener goes with the page.
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |e| {
+            if e.key() != "Escape" || e.default_prevented() || search_open.try_get_untracked().unwrap_or(false) {
+                return;
+            }
+            if let Some(Some(id)) = streaming_id.try_get_untracked() {
+                stop.dispatch(id);
+            }
+        });
+        on_cleanup(move || handle.remove());
     });
 }

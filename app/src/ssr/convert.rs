@@ -146,7 +146,14 @@ pub fn admin_user(u: &UserRow) -> AdminUserDto {
 }
 
 pub fn conversation(c: &ConversationRow) -> ConversationDto {
-    ConversationDto { id: c.id.clone(), title: c.title.clone(), model: c.model.clone(), updated_at: c.updated_at }
+    ConversationDto {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        model: c.model.clone(),
+        updated_at: c.updated_at,
+        pinned: c.is_pinned(),
+        archived: c.is_archived(),
+    }
 }
 
 pub fn message(m: &MessageRow) -> MessageDto {

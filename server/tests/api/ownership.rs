@@ -21,7 +21,7 @@ use crate::helpers::{FAKE_MODEL, TestApp, spawn_app_configured};
 use crate::knowledge_bases::Api;
 
 /// Server functions that take no id of anything a user owns (or only the caller's own scope).
-const WITHOUT_FOREIGN_IDS: [(&str, &str); 20] = [
+const WITHOUT_FOREIGN_IDS: [(&str, &str); 21] = [
     ("auth/register", "no id"),
     ("auth/login", "no id"),
     ("auth/logout", "no id; ends the caller's session"),
@@ -31,6 +31,7 @@ const WITHOUT_FOREIGN_IDS: [(&str, &str); 20] = [
     ("chat/models", "no id"),
     ("chat/conversations", "only a paging cursor; the query is scoped to the caller"),
     ("chat/create", "no id"),
+    ("chat/archived", "only a paging cursor; the query is scoped to the caller"),
     ("chat/search", "only a query; the search is scoped to the caller (src/answer/tests/chat_search.rs)"),
     ("kb/list", "no id"),
     ("kb/create", "no id"),
@@ -232,6 +233,8 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("chat/send", json!({ "conversation_id": a.conv, "content": "hi" })),
         ("chat/stop", json!({ "message_id": a.reply })),
         ("chat/edit", json!({ "message_id": a.question, "content": "Bob's" })),
+        ("chat/pin", json!({ "id": a.conv, "pinned": true })),
+        ("chat/archive", json!({ "id": a.conv, "archived": true })),
         ("chat/regenerate", json!({ "message_id": a.reply })),
         ("chat/switch-branch", json!({ "conversation_id": a.conv, "message_id": a.reply })),
         // A's message in B's own conversation: not one of its messages.

@@ -23,6 +23,7 @@ use std::sync::Arc;
 pub use crawl_job::CrawlRequest;
 pub use embedders::EmbedderSet;
 pub use indexes::Indexes;
+pub use ingest::HEADING_SEPARATOR;
 pub(crate) use ingest::embed_error_on;
 pub use jobs::{JobKind, JobStatus, JobView};
 pub use kbs::{KbView, Publication};

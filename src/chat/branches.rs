@@ -110,7 +110,7 @@ impl Chat {
     }
 
     /// The conversation and all its messages; replies still streaming carry their live text.
-    async fn tree(&self, user_id: &str, conversation_id: &str) -> Result<(ConversationRow, Tree)> {
+    pub(super) async fn tree(&self, user_id: &str, conversation_id: &str) -> Result<(ConversationRow, Tree)> {
         let conv = self.conversation(user_id, conversation_id).await?;
         let mut tree = Tree::new(self.db.list_messages(user_id, conversation_id).await?);
         for m in tree.rows_mut().filter(|m| m.status() == MessageStatus::Streaming) {

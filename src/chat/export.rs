@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Chat, ChatSettings, ThreadMessage, tree::Tree};
-use crate::{Result, answer::Source, storage::MessageRow};
+use super::{Chat, ChatSettings, ThreadMessage};
+use crate::{Result, answer::Source, sitechat::HEADING_SEPARATOR, storage::MessageRow};
 
 /// `format` of a Web+ conversation file.
 pub const FORMAT: &str = "webplus.conversation";
@@ -61,9 +61,8 @@ pub struct MarkdownExport {
 impl Chat {
     /// The whole conversation, every branch, as a [`ConversationFile`].
     pub async fn export_json(&self, user_id: &str, conversation_id: &str) -> Result<(String, ConversationFile)> {
-        let conv = self.conversation(user_id, conversation_id).await?;
-        let rows = self.db.list_messages(user_id, conversation_id).await?;
-        let current = Tree::new(rows.clone()).shown_leaf(conv.current_leaf_id.as_deref()).map(str::to_string);
+        let (conv, tree) = self.tree(user_id, conversation_id).await?;
+        let current = tree.shown_leaf(conv.current_leaf_id.as_deref()).map(str::to_string);
         let file = ConversationFile {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
@@ -72,15 +71,15 @@ impl Chat {
             model: conv.model,
             created_at: conv.created_at,
             current,
-            messages: rows.into_iter().map(file_message).collect(),
+            messages: tree.into_rows().into_iter().map(file_message).collect(),
         };
         Ok((file_name(&conv.title, "json"), file))
     }
 
     /// The branch on show as Markdown: a heading per message, a reply's sources listed under it.
     pub async fn export_markdown(&self, user_id: &str, conversation_id: &str) -> Result<MarkdownExport> {
-        let conv = self.conversation(user_id, conversation_id).await?;
-        let shown = self.messages(user_id, conversation_id).await?;
+        let (conv, tree) = self.tree(user_id, conversation_id).await?;
+        let shown = tree.thread(tree.shown_leaf(conv.current_leaf_id.as_deref()));
         Ok(MarkdownExport { file_name: file_name(&conv.title, "md"), text: markdown(&conv.title, &shown) })
     }
 }
@@ -120,7 +119,7 @@ fn markdown(title: &str, shown: &[ThreadMessage]) -> String {
             for s in sources {
                 let name = match s.heading_path.is_empty() {
                     true => s.title.clone(),
-                    false => format!("{} › {}", s.title, s.heading_path),
+                    false => format!("{}{HEADING_SEPARATOR}{}", s.title, s.heading_path),
                 };
                 match s.url {
                     Some(url) => out.push_str(&format!("{}. [{name}]({url})\n", s.n)),

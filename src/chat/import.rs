@@ -50,12 +50,19 @@ impl Chat {
             if messages.is_empty() {
                 continue;
             }
-            let title = ConversationTitle::parse(draft.title.trim())
-                .or_else(|_| ConversationTitle::parse(&draft.title.chars().take(200).collect::<String>()))
+            // A title too long for the field is cut to its limit; none at all gets a placeholder.
+            let title = ConversationTitle::parse(&draft.title.trim().chars().take(200).collect::<String>())
                 .map(|t| t.into_inner())
                 .unwrap_or_else(|_| "Imported conversation".to_string());
-            let created_at = draft.created_at.unwrap_or_else(|| messages[0].created_at);
-            conversations.push((title, model, draft.settings, created_at, messages, current, draft.archived));
+            conversations.push(Ready {
+                title,
+                model,
+                settings: draft.settings.as_ref().and_then(ChatSettings::to_json),
+                created_at: draft.created_at.unwrap_or(messages[0].created_at),
+                messages,
+                current,
+                archived: draft.archived,
+            });
         }
         if conversations.is_empty() {
             return Err(Error::invalid(
@@ -63,21 +70,7 @@ impl Chat {
                 "nothing to import: the file has no messages of a user or an assistant",
             ));
         }
-        let settings: Vec<Option<String>> =
-            conversations.iter().map(|c| c.2.as_ref().and_then(ChatSettings::to_json)).collect();
-        let imported: Vec<ImportedConversation<'_>> = conversations
-            .iter()
-            .zip(&settings)
-            .map(|((title, model, _, created_at, messages, current, archived), settings)| ImportedConversation {
-                archived: *archived,
-                title,
-                model,
-                settings: settings.as_deref(),
-                created_at: *created_at,
-                messages: messages.iter().map(Arranged::as_imported).collect(),
-                current: *current,
-            })
-            .collect();
+        let imported: Vec<ImportedConversation<'_>> = conversations.iter().map(Ready::as_imported).collect();
         let rows = self.db.import_conversations(user_id, &imported).await?;
         Ok(ImportReport {
             conversations: rows
@@ -87,6 +80,32 @@ impl Chat {
                 .collect(),
             skipped_messages: skipped,
         })
+    }
+}
+
+/// A conversation ready to write: its messages in order, its model checked.
+struct Ready {
+    title: String,
+    model: String,
+    /// JSON, as `conversations.settings` holds it.
+    settings: Option<String>,
+    created_at: i64,
+    messages: Vec<Arranged>,
+    current: Option<usize>,
+    archived: bool,
+}
+
+impl Ready {
+    fn as_imported(&self) -> ImportedConversation<'_> {
+        ImportedConversation {
+            title: &self.title,
+            model: &self.model,
+            settings: self.settings.as_deref(),
+            created_at: self.created_at,
+            messages: self.messages.iter().map(Arranged::as_imported).collect(),
+            current: self.current,
+            archived: self.archived,
+        }
     }
 }
 

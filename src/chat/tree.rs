@@ -50,6 +50,11 @@ impl Tree {
         self.rows.iter_mut()
     }
 
+    /// The messages, oldest first.
+    pub(super) fn into_rows(self) -> Vec<MessageRow> {
+        self.rows
+    }
+
     /// The last message of the path shown: `current` if it is one of these messages, else the
     /// newest message. None: no messages.
     pub(super) fn shown_leaf(&self, current: Option<&str>) -> Option<&str> {

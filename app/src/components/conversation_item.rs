@@ -27,11 +27,14 @@ pub fn ConversationItem(conversation: ConversationDto, #[prop(into)] current: Si
     let delete = Action::new(|id: &String| delete_conversation(id.clone()));
     let pin = Action::new(|(id, on): &(String, bool)| pin_conversation(id.clone(), *on));
     let archive = Action::new(|(id, on): &(String, bool)| archive_conversation(id.clone(), *on));
-    Effect::new(move |_| match pin.value().get().or_else(|| archive.value().get()) {
+    // One effect each: reading both in one would let one's older answer hide the other's error.
+    let changed = move |answer: Option<Result<(), crate::error::AppError>>| match answer {
         Some(Ok(())) => ctx.refresh(),
         Some(Err(e)) => problem.set(Some(e.to_string())),
         None => {}
-    });
+    };
+    Effect::new(move |_| changed(pin.value().get()));
+    Effect::new(move |_| changed(archive.value().get()));
     let (pin_id, archive_id) = (id.clone(), id.clone());
     let hydrated = crate::components::gate::use_hydrated();
 

@@ -5,6 +5,7 @@
 //! records time to first token, active streams and, when it ends, the call's usage (one
 //! [`usage::UsageRecord`] per model call, whoever asked).
 
+mod attachments;
 mod history;
 mod instrument;
 mod sources;
@@ -213,16 +214,23 @@ impl Answers {
             _ => None,
         };
         let mut max_tokens = params.max_tokens;
-        let mut messages = match req.history {
-            History::AsSent => req.messages,
+        let mut messages = req.messages;
+        let messages = match req.history {
+            History::AsSent => {
+                attachments::expand(&mut messages, provider.as_ref(), &model.id, resolved.vision, model.context_window);
+                messages
+            }
             History::FitToWindow => {
                 let reserve = max_tokens.map_or(REPLY_RESERVE.min(model.context_window / 4), |n| n as usize);
                 max_tokens = Some(reserve as u32);
                 let context_tokens =
                     context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
-                fit_history(provider.as_ref(), &model.id, req.messages, model.context_window, reserve + context_tokens)?
+                let available = model.context_window.saturating_sub(reserve + context_tokens);
+                attachments::expand(&mut messages, provider.as_ref(), &model.id, resolved.vision, available);
+                fit_history(provider.as_ref(), &model.id, messages, model.context_window, reserve + context_tokens)?
             }
         };
+        let mut messages = messages;
         if let Some(c) = context {
             messages.insert(0, c);
         }

@@ -6,6 +6,7 @@
 //! [`Chat::subscribe`] (and can re-attach after a reload), [`Chat::stop`] ends it, and the partial
 //! text is saved every second so a crash loses at most that much.
 
+mod attachments;
 mod branches;
 mod conversations;
 mod export;
@@ -17,6 +18,7 @@ mod tree;
 
 use std::sync::Arc;
 
+pub use attachments::{MAX_ATTACHMENTS_PER_MESSAGE, MAX_IMAGE_BYTES, image_type, is_image};
 pub use branches::Exchange;
 pub use conversations::ConversationPage;
 pub use export::{ConversationFile, FORMAT, FORMAT_VERSION, FileMessage, MarkdownExport};

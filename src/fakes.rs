@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod hashed_bag;
+mod image;
 pub mod ollama;
 pub mod openai;
 mod serving;

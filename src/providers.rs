@@ -28,12 +28,56 @@ pub use crate::domain::MessageRole as Role;
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    /// Images shown to the model with this message (vision models only; `Answers::prepare` puts
+    /// an attached image here, or a note in `content` for a model that cannot see it).
+    #[serde(skip)]
+    pub images: Vec<Image>,
+    /// Files attached to the message and not yet put into it: `Answers::prepare` turns their text
+    /// into `content` (whole, or the passages that fit) and images into `images`. Providers never
+    /// get any.
+    #[serde(skip)]
+    pub files: Vec<AttachedFile>,
 }
 
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into() }
+        Self { role, content: content.into(), images: Vec::new(), files: Vec::new() }
     }
+}
+
+/// An image as a provider sends it: its type (`image/png`, `image/jpeg`, `image/gif` or
+/// `image/webp`, checked from its bytes on upload) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub media_type: String,
+    pub data: std::sync::Arc<[u8]>,
+}
+
+impl Image {
+    /// The bytes as standard base64 (Anthropic, Ollama).
+    pub fn base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&self.data)
+    }
+
+    /// A `data:` URL (OpenAI's `image_url`).
+    pub fn data_url(&self) -> String {
+        format!("data:{};base64,{}", self.media_type, self.base64())
+    }
+}
+
+/// A file attached to a user's message: its text, or the image it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedFile {
+    /// As the user named it (shown to the model, so it can refer to the file).
+    pub name: String,
+    pub content: FileContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    Text(std::sync::Arc<str>),
+    Image(Image),
 }
 
 /// One generation request. `model` is the provider's own model name (the registry strips its prefix).

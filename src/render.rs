@@ -16,12 +16,14 @@ mod blocks;
 mod cite;
 mod highlight;
 mod markdown;
+mod preview;
 mod sanitize;
 
 pub use blocks::{BlockUpdate, LiveBlocks, blocks};
 pub use cite::Citations;
 pub use highlight::stylesheet;
 pub use markdown::to_html;
+pub use preview::file_preview;
 
 #[cfg(test)]
 mod tests;

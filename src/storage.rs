@@ -8,6 +8,7 @@
 //! [`Backend`] where they are written (keyword search, the first-user lock).
 
 mod api_keys;
+mod attachments;
 mod catalog;
 mod chunks;
 mod connections;
@@ -31,6 +32,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 pub use api_keys::ApiKeyAuth;
 pub use api_keys::ApiKeyRow;
+pub use attachments::{AttachmentPayload, AttachmentRow, NewAttachment};
 pub use catalog::{CatalogFields, CatalogRow};
 pub use chunks::{ChunkFingerprint, ChunkHit, NewChunk, decode_vector, encode_vector};
 pub use connections::{ConnectionFields, ConnectionRow};

@@ -1,5 +1,6 @@
 //! Reusable UI pieces: form fields, the login gate, chat building blocks.
 
+mod attachments;
 mod branch;
 mod chat_ctx;
 mod chat_settings;
@@ -19,6 +20,7 @@ mod theme;
 mod time;
 mod usage;
 
+pub use attachments::{AttachmentChips, format_size};
 pub use branch::BranchActions;
 pub use chat_ctx::ChatCtx;
 pub use chat_settings::ChatSettingsPanel;

@@ -79,6 +79,32 @@ pub struct MessageDto {
     /// regenerated reply (the ‹ 2/3 › switcher). Empty when not known (read as itself alone).
     #[serde(default)]
     pub siblings: Vec<String>,
+    /// The files a question carries, in order.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentDto>,
+}
+
+/// A file attached to a message (or uploaded for one): a chip with a preview, a download at
+/// `/api/v1/attachments/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentDto {
+    pub id: String,
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    /// The start of its text, highlighted, as safe HTML (None for an image).
+    #[serde(default)]
+    pub preview_html: Option<String>,
+}
+
+impl AttachmentDto {
+    pub fn is_image(&self) -> bool {
+        self.media_type.starts_with("image/")
+    }
+
+    pub fn url(&self) -> String {
+        format!("/api/v1/attachments/{}", self.id)
+    }
 }
 
 /// A search result: a conversation whose title matched, or one of its messages.

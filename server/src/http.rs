@@ -1,6 +1,7 @@
 //! Plain axum endpoints (everything that is not a page or a server function).
 
 mod assets;
+mod attachments;
 mod connections;
 mod conversations;
 mod error;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
         .route("/api/v1/usage", get(usage::usage))
         .route("/api/v1/conversations/{id}/export", get(conversations::export))
+        .route("/api/v1/attachments/{id}", get(attachments::download))
         .route("/api/v1/admin/connections", get(connections::list).post(connections::create))
         .route("/api/v1/admin/models", get(models::list).post(models::create))
         .route("/api/v1/admin/models/{id}", get(models::get).patch(models::update).delete(models::delete))
@@ -85,7 +87,11 @@ pub fn upload_routes() -> Router<AppState> {
     Router::new()
         .route(UPLOAD_ROUTE, get(kb::list_documents).post(kb::upload_documents))
         .route(IMPORT_ROUTE, post(conversations::import))
+        .route(ATTACHMENTS_ROUTE, post(attachments::upload))
 }
+
+/// Attaching a file to a message: the upload body limit.
+pub const ATTACHMENTS_ROUTE: &str = "/api/v1/attachments";
 
 /// Importing conversations (a whole ChatGPT history is one file): the upload body limit.
 pub const IMPORT_ROUTE: &str = "/api/v1/conversations/import";
@@ -101,6 +107,7 @@ pub(crate) fn sse_json(v: &impl serde::Serialize) -> String {
 /// Whether a request path is an upload route (for the body-limit middleware).
 pub fn is_upload_path(path: &str) -> bool {
     path == IMPORT_ROUTE
+        || path == ATTACHMENTS_ROUTE
         || path
             .strip_prefix("/api/v1/knowledge-bases/")
             .and_then(|rest| rest.strip_suffix("/documents"))

@@ -1,5 +1,6 @@
 //! The answer path's choices: which passages, which instruction, which history, which model.
 
+mod chat_attachments;
 mod chat_branches;
 mod chat_lists;
 mod chat_search;

@@ -170,6 +170,9 @@ pub struct ResolvedModel {
     pub prices: Option<Prices>,
     pub defaults: Params,
     pub fallbacks: Vec<String>,
+    /// Whether the model is shown images (its catalog entry's setting, else the price table's;
+    /// false for a model without an entry).
+    pub vision: bool,
 }
 
 /// The catalog service (cheap to clone).
@@ -325,8 +328,9 @@ impl ModelCatalog {
         }
         let (provider, mut info) = self.inner.registry.resolve(model).await.ok_or_else(unknown)?;
         let mut prices = provider.prices(&info.id);
-        let (mut defaults, mut fallbacks) = (Params::default(), Vec::new());
+        let (mut defaults, mut fallbacks, mut vision) = (Params::default(), Vec::new(), false);
         if let Some(e) = entry {
+            vision = e.vision.map_or_else(|| state.facts(e).is_some_and(|f| f.vision), |v| v != 0);
             if let Some(w) = e.context_window {
                 info.context_window = w as usize;
             }
@@ -341,7 +345,7 @@ impl ModelCatalog {
             defaults = serde_json::from_str(&e.default_params).unwrap_or_default();
             fallbacks = serde_json::from_str(&e.fallbacks).unwrap_or_default();
         }
-        Ok(ResolvedModel { provider, info, prices, defaults, fallbacks })
+        Ok(ResolvedModel { provider, info, prices, defaults, fallbacks, vision })
     }
 
     /// Whether the account behind `caller` (a widget visitor's: the knowledge base's owner) is an

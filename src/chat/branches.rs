@@ -12,7 +12,7 @@ use crate::{
     answer::{AnswerRequest, Caller, Grounding, History},
     domain::{ConversationTitle, MessageContent, MessageRole},
     providers::{ChatMessage, Role},
-    storage::{ConversationRow, MessageRow, MessageStatus, NewExchange},
+    storage::{AttachmentRow, ConversationRow, MessageRow, MessageStatus, NewExchange},
 };
 
 /// What a question, an edit or a regeneration started: the new question (None for a regenerated
@@ -31,6 +31,8 @@ struct Ask<'a> {
     parent: Option<&'a str>,
     /// The user's new message; None: regenerate the reply to `parent`.
     question: Option<&'a MessageContent>,
+    /// The files the new message carries (checked: the user's, for this conversation).
+    attachments: Vec<AttachmentRow>,
     model: Option<&'a str>,
 }
 
@@ -43,6 +45,7 @@ impl Chat {
 
     /// Asks `content` after `after` (a message of the conversation; None: the end of the branch
     /// on show), so a reply to what the user sees never lands on a branch they do not see.
+    /// `attachments`: ids of the user's uploads the message carries ([`Chat::attach`]).
     #[tracing::instrument(skip(self, content), err(level = "info"))]
     pub async fn send_message(
         &self,
@@ -50,6 +53,7 @@ impl Chat {
         conversation_id: &str,
         content: &str,
         after: Option<&str>,
+        attachments: &[String],
     ) -> Result<Exchange> {
         let content = MessageContent::parse(content)?;
         let (conv, tree) = self.tree(user_id, conversation_id).await?;
@@ -57,11 +61,14 @@ impl Chat {
             Some(id) => Some(tree.get(id).ok_or(Error::NotFound("message"))?.id.as_str()),
             None => tree.shown_leaf(conv.current_leaf_id.as_deref()),
         };
-        self.ask(user_id, Ask { conv: &conv, tree: &tree, parent, question: Some(&content), model: None }).await
+        let attachments = self.check_attachments(user_id, &conv.id, attachments).await?;
+        let ask = Ask { conv: &conv, tree: &tree, parent, question: Some(&content), attachments, model: None };
+        self.ask(user_id, ask).await
     }
 
     /// Asks `content` in place of one of the user's messages: a new branch beside it, from the
-    /// same point, with its own reply. The original and its replies stay, one switch away.
+    /// same point, with its own reply and the original's files. The original and its replies
+    /// stay, one switch away.
     #[tracing::instrument(skip(self, content), err(level = "info"))]
     pub async fn edit_message(&self, user_id: &str, message_id: &str, content: &str) -> Result<Exchange> {
         let content = MessageContent::parse(content)?;
@@ -74,7 +81,9 @@ impl Chat {
         }
         let (conv, tree) = self.tree(user_id, &original.conversation_id).await?;
         let parent = original.parent_id.as_deref().and_then(|p| tree.get(p)).map(|p| p.id.as_str());
-        self.ask(user_id, Ask { conv: &conv, tree: &tree, parent, question: Some(&content), model: None }).await
+        let attachments = tree.attachments(&original.id).to_vec();
+        let ask = Ask { conv: &conv, tree: &tree, parent, question: Some(&content), attachments, model: None };
+        self.ask(user_id, ask).await
     }
 
     /// Answers a reply's question again, as a sibling of that reply, with `model` (a catalog id;
@@ -90,7 +99,8 @@ impl Chat {
         if question.is_none() {
             return Err(Error::invalid("message_id", "this reply answers no question; send a message instead"));
         }
-        self.ask(user_id, Ask { conv: &conv, tree: &tree, parent: question, question: None, model }).await
+        let ask = Ask { conv: &conv, tree: &tree, parent: question, question: None, attachments: Vec::new(), model };
+        self.ask(user_id, ask).await
     }
 
     /// Shows the branch through `message_id` (a sibling picked in the switcher), down to the
@@ -113,6 +123,7 @@ impl Chat {
     pub(super) async fn tree(&self, user_id: &str, conversation_id: &str) -> Result<(ConversationRow, Tree)> {
         let conv = self.conversation(user_id, conversation_id).await?;
         let mut tree = Tree::new(self.db.list_messages(user_id, conversation_id).await?);
+        tree.set_attachments(self.db.conversation_attachments(user_id, conversation_id).await?);
         for m in tree.rows_mut().filter(|m| m.status() == MessageStatus::Streaming) {
             if let Some(Snapshot { content, .. }) = self.generations.snapshot(&m.id) {
                 m.content = content;
@@ -125,15 +136,28 @@ impl Chat {
     /// path), then commits the question, the empty reply with its sources, the first title and
     /// the branch on show in one transaction, and starts the reply in the background.
     async fn ask(&self, user_id: &str, ask: Ask<'_>) -> Result<Exchange> {
-        let Ask { conv, tree, parent, question, model } = ask;
-        let mut messages: Vec<ChatMessage> = parent
+        let Ask { conv, tree, parent, question, attachments, model } = ask;
+        let path: Vec<&MessageRow> = parent
             .map(|p| tree.path_to(p))
             .unwrap_or_default()
             .into_iter()
             .filter(|m| !m.content.is_empty() && m.status() != MessageStatus::Error)
-            .map(|m| ChatMessage::new(m.role(), m.content.clone()))
-            .chain(question.map(|q| ChatMessage::new(Role::User, q.as_str())))
             .collect();
+        // The files of every question on the path, and of the new one, read in one query.
+        let file_ids: Vec<&str> =
+            path.iter().flat_map(|m| tree.attachments(&m.id)).chain(&attachments).map(|a| a.id.as_str()).collect();
+        let files = self.attached_files(user_id, &file_ids).await?;
+        let with_files = |mut message: ChatMessage, attached: &[AttachmentRow]| {
+            message.files = attached.iter().filter_map(|a| files.get(&a.id).cloned()).collect();
+            message
+        };
+        let mut messages: Vec<ChatMessage> = path
+            .iter()
+            .map(|m| with_files(ChatMessage::new(m.role(), m.content.clone()), tree.attachments(&m.id)))
+            .collect();
+        if let Some(q) = question {
+            messages.push(with_files(ChatMessage::new(Role::User, q.as_str()), &attachments));
+        }
         let params = Chat::apply(conv.settings.as_deref(), &mut messages);
         let attached = self.db.conversation_knowledge_bases(user_id, &conv.id).await?;
         let prepared = self
@@ -168,10 +192,15 @@ impl Chat {
                 sources: sources.as_deref(),
                 title: title.as_ref().map(|t| t.as_str()),
                 dropped_params: dropped.as_deref(),
+                attachments: &attachments.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
             })
             .await?;
         self.generations.start(user_id, &reply.id, prepared.for_reply(&conv.id, &reply.id));
-        Ok(exchange(tree, parent, asked, reply))
+        let mut exchange = exchange(tree, parent, asked, reply);
+        if let Some(q) = exchange.question.as_mut() {
+            q.attachments = attachments;
+        }
+        Ok(exchange)
     }
 }
 
@@ -183,12 +212,20 @@ fn exchange(tree: &Tree, parent: Option<&str>, question: Option<MessageRow>, rep
     };
     match question {
         Some(q) => Exchange {
-            reply: ThreadMessage { siblings: vec![reply.id.clone()], row: reply },
-            question: Some(ThreadMessage { siblings: with(tree.children(parent), &q.id), row: q }),
+            reply: ThreadMessage { siblings: vec![reply.id.clone()], row: reply, attachments: Vec::new() },
+            question: Some(ThreadMessage {
+                siblings: with(tree.children(parent), &q.id),
+                row: q,
+                attachments: Vec::new(),
+            }),
         },
         None => Exchange {
             question: None,
-            reply: ThreadMessage { siblings: with(tree.children(parent), &reply.id), row: reply },
+            reply: ThreadMessage {
+                siblings: with(tree.children(parent), &reply.id),
+                row: reply,
+                attachments: Vec::new(),
+            },
         },
     }
 }

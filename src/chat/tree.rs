@@ -4,14 +4,15 @@
 
 use std::collections::HashMap;
 
-use crate::storage::MessageRow;
+use crate::storage::{AttachmentRow, MessageRow};
 
 /// A message on the path shown, with the ids of its siblings (itself included, oldest first),
-/// for the ‹ 2/3 › switcher.
+/// for the ‹ 2/3 › switcher, and the files it carries.
 #[derive(Debug, Clone)]
 pub struct ThreadMessage {
     pub row: MessageRow,
     pub siblings: Vec<String>,
+    pub attachments: Vec<AttachmentRow>,
 }
 
 impl ThreadMessage {
@@ -27,6 +28,8 @@ pub(super) struct Tree {
     index: HashMap<String, usize>,
     /// Children of each message (None: the first messages), oldest first, as indexes into `rows`.
     children: HashMap<Option<String>, Vec<usize>>,
+    /// The files each message carries, in order.
+    attachments: HashMap<String, Vec<AttachmentRow>>,
 }
 
 impl Tree {
@@ -39,7 +42,19 @@ impl Tree {
             let parent = m.parent_id.clone().filter(|p| index.contains_key(p));
             children.entry(parent).or_default().push(i);
         }
-        Self { rows, index, children }
+        Self { rows, index, children, attachments: HashMap::new() }
+    }
+
+    /// Adds the messages' files: `(message id, attachment)`, each message's in order.
+    pub(super) fn set_attachments(&mut self, linked: Vec<(String, AttachmentRow)>) {
+        for (message, row) in linked {
+            self.attachments.entry(message).or_default().push(row);
+        }
+    }
+
+    /// The files a message carries, in order.
+    pub(super) fn attachments(&self, id: &str) -> &[AttachmentRow] {
+        self.attachments.get(id).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn get(&self, id: &str) -> Option<&MessageRow> {
@@ -114,6 +129,7 @@ impl Tree {
             .into_iter()
             .map(|m| ThreadMessage {
                 siblings: self.children(m.parent_id.as_deref().filter(|p| self.index.contains_key(*p))),
+                attachments: self.attachments(&m.id).to_vec(),
                 row: m.clone(),
             })
             .collect()

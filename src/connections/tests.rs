@@ -272,3 +272,67 @@ async fn a_model_the_price_table_knows_gets_its_prices_and_context_window() {
     );
     assert_eq!(Some(info.context_window as u32), facts.context_window);
 }
+
+/// A question with an image, through a connection's provider: the reply's text, or the error.
+async fn ask_with_image(registry: &Registry, model: &str, media_type: &str) -> Result<String, String> {
+    let (provider, info) = registry.resolve(model).await.unwrap_or_else(|| panic!("{model} is not offered"));
+    let mut message = ChatMessage::new(Role::User, "What is in the picture?");
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    message.images.push(crate::providers::Image { media_type: media_type.into(), data: std::sync::Arc::from(png) });
+    let mut stream = provider.stream_chat(ChatRequest::new(info.id, vec![message])).await.map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        if let ChatEvent::Delta(d) = event.map_err(|e| e.to_string())? {
+            text.push_str(&d);
+        }
+    }
+    Ok(text)
+}
+
+#[tokio::test]
+async fn images_reach_anthropic_ollama_and_bedrock_in_each_ones_wire_form() {
+    const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUg==";
+    let anthropic = FakeAnthropic::start(FakeAnthropicConfig::default().models(["claude-a"])).await;
+    let ollama = FakeOllama::start(FakeOllamaConfig::default()).await;
+    let bedrock_config = FakeBedrockConfig::default();
+    let bedrock = FakeBedrock::start(bedrock_config.clone()).await;
+    let s = setup(vec![]).await;
+    let key = FakeAnthropicConfig::default().api_key;
+    s.connections.create(&admin(), anthropic_spec("claude", &anthropic.base_url(), &key)).await.unwrap();
+    let spec = |kind, name: &str, base_url: String, api_key: Option<String>, models: Vec<String>| ConnectionSpec {
+        kind,
+        name: name.into(),
+        base_url: Some(base_url),
+        region: (kind == ConnectionKind::Bedrock).then(|| bedrock_config.region.clone()),
+        api_key: api_key.map(Secret::new),
+        models,
+    };
+    s.connections.create(&admin(), spec(ConnectionKind::Ollama, "lab", ollama.base_url(), None, vec![])).await.unwrap();
+    let aws_key = Some(format!("{}:any-secret", bedrock_config.access_key_id));
+    let bedrock_model = bedrock_config.chat_models[0].clone();
+    let aws = spec(ConnectionKind::Bedrock, "aws", bedrock.endpoint_url(), aws_key, vec![bedrock_model.clone()]);
+    s.connections.create(&admin(), aws).await.unwrap();
+
+    assert!(!ask_with_image(&s.registry, "claude/claude-a", "image/png").await.unwrap().is_empty());
+    let sent = anthropic.requests().last().unwrap().body.clone();
+    assert_eq!(
+        sent["messages"][0]["content"],
+        serde_json::json!([
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_BASE64}},
+            {"type": "text", "text": "What is in the picture?"}
+        ])
+    );
+    // The fake checks images as Anthropic does: a PNG sent as a JPEG is refused.
+    assert!(ask_with_image(&s.registry, "claude/claude-a", "image/jpeg").await.is_err());
+
+    assert!(!ask_with_image(&s.registry, "lab/llama3.2:latest", "image/png").await.unwrap().is_empty());
+    let sent = ollama.requests().into_iter().rfind(|r| r.path == "/api/chat").unwrap().body;
+    assert_eq!(sent["messages"][0]["images"], serde_json::json!([PNG_BASE64]));
+    assert_eq!(sent["messages"][0]["content"], "What is in the picture?");
+
+    assert!(!ask_with_image(&s.registry, &format!("aws/{bedrock_model}"), "image/png").await.unwrap().is_empty());
+    let sent = bedrock.requests().last().unwrap().body.clone();
+    assert_eq!(sent["messages"][0]["content"][0]["image"]["format"], "png");
+    assert_eq!(sent["messages"][0]["content"][0]["image"]["source"]["bytes"], PNG_BASE64);
+    assert_eq!(sent["messages"][0]["content"][1]["text"], "What is in the picture?");
+}

@@ -149,6 +149,35 @@ pub fn extract(file_name: &str, kind: FileKind, bytes: &[u8], limits: &FileLimit
     Ok(ExtractedFile { title, blocks, kind })
 }
 
+/// The text of a file whose kind [`sniff`] decided, as a model reads it: text and Markdown files
+/// as they are (code keeps its indentation), the others from their blocks (headings as Markdown
+/// headings). Synchronous and CPU-bound.
+pub fn plain_text(file_name: &str, kind: FileKind, bytes: &[u8], limits: &FileLimits) -> Result<String, FileError> {
+    let name = display_name(file_name);
+    let text = match kind {
+        FileKind::Txt | FileKind::Md => {
+            limits.check_file(&name, bytes.len() as u64)?;
+            text::decode(&name, bytes)?.into_owned()
+        }
+        _ => {
+            let file = extract(file_name, kind, bytes, limits)?;
+            let blocks = file.blocks.iter().map(|b| match b {
+                Block::Heading { level, text } => format!("{} {text}", "#".repeat(usize::from(*level).clamp(1, 6))),
+                Block::ListItem(text) => format!("- {text}"),
+                Block::Paragraph(text) | Block::Code(text) => text.clone(),
+            });
+            blocks.collect::<Vec<_>>().join("\n\n")
+        }
+    };
+    if text.chars().count() > limits.max_extracted_chars {
+        return Err(too_much_text(&name, limits));
+    }
+    if text.trim().is_empty() {
+        return Err(FileError::Empty { name, reason: "the file has no text" });
+    }
+    Ok(text)
+}
+
 fn block_text(block: &Block) -> &str {
     match block {
         Block::Heading { text, .. } | Block::Paragraph(text) | Block::ListItem(text) | Block::Code(text) => text,

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_openai::types::{
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest, Stop,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestMessageContentPartImage,
+    ChatCompletionRequestMessageContentPartText, ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart, ChatCompletionStreamOptions,
+    CreateChatCompletionRequest, ImageDetail, ImageUrl, Stop,
 };
 
 use super::listing::ListedModels;
@@ -158,7 +160,25 @@ fn to_openai_request(request: ChatRequest) -> CreateChatCompletionRequest {
 fn to_openai_message(message: ChatMessage) -> ChatCompletionRequestMessage {
     match message.role {
         Role::System => ChatCompletionRequestSystemMessage::from(message.content).into(),
-        Role::User => ChatCompletionRequestUserMessage::from(message.content).into(),
+        Role::User if message.images.is_empty() => ChatCompletionRequestUserMessage::from(message.content).into(),
+        // The text, then the images as data URLs (OpenAI's vision input).
+        Role::User => {
+            let text = ChatCompletionRequestMessageContentPartText { text: message.content };
+            let parts = std::iter::once(ChatCompletionRequestUserMessageContentPart::Text(text))
+                .chain(message.images.iter().map(|image| {
+                    // `auto` is OpenAI's default; sent because async-openai writes an unset one as null.
+                    let image_url = ImageUrl { url: image.data_url(), detail: Some(ImageDetail::Auto) };
+                    ChatCompletionRequestUserMessageContentPart::ImageUrl(
+                        ChatCompletionRequestMessageContentPartImage { image_url },
+                    )
+                }))
+                .collect();
+            ChatCompletionRequestUserMessage {
+                content: ChatCompletionRequestUserMessageContent::Array(parts),
+                name: None,
+            }
+            .into()
+        }
         Role::Assistant => ChatCompletionRequestAssistantMessage::from(message.content).into(),
     }
 }
@@ -166,6 +186,22 @@ fn to_openai_message(message: ChatMessage) -> ChatCompletionRequestMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_follow_the_text_as_data_urls() {
+        let mut message = ChatMessage::new(Role::User, "What is this?");
+        message
+            .images
+            .push(super::super::Image { media_type: "image/png".into(), data: std::sync::Arc::from(&b"png"[..]) });
+        let json = serde_json::to_value(to_openai_message(message)).unwrap();
+        assert_eq!(
+            json["content"],
+            serde_json::json!([
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,cG5n", "detail": "auto"}}
+            ])
+        );
+    }
 
     #[test]
     fn the_request_asks_for_a_stream_with_usage_and_keeps_the_history_in_order() {

@@ -27,6 +27,9 @@ pub struct NewExchange<'a> {
     pub title: Option<&'a str>,
     /// Comma-separated parameters the reply's provider does not take (not sent), if any.
     pub dropped_params: Option<&'a str>,
+    /// The user's files the question carries (ids, in order): each must be the user's, and not
+    /// sent in another conversation.
+    pub attachments: &'a [&'a str],
 }
 
 impl Db {
@@ -80,6 +83,9 @@ impl Db {
             ),
             _ => None,
         };
+        if let Some(q) = &question {
+            super::attachments::link(&mut tx, new.user_id, new.conversation_id, &q.id, new.attachments).await?;
+        }
         let reply: MessageRow = sqlx::query_as(&insert)
             .bind(&reply_id)
             .bind(new.conversation_id)
@@ -117,6 +123,7 @@ mod tests {
             sources: Some(r#"[{"n":1}]"#),
             title: Some("What does Team cost?"),
             dropped_params: Some("seed"),
+            attachments: &[],
         };
 
         // Someone else's conversation: nothing is written.

@@ -107,17 +107,19 @@ pub async fn delete_conversation(id: String) -> Result<(), AppError> {
 
 /// Commits the message and starts the reply; follow it at `/api/messages/{reply.id}/events`.
 /// `after`: the last message the user sees (None: the end of the branch on show).
+/// `attachments`: ids of files uploaded at `POST /api/v1/attachments`, in order.
 #[server(prefix = "/api", endpoint = "chat/send", input = server_fn::codec::Json)]
 pub async fn send_message(
     conversation_id: String,
     content: String,
     after: Option<String>,
+    #[server(default)] attachments: Vec<String>,
 ) -> Result<SentMessage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let sent = st
         .chat
-        .send_message(&me.user_id, &conversation_id, &content, after.as_deref())
+        .send_message(&me.user_id, &conversation_id, &content, after.as_deref(), &attachments)
         .await
         .map_err(convert::to_app_error)?;
     let c = st.chat.conversation(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;

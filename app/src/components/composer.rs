@@ -4,7 +4,8 @@
 use leptos::{ev::KeyboardEvent, prelude::*};
 use webplus::domain::MessageContent;
 
-use super::gate::use_hydrated;
+use super::{attachments::PendingAttachments, gate::use_hydrated};
+use crate::dto::AttachmentDto;
 
 #[component]
 pub fn Composer(
@@ -24,14 +25,18 @@ pub fn Composer(
     /// ↑ in the empty box: edit the user's last message (where there is one).
     #[prop(optional)]
     on_edit_last: Option<Callback<()>>,
+    /// Files uploaded to go with the message (the page sends their ids and clears them).
+    files: RwSignal<Vec<AttachmentDto>>,
     /// Shown beside the buttons (the model picker of a new conversation).
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let check = RwSignal::new(None::<String>);
+    let uploading = RwSignal::new(0usize);
+    let upload_error = RwSignal::new(None::<String>);
     let submit = move || {
-        if sending.get_untracked() || streaming.get_untracked() {
+        if sending.get_untracked() || streaming.get_untracked() || uploading.get_untracked() > 0 {
             return;
         }
         let text = draft.get_untracked();
@@ -59,7 +64,7 @@ pub fn Composer(
             edit_last.run(());
         }
     };
-    let message = move || check.get().or_else(|| error.get());
+    let message = move || check.get().or_else(|| upload_error.get()).or_else(|| error.get());
     view! {
         <form
             class="composer"
@@ -80,6 +85,12 @@ pub fn Composer(
                 on:keydown=on_keydown
             ></textarea>
             <div class="composer-bar">
+                <PendingAttachments
+                    files
+                    uploading
+                    error=upload_error
+                    disabled=Signal::derive(move || !hydrated.get() || sending.get())
+                />
                 {children.map(|c| c())}
                 <span class="spacer"></span>
                 <Show
@@ -90,7 +101,7 @@ pub fn Composer(
                                 type="submit"
                                 class="button primary"
                                 data-testid="send"
-                                disabled=move || !hydrated.get() || sending.get()
+                                disabled=move || !hydrated.get() || sending.get() || (uploading.get() > 0)
                             >
                                 {move || if sending.get() { "Sending…" } else { "Send" }}
                             </button>

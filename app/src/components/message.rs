@@ -9,12 +9,13 @@ use std::sync::Arc;
 use leptos::{html, prelude::*};
 
 use super::{
+    attachments::AttachmentChips,
     branch::{BranchActions, EditBox, RegenerateButtons, Switcher},
     sources::Sources,
     stream::{ReplySignals, ReplyStream},
     usage::ReplyUsageLine,
 };
-use crate::dto::{MessageDto, MessageRole, MessageStatus, ReplyUsageDto, SourceDto};
+use crate::dto::{AttachmentDto, MessageDto, MessageRole, MessageStatus, ReplyUsageDto, SourceDto};
 
 /// A message whose text and status may still change (a reply being generated).
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct LiveMessage {
     pub blocks: RwSignal<Vec<(u64, String)>>,
     /// Its siblings' ids (itself included, oldest first): the versions the switcher moves between.
     pub siblings: Arc<Vec<String>>,
+    /// The files a question carries.
+    pub attachments: Arc<Vec<AttachmentDto>>,
 }
 
 /// Keys for blocks that arrive from a stream (the saved ones are keyed by their index).
@@ -62,6 +65,7 @@ impl From<MessageDto> for LiveMessage {
             dropped_params: Arc::new(m.dropped_params),
             blocks: RwSignal::new(m.html.into_iter().enumerate().map(|(i, h)| (i as u64, h)).collect()),
             siblings: Arc::new(m.siblings),
+            attachments: Arc::new(m.attachments),
         }
     }
 }
@@ -116,7 +120,8 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
 
 #[component]
 fn MessageView(m: LiveMessage) -> impl IntoView {
-    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks, siblings } = m;
+    let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks, siblings, attachments } =
+        m;
     let editing = RwSignal::new(false);
     if role == MessageRole::User
         && let Some(actions) = use_context::<BranchActions>()
@@ -177,6 +182,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                 }
                 .into_any()
             }}
+            <AttachmentChips attachments=attachments.to_vec()/>
             <Show when=move || status.with(|s| *s == MessageStatus::Streaming) && content.with(String::is_empty)>
                 <p class="typing" aria-label="The assistant is writing">
                     <span></span>

@@ -56,15 +56,16 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     });
     let messages = RwSignal::new(messages.into_iter().map(LiveMessage::from).collect::<Vec<_>>());
     let draft = RwSignal::new(String::new());
-    let last_sent = StoredValue::new(String::new());
+    let files = RwSignal::new(Vec::<crate::dto::AttachmentDto>::new());
+    let last_sent = StoredValue::new((String::new(), Vec::new()));
     let streaming_id =
         Memo::new(move |_| messages.with(|ms| ms.iter().rev().find(|m| m.is_streaming()).map(|m| m.id.clone())));
 
     // Asked after the last message shown, so the reply lands on the branch the user sees.
     let send_to = conversation_id.clone();
-    let send = Action::new(move |content: &String| {
+    let send = Action::new(move |(content, attached): &(String, Vec<String>)| {
         let after = messages.with_untracked(|ms| ms.last().map(|m| m.id.clone()));
-        send_message(send_to.clone(), content.clone(), after)
+        send_message(send_to.clone(), content.clone(), after, attached.clone())
     });
     // A new question or reply replaces what followed the message it is a sibling of, or goes last.
     let show = move |sent: SentMessage, replaced: Option<String>| {
@@ -82,9 +83,11 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     };
     Effect::new(move |_| match send.value().get() {
         Some(Ok(sent)) => show(sent, None),
-        // Give the text back to fix and resend (`input()` is already cleared).
+        // Give the text and files back to fix and resend (both were cleared when sent).
         Some(Err(_)) if draft.with_untracked(String::is_empty) => {
-            draft.set(last_sent.get_value());
+            let (text, attached) = last_sent.get_value();
+            draft.set(text);
+            files.set(attached);
         }
         Some(Err(_)) => {}
         None => {}
@@ -152,9 +155,11 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     });
 
     let on_send = Callback::new(move |text: String| {
-        last_sent.set_value(text.clone());
+        let attached = files.get_untracked();
+        last_sent.set_value((text.clone(), attached.clone()));
         draft.set(String::new());
-        send.dispatch(text);
+        files.set(Vec::new());
+        send.dispatch((text, attached.into_iter().map(|a| a.id).collect()));
     });
     let on_stop = Callback::new(move |_| {
         if let Some(id) = streaming_id.get_untracked() {
@@ -193,6 +198,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 on_send
                 on_stop
                 on_edit_last
+                files
             >
                 <KbPicker conversation_id=picker_id selected=kbs/>
             </Composer>

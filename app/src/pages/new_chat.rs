@@ -10,7 +10,7 @@ use crate::{
         kb::access::attach_kbs,
     },
     components::{ChatCtx, Composer, KbPicker},
-    dto::{ConversationDetail, ModelDto},
+    dto::{AttachmentDto, ConversationDetail, ModelDto},
     error::AppError,
 };
 
@@ -22,16 +22,17 @@ pub fn NewChat() -> impl IntoView {
     let model = RwSignal::new(String::new());
     let draft = RwSignal::new(String::new());
     let kbs = RwSignal::new(Vec::<String>::new());
-    let last_sent = StoredValue::new(String::new());
+    let files = RwSignal::new(Vec::<AttachmentDto>::new());
+    let last_sent = StoredValue::new((String::new(), Vec::new()));
 
-    let start = Action::new(|(model, content, kbs): &(String, String, Vec<String>)| {
+    let start = Action::new(|(model, content, kbs, attached): &(String, String, Vec<String>, Vec<String>)| {
         let model = (!model.is_empty()).then(|| model.clone());
-        let (content, kbs) = (content.clone(), kbs.clone());
+        let (content, kbs, attached) = (content.clone(), kbs.clone(), attached.clone());
         async move {
             let created = create_conversation(None, model).await?;
             // Attached before the first message, so its answer already uses them.
             let knowledge_bases = if kbs.is_empty() { kbs } else { attach_kbs(created.id.clone(), kbs).await? };
-            let sent = send_message(created.id, content, None).await?;
+            let sent = send_message(created.id, content, None, attached).await?;
             Ok::<_, AppError>(ConversationDetail {
                 conversation: sent.conversation,
                 messages: sent.user.into_iter().chain([sent.reply]).collect(),
@@ -47,16 +48,21 @@ pub fn NewChat() -> impl IntoView {
             ctx.refresh();
             navigate(&path, Default::default());
         }
-        // Give the text back to fix and resend (`input()` is already cleared).
+        // Give the text and files back to fix and resend (both were cleared when sent).
         Some(Err(_)) if draft.with_untracked(String::is_empty) => {
-            draft.set(last_sent.get_value());
+            let (text, attached) = last_sent.get_value();
+            draft.set(text);
+            files.set(attached);
         }
         _ => {}
     });
     let on_send = Callback::new(move |text: String| {
-        last_sent.set_value(text.clone());
+        let attached = files.get_untracked();
+        last_sent.set_value((text.clone(), attached.clone()));
         draft.set(String::new());
-        start.dispatch((model.get_untracked(), text, kbs.get_untracked()));
+        files.set(Vec::new());
+        let ids = attached.into_iter().map(|a| a.id).collect();
+        start.dispatch((model.get_untracked(), text, kbs.get_untracked(), ids));
     });
 
     let picker = move || {
@@ -101,6 +107,7 @@ pub fn NewChat() -> impl IntoView {
                 })
                 on_send
                 on_stop=Callback::new(|_| {})
+                files
             >
                 <Suspense fallback=|| ()>{picker}</Suspense>
                 <KbPicker selected=kbs/>

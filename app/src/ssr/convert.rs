@@ -172,6 +172,7 @@ pub fn message(m: &MessageRow) -> MessageDto {
         created_at: m.created_at,
         parent_id: m.parent_id.clone(),
         siblings: Vec::new(),
+        attachments: Vec::new(),
         sources,
         usage: None,
         dropped_params: m
@@ -207,9 +208,24 @@ pub fn messages_with_usage(messages: &[ThreadMessage], usage: &[webplus::storage
         .collect()
 }
 
-/// A message on the branch shown, with its siblings.
+/// A message on the branch shown, with its siblings and files.
 pub fn thread_message(m: &ThreadMessage) -> MessageDto {
-    MessageDto { siblings: m.siblings.clone(), ..message(&m.row) }
+    MessageDto {
+        siblings: m.siblings.clone(),
+        attachments: m.attachments.iter().map(attachment).collect(),
+        ..message(&m.row)
+    }
+}
+
+/// An attachment as chips show it (the REST upload answers with the same JSON).
+pub fn attachment(a: &webplus::storage::AttachmentRow) -> crate::dto::AttachmentDto {
+    crate::dto::AttachmentDto {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        media_type: a.media_type.clone(),
+        size_bytes: a.size_bytes,
+        preview_html: a.preview.as_deref().map(|p| webplus::render::file_preview(&a.name, p)),
+    }
 }
 
 pub fn search_hit(h: webplus::chat::SearchHit) -> SearchHitDto {

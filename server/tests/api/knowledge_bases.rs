@@ -401,7 +401,7 @@ async fn a_conversation_with_a_knowledge_base_attached_stores_the_cited_sources_
     let conv = services.chat.create_conversation(&me.id, None, Some(crate::helpers::FAKE_MODEL)).await.unwrap();
     services.sitechat.attach_kbs(&me.id, &conv.id, std::slice::from_ref(&kb)).await.unwrap();
     let reply =
-        services.chat.send_message(&me.id, &conv.id, "When is support available?", None).await.unwrap().reply.row;
+        services.chat.send_message(&me.id, &conv.id, "When is support available?", None, &[]).await.unwrap().reply.row;
     let sources: Vec<webplus::answer::Source> = serde_json::from_str(reply.sources.as_deref().unwrap()).unwrap();
     assert!(sources[0].url.as_deref().unwrap().ends_with("/support"), "{sources:#?}");
     // Stored with the message, so a reload shows them too.

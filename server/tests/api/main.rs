@@ -1,6 +1,7 @@
 //! Integration tests: the real app on a random port with its own SQLite database, talking to an
 //! in-process fake OpenAI server (and, where said, the real local model).
 
+mod attachments;
 mod auth;
 mod branches;
 mod chat;

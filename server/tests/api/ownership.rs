@@ -60,6 +60,7 @@ struct Owned {
     doc: String,
     job: String,
     key_id: String,
+    attachment: String,
 }
 
 enum Body {
@@ -135,6 +136,8 @@ fn fill(template: &str, a: &Owned) -> String {
         &a.reply
     } else if template.starts_with("/api/v1/conversations/") {
         &a.conv
+    } else if template.starts_with("/api/v1/attachments/") {
+        &a.attachment
     } else {
         &a.kb
     };
@@ -161,7 +164,19 @@ async fn alice_owns(alice: &TestApp, api: &Api<'_>) -> Owned {
     let (s, c) = alice.call("chat/create", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     let conv = c["id"].as_str().unwrap().to_owned();
-    let (s, sent) = alice.call("chat/send", json!({ "conversation_id": conv, "content": "My secret plan" })).await;
+    let res = alice
+        .client
+        .post(alice.url("/api/v1/attachments?name=plan.txt"))
+        .bearer_auth(&api.key)
+        .body("The launch is in May.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let attachment = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let (s, sent) = alice
+        .call("chat/send", json!({ "conversation_id": conv, "content": "My secret plan", "attachments": [attachment] }))
+        .await;
     assert_eq!(s, StatusCode::OK, "{sent}");
     let reply = sent["reply"]["id"].as_str().unwrap().to_owned();
     let question = sent["user"]["id"].as_str().unwrap().to_owned();
@@ -180,7 +195,7 @@ async fn alice_owns(alice: &TestApp, api: &Api<'_>) -> Owned {
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, keys) = alice.call("keys/list", json!({})).await;
     let key_id = keys[0]["id"].as_str().unwrap().to_owned();
-    Owned { conv, question, reply, kb, doc, job, key_id }
+    Owned { conv, question, reply, kb, doc, job, key_id, attachment }
 }
 
 /// Everything A can see of what A owns, to compare before and after B's attempts.
@@ -240,6 +255,7 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         // A's message in B's own conversation: not one of its messages.
         ("chat/switch-branch", json!({ "conversation_id": bob_conv, "message_id": a.reply })),
         ("chat/send", json!({ "conversation_id": bob_conv, "content": "hi", "after": a.reply })),
+        ("chat/send", json!({ "conversation_id": bob_conv, "content": "hi", "attachments": [a.attachment] })),
         ("chat/settings", json!({ "conversation_id": a.conv })),
         (
             "chat/save-settings",
@@ -305,6 +321,7 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         (Method::GET, "/api/messages/{id}/events", Body::None),
         (Method::GET, "/api/v1/conversations/{id}/export", Body::None),
         (Method::GET, "/api/v1/conversations/{id}/export?format=json", Body::None),
+        (Method::GET, "/api/v1/attachments/{id}", Body::None),
         (Method::GET, "/api/v1/knowledge-bases/{id}", Body::None),
         (Method::PATCH, "/api/v1/knowledge-bases/{id}", Body::Json(json!({ "name": "Bob's now" }))),
         (Method::DELETE, "/api/v1/knowledge-bases/{id}", Body::None),

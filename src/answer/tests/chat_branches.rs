@@ -56,9 +56,9 @@ async fn edits_and_regenerations_branch_and_the_model_sees_only_the_branch_it_an
     let (chat, me) = (&s.chat, s.owner.as_str());
     let conv = chat.create_conversation(me, None, None).await.unwrap().id;
 
-    let first = chat.send_message(me, &conv, "Q1", None).await.unwrap();
+    let first = chat.send_message(me, &conv, "Q1", None, &[]).await.unwrap();
     assert_eq!(s.finish(&first).await, "ok 1");
-    let second = chat.send_message(me, &conv, "Q2", None).await.unwrap();
+    let second = chat.send_message(me, &conv, "Q2", None, &[]).await.unwrap();
     assert_eq!(s.finish(&second).await, "ok 2");
     assert_eq!(s.last_sent(), ["Q1", "ok 1", "Q2"]);
 
@@ -84,7 +84,7 @@ async fn edits_and_regenerations_branch_and_the_model_sees_only_the_branch_it_an
     assert_eq!(texts(&s.shown(&conv).await), ["Q1", "ok 4"], "the new reply's branch is on show");
 
     // Going on from there sends that branch.
-    let third = chat.send_message(me, &conv, "Q3", None).await.unwrap();
+    let third = chat.send_message(me, &conv, "Q3", None, &[]).await.unwrap();
     s.finish(&third).await;
     assert_eq!(s.last_sent(), ["Q1", "ok 4", "Q3"]);
 
@@ -97,7 +97,7 @@ async fn edits_and_regenerations_branch_and_the_model_sees_only_the_branch_it_an
 
     // A question after a message that is not the end of any branch shown elsewhere: that path.
     let a2 = second.reply.row.id.clone();
-    let fourth = chat.send_message(me, &conv, "Q4", Some(&a2)).await.unwrap();
+    let fourth = chat.send_message(me, &conv, "Q4", Some(&a2), &[]).await.unwrap();
     s.finish(&fourth).await;
     assert_eq!(s.last_sent(), ["Q1", "ok 1", "Q2", "ok 2", "Q4"]);
 
@@ -114,7 +114,7 @@ async fn branching_refuses_the_wrong_kind_of_message_and_other_peoples() {
     let (chat, me) = (&s.chat, s.owner.as_str());
     let conv = chat.create_conversation(me, None, None).await.unwrap().id;
     let other_conv = chat.create_conversation(me, None, None).await.unwrap().id;
-    let sent = chat.send_message(me, &conv, "Q1", None).await.unwrap();
+    let sent = chat.send_message(me, &conv, "Q1", None, &[]).await.unwrap();
     s.finish(&sent).await;
     let (q, a) = (sent.question.unwrap().row.id, sent.reply.row.id);
 
@@ -133,7 +133,7 @@ async fn branching_refuses_the_wrong_kind_of_message_and_other_peoples() {
     assert!(matches!(chat.switch_branch(&stranger, &conv, &a).await, Err(Error::NotFound(_))));
     // A message of another conversation is not one to switch to or to follow.
     assert!(matches!(chat.switch_branch(me, &other_conv, &a).await, Err(Error::NotFound("message"))));
-    assert!(matches!(chat.send_message(me, &other_conv, "x", Some(&a)).await, Err(Error::NotFound("message"))));
+    assert!(matches!(chat.send_message(me, &other_conv, "x", Some(&a), &[]).await, Err(Error::NotFound("message"))));
     // Nothing was written by the refusals.
     assert_eq!(texts(&s.shown(&conv).await), ["Q1", "ok 1"]);
     assert!(s.shown(&other_conv).await.is_empty());

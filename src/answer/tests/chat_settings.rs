@@ -32,7 +32,7 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     let conv = chat.create_conversation(&w.owner, None, None).await.unwrap();
     assert_eq!(chat.settings(&w.owner, &conv.id).await.unwrap(), preset);
 
-    let reply = chat.send_message(&w.owner, &conv.id, "Hello?", None).await.unwrap().reply.row;
+    let reply = chat.send_message(&w.owner, &conv.id, "Hello?", None, &[]).await.unwrap().reply.row;
     let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");
     live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap();
     let sent = provider.0.lock().unwrap().pop().expect("the model was called");
@@ -47,7 +47,7 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     // Changing the conversation's settings changes the next question, not the preset.
     let cooler = ChatSettings { system: None, params: Params { temperature: Some(1.5), ..Params::default() } };
     chat.save_settings(&w.owner, &conv.id, cooler).await.unwrap();
-    let reply = chat.send_message(&w.owner, &conv.id, "Again?", None).await.unwrap().reply.row;
+    let reply = chat.send_message(&w.owner, &conv.id, "Again?", None, &[]).await.unwrap().reply.row;
     let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");
     live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap();
     let sent = provider.0.lock().unwrap().pop().expect("the model was called");

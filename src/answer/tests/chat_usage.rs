@@ -14,6 +14,7 @@ async fn a_replys_usage_is_the_same_live_and_from_the_ledger_and_only_its_owner_
     let chat = Chat::new(db.clone(), w.answers.clone(), "m");
     let conv = chat.create_conversation(&w.owner, None, None).await.unwrap();
     let exchange = NewExchange {
+        attachments: &[],
         user_id: &w.owner,
         conversation_id: &conv.id,
         parent_id: None,

@@ -67,6 +67,9 @@ pub(super) fn parse(body: &Value, version: &str) -> Result<ParsedRequest, String
         if !matches!(role, "user" | "assistant") {
             return Err(format!("messages.{i}.role: Input should be 'user' or 'assistant'"));
         }
+        if let Some(blocks) = message.get("content").and_then(Value::as_array) {
+            check_images(blocks, i)?;
+        }
         let text = message.get("content").map(text_of).unwrap_or_default();
         if text.is_empty() {
             return Err(format!("messages.{i}: all messages must have non-empty content"));
@@ -86,6 +89,36 @@ pub(super) fn parse(body: &Value, version: &str) -> Result<ParsedRequest, String
         last_user_text,
         input_tokens: u32::try_from(words.max(1)).unwrap_or(u32::MAX),
     })
+}
+
+/// Image blocks as the Messages API takes them: a base64 source whose `media_type` is one of four
+/// and matches the data.
+fn check_images(blocks: &[Value], message: usize) -> Result<(), String> {
+    const TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+    for (j, block) in blocks.iter().enumerate().filter(|(_, b)| b["type"] == "image") {
+        let at = format!("messages.{message}.content.{j}.image.source");
+        let source = &block["source"];
+        if source["type"] != "base64" {
+            return Err(format!(
+                "{at}: Input tag '{}' found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'",
+                source["type"].as_str().unwrap_or_default()
+            ));
+        }
+        let media_type = source["media_type"].as_str().unwrap_or_default();
+        if !TYPES.contains(&media_type) {
+            return Err(format!(
+                "{at}.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+            ));
+        }
+        let found = crate::fakes::image::decode(source["data"].as_str().unwrap_or_default())
+            .map_err(|e| format!("{at}.base64.data: {e}"))?;
+        if found != media_type {
+            return Err(format!(
+                "{at}.base64: The image was specified using the {media_type} media type, but the image appears to be a {found} image"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn required<'v>(body: &'v Value, field: &str) -> Result<&'v Value, String> {

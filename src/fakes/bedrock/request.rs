@@ -62,11 +62,31 @@ pub(super) fn parse(body: &Value) -> Result<ParsedConverse, String> {
     })
 }
 
+/// An image block as Converse takes it: `format` one of four, matching `source.bytes` (base64).
+fn check_image(image: &Value, at: &str) -> Result<(), String> {
+    let format = image["format"].as_str().unwrap_or_default();
+    if !["png", "jpeg", "gif", "webp"].contains(&format) {
+        return Err(format!(
+            "1 validation error detected: Value '{format}' at '{at}.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
+        ));
+    }
+    let found = crate::fakes::image::decode(image["source"]["bytes"].as_str().unwrap_or_default())
+        .map_err(|e| format!("The provided image at {at} is invalid: {e}"))?;
+    if found != format!("image/{format}") {
+        return Err(format!("The provided image at {at} does not match the format {format}"));
+    }
+    Ok(())
+}
+
 /// The text blocks of a content list, joined; a blank one is refused as Bedrock does.
 fn texts(blocks: Option<&Value>, at: &str, block_name: &str) -> Result<String, String> {
     let blocks = blocks.and_then(Value::as_array).ok_or_else(|| format!("{at}: expected a list of content blocks"))?;
     let mut joined = String::new();
     for (j, block) in blocks.iter().enumerate() {
+        if let Some(image) = block.get("image") {
+            check_image(image, &format!("{at}.{j}.image"))?;
+            continue;
+        }
         let Some(text) = block.get("text") else { continue };
         let text = text.as_str().unwrap_or_default();
         if text.trim().is_empty() {

@@ -57,6 +57,12 @@ pub(super) async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> Resp
         Some(OllamaFailure::ErrorLineAfter(n)) => Some(n),
         _ => None,
     };
+    // Ollama decodes each image before the model sees it.
+    for image in messages.iter().filter_map(|m| m["images"].as_array()).flatten() {
+        if let Err(e) = crate::fakes::image::decode(image.as_str().unwrap_or_default()) {
+            return wire::error(StatusCode::BAD_REQUEST, format!("illegal image data: {e}"));
+        }
+    }
     let last_user = messages
         .iter()
         .rev()

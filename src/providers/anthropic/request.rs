@@ -50,7 +50,7 @@ mod tests {
     use crate::providers::{ChatMessage, Role};
 
     fn turn(role: TurnRole, content: &str) -> Turn {
-        Turn { role, content: content.to_owned() }
+        Turn::text(role, content)
     }
 
     #[test]

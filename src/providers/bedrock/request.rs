@@ -8,8 +8,10 @@
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
+use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, InferenceConfiguration, Message, SystemContentBlock,
+    ContentBlock, ConversationRole, ImageBlock, ImageFormat, ImageSource, InferenceConfiguration, Message,
+    SystemContentBlock,
 };
 
 use crate::providers::turns::{Turn, TurnRole, split_system};
@@ -72,12 +74,26 @@ fn messages(turns: Vec<Turn>) -> Result<Vec<Message>, ProviderError> {
                 TurnRole::User => ConversationRole::User,
                 TurnRole::Assistant => ConversationRole::Assistant,
             };
+            let failed = |e: aws_sdk_bedrockruntime::error::BuildError| {
+                ProviderError::Failed(format!("the Bedrock request could not be built: {e}"))
+            };
+            // Images first, then the text (as Bedrock's examples put them).
+            let mut content = Vec::with_capacity(turn.images.len() + 1);
+            for image in turn.images {
+                let format = match image.media_type.as_str() {
+                    "image/jpeg" => ImageFormat::Jpeg,
+                    "image/gif" => ImageFormat::Gif,
+                    "image/webp" => ImageFormat::Webp,
+                    _ => ImageFormat::Png,
+                };
+                let source = ImageSource::Bytes(Blob::new(image.data.to_vec()));
+                content.push(ContentBlock::Image(
+                    ImageBlock::builder().format(format).source(source).build().map_err(failed)?,
+                ));
+            }
+            content.push(ContentBlock::Text(turn.content));
             // Only fails for a missing role or content, which are both set.
-            Message::builder()
-                .role(role)
-                .content(ContentBlock::Text(turn.content))
-                .build()
-                .map_err(|e| ProviderError::Failed(format!("the Bedrock request could not be built: {e}")))
+            Message::builder().role(role).set_content(Some(content)).build().map_err(failed)
         })
         .collect()
 }
@@ -88,7 +104,7 @@ mod tests {
     use crate::providers::{ChatMessage, Role};
 
     fn turn(role: TurnRole, content: &str) -> Turn {
-        Turn { role, content: content.to_owned() }
+        Turn::text(role, content)
     }
 
     #[test]

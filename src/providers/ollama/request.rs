@@ -23,6 +23,9 @@ pub(super) struct ChatBody {
 pub(super) struct WireMessage {
     pub role: &'static str,
     pub content: String,
+    /// Base64 images for a multimodal model (Ollama's `images`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 /// The Modelfile parameters a request may set; unset ones keep the model's own.
@@ -104,7 +107,7 @@ fn wire_message(message: ChatMessage) -> WireMessage {
         Role::User => "user",
         Role::Assistant => "assistant",
     };
-    WireMessage { role, content: message.content }
+    WireMessage { role, images: message.images.iter().map(|i| i.base64()).collect(), content: message.content }
 }
 
 #[cfg(test)]

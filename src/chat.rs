@@ -14,6 +14,7 @@ mod generation;
 mod import;
 mod search;
 mod settings;
+mod titles;
 mod tree;
 
 use std::sync::Arc;

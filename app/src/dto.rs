@@ -368,8 +368,13 @@ pub mod events {
     /// `from` on (those before it stay); sent after `snapshot` and after every change.
     pub const BLOCKS: &str = "blocks";
     /// `event: done`, data: JSON `{"status": "...", "error": null | "...", "usage": null | {...}}`
-    /// (`usage`: a [`super::ReplyUsageDto`]): the last event.
+    /// (`usage`: a [`super::ReplyUsageDto`]): the reply has ended. The last event, unless it says
+    /// `"titling": true` (a first reply: its model is writing the conversation's title); a first
+    /// reply followed after it ended carries the conversation's `"title"`.
     pub const DONE: &str = "done";
+    /// `event: title`, data: JSON string or null: the title the model wrote for the conversation
+    /// (null: none was), after a `done` that said `titling`. The last event then.
+    pub const TITLE: &str = "title";
 }
 
 /// Rendered blocks of a reply: those from index `from` on are replaced by `html`.
@@ -386,4 +391,10 @@ pub struct DoneEvent {
     /// What the reply used, when its model call was recorded.
     #[serde(default)]
     pub usage: Option<ReplyUsageDto>,
+    /// The conversation's title, on a first reply's `done` when it is already known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The conversation's title is being written: a `title` event follows `done`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub titling: bool,
 }

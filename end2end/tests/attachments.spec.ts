@@ -2,6 +2,7 @@
 // Anthropic fake answers "You said: " and everything it was asked, so the PDF's text in the
 // reply shows it reached the model); the image goes to the model as an image; chips preview each
 // file and download it; a reload shows them again; a file we cannot read is refused with its name.
+// The first reply also brings the conversation's title, written by the model.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -59,6 +60,10 @@ test('a PDF, code and an image go with a question, the answer uses the PDF, chip
   // which the fake checks as Anthropic does, not as a note.
   await expect(reply).not.toContainText('cannot see images');
   await expect(pending).toHaveCount(0);
+  // The first reply's end brings the title the model wrote (the fake's echo of the title
+  // request's first line), in the header and the sidebar without a reload.
+  await expect(page.locator('.conversation-header h1')).toHaveText('You said: Question:');
+  await expect(page.getByTestId('conversation-item').first()).toContainText('You said: Question:');
 
   const question = page.locator('[data-testid="message"][data-role="user"]').last();
   const chips = question.getByTestId('attachment');

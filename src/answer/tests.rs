@@ -5,6 +5,7 @@ mod chat_branches;
 mod chat_lists;
 mod chat_search;
 mod chat_settings;
+mod chat_titles;
 mod chat_transfer;
 mod chat_usage;
 
@@ -22,9 +23,10 @@ use crate::{
     storage::{UserStatus, test_support::temp_db},
 };
 
-/// Answers "ok 1", "ok 2"… (its calls so far), keeps what it was sent, and takes no seed.
+/// Answers "ok 1", "ok 2"… (its calls so far), keeps what it was sent, and takes no seed. A
+/// title request is answered "A test title." and kept in the second list.
 #[derive(Default)]
-struct Recording(Mutex<Vec<ChatRequest>>);
+struct Recording(Mutex<Vec<ChatRequest>>, Mutex<Vec<ChatRequest>>);
 
 #[async_trait::async_trait]
 impl ChatProvider for Recording {
@@ -35,6 +37,17 @@ impl ChatProvider for Recording {
         vec![ModelInfo { id: "r".into(), provider: "rec".into(), context_window: 4_000 }]
     }
     async fn stream_chat(&self, r: ChatRequest) -> Result<ChatStream, ProviderError> {
+        // A conversation's title request (after its first reply) is answered apart, so the
+        // numbering and "what was sent last" stay the replies'.
+        if r.messages.first().is_some_and(|m| m.content.starts_with("You write titles")) {
+            self.1.lock().unwrap().push(r);
+            let usage = Usage::reported(1, 1);
+            let events = [
+                ChatEvent::Delta("\"A test title.\"".into()),
+                ChatEvent::Finished { reason: FinishReason::Stop, usage },
+            ];
+            return Ok(futures::stream::iter(events.map(Ok)).boxed());
+        }
         let n = {
             let mut sent = self.0.lock().unwrap();
             sent.push(r);

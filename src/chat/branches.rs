@@ -195,7 +195,18 @@ impl Chat {
                 attachments: &attachments.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
             })
             .await?;
-        self.generations.start(user_id, &reply.id, prepared.for_reply(&conv.id, &reply.id));
+        // A first question: its model titles the conversation once the reply has ended.
+        let after = match (title.as_ref(), question) {
+            (Some(first_title), Some(q)) => Some(self.title_job(super::titles::FirstExchange {
+                user_id: user_id.to_owned(),
+                conversation_id: conv.id.clone(),
+                model: prepared.model.id.clone(),
+                question: q.as_str().to_owned(),
+                first_title: first_title.as_str().to_owned(),
+            })),
+            _ => None,
+        };
+        self.generations.start_then(user_id, &reply.id, prepared.for_reply(&conv.id, &reply.id), after);
         let mut exchange = exchange(tree, parent, asked, reply);
         if let Some(q) = exchange.question.as_mut() {
             q.attachments = attachments;

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+use super::titles::AfterReply;
 use crate::{
     answer::PreparedAnswer,
     providers::{ChatEvent, ProviderError},
@@ -18,6 +19,8 @@ use crate::{
 
 /// Save partial text this often while streaming: a crash loses at most this much of a reply.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// How long a first reply's title may take to write (a slow local model's is dropped).
+const TITLE_WAIT: Duration = Duration::from_secs(20);
 
 /// The state of a reply as followers see it. `content` only ever grows while streaming.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +31,10 @@ pub struct Snapshot {
     pub error: Option<String>,
     /// What the reply's model call used, once it has ended (as the ledger will store it).
     pub usage: Option<ReplyUsage>,
+    /// The conversation's new title, when this first reply's ending gave it one.
+    pub title: Option<String>,
+    /// The reply has ended and the conversation's title is being written (`title` follows).
+    pub titling: bool,
 }
 
 struct Active {
@@ -52,11 +59,19 @@ impl Generations {
 
     /// Starts generating `answer` into the (already inserted, `streaming`) message `message_id`.
     pub fn start(&self, user_id: &str, message_id: &str, answer: PreparedAnswer) {
+        self.start_then(user_id, message_id, answer, None);
+    }
+
+    /// [`Generations::start`], then `after` with the reply's text once it has ended complete (a
+    /// title): followers get its result with the final status.
+    pub fn start_then(&self, user_id: &str, message_id: &str, answer: PreparedAnswer, after: Option<AfterReply>) {
         let (tx, rx) = watch::channel(Snapshot {
             content: String::new(),
             status: MessageStatus::Streaming,
             error: None,
             usage: None,
+            title: None,
+            titling: false,
         });
         let stop = self.shutdown.child_token();
         self.lock()
@@ -64,7 +79,7 @@ impl Generations {
         let this = self.clone();
         let message_id = message_id.to_string();
         self.tracker.spawn(async move {
-            this.run(&message_id, answer, tx, stop).await;
+            this.run(&message_id, answer, tx, stop, after).await;
             this.lock().remove(&message_id);
         });
     }
@@ -118,6 +133,7 @@ impl Generations {
         mut answer: PreparedAnswer,
         tx: watch::Sender<Snapshot>,
         stop: CancellationToken,
+        after: Option<AfterReply>,
     ) {
         let started = Instant::now();
         let receipt = answer.receipt();
@@ -179,11 +195,25 @@ impl Generations {
         // The call is recorded by now (its stream has ended or been dropped): followers see its
         // usage with the final status.
         let usage = receipt.get().and_then(ReplyUsage::of);
+        // A complete first reply is then titled: followers are told the reply has ended at once,
+        // and the title when it is written (at most TITLE_WAIT; dropped at shutdown).
+        let after = after.filter(|_| status == MessageStatus::Complete);
         tx.send_modify(|s| {
             s.status = status;
             s.error = failure;
             s.usage = usage;
+            s.titling = after.is_some();
         });
+        if let Some(after) = after {
+            let title = tokio::select! {
+                t = tokio::time::timeout(TITLE_WAIT, after(content.clone())) => t.ok().flatten(),
+                _ = stop.cancelled() => None,
+            };
+            tx.send_modify(|s| {
+                s.title = title;
+                s.titling = false;
+            });
+        }
         tracing::info!(
             status = status.as_str(),
             chars = content.len(),

@@ -135,6 +135,21 @@ impl Db {
         Ok(n > 0)
     }
 
+    /// Sets a written title if the conversation still has `expected` (the one its first message
+    /// gave it): a rename by its owner meanwhile wins. False: not changed. `updated_at` stays, so
+    /// the list keeps its order.
+    pub async fn replace_title(&self, user_id: &str, id: &str, expected: &str, title: &str) -> Result<bool> {
+        let n = sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2 AND user_id = $3 AND title = $4")
+            .bind(text(title))
+            .bind(id)
+            .bind(user_id)
+            .bind(text(expected))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
     /// Replaces the conversation's chat settings JSON (None: clears them). False: no such
     /// conversation of `user_id`.
     pub async fn set_conversation_settings(&self, user_id: &str, id: &str, settings: Option<&str>) -> Result<bool> {

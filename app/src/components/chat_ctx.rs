@@ -38,6 +38,10 @@ pub struct ChatCtx {
     pub handoff: RwSignal<Option<ConversationDetail>>,
     /// The search dialog is open (Ctrl+K, or the sidebar's button).
     pub search: RwSignal<bool>,
+    /// On a phone-sized screen, the sidebar is open as a drawer over the page.
+    pub drawer: RwSignal<bool>,
+    /// The id of the conversation in the URL (None on a new chat).
+    pub open: Memo<Option<String>>,
 }
 
 impl ChatCtx {
@@ -68,6 +72,8 @@ impl ChatCtx {
             renamed: RwSignal::new(None),
             handoff,
             search: RwSignal::new(false),
+            drawer: RwSignal::new(false),
+            open,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use leptos::{html, prelude::*};
 
 use super::{
+    ChatCtx,
     attachments::AttachmentChips,
     branch::{BranchActions, EditBox, RegenerateButtons, Switcher},
     sources::Sources,
@@ -135,7 +136,18 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
         });
     }
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
-        follow(&id, ReplySignals { content, status, error, usage, blocks });
+        // A first reply's stream ends with the title its model wrote (`title` after `done`, or
+        // in `done` when it ended before this page followed it): shown in the header and the
+        // sidebar at once.
+        let on_title = use_context::<ChatCtx>().map(|ctx| {
+            Callback::new(move |title: String| {
+                if let Some(open) = ctx.open.get_untracked() {
+                    ctx.renamed.set(Some((open, title)));
+                    ctx.refresh();
+                }
+            })
+        });
+        follow(&id, ReplySignals { content, status, error, usage, blocks, on_title });
     }
     let badge = move || {
         let s = status.get();

@@ -70,7 +70,7 @@ pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) ->
     };
 
     view! {
-        <nav class="sidebar" aria-label="Conversations">
+        <nav class="sidebar" id="sidebar" aria-label="Conversations" data-testid="sidebar">
             <a class="button primary new-chat" href="/" data-testid="new-chat">
                 "+ New chat"
             </a>

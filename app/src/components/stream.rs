@@ -15,6 +15,8 @@ pub struct ReplySignals {
     pub error: RwSignal<Option<String>>,
     pub usage: RwSignal<Option<ReplyUsageDto>>,
     pub blocks: RwSignal<Vec<(u64, String)>>,
+    /// Told the title the conversation's model wrote (a first reply's `done`).
+    pub on_title: Option<Callback<String>>,
 }
 
 /// An open stream; dropping it closes the connection.
@@ -37,10 +39,11 @@ fn json_string(ev: &MessageEvent) -> Option<String> {
 
 impl ReplyStream {
     /// Streams message `id` into `content` (replaced by `snapshot`, extended by `delta`) until
-    /// `done` sets `status`, `error` and `usage`. Browser only. The signals are written with
+    /// `done` sets `status`, `error` and `usage` (and a first reply's `title` event, after a `done`
+    /// that says `titling`, is handed to `on_title`). Browser only. The signals are written with
     /// `try_*`: an event may still be queued when the page that owns them goes away.
     pub fn open(id: &str, reply: ReplySignals) -> Result<Self, wasm_bindgen::JsValue> {
-        let ReplySignals { content, status, error, usage, blocks } = reply;
+        let ReplySignals { content, status, error, usage, blocks, on_title } = reply;
         let source = EventSource::new(&format!("/api/messages/{id}/events"))?;
         let listen = |name: &str, f: Box<dyn FnMut(MessageEvent)>| {
             let cb = Closure::wrap(f);
@@ -76,19 +79,36 @@ impl ReplyStream {
         let on_done = listen(
             events::DONE,
             Box::new(move |ev| {
-                // Close first: otherwise the browser reconnects when the server ends the stream.
-                done_source.close();
                 let done = ev.data().as_string().and_then(|raw| serde_json::from_str::<DoneEvent>(&raw).ok());
+                // Close first (unless a title follows): otherwise the browser reconnects when the
+                // server ends the stream.
+                if !done.as_ref().is_some_and(|d| d.titling) {
+                    done_source.close();
+                }
                 match done {
                     Some(d) => {
                         usage.try_set(d.usage);
                         status.try_set(d.status);
                         error.try_set(d.error);
+                        if let (Some(title), Some(on_title)) = (d.title, on_title) {
+                            on_title.run(title);
+                        }
                     }
                     None => {
                         status.try_set(MessageStatus::Error);
                         error.try_set(Some("the reply ended with an unreadable event".into()));
                     }
+                }
+            }),
+        )?;
+
+        let title_source = source.clone();
+        let on_title_event = listen(
+            events::TITLE,
+            Box::new(move |ev| {
+                title_source.close();
+                if let (Some(title), Some(on_title)) = (json_string(&ev), on_title) {
+                    on_title.run(title);
                 }
             }),
         )?;
@@ -103,6 +123,10 @@ impl ReplyStream {
         });
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
-        Ok(Self { source, _listeners: vec![on_snapshot, on_delta, on_blocks, on_done], _on_error: on_error })
+        Ok(Self {
+            source,
+            _listeners: vec![on_snapshot, on_delta, on_blocks, on_done, on_title_event],
+            _on_error: on_error,
+        })
     }
 }

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::{components::Outlet, hooks::use_location};
 
-use crate::components::{ChatCtx, SearchDialog, Sidebar, current_user_resource, logged_in, open_search_on_ctrl_k};
+use crate::components::{
+    ChatCtx, DrawerControls, SearchDialog, Sidebar, current_user_resource, logged_in, open_search_on_ctrl_k,
+};
 
 /// The parent route. Its data is loaded here, once; the child routes (`NewChat`,
 /// `ConversationPage`) render in the `Outlet`, which stays outside the login gate's `Suspense`
@@ -20,9 +22,10 @@ pub fn ChatPage() -> impl IntoView {
     provide_context(ctx);
     open_search_on_ctrl_k(ctx.search);
     view! {
-        <div class="chat-layout">
+        <div class="chat-layout" class:drawer-open=move || ctx.drawer.get()>
             {logged_in(me, move |user| view! { <Sidebar user current/> })}
             <main class="chat-main">
+                <DrawerControls open=ctx.drawer/>
                 <Outlet/>
             </main>
             <SearchDialog open=ctx.search/>

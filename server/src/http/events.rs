@@ -46,8 +46,14 @@ pub async fn message_events(
     let stream = match live {
         None => {
             let usage = stored_usage(&chat, &me.user_id, &id).await;
+            let title = first_reply_title(&chat, &me.user_id, &m).await;
             let rendered = BlocksEvent { from: 0, html: webplus::render::blocks(&m.content, citations) };
-            stream::iter([snapshot(&m.content), blocks(&rendered), done(m.status(), m.error.clone(), usage)]).boxed()
+            stream::iter([
+                snapshot(&m.content),
+                blocks(&rendered),
+                done(m.status(), m.error.clone(), usage, title, false),
+            ])
+            .boxed()
         }
         Some(mut rx) => async_stream::stream! {
             let first = rx.borrow_and_update().clone();
@@ -60,6 +66,8 @@ pub async fn message_events(
             let mut status = first.status;
             let mut error = first.error;
             let mut usage = first.usage;
+            let mut title = first.title;
+            let mut titling = first.titling;
             let mut last_sent = Instant::now();
             while status == MessageStatus::Streaming {
                 let alive = rx.changed().await.is_ok();
@@ -97,13 +105,27 @@ pub async fn message_events(
                 status = s.status;
                 error = s.error;
                 usage = s.usage;
+                title = s.title;
+                titling = s.titling;
             }
             yield blocks(&changed(live.finish(&text)));
             let usage = match usage {
                 Some(u) => Some(convert::reply_usage(&u)),
                 None => stored_usage(&chat, &me.user_id, &id).await,
             };
-            yield done(status, error, usage);
+            yield done(status, error, usage, title, titling);
+            // A first reply's title follows `done` once written (null when none was).
+            if titling {
+                let mut written = None;
+                while rx.changed().await.is_ok() {
+                    let s = rx.borrow_and_update().clone();
+                    if !s.titling {
+                        written = s.title;
+                        break;
+                    }
+                }
+                yield title_event(written);
+            }
         }
         .boxed(),
     };
@@ -126,6 +148,17 @@ fn delta(text: &str) -> Result<Event, Infallible> {
     Ok(Event::default().event(events::DELTA).data(sse_json(&text)))
 }
 
+/// For a conversation's first reply that has ended, the conversation's title now: the one its
+/// model wrote, when that happened before this page asked (a fast model ends before the page
+/// follows it). None for later replies, or when it cannot be read.
+async fn first_reply_title(chat: &Chat, user_id: &str, reply: &webplus::storage::MessageRow) -> Option<String> {
+    let question = chat.message(user_id, reply.parent_id.as_deref()?).await.ok()?;
+    if question.parent_id.is_some() {
+        return None;
+    }
+    chat.conversation(user_id, &reply.conversation_id).await.ok().map(|c| c.title)
+}
+
 /// The reply's usage from the ledger; a failed read leaves it out (the page still shows the reply).
 async fn stored_usage(chat: &Chat, user_id: &str, message_id: &str) -> Option<ReplyUsageDto> {
     match chat.reply_usage(user_id, message_id).await {
@@ -137,7 +170,17 @@ async fn stored_usage(chat: &Chat, user_id: &str, message_id: &str) -> Option<Re
     }
 }
 
-fn done(status: MessageStatus, error: Option<String>, usage: Option<ReplyUsageDto>) -> Result<Event, Infallible> {
-    let body = sse_json(&DoneEvent { status, error, usage });
+fn done(
+    status: MessageStatus,
+    error: Option<String>,
+    usage: Option<ReplyUsageDto>,
+    title: Option<String>,
+    titling: bool,
+) -> Result<Event, Infallible> {
+    let body = sse_json(&DoneEvent { status, error, usage, title, titling });
     Ok(Event::default().event(events::DONE).data(body))
+}
+
+fn title_event(title: Option<String>) -> Result<Event, Infallible> {
+    Ok(Event::default().event(events::TITLE).data(sse_json(&title)))
 }

@@ -48,7 +48,7 @@ async fn a_file_goes_with_a_message_to_the_model_and_comes_back_as_a_download() 
     assert_eq!(s, StatusCode::OK, "{sent}");
     assert_eq!(sent["user"]["attachments"][0]["name"], "bill May.txt");
     app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10)).await;
-    let asked = app.fake.requests().last().unwrap()["messages"].as_array().unwrap().last().unwrap().clone();
+    let asked = app.chat_requests().last().unwrap()["messages"].as_array().unwrap().last().unwrap().clone();
     let content = asked["content"].as_str().unwrap();
     assert!(content.starts_with("<file name=\"bill May.txt\">\nTotal due: 42 EUR"), "{content}");
     assert!(content.ends_with("What is due?"), "{content}");

@@ -25,7 +25,7 @@ async fn finish(app: &TestApp, sent: &Value) {
 
 /// The contents the fake model was sent last.
 fn last_sent(app: &TestApp) -> Vec<String> {
-    let last = app.fake.requests().last().cloned().unwrap();
+    let last = app.chat_requests().last().cloned().unwrap();
     last["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_string()).collect()
 }
 

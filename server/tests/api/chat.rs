@@ -38,23 +38,36 @@ async fn a_reply_streams_over_sse_and_is_saved_with_the_history_sent_as_context(
     assert!(events.iter().filter(|(e, _)| e == "delta").count() >= 2, "streamed in pieces: {events:?}");
     let (text, done) = reply_of(&events);
     assert_eq!(text, "Paris is the capital.");
-    assert_eq!(done.unwrap()["status"], "complete");
+    let done = done.unwrap();
+    assert_eq!((&done["status"], &done["titling"]), (&json!("complete"), &json!(true)));
+    // The title its model wrote follows `done`, as the last event.
+    assert_eq!(events.last().unwrap(), &("title".to_string(), "\"Paris is the capital\"".to_string()));
+    // Followed after it ended (a fast model ends before the page follows it): the same title.
+    let first_reply = sent["reply"]["id"].as_str().unwrap().to_owned();
+    let again = app.sse(&format!("/api/messages/{first_reply}/events"), Duration::from_secs(10)).await;
+    assert_eq!(reply_of(&again).1.unwrap()["title"], "Paris is the capital");
 
     // A second turn sends the first exchange as context.
     let sent = send(&app, &conv, "And of Italy?").await;
     app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10)).await;
-    let last = app.fake.requests().last().cloned().unwrap();
+    let (_, done) = reply_of(
+        &app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10))
+            .await,
+    );
+    assert_eq!(done.unwrap().get("title"), None, "only a first reply carries the title");
+    let last = app.chat_requests().last().cloned().unwrap();
     let contents: Vec<&str> =
         last["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(contents, ["What is the capital of France?", "Paris is the capital.", "And of Italy?"]);
 
-    // Reloading shows everything saved, and the title came from the first message.
+    // Reloading shows everything saved, and the title the model wrote after the first reply
+    // (the fake answers every request alike).
     let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
     let msgs = detail["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 4);
     assert_eq!(msgs[1]["content"], "Paris is the capital.");
     assert_eq!(msgs[1]["status"], "complete");
-    assert_eq!(detail["conversation"]["title"], "What is the capital of France?");
+    assert_eq!(detail["conversation"]["title"], "Paris is the capital");
 
     // The stream was measured: time to first token, tokens generated, active streams back to 0.
     let metrics = app.get("/metrics").await.text().await.unwrap();
@@ -260,7 +273,7 @@ async fn the_parameters_panel_saves_checks_and_sends_the_settings_and_new_chats_
     assert_eq!(app.call("chat/settings", json!({ "conversation_id": conv })).await.1, saved);
     let sent = send(&app, &conv, "Hi").await;
     app.sse(&format!("/api/messages/{}/events", sent["reply"]["id"].as_str().unwrap()), Duration::from_secs(10)).await;
-    let upstream = app.fake.requests().last().cloned().unwrap();
+    let upstream = app.chat_requests().last().cloned().unwrap();
     assert_eq!(upstream["messages"][0], json!({ "role": "system", "content": "You are terse." }));
     assert_eq!(upstream["messages"][1]["content"], "Hi");
     assert_eq!(

@@ -171,7 +171,7 @@ async fn parameters_reach_providers_that_take_them_and_others_are_dropped_and_na
     let res = res.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("x-webplus-dropped-params").is_none());
-    let sent = app.fake.requests().last().cloned().unwrap();
+    let sent = app.chat_requests().last().cloned().unwrap();
     assert_eq!((&sent["stop"], &sent["presence_penalty"], &sent["seed"]), (&json!(["END"]), &json!(0.5), &json!(7)));
 
     // Anthropic: stop sequences go, the seed and the penalties are dropped and named.

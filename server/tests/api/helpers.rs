@@ -130,6 +130,13 @@ async fn start(
 }
 
 impl TestApp {
+    /// What the fake upstream was asked, less the conversations' title requests (a first reply is
+    /// followed by one: `webplus::chat` titles).
+    pub fn chat_requests(&self) -> Vec<Value> {
+        let title = |r: &Value| r["messages"][0]["content"].as_str().is_some_and(|c| c.starts_with("You write titles"));
+        self.fake.requests().into_iter().filter(|r| !title(r)).collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -288,7 +288,7 @@ async fn chat_completions_with_knowledge_bases_ground_the_answer_and_return_its_
     assert!(sources[0]["url"].as_str().unwrap().ends_with("/api"), "{sources:#?}");
     assert_eq!(sources[0]["n"], 1);
     // The upstream model was given the passage, numbered, and asked to cite it.
-    let sent = app.fake.requests().last().unwrap().clone();
+    let sent = app.chat_requests().last().unwrap().clone();
     let system = sent["messages"][0]["content"].as_str().unwrap().to_owned();
     assert!(system.contains("[1]") && system.contains("600 requests per minute"), "{system}");
 
@@ -409,7 +409,7 @@ async fn a_conversation_with_a_knowledge_base_attached_stores_the_cited_sources_
     assert_eq!(stored.sources, reply.sources);
     // The model got the numbered passages first (the reply streams on after `send_message`).
     let sent = wait_until("the request to the model", Duration::from_secs(30), || async {
-        app.fake.requests().iter().rev().find(|r| r["messages"].is_array()).cloned().ok_or("no chat request yet")
+        app.chat_requests().iter().rev().find(|r| r["messages"].is_array()).cloned().ok_or("no chat request yet")
     })
     .await;
     let system = sent["messages"][0]["content"].as_str().unwrap().to_owned();

@@ -109,7 +109,7 @@ async fn a_streaming_completion_sends_chunks_then_done() {
     assert_eq!(keys(&chunks[1]), ["choices", "created", "id", "model", "object"]);
     assert_eq!(keys(&chunks[1]["choices"][0]), ["delta", "finish_reason", "index", "logprobs"]);
     // The system message reached the upstream.
-    assert_eq!(app.fake.requests().last().unwrap()["messages"][0]["role"], "system");
+    assert_eq!(app.chat_requests().last().unwrap()["messages"][0]["role"], "system");
 }
 
 #[tokio::test]

@@ -141,7 +141,7 @@ async fn a_question_from_an_allowed_origin_streams_sources_then_the_answer_with_
     assert_eq!(text, "The Team plan costs 42 euros [1].");
 
     // The model got the sources as a system message, the visitor's turns, then the question.
-    let sent = app.fake.requests().pop().unwrap();
+    let sent = app.chat_requests().pop().unwrap();
     assert_eq!(sent["model"], crate::helpers::FAKE_UPSTREAM_MODEL);
     let messages = sent["messages"].as_array().unwrap();
     let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
@@ -166,7 +166,7 @@ async fn a_site_the_owner_did_not_allow_gets_403_without_cors_headers() {
     let message = error_message(res).await;
     assert!(message.contains("owner must add it to the allowed origins"), "{message}");
     // Nothing reached the model.
-    assert!(app.fake.requests().is_empty());
+    assert!(app.chat_requests().is_empty());
 
     let res = app
         .client
@@ -210,7 +210,7 @@ async fn invalid_questions_are_400_that_the_allowed_page_can_read() {
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(header_of(&res, "access-control-allow-origin"), Some(SHOP));
     }
-    assert!(app.fake.requests().is_empty());
+    assert!(app.chat_requests().is_empty());
 }
 
 #[tokio::test]

@@ -131,6 +131,18 @@ async fn world() -> World {
     World { answers, ledger, sitechat, owner, _dirs: (db_dir, data) }
 }
 
+/// A chat whose model is the [`Recording`] one (`r`, the default) beside [`CharModel`], with its
+/// catalog, on a fresh world.
+async fn recording_chat() -> (crate::chat::Chat, ModelCatalog, Arc<Recording>, World) {
+    let w = world().await;
+    let db = w.sitechat.db().clone();
+    let provider = Arc::new(Recording::default());
+    let registry = Registry::new(vec![provider.clone(), Arc::new(CharModel)]);
+    let catalog = ModelCatalog::start(db.clone(), registry).await.unwrap();
+    let chat = crate::chat::Chat::new(db, Answers::new(catalog.clone(), w.sitechat.clone(), None), "r");
+    (chat, catalog, provider, w)
+}
+
 fn ask(caller: Caller, grounding: Grounding, messages: Vec<ChatMessage>) -> AnswerRequest {
     AnswerRequest {
         caller,

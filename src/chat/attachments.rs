@@ -45,11 +45,6 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
         .map(|(_, _, media_type)| *media_type)
 }
 
-/// Whether an attachment is an image (by its stored media type).
-pub fn is_image(media_type: &str) -> bool {
-    media_type.starts_with("image/")
-}
-
 impl Chat {
     /// Stores an upload for a message the user is writing: an image, or a file whose text can be
     /// read (txt, md, code, html, pdf, docx). The file is refused with what was wrong and what to

@@ -10,16 +10,12 @@ use webplus::fakes::FakeOpenAiConfig;
 
 use crate::helpers::{TestApp, spawn_app_with};
 
-fn cookie(app: &TestApp) -> String {
-    app.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-}
-
 /// Uploads `body` as the browser does (cookies, same origin).
 async fn upload(app: &TestApp, name: &str, body: &'static [u8]) -> (StatusCode, Value) {
     let res = app
         .client
         .post(app.url(&format!("/api/v1/attachments?name={name}")))
-        .header(header::COOKIE, cookie(app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, app.url(""))
         .body(body)
         .send()
@@ -102,7 +98,7 @@ async fn bad_files_are_refused_with_what_is_wrong_and_strangers_get_nothing() {
     let res = app
         .client
         .post(app.url("/api/v1/attachments?name=x.txt"))
-        .header(header::COOKIE, cookie(&app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, "https://evil.example")
         .body("x")
         .send()

@@ -8,16 +8,12 @@ use crate::helpers::{TestApp, spawn_app};
 
 const EVIL: &str = "http://evil.example";
 
-fn cookie_header(app: &TestApp) -> String {
-    app.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-}
-
 /// A server-function POST from `origin` with the victim's cookies and `authorization`, if any.
 async fn forged(app: &TestApp, endpoint: &str, origin: &str, authorization: Option<&str>) -> (StatusCode, Value) {
     let mut req = app
         .client
         .post(app.url(&format!("/api/{endpoint}")))
-        .header(header::COOKIE, cookie_header(app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, origin)
         .json(&json!({ "name": "Planted by evil.example" }));
     if let Some(a) = authorization {
@@ -59,7 +55,7 @@ async fn a_non_bearer_authorization_header_never_falls_back_to_the_cookies() {
     let res = app
         .client
         .get(app.url("/api/v1/knowledge-bases"))
-        .header(header::COOKIE, cookie_header(&app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::AUTHORIZATION, "Basic dXNlcjpwYXNzd29yZA==")
         .send()
         .await
@@ -76,7 +72,7 @@ async fn a_bearer_api_key_works_from_another_origin() {
     let res = app
         .client
         .post(app.url("/api/v1/knowledge-bases"))
-        .header(header::COOKIE, cookie_header(&app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, EVIL)
         .bearer_auth(&key)
         .json(&json!({ "name": "By API key" }))

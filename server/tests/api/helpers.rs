@@ -141,7 +141,8 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    fn cookie_header(&self) -> Option<String> {
+    /// The `Cookie` header this client's jar would send (None: no cookies).
+    pub fn cookie_header(&self) -> Option<String> {
         let c = self.cookies.lock().unwrap();
         (!c.is_empty()).then(|| c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
     }

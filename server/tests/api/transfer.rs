@@ -71,7 +71,7 @@ async fn a_conversation_downloads_as_markdown_or_json_and_the_json_imports_back(
     let res = app
         .client
         .post(app.url("/api/v1/conversations/import"))
-        .header(header::COOKIE, cookie(&app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, app.url(""))
         .body(CHATGPT)
         .send()
@@ -85,10 +85,6 @@ async fn a_conversation_downloads_as_markdown_or_json_and_the_json_imports_back(
     );
     let (_, list) = app.call("chat/conversations", json!({})).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
-}
-
-fn cookie(app: &TestApp) -> String {
-    app.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
 }
 
 #[tokio::test]
@@ -119,7 +115,7 @@ async fn bad_files_and_formats_are_refused_with_what_is_wrong_and_strangers_get_
     let res = app
         .client
         .post(app.url("/api/v1/conversations/import"))
-        .header(header::COOKIE, cookie(&app))
+        .header(header::COOKIE, app.cookie_header().unwrap_or_default())
         .header(header::ORIGIN, "https://evil.example")
         .body(CHATGPT)
         .send()

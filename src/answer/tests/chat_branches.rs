@@ -16,12 +16,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let w = world().await;
-    let db = w.sitechat.db().clone();
-    let provider = Arc::new(Recording::default());
-    let registry = Registry::new(vec![provider.clone(), Arc::new(CharModel)]);
-    let catalog = ModelCatalog::start(db.clone(), registry).await.unwrap();
-    let chat = Chat::new(db, Answers::new(catalog, w.sitechat.clone(), None), "r");
+    let (chat, _, provider, w) = recording_chat().await;
     Setup { chat, provider, owner: w.owner.clone(), w }
 }
 

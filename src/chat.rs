@@ -20,7 +20,7 @@ mod tree;
 use std::sync::Arc;
 
 pub use attachments::{MAX_ATTACHMENTS_PER_MESSAGE, MAX_IMAGE_BYTES, image_type};
-pub use branches::Exchange;
+pub use branches::{Exchange, THREAD_PAGE, ThreadPage};
 pub use conversations::ConversationPage;
 pub use export::{ConversationFile, FORMAT, FORMAT_VERSION, FileMessage, MarkdownExport};
 pub use generation::{Generations, Snapshot};

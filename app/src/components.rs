@@ -31,7 +31,7 @@ pub use drawer::DrawerControls;
 pub use form::{ErrorBanner, FieldError, PasswordMeter, TextField, field_error, top_error};
 pub use gate::{CurrentUser, LogoutButton, current_user_resource, logged_in, use_hydrated};
 pub use kb_picker::KbPicker;
-pub use message::{LiveMessage, MessageList};
+pub use message::{EarlierMessages, LiveMessage, MessageList};
 pub use ollama_events::OllamaEvents;
 pub use post_body::post_body;
 pub use search::{SearchDialog, open_on_ctrl_k as open_search_on_ctrl_k};

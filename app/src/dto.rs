@@ -152,9 +152,31 @@ pub struct ReplyUsageDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub conversation: ConversationDto,
-    pub messages: Vec<MessageDto>,
+    /// The last page of the branch on show.
+    pub page: MessagePage,
     /// The ids of the knowledge bases attached to it.
     pub knowledge_bases: Vec<String>,
+}
+
+/// Part of the branch on show, oldest first (see `webplus::chat::ThreadPage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<MessageDto>,
+    /// How many messages of the branch come before these (loaded on demand).
+    pub earlier: usize,
+    /// What the replies among those used: the conversation's totals count them too.
+    pub earlier_usage: Totals,
+}
+
+/// Summed usage of a conversation's replies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub replies: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_nano_usd: i64,
+    pub priced: bool,
+    pub unpriced_calls: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

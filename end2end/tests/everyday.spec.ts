@@ -1,8 +1,8 @@
 // The everyday keys and the theme: Esc stops a reply, ↑ in the empty composer edits the last
-// question (a new branch), and the theme picked in the sidebar is kept by a reload (the server
+// question (a new branch), a second tab follows the reply being written, and the theme picked in the sidebar is kept by a reload (the server
 // renders it, so nothing flashes or fails to hydrate).
 import { createUser, logIn } from '../support/accounts';
-import { expect, test } from '../support/fixtures';
+import { expect, expectConsoleErrors, test } from '../support/fixtures';
 
 const email = `everyday-${Date.now()}@example.com`;
 const password = 'hopper-cobol-1959';
@@ -37,6 +37,47 @@ test('Esc stops the reply and ↑ edits the last question', async ({ page }) => 
   await expect(reply).toHaveAttribute('data-status', 'streaming');
   await page.keyboard.press('Escape');
   await expect(reply).toHaveAttribute('data-status', 'stopped');
+
+  // An edit that cannot reach the server opens again with its text, to send once more.
+  expectConsoleErrors(/Failed to load resource: net::ERR_FAILED .*\[.*\/api\/chat\/edit\]$/);
+  await page.route('**/api/chat/edit', (route) => route.abort('failed'));
+  await composer.press('ArrowUp');
+  await edit.fill('Tell me a tiny story about a lighthouse.');
+  await edit.press('Enter');
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(edit).toHaveValue('Tell me a tiny story about a lighthouse.');
+  await page.unroute('**/api/chat/edit');
+  await edit.press('Enter');
+  await expect(question.locator('.message-text')).toHaveText('Tell me a tiny story about a lighthouse.');
+  await expect(question.getByTestId('branch-position')).toHaveText('3/3');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.keyboard.press('Escape');
+  await expect(reply).toHaveAttribute('data-status', 'stopped');
+});
+
+test('a second tab on the conversation follows the same reply, and sees it stopped', async ({ page }) => {
+  test.setTimeout(240_000);
+  await logIn(page, email, password);
+  const composer = page.getByTestId('composer');
+  await composer.fill('Tell me a long story about a harbour.');
+  await composer.press('Enter');
+  const reply = page.locator('[data-testid="message"][data-role="assistant"]').last();
+  await expect(reply).toHaveAttribute('data-status', 'streaming');
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+
+  const second = await page.context().newPage();
+  await second.goto(page.url());
+  const followed = second.locator('[data-testid="message"][data-role="assistant"]').last();
+  await expect(followed).toHaveAttribute('data-status', 'streaming');
+  const text = followed.locator('.message-text');
+  const before = (await text.innerText()).length;
+  await expect.poll(async () => (await text.innerText()).length).toBeGreaterThan(before);
+
+  await page.keyboard.press('Escape');
+  await expect(reply).toHaveAttribute('data-status', 'stopped');
+  await expect(followed).toHaveAttribute('data-status', 'stopped');
+  await expect(text).toHaveText((await reply.locator('.message-text').innerText()).trim());
+  await second.close();
 });
 
 test('the theme picked is applied at once and after a reload', async ({ page }) => {

@@ -32,7 +32,7 @@ async function call<T>(request: APIRequestContext, baseURL: string, endpoint: st
 }
 
 interface Message { id: string; role: string; status: string; content: string; sources: unknown[] }
-interface Detail { conversation: { id: string }; messages: Message[] }
+interface Detail { conversation: { id: string }; page: { messages: Message[] } }
 
 /** Waits for the last reply to end; one longer than `stopAt` characters is stopped there (the
  * local model may ramble for a minute on a busy machine; a stopped reply keeps its text). */
@@ -42,7 +42,7 @@ async function waitForReply(request: APIRequestContext, baseURL: string, id: str
   await expect
     .poll(async () => {
       detail = await call<Detail>(request, baseURL, 'chat/get', { id });
-      const last = detail.messages.at(-1)!;
+      const last = detail.page.messages.at(-1)!;
       if (last.status === 'streaming' && last.content.length >= stopAt && !stopped) {
         stopped = true;
         await call(request, baseURL, 'chat/stop', { message_id: last.id });
@@ -112,12 +112,12 @@ test.beforeAll(async ({ browser, baseURL }) => {
   const question = 'Explain our refund and shipping policies in detail, in several long paragraphs, with examples.';
   const longId = await startConversation(req, base, [kb.id], question);
   let long = await waitForReply(req, base, longId, 1500);
-  for (let tries = 1; tries < 3 && long.messages.at(-1)!.content.length <= 500; tries++) {
+  for (let tries = 1; tries < 3 && long.page.messages.at(-1)!.content.length <= 500; tries++) {
     await call(req, base, 'chat/send', { conversation_id: longId, content: question });
     long = await waitForReply(req, base, longId, 1500);
   }
-  expect(long.messages.at(-1)!.sources.length).toBeGreaterThan(0);
-  expect(long.messages.at(-1)!.content.length).toBeGreaterThan(500);
+  expect(long.page.messages.at(-1)!.sources.length).toBeGreaterThan(0);
+  expect(long.page.messages.at(-1)!.content.length).toBeGreaterThan(500);
   const attachedId = await startConversation(req, base, [kb.id], 'Where do parcels ship from?');
   await waitForReply(req, base, attachedId);
   const plainId = await startConversation(req, base, [], 'Say hello.');

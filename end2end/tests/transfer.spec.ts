@@ -62,3 +62,45 @@ test('ChatGPT history comes in with its branches, and a conversation goes out as
   await expect(page.getByRole('alert')).toContainText("ChatGPT's conversations.json");
   await expect(bad).toHaveCount(0);
 });
+
+test('a long conversation opens at its newest message and brings older ones as the reader scrolls up', async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page, email, password);
+  const count = 130;
+  const messages = Array.from({ length: count }, (_, i) => ({
+    id: `m${i}`,
+    parent: i === 0 ? null : `m${i - 1}`,
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: `Message ${i}`,
+    created_at: 1_700_000_000_000 + i * 1000,
+  }));
+  const file = { format: 'webplus.conversation', version: 1, title: 'Long talk', model: 'm', created_at: 1_700_000_000_000, messages };
+  const result = await importFile(page, { name: 'long.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+  await result.getByRole('link', { name: 'Open “Long talk”' }).click();
+  await expect(page.getByTestId('send')).toBeEnabled();
+
+  const shown = page.getByTestId('message');
+  const earlier = page.getByTestId('earlier-messages');
+  const opened = async () => {
+    await expect(shown).toHaveCount(50);
+    await expect(shown.last()).toContainText('Message 129');
+    await expect(shown.last()).toBeInViewport();
+    await expect(earlier).toHaveText('Show earlier messages (80 more)');
+  };
+  await opened();
+
+  // Scrolling to the top brings the page before, and the message that was first stays in view.
+  await page.locator('.messages').evaluate((el) => el.scrollTo(0, 0));
+  await expect(shown).toHaveCount(100);
+  await expect(earlier).toHaveText('Show earlier messages (30 more)');
+  await expect(page.locator('.message-text').filter({ hasText: /^\s*Message 80\s*$/ })).toBeInViewport();
+  await earlier.click();
+  await expect(shown).toHaveCount(130);
+  await expect(shown.first()).toContainText('Message 0');
+  await expect(earlier).toHaveCount(0);
+
+  // Loaded directly, as a reload does: the newest page again.
+  await page.reload();
+  await expect(page.getByTestId('send')).toBeEnabled();
+  await opened();
+});

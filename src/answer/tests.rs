@@ -3,6 +3,7 @@
 mod chat_attachments;
 mod chat_branches;
 mod chat_lists;
+mod chat_pages;
 mod chat_search;
 mod chat_settings;
 mod chat_titles;

@@ -23,6 +23,26 @@ pub struct Exchange {
     pub reply: ThreadMessage,
 }
 
+/// How many messages of a branch a conversation opens with, and how many more each "earlier"
+/// step brings: a long conversation opens (and renders) no more than this.
+pub const THREAD_PAGE: usize = 50;
+
+/// Part of a branch, oldest first, and what comes before it.
+#[derive(Debug, Clone)]
+pub struct ThreadPage {
+    pub messages: Vec<ThreadMessage>,
+    /// The ids of the branch's messages before `messages`, oldest first.
+    pub earlier: Vec<String>,
+}
+
+impl ThreadPage {
+    /// `thread` from `start` on, and the ids before it.
+    fn from(mut thread: Vec<ThreadMessage>, start: usize) -> Self {
+        let messages = thread.split_off(start);
+        Self { messages, earlier: thread.into_iter().map(|m| m.row.id).collect() }
+    }
+}
+
 /// Where a new reply goes: what it follows and what the model is asked.
 struct Ask<'a> {
     conv: &'a ConversationRow,
@@ -103,20 +123,45 @@ impl Chat {
         self.ask(user_id, ask).await
     }
 
-    /// Shows the branch through `message_id` (a sibling picked in the switcher), down to the
-    /// newest message under it, and remembers it. Returns the path now on show.
-    pub async fn switch_branch(
-        &self,
-        user_id: &str,
-        conversation_id: &str,
-        message_id: &str,
-    ) -> Result<Vec<ThreadMessage>> {
+    /// A page of the branch on show: its last [`THREAD_PAGE`] messages, the ones a conversation
+    /// opens with. Older ones come with [`Chat::earlier_messages`].
+    pub async fn latest_messages(&self, user_id: &str, conversation_id: &str) -> Result<ThreadPage> {
+        let (conv, tree) = self.tree(user_id, conversation_id).await?;
+        let thread = tree.thread(tree.shown_leaf(conv.current_leaf_id.as_deref()));
+        let start = thread.len().saturating_sub(THREAD_PAGE);
+        Ok(ThreadPage::from(thread, start))
+    }
+
+    /// The [`THREAD_PAGE`] messages before `before`, on its path (whichever branch is on show
+    /// now: the messages above one are the same on every branch through it).
+    pub async fn earlier_messages(&self, user_id: &str, conversation_id: &str, before: &str) -> Result<ThreadPage> {
         let (_, tree) = self.tree(user_id, conversation_id).await?;
-        let leaf = tree.newest_under(message_id).ok_or(Error::NotFound("message"))?;
+        tree.get(before).ok_or(Error::NotFound("message"))?;
+        let mut thread = tree.thread(Some(before));
+        thread.pop();
+        let start = thread.len().saturating_sub(THREAD_PAGE);
+        Ok(ThreadPage::from(thread, start))
+    }
+
+    /// Shows the branch through `message_id` (a sibling picked in the switcher, or a search hit),
+    /// down to the newest message under it, and remembers it. A message on the branch already on
+    /// show keeps that branch. Returns the path now on show from `message_id` on (from further up
+    /// when that is less than a page).
+    pub async fn switch_branch(&self, user_id: &str, conversation_id: &str, message_id: &str) -> Result<ThreadPage> {
+        let (conv, tree) = self.tree(user_id, conversation_id).await?;
+        let shown = tree.shown_leaf(conv.current_leaf_id.as_deref());
+        let on_shown = shown.is_some_and(|leaf| tree.path_to(leaf).iter().any(|m| m.id == message_id));
+        let leaf = match shown {
+            Some(leaf) if on_shown => leaf,
+            _ => tree.newest_under(message_id).ok_or(Error::NotFound("message"))?,
+        };
         if !self.db.set_current_leaf(user_id, conversation_id, leaf).await? {
             return Err(Error::NotFound("conversation"));
         }
-        Ok(tree.thread(Some(leaf)))
+        let thread = tree.thread(Some(leaf));
+        let at = thread.iter().position(|m| m.row.id == message_id).unwrap_or(0);
+        let start = at.min(thread.len().saturating_sub(THREAD_PAGE));
+        Ok(ThreadPage::from(thread, start))
     }
 
     /// The conversation and all its messages; replies still streaming carry their live text.

@@ -81,14 +81,25 @@ pub async fn get_conversation(id: String) -> Result<ConversationDetail, AppError
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let c = st.chat.conversation(&me.user_id, &id).await.map_err(convert::to_app_error)?;
-    let messages = st.chat.messages(&me.user_id, &id).await.map_err(convert::to_app_error)?;
+    let latest = st.chat.latest_messages(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     let usage = st.chat.usage(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     let knowledge_bases = st.sitechat.attached_kbs(&me.user_id, &id).await.map_err(convert::to_app_error)?;
     Ok(ConversationDetail {
         conversation: convert::conversation(&c),
-        messages: convert::messages_with_usage(&messages, &usage.replies),
+        page: convert::page(&latest, &usage.replies),
         knowledge_bases,
     })
+}
+
+/// The page of the branch on show before `before` (the first message the user sees).
+#[server(prefix = "/api", endpoint = "chat/earlier", input = server_fn::codec::Json)]
+pub async fn earlier_messages(conversation_id: String, before: String) -> Result<MessagePage, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let earlier =
+        st.chat.earlier_messages(&me.user_id, &conversation_id, &before).await.map_err(convert::to_app_error)?;
+    let usage = st.chat.usage(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;
+    Ok(convert::page(&earlier, &usage.replies))
 }
 
 #[server(prefix = "/api", endpoint = "chat/rename", input = server_fn::codec::Json)]
@@ -146,15 +157,15 @@ pub async fn regenerate_reply(message_id: String, model: Option<String>) -> Resu
     Ok(convert::sent(&c, &sent))
 }
 
-/// Shows (and remembers) the branch through `message_id`; returns its messages.
+/// Shows (and remembers) the branch through `message_id`; returns it from that message on.
 #[server(prefix = "/api", endpoint = "chat/switch-branch", input = server_fn::codec::Json)]
-pub async fn switch_branch(conversation_id: String, message_id: String) -> Result<Vec<MessageDto>, AppError> {
+pub async fn switch_branch(conversation_id: String, message_id: String) -> Result<MessagePage, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let shown =
         st.chat.switch_branch(&me.user_id, &conversation_id, &message_id).await.map_err(convert::to_app_error)?;
     let usage = st.chat.usage(&me.user_id, &conversation_id).await.map_err(convert::to_app_error)?;
-    Ok(convert::messages_with_usage(&shown, &usage.replies))
+    Ok(convert::page(&shown, &usage.replies))
 }
 
 #[server(prefix = "/api", endpoint = "chat/stop", input = server_fn::codec::Json)]

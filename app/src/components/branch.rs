@@ -22,6 +22,9 @@ pub struct BranchActions {
     pub ready: Signal<bool>,
     /// A message to open for editing (↑ in the empty composer), taken by that message's view.
     pub edit_request: RwSignal<Option<String>>,
+    /// An edit the server refused `(message id, the text sent)`: its box opens again with that
+    /// text, so nothing typed is lost.
+    pub edit_failed: RwSignal<Option<(String, String)>>,
 }
 
 /// ‹ 2/3 ›: which of its siblings this message is; the arrows show the one before or after.
@@ -64,11 +67,16 @@ pub fn Switcher(id: String, siblings: Arc<Vec<String>>) -> impl IntoView {
 }
 
 /// The user's message as a text box: Enter (or "Save and send") asks it as a new branch, Esc
-/// cancels.
+/// cancels. It opens with `draft` if one is set (an edit that failed), else `original`.
 #[component]
-pub fn EditBox(id: String, original: String, editing: RwSignal<bool>) -> impl IntoView {
+pub fn EditBox(
+    id: String,
+    original: String,
+    draft: RwSignal<Option<String>>,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
     let actions = expect_context::<BranchActions>();
-    let text = RwSignal::new(original);
+    let text = RwSignal::new(draft.try_update_untracked(Option::take).flatten().unwrap_or(original));
     let check = RwSignal::new(None::<String>);
     let area = NodeRef::<leptos::html::Textarea>::new();
     // Opened to be typed in: the cursor at the end of the text.

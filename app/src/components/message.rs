@@ -77,22 +77,68 @@ impl LiveMessage {
     }
 }
 
-/// All messages, scrolled to the newest while the reader is at the bottom.
+/// The messages of the branch above the ones loaded: how many, and how to load the page before
+/// them (provided by the conversation page).
+#[derive(Clone, Copy)]
+pub struct EarlierMessages {
+    pub count: RwSignal<usize>,
+    pub load: Callback<()>,
+    pub loading: Signal<bool>,
+}
+
+/// The messages loaded, opened at the newest and kept there while the reader is at the bottom.
+/// Scrolling near the top (or the button there) loads the page before them, and the messages
+/// being read stay where they were.
 #[component]
-pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
+pub fn MessageList(messages: RwSignal<Vec<LiveMessage>>, earlier: EarlierMessages) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
+    // The first message and the list's height when this last ran.
+    let last = StoredValue::new(None::<(Option<String>, i32)>);
     Effect::new(move |_| {
         // Re-run on new messages and on every token of the last one.
-        messages.with(|ms| ms.last().map(|m| m.content.track()));
-        if let Some(el) = list.get() {
-            let distance = el.scroll_height() - el.scroll_top() - el.client_height();
-            if distance < 160 {
-                el.set_scroll_top(el.scroll_height());
+        let first = messages.with(|ms| {
+            if let Some(m) = ms.last() {
+                m.content.track();
             }
+            ms.first().map(|m| m.id.clone())
+        });
+        let Some(el) = list.get() else { return };
+        let Some((before, height)) = last.get_value() else {
+            // Opened: at the newest message, once the list is in the page and laid out (a
+            // conversation opened by a link is built before it is put in the page).
+            request_animation_frame(move || {
+                el.set_scroll_top(el.scroll_height());
+                last.set_value(Some((first, el.scroll_height())));
+            });
+            return;
+        };
+        if before != first && messages.with(|ms| ms.iter().skip(1).any(|m| Some(&m.id) == before.as_ref())) {
+            // A page added above: moved down by its height, so what was read stays in place.
+            el.set_scroll_top(el.scroll_top() + el.scroll_height() - height);
+        } else if el.scroll_height() - el.scroll_top() - el.client_height() < 160 {
+            el.set_scroll_top(el.scroll_height());
         }
+        last.set_value(Some((first, el.scroll_height())));
     });
+    let near_top = move |_| {
+        let at_top = list.get_untracked().is_some_and(|el| el.scroll_top() < 200);
+        if at_top && earlier.count.get_untracked() > 0 && !earlier.loading.get_untracked() {
+            earlier.load.run(());
+        }
+    };
     view! {
-        <div class="messages" node_ref=list on:click=copy_code>
+        <div class="messages" node_ref=list on:click=copy_code on:scroll=near_top>
+            <Show when=move || { earlier.count.get() > 0 }>
+                <button
+                    type="button"
+                    class="link-button earlier-messages"
+                    data-testid="earlier-messages"
+                    disabled=move || earlier.loading.get()
+                    on:click=move |_| earlier.load.run(())
+                >
+                    {move || format!("Show earlier messages ({} more)", earlier.count.get())}
+                </button>
+            </Show>
             <Show when=move || messages.with(Vec::is_empty)>
                 <p class="empty-hint">"Send a message to start."</p>
             </Show>
@@ -124,6 +170,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
     let LiveMessage { id, role, content, status, error, sources, usage, dropped_params, blocks, siblings, attachments } =
         m;
     let editing = RwSignal::new(false);
+    let draft = RwSignal::new(None::<String>);
     if role == MessageRole::User
         && let Some(actions) = use_context::<BranchActions>()
     {
@@ -133,6 +180,13 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                 actions.edit_request.set(None);
                 editing.set(true);
             }
+        });
+        let own = id.clone();
+        Effect::new(move |_| {
+            let Some((_, text)) = actions.edit_failed.with(|f| f.clone().filter(|(m, _)| *m == own)) else { return };
+            actions.edit_failed.set(None);
+            draft.set(Some(text));
+            editing.set(true);
         });
     }
     if role == MessageRole::Assistant && status.get_untracked() == MessageStatus::Streaming {
@@ -189,7 +243,7 @@ fn MessageView(m: LiveMessage) -> impl IntoView {
                         when=move || editing.get()
                         fallback=move || view! { <div class="message-text">{move || content.get()}</div> }
                     >
-                        <EditBox id=edit_id.clone() original=original.clone() editing/>
+                        <EditBox id=edit_id.clone() original=original.clone() draft editing/>
                     </Show>
                 }
                 .into_any()

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::LiveMessage;
-use crate::dto::ReplyUsageDto;
+use crate::dto::{ReplyUsageDto, Totals};
 
 /// The line under a reply (hidden until its usage is known).
 #[component]
@@ -22,12 +22,13 @@ pub fn ReplyUsageLine(usage: RwSignal<Option<ReplyUsageDto>>) -> impl IntoView {
     }
 }
 
-/// The conversation's tokens and cost, summed over the replies shown (so a reply that just ended
-/// counts at once).
+/// The tokens and cost of the branch on show: `earlier`, what the replies above the messages
+/// loaded used, plus the replies loaded (so a reply that just ended counts at once).
 #[component]
-pub fn ConversationTotals(messages: RwSignal<Vec<LiveMessage>>) -> impl IntoView {
+pub fn ConversationTotals(messages: RwSignal<Vec<LiveMessage>>, earlier: RwSignal<Totals>) -> impl IntoView {
     let totals = Memo::new(move |_| {
-        messages.with(|ms| ms.iter().fold(Totals::default(), |t, m| m.usage.with(|u| t.add(u.as_ref()))))
+        let start = earlier.get();
+        messages.with(|ms| ms.iter().fold(start, |t, m| m.usage.with(|u| t.with_reply(u.as_ref()))))
     });
     view! {
         <span
@@ -66,19 +67,8 @@ fn timing_text(u: &ReplyUsageDto) -> String {
     text
 }
 
-/// Summed usage of a conversation's replies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub replies: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_nano_usd: i64,
-    pub priced: bool,
-    pub unpriced_calls: i64,
-}
-
 impl Totals {
-    pub fn add(mut self, u: Option<&ReplyUsageDto>) -> Self {
+    pub fn with_reply(mut self, u: Option<&ReplyUsageDto>) -> Self {
         if let Some(u) = u {
             self.replies += 1;
             self.input_tokens += u.input_tokens.unwrap_or(0);
@@ -188,10 +178,13 @@ mod tests {
 
     #[test]
     fn totals_sum_the_replies_and_say_when_a_price_is_missing() {
-        let t = Totals::default().add(Some(&usage(Some(892_000), 0))).add(None).add(Some(&usage(None, 1)));
+        let t = Totals::default()
+            .with_reply(Some(&usage(Some(892_000), 0)))
+            .with_reply(None)
+            .with_reply(Some(&usage(None, 1)));
         assert_eq!(t.summary(), "1,016 tokens · $0.000892 + price unknown");
         assert_eq!(t.breakdown(), "824 in / 192 out over 2 replies");
-        let free = Totals::default().add(Some(&usage(Some(0), 0)));
+        let free = Totals::default().with_reply(Some(&usage(Some(0), 0)));
         assert_eq!(free.summary(), "508 tokens · free");
     }
 }

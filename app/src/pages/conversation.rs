@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::chat::{edit_message, regenerate_reply, send_message, stop_generation, switch_branch},
+    api::chat::{earlier_messages, edit_message, regenerate_reply, send_message, stop_generation, switch_branch},
     components::{
-        BranchActions, ChatCtx, ChatSettingsPanel, Composer, ConversationTotals, KbPicker, LiveMessage, MessageList,
-        use_hydrated,
+        BranchActions, ChatCtx, ChatSettingsPanel, Composer, ConversationTotals, EarlierMessages, KbPicker,
+        LiveMessage, MessageList, use_hydrated,
     },
-    dto::{ConversationDetail, SentMessage},
+    dto::{ConversationDetail, MessageDto, MessagePage, SentMessage},
     error::AppError,
 };
 
@@ -43,7 +43,7 @@ pub fn ConversationPage() -> impl IntoView {
 #[component]
 fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let ctx = expect_context::<ChatCtx>();
-    let ConversationDetail { conversation, messages, knowledge_bases } = detail;
+    let ConversationDetail { conversation, page, knowledge_bases } = detail;
     let conversation_id = conversation.id.clone();
     let picker_id = conversation.id.clone();
     let settings_id = conversation.id.clone();
@@ -54,7 +54,33 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let title = Memo::new(move |_| {
         ctx.renamed.get().filter(|(id, _)| *id == own_id).map_or_else(|| original_title.clone(), |(_, t)| t)
     });
-    let messages = RwSignal::new(messages.into_iter().map(LiveMessage::from).collect::<Vec<_>>());
+    let messages = RwSignal::new(page.messages.into_iter().map(LiveMessage::from).collect::<Vec<_>>());
+    let owner = StoredValue::new(Owner::new());
+    let earlier = RwSignal::new(page.earlier);
+    let earlier_usage = RwSignal::new(page.earlier_usage);
+    let older_in = conversation_id.clone();
+    let older = Action::new(move |before: &String| {
+        let before = before.clone();
+        let page = earlier_messages(older_in.clone(), before.clone());
+        async move { page.await.map(|p| (before, p)) }
+    });
+    // Added above the first message shown, if it still is (a switch meanwhile replaced them).
+    Effect::new(move |_| {
+        let Some(Ok((before, page))) = older.value().get() else { return };
+        if messages.with_untracked(|ms| ms.first().is_some_and(|m| m.id == before)) {
+            earlier.set(page.earlier);
+            earlier_usage.set(page.earlier_usage);
+            let added = live(owner, page.messages);
+            messages.update(|ms| {
+                ms.splice(0..0, added);
+            });
+        }
+    });
+    let load_earlier = Callback::new(move |_| {
+        if let Some(first) = messages.with_untracked(|ms| ms.first().map(|m| m.id.clone())) {
+            older.dispatch(first);
+        }
+    });
     let draft = RwSignal::new(String::new());
     let files = RwSignal::new(Vec::<crate::dto::AttachmentDto>::new());
     let last_sent = StoredValue::new((String::new(), Vec::new()));
@@ -76,8 +102,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             if let Some(at) = replaced.and_then(|r| ms.iter().position(|m| m.id == r)) {
                 ms.truncate(at);
             }
-            ms.extend(sent.user.map(LiveMessage::from));
-            ms.push(sent.reply.into());
+            ms.extend(live(owner, sent.user.into_iter().chain([sent.reply])));
         });
         ctx.refresh();
     };
@@ -94,18 +119,20 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     });
     let stop = Action::new(|id: &String| stop_generation(id.clone()));
 
+    // A refused edit comes back with its text, for the box to open with again.
     let edit = Action::new(|(id, text): &(String, String)| {
         let (id, text) = (id.clone(), text.clone());
-        async move { edit_message(id.clone(), text).await.map(|sent| (sent, id)) }
+        async move { edit_message(id.clone(), text.clone()).await.map(|sent| (sent, id.clone())).map_err(|e| (e, id, text)) }
     });
+    let edit_failed = RwSignal::new(None::<(String, String)>);
     let regenerate = Action::new(|(id, model): &(String, Option<String>)| {
         let (id, model) = (id.clone(), model.clone());
         async move { regenerate_reply(id.clone(), model).await.map(|sent| (sent, id)) }
     });
-    Effect::new(move |_| {
-        if let Some(Ok((sent, replaced))) = edit.value().get() {
-            show(sent, Some(replaced));
-        }
+    Effect::new(move |_| match edit.value().get() {
+        Some(Ok((sent, replaced))) => show(sent, Some(replaced)),
+        Some(Err((_, id, text))) => edit_failed.set(Some((id, text))),
+        None => {}
     });
     Effect::new(move |_| {
         if let Some(Ok((sent, replaced))) = regenerate.value().get() {
@@ -116,7 +143,9 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
     let switch = Action::new(move |id: &String| switch_branch(switch_in.clone(), id.clone()));
     Effect::new(move |_| {
         if let Some(Ok(shown)) = switch.value().get() {
-            messages.set(shown.into_iter().map(LiveMessage::from).collect());
+            earlier.set(shown.earlier);
+            earlier_usage.set(shown.earlier_usage);
+            messages.set(live(owner, shown.messages));
         }
     });
     focus_message_in_url(messages, switch);
@@ -152,6 +181,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
         }),
         ready,
         edit_request,
+        edit_failed,
     });
 
     let on_send = Callback::new(move |text: String| {
@@ -171,9 +201,10 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             .get()
             .and_then(Result::err)
             .or_else(|| stop.value().get().and_then(Result::err))
-            .or_else(|| edit.value().get().and_then(Result::err))
+            .or_else(|| edit.value().get().and_then(Result::err).map(|(e, ..)| e))
             .or_else(|| regenerate.value().get().and_then(Result::err))
             .or_else(|| switch.value().get().and_then(Result::err))
+            .or_else(|| older.value().get().and_then(Result::err))
             .map(|e| e.to_string())
     });
 
@@ -185,11 +216,14 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             <header class="conversation-header">
                 <h1>{title}</h1>
                 <span class="model-name">{conversation.model.clone()}</span>
-                <ConversationTotals messages/>
+                <ConversationTotals messages earlier=earlier_usage/>
                 <ChatSettingsPanel conversation_id=settings_id/>
                 <ExportMenu conversation_id=export_id/>
             </header>
-            <MessageList messages/>
+            <MessageList
+                messages
+                earlier=EarlierMessages { count: earlier, load: load_earlier, loading: older.pending().into() }
+            />
             <Composer
                 draft
                 sending=send.pending()
@@ -204,6 +238,13 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
             </Composer>
         </section>
     }
+}
+
+/// Messages made in an effect belong to the page, not to the effect: each run of an effect
+/// disposes the signals its run before made, and those messages may still be on screen (a second
+/// edit disposed the first one's, and the page panicked when one was drawn again).
+fn live(owner: StoredValue<Owner>, messages: impl IntoIterator<Item = MessageDto>) -> Vec<LiveMessage> {
+    owner.with_value(|o| o.with(|| messages.into_iter().map(LiveMessage::from).collect()))
 }
 
 /// Downloads of the conversation: Markdown (the branch shown) and JSON (every branch, what
@@ -224,10 +265,7 @@ fn ExportMenu(conversation_id: String) -> impl IntoView {
 
 /// `?m=<message id>` (a search result): shows that message's branch if another one is shown, then
 /// scrolls to the message and marks it for a moment.
-fn focus_message_in_url(
-    messages: RwSignal<Vec<LiveMessage>>,
-    switch: Action<String, Result<Vec<crate::dto::MessageDto>, AppError>>,
-) {
+fn focus_message_in_url(messages: RwSignal<Vec<LiveMessage>>, switch: Action<String, Result<MessagePage, AppError>>) {
     let query = leptos_router::hooks::use_query_map();
     let wanted = RwSignal::new(None::<String>);
     Effect::new(move |_| {

@@ -10,7 +10,7 @@ use crate::{
         kb::access::attach_kbs,
     },
     components::{ChatCtx, Composer, KbPicker},
-    dto::{AttachmentDto, ConversationDetail, ModelDto},
+    dto::{AttachmentDto, ConversationDetail, MessagePage, ModelDto},
     error::AppError,
 };
 
@@ -35,7 +35,10 @@ pub fn NewChat() -> impl IntoView {
             let sent = send_message(created.id, content, None, attached).await?;
             Ok::<_, AppError>(ConversationDetail {
                 conversation: sent.conversation,
-                messages: sent.user.into_iter().chain([sent.reply]).collect(),
+                page: MessagePage {
+                    messages: sent.user.into_iter().chain([sent.reply]).collect(),
+                    ..Default::default()
+                },
                 knowledge_bases,
             })
         }

@@ -197,6 +197,18 @@ pub fn reply_usage(u: &webplus::storage::ReplyUsage) -> ReplyUsageDto {
     }
 }
 
+/// A page of the branch on show, with its replies' usage and what the replies above it used.
+pub fn page(p: &webplus::chat::ThreadPage, usage: &[webplus::storage::ReplyUsage]) -> MessagePage {
+    let by_id: std::collections::HashMap<&str, &webplus::storage::ReplyUsage> =
+        usage.iter().map(|u| (u.message_id.as_str(), u)).collect();
+    let earlier_usage = p
+        .earlier
+        .iter()
+        .filter_map(|id| by_id.get(id.as_str()))
+        .fold(Totals::default(), |t, u| t.with_reply(Some(&reply_usage(u))));
+    MessagePage { messages: messages_with_usage(&p.messages, usage), earlier: p.earlier.len(), earlier_usage }
+}
+
 /// Messages with their replies' usage from the ledger.
 pub fn messages_with_usage(messages: &[ThreadMessage], usage: &[webplus::storage::ReplyUsage]) -> Vec<MessageDto> {
     messages

@@ -50,7 +50,7 @@ async fn a_file_goes_with_a_message_to_the_model_and_comes_back_as_a_download() 
     assert!(content.ends_with("What is due?"), "{content}");
 
     let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
-    assert_eq!(detail["messages"][0]["attachments"][0]["id"], id.as_str());
+    assert_eq!(detail["page"]["messages"][0]["attachments"][0]["id"], id.as_str());
 
     let res = app.get(&format!("/api/v1/attachments/{id}")).await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -32,7 +32,7 @@ fn last_sent(app: &TestApp) -> Vec<String> {
 /// The messages on show after a reload: (role, content, "position/siblings").
 async fn shown(app: &TestApp, conv: &str) -> Vec<(String, String, String)> {
     let detail = call_ok(app, "chat/get", json!({ "id": conv })).await;
-    detail["messages"]
+    detail["page"]["messages"]
         .as_array()
         .unwrap()
         .iter()
@@ -90,7 +90,7 @@ async fn edits_and_regenerations_are_branches_the_model_sees_alone_and_a_reload_
 
     // Switch back to the first reply and to the original Q2: each is what a reload shows.
     let through_a1 = call_ok(&app, "chat/switch-branch", json!({ "conversation_id": conv, "message_id": a1 })).await;
-    assert_eq!(through_a1.as_array().unwrap().len(), 4);
+    assert_eq!(through_a1["messages"].as_array().unwrap().len(), 4);
     assert_eq!(shown(&app, &conv).await[2], row("user", "Q2 edited", "2/2"));
     call_ok(&app, "chat/switch-branch", json!({ "conversation_id": conv, "message_id": q2 })).await;
     assert_eq!(shown(&app, &conv).await[2], row("user", "Q2", "1/2"));

@@ -63,7 +63,7 @@ async fn a_reply_streams_over_sse_and_is_saved_with_the_history_sent_as_context(
     // Reloading shows everything saved, and the title the model wrote after the first reply
     // (the fake answers every request alike).
     let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
-    let msgs = detail["messages"].as_array().unwrap();
+    let msgs = detail["page"]["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 4);
     assert_eq!(msgs[1]["content"], "Paris is the capital.");
     assert_eq!(msgs[1]["status"], "complete");
@@ -98,8 +98,8 @@ async fn stop_ends_the_reply_and_keeps_the_partial_text() {
     assert_eq!(done.unwrap()["status"], "stopped");
     assert!(!text.is_empty() && text.len() < 1000, "partial: {} chars", text.len());
     let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
-    assert_eq!(detail["messages"][1]["status"], "stopped");
-    assert_eq!(detail["messages"][1]["content"].as_str().unwrap(), text);
+    assert_eq!(detail["page"]["messages"][1]["status"], "stopped");
+    assert_eq!(detail["page"]["messages"][1]["content"].as_str().unwrap(), text);
 }
 
 #[tokio::test]
@@ -118,8 +118,8 @@ async fn an_upstream_failure_half_way_saves_the_partial_reply_as_an_error_with_a
     assert!(done["error"].as_str().unwrap().contains("try again"), "{done}");
     assert!(text.starts_with("one"), "{text}");
     let (_, detail) = app.call("chat/get", json!({ "id": conv })).await;
-    assert_eq!(detail["messages"][1]["status"], "error");
-    assert_eq!(detail["messages"][1]["content"], text);
+    assert_eq!(detail["page"]["messages"][1]["status"], "error");
+    assert_eq!(detail["page"]["messages"][1]["content"], text);
 }
 
 #[tokio::test]
@@ -138,7 +138,7 @@ async fn replies_left_streaming_by_a_crash_are_interrupted_after_restart() {
     let again = spawn_app_in(app._dir.clone(), app.fake.clone()).await;
     *again.cookies.lock().unwrap() = cookies;
     let (_, detail) = again.call("chat/get", json!({ "id": conv })).await;
-    let reply = &detail["messages"][1];
+    let reply = &detail["page"]["messages"][1];
     assert_eq!(reply["id"], sent["reply"]["id"]);
     assert_eq!(reply["status"], "interrupted", "{detail}");
     assert!(reply["content"].as_str().unwrap().starts_with("slow"), "{reply}");

@@ -74,7 +74,7 @@ async fn a_missing_local_model_is_explained_to_every_caller_without_its_path_and
     assert_eq!(done["status"], "error");
     told("the chat user", &done.to_string());
     let (_, detail) = app.call("chat/get", json!({ "id": conv["id"] })).await;
-    told("the chat user, after a reload", &detail["messages"][1].to_string());
+    told("the chat user, after a reload", &detail["page"]["messages"][1].to_string());
 
     // A /v1 client.
     let res = app

@@ -254,6 +254,8 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("chat/switch-branch", json!({ "conversation_id": a.conv, "message_id": a.reply })),
         // A's message in B's own conversation: not one of its messages.
         ("chat/switch-branch", json!({ "conversation_id": bob_conv, "message_id": a.reply })),
+        ("chat/earlier", json!({ "conversation_id": a.conv, "before": a.reply })),
+        ("chat/earlier", json!({ "conversation_id": bob_conv, "before": a.reply })),
         ("chat/send", json!({ "conversation_id": bob_conv, "content": "hi", "after": a.reply })),
         ("chat/send", json!({ "conversation_id": bob_conv, "content": "hi", "attachments": [a.attachment] })),
         ("chat/settings", json!({ "conversation_id": a.conv })),

@@ -64,8 +64,8 @@ async fn a_conversation_downloads_as_markdown_or_json_and_the_json_imports_back(
     );
     let copy = v["conversations"][0]["id"].as_str().unwrap();
     let (_, detail) = app.call("chat/get", json!({ "id": copy })).await;
-    assert_eq!(detail["messages"][1]["content"], "Use **Team**.");
-    assert!(detail["messages"][1]["html"][0].as_str().unwrap().contains("<strong>Team</strong>"));
+    assert_eq!(detail["page"]["messages"][1]["content"], "Use **Team**.");
+    assert!(detail["page"]["messages"][1]["html"][0].as_str().unwrap().contains("<strong>Team</strong>"));
 
     // From the browser (cookies, same origin), as the settings page sends it.
     let res = app

@@ -85,10 +85,10 @@ async fn edits_and_regenerations_branch_and_the_model_sees_only_the_branch_it_an
 
     // Switching back to the first reply shows the branch last added to below it (the edit), and
     // the choice is kept for the next load.
-    let shown = chat.switch_branch(me, &conv, &a1).await.unwrap();
+    let shown = chat.switch_branch(me, &conv, &a1).await.unwrap().messages;
     assert_eq!(texts(&shown), ["Q1", "ok 1", "Q2b", "ok 3"]);
     assert_eq!(texts(&s.shown(&conv).await), ["Q1", "ok 1", "Q2b", "ok 3"]);
-    assert_eq!(texts(&chat.switch_branch(me, &conv, &q2).await.unwrap()), ["Q1", "ok 1", "Q2", "ok 2"]);
+    assert_eq!(texts(&chat.switch_branch(me, &conv, &q2).await.unwrap().messages), ["Q1", "ok 1", "Q2", "ok 2"]);
 
     // A question after a message that is not the end of any branch shown elsewhere: that path.
     let a2 = second.reply.row.id.clone();

@@ -52,7 +52,7 @@ async fn chatgpt_history_comes_in_with_its_branches_and_the_branch_that_was_on_s
 
     // The other branch is there, and becomes the one shown when picked.
     let first_version = shown[2].siblings[0].clone();
-    let other = chat.switch_branch(&w.owner, id, &first_version).await.unwrap();
+    let other = chat.switch_branch(&w.owner, id, &first_version).await.unwrap().messages;
     assert_eq!(texts(&other)[2..], ["And eat?", "Time Out Market."]);
 }
 

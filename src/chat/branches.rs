@@ -57,12 +57,6 @@ struct Ask<'a> {
 }
 
 impl Chat {
-    /// The path of the branch on show, oldest first; a reply still streaming shows its live text.
-    pub async fn messages(&self, user_id: &str, conversation_id: &str) -> Result<Vec<ThreadMessage>> {
-        let (conv, tree) = self.tree(user_id, conversation_id).await?;
-        Ok(tree.thread(tree.shown_leaf(conv.current_leaf_id.as_deref())))
-    }
-
     /// Asks `content` after `after` (a message of the conversation; None: the end of the branch
     /// on show), so a reply to what the user sees never lands on a branch they do not see.
     /// `attachments`: ids of the user's uploads the message carries ([`Chat::attach`]).
@@ -123,8 +117,8 @@ impl Chat {
         self.ask(user_id, ask).await
     }
 
-    /// A page of the branch on show: its last [`THREAD_PAGE`] messages, the ones a conversation
-    /// opens with. Older ones come with [`Chat::earlier_messages`].
+    /// A page of the branch on show: its last [`THREAD_PAGE`] messages (oldest first; a reply still
+    /// streaming shows its live text), the ones a conversation opens with. Older ones come with [`Chat::earlier_messages`].
     pub async fn latest_messages(&self, user_id: &str, conversation_id: &str) -> Result<ThreadPage> {
         let (conv, tree) = self.tree(user_id, conversation_id).await?;
         let thread = tree.thread(tree.shown_leaf(conv.current_leaf_id.as_deref()));

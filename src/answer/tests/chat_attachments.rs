@@ -68,7 +68,7 @@ async fn a_message_carries_its_files_to_the_model_and_an_edit_keeps_them() {
     );
     let names = |m: &crate::chat::ThreadMessage| m.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(sent.question.as_ref().unwrap()), ["bill.txt", "chart.png"]);
-    let shown = chat.messages(me, &conv).await.unwrap();
+    let shown = chat.latest_messages(me, &conv).await.unwrap().messages;
     assert_eq!(names(&shown[0]), ["bill.txt", "chart.png"], "a reload shows them");
     assert_eq!(s.provider.0.lock().unwrap().last().unwrap().messages.len(), 1, "the files are in the question");
 
@@ -130,7 +130,7 @@ async fn files_stay_their_owners_and_are_refused_with_the_reason() {
     let second = chat.create_conversation(me, None, None).await.unwrap().id;
     let moved = chat.send_message(me, &second, "Again", None, std::slice::from_ref(&mine.id)).await;
     assert!(matches!(moved, Err(Error::NotFound("attachment"))));
-    assert!(chat.messages(me, &second).await.unwrap().is_empty(), "the failed send left nothing");
+    assert!(chat.latest_messages(me, &second).await.unwrap().messages.is_empty(), "the failed send left nothing");
     let twice = chat.send_message(me, &conv, "Twice", None, &[mine.id.clone(), mine.id.clone()]).await;
     assert!(matches!(twice, Err(Error::Invalid(_))));
     let many: Vec<String> = (0..11).map(|i| format!("id-{i}")).collect();

@@ -37,7 +37,7 @@ impl Setup {
     }
 
     async fn shown(&self, conv: &str) -> Vec<ThreadMessage> {
-        self.chat.messages(&self.owner, conv).await.unwrap()
+        self.chat.latest_messages(&self.owner, conv).await.unwrap().messages
     }
 }
 

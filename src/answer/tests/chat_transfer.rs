@@ -39,7 +39,7 @@ async fn chatgpt_history_comes_in_with_its_branches_and_the_branch_that_was_on_s
     let [(id, title, count)] = report.conversations.as_slice() else { panic!("{report:?}") };
     assert_eq!((title.as_str(), *count), ("Trip to Lisbon", 6));
 
-    let shown = chat.messages(&w.owner, id).await.unwrap();
+    let shown = chat.latest_messages(&w.owner, id).await.unwrap().messages;
     assert_eq!(
         texts(&shown),
         ["Where should I stay in Lisbon?", "Alfama or Baixa.", "And what should I eat?", "Try pastéis de nata."]
@@ -71,8 +71,8 @@ async fn an_export_holds_every_branch_and_imports_back_the_same() {
     assert_ne!(copy, original);
     assert_eq!(tree_of(&chat, &w.owner, copy).await, tree_of(&chat, &w.owner, original).await);
     assert_eq!(
-        texts(&chat.messages(&w.owner, copy).await.unwrap()),
-        texts(&chat.messages(&w.owner, original).await.unwrap()),
+        texts(&chat.latest_messages(&w.owner, copy).await.unwrap().messages),
+        texts(&chat.latest_messages(&w.owner, original).await.unwrap().messages),
         "the same branch is on show"
     );
 
@@ -128,7 +128,7 @@ async fn parent_links_that_loop_or_point_nowhere_still_import_what_can_be_placed
     let id = &report.conversations[0].0;
     let conv = chat.conversation(&w.owner, id).await.unwrap();
     assert_eq!(conv.model, "m", "an unknown model is replaced by the default");
-    let shown = chat.messages(&w.owner, id).await.unwrap();
+    let shown = chat.latest_messages(&w.owner, id).await.unwrap().messages;
     assert_eq!(texts(&shown), ["B"], "no current message named: the last placed one");
     let (_, file) = chat.export_json(&w.owner, id).await.unwrap();
     let c = file.messages.iter().find(|m| m.content == "C").unwrap();

@@ -12,6 +12,7 @@
 
 mod live;
 mod persist;
+mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ use webplus_ann::Graph;
 use crate::{Error, Result};
 
 pub use persist::Fingerprint;
+pub use scan::ExactScan;
 /// The distance kernel (`1 - dot` of unit vectors), for callers that score vectors themselves.
 pub use webplus_ann::{UnitCosine, dot};
 
@@ -121,7 +123,7 @@ impl VectorIndex {
     /// Adds many vectors, in parallel (rayon) when there are enough of them to pay off.
     pub fn insert_batch(&self, items: &[(u64, Vec<f32>)]) -> Result<()> {
         let items: Vec<(u64, Vec<f32>)> =
-            items.iter().map(|(id, v)| Ok((*id, self.unit(v)?))).collect::<Result<_>>()?;
+            items.iter().map(|(id, v)| Ok((*id, unit(self.dims, v)?))).collect::<Result<_>>()?;
         let _gate = read(&self.gate);
         let first = {
             let mut entries = write(&self.entries);
@@ -156,7 +158,7 @@ impl VectorIndex {
     /// The `k` nearest live ids with their cosine similarity, best first. Returns min(k, live)
     /// results unless the graph cannot reach them (only if it is very sparse).
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u64, f32)>> {
-        let query = &self.unit(query)?;
+        let query = &unit(self.dims, query)?;
         let graph = read(&self.graph);
         let entries = read(&self.entries);
         let total = entries.rows.len();
@@ -231,25 +233,22 @@ impl VectorIndex {
     fn into_parts(self) -> (Graph, Entries) {
         (into_inner(self.graph), into_inner(self.entries))
     }
+}
 
-    /// Validates `v` and returns it scaled to unit length.
-    fn unit(&self, v: &[f32]) -> Result<Vec<f32>> {
-        if v.len() != self.dims {
-            return Err(Error::invalid(
-                "vector",
-                format!("has {} dimensions; this index takes {}", v.len(), self.dims),
-            ));
-        }
-        // hnsw_rs asserts on NaN distances: refuse them here.
-        if !v.iter().all(|x| x.is_finite()) {
-            return Err(Error::invalid("vector", "contains NaN or infinite values"));
-        }
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm == 0.0 || !norm.is_finite() {
-            return Err(Error::invalid("vector", "has no direction (zero length)"));
-        }
-        Ok(v.iter().map(|x| x / norm).collect())
+/// Validates `v` (of `dims` dimensions) and returns it scaled to unit length.
+fn unit(dims: usize, v: &[f32]) -> Result<Vec<f32>> {
+    if v.len() != dims {
+        return Err(Error::invalid("vector", format!("has {} dimensions; this index takes {dims}", v.len())));
     }
+    // hnsw_rs asserts on NaN distances: refuse them here.
+    if !v.iter().all(|x| x.is_finite()) {
+        return Err(Error::invalid("vector", "contains NaN or infinite values"));
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return Err(Error::invalid("vector", "has no direction (zero length)"));
+    }
+    Ok(v.iter().map(|x| x / norm).collect())
 }
 
 fn new_graph(params: &IndexParams, capacity: usize) -> Graph {

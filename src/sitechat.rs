@@ -147,9 +147,9 @@ impl SiteChat {
         &self.inner.indexes
     }
 
-    /// Loads every knowledge base's vector index (from its files, or rebuilt from the database)
-    /// and, meanwhile, the embedding models they use, in the background; searches of a knowledge
-    /// base not loaded yet wait for it.
+    /// Loads every knowledge base's vector index (from its files, or its stored vectors read and
+    /// its graph rebuilt from them) and, meanwhile, the embedding models they use, in the
+    /// background; searches of a knowledge base wait until it is loaded or its vectors are read.
     pub fn warm_up(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
@@ -181,7 +181,8 @@ impl SiteChat {
             Err(e) => return tracing::error!(error = ?e, "listing knowledge bases failed"),
         };
         for id in ids {
-            if let Err(e) = self.inner.indexes.get(&id).await {
+            // One knowledge base's vectors read at a time; graphs to rebuild build meanwhile.
+            if let Err(e) = self.inner.indexes.searchable(&id).await {
                 tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
             }
         }

@@ -124,11 +124,7 @@ impl SiteChat {
             };
             (found, started.elapsed())
         };
-        let semantic = async {
-            let index = self.indexes().get(&kb.id).await?;
-            let v = vector.to_vec();
-            tokio::task::spawn_blocking(move || index.search(&v, want)).await.map_err(Error::internal)?
-        };
+        let semantic = self.indexes().search(&kb.id, vector.to_vec(), want);
         let ((keyword, keyword_time), semantic) = tokio::join!(keyword, semantic);
         tracing::debug!(
             kb = %kb.id,

@@ -24,10 +24,6 @@ impl ExactScan {
         Self { dims, ids: Vec::new(), data: Vec::new() }
     }
 
-    pub fn dims(&self) -> usize {
-        self.dims
-    }
-
     pub fn len(&self) -> usize {
         self.ids.len()
     }

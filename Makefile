@@ -3,7 +3,7 @@
 #   make test   set up what tests need and run every test (unit, integration, end-to-end)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench lint fmt clean
+.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench eval lint fmt clean
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -66,6 +66,12 @@ bench:
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
 	cargo bench -p webplus --bench render
+
+## make eval: how often grounded answers are right (docs/BENCHMARKS.md, "Grounded answers"); needs
+## the local models (`make models`). WEBPLUS_EVAL_MODELS=a,b picks models; WEBPLUS_EVAL_URL and
+## WEBPLUS_EVAL_API_KEY evaluate a running server with its connections.
+eval: models
+	cargo bench -p server --bench grounded
 
 ## make lint: formatting, clippy on the server and WASM targets, unused dependencies, supply chain.
 lint: setup-lint

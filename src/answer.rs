@@ -1,7 +1,7 @@
 //! The one answer path. Chat, the embeddable widget and `/v1/chat/completions` all answer through
 //! [`Answers::prepare`]: it resolves the model, searches the knowledge bases the caller may use,
-//! numbers the passages and puts them first as a system message, fits the history into the model's
-//! window, and builds the provider request. [`PreparedAnswer::start`] starts the model; its stream
+//! numbers the sources (one per document, with the sections of its passages) and puts them first
+//! as a system message, fits the history into the model's window, and builds the provider request. [`PreparedAnswer::start`] starts the model; its stream
 //! records time to first token, active streams and, when it ends, the call's usage (one
 //! [`usage::UsageRecord`] per model call, whoever asked).
 
@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Instant};
 use futures::StreamExt;
 
 pub use history::fit_history;
-pub use sources::{Source, context_message};
+pub use sources::{Section, Source, context_message};
 pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageReceipt, UsageRecord};
 
 use crate::{

@@ -123,6 +123,9 @@ test('crawl a website with a progress bar, then chat with cited sources', async 
       has: page.locator(`[data-testid="source-link"][href="${site.origin}/pricing"]`),
     });
     await expect(pricing.first()).toBeVisible();
+    // One item per page, naming the section the passage came from (issue: a page listed twice).
+    await expect(pricing).toHaveCount(1);
+    await expect(pricing.getByTestId('source-heading').filter({ hasText: '› Team plan' })).toHaveCount(1);
     await expect(pricing.first().getByTestId('source-title')).toContainText('Pricing');
     const link = pricing.first().getByTestId('source-link');
     await expect(link).toHaveAttribute('rel', 'noopener noreferrer');

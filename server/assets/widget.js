@@ -29,6 +29,8 @@
     ".user{align-self:flex-end;background:#2b59c3;color:#fff}.bot{align-self:flex-start;background:#f0f1f4}" +
     ".err{align-self:stretch;background:#fdecea;color:#8a1c12}" +
     ".sources{margin:6px 0 0;padding-left:20px;font-size:12px}.sources a{color:#2b59c3}" +
+    ".sources .heading{display:block;color:#5f6168}.sources summary{cursor:pointer;color:#5f6168}" +
+    ".sources .passage{white-space:pre-wrap;margin:2px 0 4px}" +
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e3e4e8}" +
     "textarea{flex:1;resize:none;height:42px;padding:8px;border:1px solid #c5c7cf;border-radius:8px}" +
     ".send{border:0;border-radius:8px;background:#2b59c3;color:#fff;padding:0 14px;cursor:pointer}" +
@@ -94,6 +96,17 @@
       var safe = null;
       try { safe = s.url && /^https?:$/.test(new URL(s.url).protocol) ? s.url : null; } catch (_) {}
       li.appendChild(safe ? el("a", { href: safe, target: "_blank", rel: "noopener noreferrer" }, s.title || safe) : document.createTextNode(s.title || "Source " + s.n));
+      // The sections the passages came from, and the passages behind a toggle, as in the chat.
+      var sections = s.sections || [];
+      sections.forEach(function (p) {
+        if (p.heading_path) li.appendChild(el("span", { class: "heading" }, "\u203a " + p.heading_path));
+      });
+      if (sections.length) {
+        var details = el("details", {});
+        details.appendChild(el("summary", {}, sections.length > 1 ? "Passages" : "Passage"));
+        sections.forEach(function (p) { details.appendChild(el("p", { class: "passage" }, p.text)); });
+        li.appendChild(details);
+      }
       ol.appendChild(li);
     });
     msg.after(ol);

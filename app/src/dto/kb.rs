@@ -81,7 +81,7 @@ pub struct PublicationDto {
     pub allowed_origins: Vec<String>,
 }
 
-/// A passage a reply was given, numbered as the model was asked to cite it: `[n]`.
+/// A document a reply was given, numbered as the model was asked to cite it: `[n]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceDto {
     pub n: usize,
@@ -89,6 +89,17 @@ pub struct SourceDto {
     pub document_id: String,
     pub url: Option<String>,
     pub title: String,
+    /// Each section's headings, joined by "; ".
+    pub heading_path: String,
+    /// The passages, joined by a blank line.
+    pub text: String,
+    /// The passages one by one with their sections (always at least one).
+    pub sections: Vec<SectionDto>,
+}
+
+/// One passage of a source and the headings above it in the document (without its title).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionDto {
     pub heading_path: String,
     pub text: String,
 }

@@ -262,7 +262,10 @@ pub fn sent(conversation: &ConversationRow, e: &Exchange) -> SentMessage {
 
 /// A passage as clients see it (the browser, and `/v1` with its score added).
 pub fn source(s: Source) -> SourceDto {
+    let sections =
+        s.passages().into_iter().map(|p| SectionDto { heading_path: p.heading_path, text: p.text }).collect();
     SourceDto {
+        sections,
         n: s.n,
         kb_id: s.kb_id,
         document_id: s.document_id,

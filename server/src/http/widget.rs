@@ -20,7 +20,7 @@ use axum::{
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use webplus::{
-    answer::Source,
+    answer::{Section, Source},
     providers::{ChatEvent, FinishReason},
     widget::{Answer, Turn},
 };
@@ -101,7 +101,8 @@ pub async fn chat(
     vary(allow(res, origin))
 }
 
-/// What a visitor sees of a source: no internal ids, no scores.
+/// What a visitor sees of a source: what the chat shows (the document, its sections and
+/// passages), no internal ids, no scores.
 #[derive(Serialize)]
 struct VisitorSource<'a> {
     n: usize,
@@ -109,11 +110,19 @@ struct VisitorSource<'a> {
     url: Option<&'a str>,
     heading_path: &'a str,
     text: &'a str,
+    sections: Vec<Section>,
 }
 
 impl<'a> From<&'a Source> for VisitorSource<'a> {
     fn from(s: &'a Source) -> Self {
-        Self { n: s.n, title: &s.title, url: s.url.as_deref(), heading_path: &s.heading_path, text: &s.text }
+        Self {
+            n: s.n,
+            title: &s.title,
+            url: s.url.as_deref(),
+            heading_path: &s.heading_path,
+            text: &s.text,
+            sections: s.passages(),
+        }
     }
 }
 

@@ -140,14 +140,34 @@ async fn a_question_from_an_allowed_origin_streams_sources_then_the_answer_with_
         .collect();
     assert_eq!(text, "The Team plan costs 42 euros [1].");
 
-    // The model got the sources as a system message, the visitor's turns, then the question.
+    // Both passages of the page are one source, naming the section each came from, as the chat
+    // shows them.
+    assert_eq!(sources.as_array().unwrap().len(), 1, "{sources}");
+    assert_eq!(first["heading_path"], "Plans; Support");
+    let sections: Vec<(&str, &str)> = first["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["heading_path"].as_str().unwrap(), s["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            ("Plans", "The Team plan costs 42 euros per month and includes five seats."),
+            ("Support", "Support answers on weekdays from 9 to 17."),
+        ]
+    );
+
+    // The model got the sources as a system message (each passage under the page and its
+    // section), the visitor's turns, then the question.
     let sent = app.chat_requests().pop().unwrap();
     assert_eq!(sent["model"], crate::helpers::FAKE_UPSTREAM_MODEL);
     let messages = sent["messages"].as_array().unwrap();
     let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["system", "user", "assistant", "user"]);
     let system = messages[0]["content"].as_str().unwrap();
-    assert!(system.contains("[1] Pricing") && system.contains("42 euros"), "{system}");
+    let pricing = "[1] Pricing › Plans (https://shop.example.com/pricing)\nThe Team plan costs 42 euros";
+    assert!(system.contains(pricing) && system.contains("[1] Pricing › Support"), "{system}");
     assert_eq!(messages[3]["content"], "How much is the Team plan?");
 }
 

@@ -26,7 +26,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use common::{Stats, admin_api_key, cpu_model, free_port, today, wait_ready, write_section};
-use score::{Question, Verdict, citations, score};
+use score::{Question, Verdict, citations, normalize, score};
 
 /// Tokens an answer may have (the answers asked for are a sentence or two).
 const MAX_TOKENS: u32 = 200;
@@ -35,10 +35,10 @@ struct Answer {
     text: String,
     /// The file name of each source given, by its number.
     sources: HashMap<usize, String>,
-    /// Each source given: its file and heading path.
-    given: Vec<(String, String)>,
-    /// Whether a source given is the answering document's section that holds the answer.
-    section_given: bool,
+    /// Each source given: its file, sections and text.
+    given: Vec<(String, String, String)>,
+    /// Whether a source given is from the answering document and holds every expected fact.
+    answer_given: bool,
     ttft: Duration,
     total: Duration,
 }
@@ -178,13 +178,12 @@ async fn ask_all(
         let mut answers = Vec::new();
         for q in questions {
             let mut a = ask(client, base, key, kb_id, &model, &q.question, &file_of).await?;
-            a.section_given = match (&q.doc, &q.section) {
-                (Some(doc), Some(section)) => a
-                    .given
-                    .iter()
-                    .any(|(file, heading)| file == doc && heading.to_lowercase().contains(&section.to_lowercase())),
-                _ => false,
-            };
+            a.answer_given = q.doc.as_ref().is_some_and(|doc| {
+                a.given.iter().any(|(file, _, text)| {
+                    let text = normalize(text);
+                    file == doc && q.facts.iter().all(|alts| alts.iter().any(|f| text.contains(&normalize(f))))
+                })
+            });
             let cited: Vec<Option<String>> = citations(&a.text).iter().map(|n| a.sources.get(n).cloned()).collect();
             let doc_text = q.doc.as_deref().and_then(|d| doc_texts.get(d).copied());
             let v = score(q, &a.text, &cited, doc_text);
@@ -235,7 +234,8 @@ async fn ask(
         for s in chunk["sources"].as_array().into_iter().flatten() {
             let (Some(n), Some(doc)) = (s["n"].as_u64(), s["document_id"].as_str()) else { continue };
             let file = file_of.get(doc).cloned().unwrap_or_else(|| doc.to_owned());
-            given.push((file.clone(), s["heading_path"].as_str().unwrap_or_default().to_owned()));
+            let (heading, passages) = (s["heading_path"].as_str(), s["text"].as_str());
+            given.push((file.clone(), heading.unwrap_or_default().to_owned(), passages.unwrap_or_default().to_owned()));
             sources.insert(n as usize, file);
         }
         if let Some(piece) = chunk["choices"][0]["delta"]["content"].as_str().filter(|p| !p.is_empty()) {
@@ -244,7 +244,7 @@ async fn ask(
         }
     }
     let total = started.elapsed();
-    Ok(Answer { text, sources, given, section_given: false, ttft: ttft.unwrap_or(total), total })
+    Ok(Answer { text, sources, given, answer_given: false, ttft: ttft.unwrap_or(total), total })
 }
 
 async fn call(key: &str, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
@@ -280,7 +280,7 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
     let answerable = questions.iter().filter(|q| q.doc.is_some()).count();
     let unanswerable = questions.len() - answerable;
     let mut table = String::from(
-        "| Model | Accuracy (answerable) | Citation accuracy | \"Don't know\" accuracy | All right | Answer's section given | First token p50 / p90 | Answer p50 / p90 |\n\
+        "| Model | Accuracy (answerable) | Citation accuracy | \"Don't know\" accuracy | All right | Answer given to the model | First token p50 / p90 | Answer p50 / p90 |\n\
          |---|---|---|---|---|---|---|---|\n",
     );
     for run in runs {
@@ -289,7 +289,7 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
         let cited = count(&|v| v.cited_right == Some(true));
         let unknown = count(&|v| !v.answerable && v.right);
         let all = count(&|v| v.right && v.cited_right != Some(false));
-        let given = run.answers.iter().filter(|(_, a, _)| a.section_given).count();
+        let given = run.answers.iter().filter(|(_, a, _)| a.answer_given).count();
         let mut ttft: Vec<Duration> = run.answers.iter().map(|(_, a, _)| a.ttft).collect();
         let mut total: Vec<Duration> = run.answers.iter().map(|(_, a, _)| a.total).collect();
         let (t, a) = (Stats::of(&mut ttft), Stats::of(&mut total));
@@ -312,7 +312,8 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
             .iter()
             .map(|(q, a, v)| {
                 json!({"id": q.id, "question": q.question, "answer": a.text, "right": v.right,
-                       "cited_right": v.cited_right, "problems": v.problems, "section_given": a.section_given,
+                       "cited_right": v.cited_right, "problems": v.problems, "answer_given": a.answer_given, "section": q.section,
+                       "sources": a.given.iter().map(|(f, h, t)| json!({"file": f, "sections": h, "text": t})).collect::<Vec<_>>(),
                        "ttft_ms": a.ttft.as_millis(), "total_ms": a.total.as_millis()})
             })
             .collect();
@@ -332,8 +333,9 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
          *accuracy* needs every expected fact and no number that the answering document does not \
          have; *citation accuracy* needs at least one `[n]` and every cited source from the answering \
          document; *\"don't know\" accuracy* needs a plain \"the documents don't say\" and no invented \
-         number; *all right* counts answers right on every count; *answer's section given* counts the \
-         answerable questions where retrieval gave the model the section that holds the answer. Reproduce: `make eval`.\n\n{table}\n",
+         number; *all right* counts answers right on every count; *answer given to the model* counts \
+         the answerable questions where retrieval gave the model a passage of the answering document \
+         holding every expected fact. Reproduce: `make eval`.\n\n{table}\n",
         date = today(),
         cpu = cpu_model(),
         q = match questions.len() == all {

@@ -66,6 +66,7 @@ bench:
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
 	cargo bench -p webplus --bench render
+	cargo bench -p webplus --bench pipeline --features fakes
 
 ## make eval: how often grounded answers are right (docs/BENCHMARKS.md, "Grounded answers"); needs
 ## the local models (`make models`). WEBPLUS_EVAL_MODELS=a,b picks models; WEBPLUS_EVAL_URL and

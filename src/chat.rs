@@ -11,6 +11,7 @@ mod branches;
 mod conversations;
 mod export;
 mod generation;
+pub(crate) use generation::user_message;
 mod import;
 mod search;
 mod settings;

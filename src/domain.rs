@@ -2,6 +2,7 @@
 //! checks as the server, so a form shows the server's verdict before it is sent.
 
 mod password;
+pub mod pipeline;
 mod signups;
 mod status;
 mod text;

@@ -18,6 +18,8 @@ pub use anthropic::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig, FakeAn
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest, StreamException};
 pub use hashed_bag::hashed_bag;
 pub use ollama::{FakeModel, FakeOllama, FakeOllamaConfig, FakeOllamaRequest, OllamaFailure};
-pub use openai::{DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig};
+pub use openai::{
+    DEFAULT_REPLY, DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig,
+};
 pub use site::{FakeSite, HANDBOOK, HANDBOOK_SECRET, HandbookPage, LoggedRequest, Resource};
 pub use wait::wait_until;

@@ -37,6 +37,8 @@ pub mod local;
 #[cfg(feature = "server")]
 pub mod net;
 #[cfg(feature = "server")]
+pub mod pipelines;
+#[cfg(feature = "server")]
 pub mod providers;
 #[cfg(feature = "server")]
 pub mod ratelimit;

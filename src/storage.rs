@@ -22,6 +22,7 @@ mod knowledge_bases;
 mod ledger;
 mod message_search;
 mod messages;
+mod pipelines;
 mod replies;
 mod sessions;
 #[cfg(any(test, feature = "fakes"))]
@@ -44,6 +45,7 @@ pub use knowledge_bases::{KnowledgeBaseRow, KnowledgeBaseSummary};
 pub use ledger::{LedgerFilter, LedgerGroup, LedgerRow, LedgerTotal, ReplyUsage};
 pub use message_search::{MessageMatch, TitleMatch};
 pub use messages::{MessageRow, MessageStatus};
+pub use pipelines::{NodeRunRow, PipelineRow, RunRow};
 pub use replies::NewExchange;
 pub use sessions::{RefreshTokenRow, SessionAuth, SessionRow};
 #[cfg(any(test, feature = "fakes"))]

@@ -12,6 +12,7 @@ mod metrics;
 mod models;
 mod ollama;
 pub mod openai;
+mod pipelines;
 mod principal;
 mod usage;
 mod widget;
@@ -42,6 +43,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/knowledge-bases/{id}/publication", axum::routing::put(kb::publish))
         .route("/api/v1/jobs/{id}", get(kb::get_job))
         .route("/api/v1/jobs/{id}/cancel", post(kb::cancel_job))
+        .route("/api/v1/pipelines", post(pipelines::create).get(pipelines::list))
+        .route("/api/v1/pipelines/validate", post(pipelines::validate))
+        .route("/api/v1/pipelines/{id}", get(pipelines::get).put(pipelines::save).delete(pipelines::delete))
+        .route("/api/v1/pipelines/{id}/export", get(pipelines::export))
+        .route("/api/v1/pipelines/{id}/runs", post(pipelines::start_run).get(pipelines::list_runs))
+        .route("/api/v1/runs/{id}", get(pipelines::get_run))
+        .route("/api/v1/runs/{id}/cancel", post(pipelines::cancel_run))
+        .route("/api/v1/runs/{id}/events", get(pipelines::run_events))
         .route("/api/v1/usage", get(usage::usage))
         .route("/api/v1/conversations/{id}/export", get(conversations::export))
         .route("/api/v1/attachments/{id}", get(attachments::download))

@@ -123,6 +123,7 @@ impl Application {
         let mut stopping_rx = stopping_rx;
         let _ = stopping_rx.wait_for(|s| *s).await;
         generations.shutdown(self.shutdown_grace).await;
+        self.state.services.pipelines.shutdown().await;
         self.state.services.sitechat.shutdown().await;
         self.state.services.connections.shutdown();
         match tokio::time::timeout(Duration::from_secs(5), server).await {

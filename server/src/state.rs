@@ -13,6 +13,7 @@ use webplus::{
     connections::{Connections, KeyCipher},
     embed::metered::Meter,
     ledger::Ledger,
+    pipelines::Pipelines,
     settings::{Settings, resolve_connection_key, resolve_jwt_secret},
     sitechat::SiteChat,
     storage::Db,
@@ -39,6 +40,8 @@ pub struct Services {
     pub ledger: Ledger,
     pub sitechat: SiteChat,
     pub widget: Widget,
+    /// The code factory's pipelines and their runs (LLM nodes answer through `answers`).
+    pub pipelines: Pipelines,
 }
 
 impl Services {
@@ -90,7 +93,14 @@ impl Services {
             },
         );
         let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
-        Ok(Self { db, accounts, answers, chat, catalog, connections, ledger, sitechat, widget })
+        let pipelines = Pipelines::new(db.clone(), answers.clone());
+        if serving {
+            let n = pipelines.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if n > 0 {
+                tracing::warn!(runs = n, "marked pipeline runs left running by the last run as interrupted");
+            }
+        }
+        Ok(Self { db, accounts, answers, chat, catalog, connections, ledger, sitechat, widget, pipelines })
     }
 }
 

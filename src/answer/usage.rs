@@ -55,6 +55,8 @@ pub enum Surface {
     Api,
     /// Embedding a knowledge base's documents (uploads, crawls, re-embedding).
     Ingest,
+    /// A pipeline's LLM node (`crate::pipelines`).
+    Pipeline,
 }
 
 impl Surface {
@@ -64,6 +66,7 @@ impl Surface {
             Surface::Widget => "widget",
             Surface::Api => "api",
             Surface::Ingest => "ingest",
+            Surface::Pipeline => "pipeline",
         }
     }
 }

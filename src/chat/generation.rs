@@ -228,7 +228,7 @@ impl Generations {
 }
 
 /// What the user is told when a generation fails: actionable, never internal detail.
-fn user_message(e: &ProviderError) -> String {
+pub(crate) fn user_message(e: &ProviderError) -> String {
     match e {
         ProviderError::ModelMissing { model, detail } => {
             tracing::error!(model, detail, "a model is not installed");

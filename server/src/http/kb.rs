@@ -13,12 +13,14 @@ use axum::{
 use serde::Deserialize;
 use webplus::{answer::Caller, sitechat::CrawlRequest};
 
+/// `{"object": "list", "data": […]}`: the pipeline API lists the same way.
+pub(super) use dto::List;
 pub use upload::upload_documents;
 
 use super::{ApiError, Authenticated, error::request_id, openai::request::rejection};
 use crate::state::AppState;
 use dto::{
-    Document, Job, JobStarted, KnowledgeBase, List, PublicationBody, SearchHit, SearchResults, SharedWith,
+    Document, Job, JobStarted, KnowledgeBase, PublicationBody, SearchHit, SearchResults, SharedWith,
     UpdatedKnowledgeBase,
 };
 use webplus::domain::JobStatus;

@@ -19,6 +19,7 @@ mod ollama;
 mod openai_api;
 mod ownership;
 mod pages;
+mod pipelines;
 mod recrawl;
 mod signups;
 mod transfer;

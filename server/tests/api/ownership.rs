@@ -61,6 +61,8 @@ struct Owned {
     job: String,
     key_id: String,
     attachment: String,
+    pipeline: String,
+    run: String,
 }
 
 enum Body {
@@ -138,6 +140,10 @@ fn fill(template: &str, a: &Owned) -> String {
         &a.conv
     } else if template.starts_with("/api/v1/attachments/") {
         &a.attachment
+    } else if template.starts_with("/api/v1/pipelines/") {
+        &a.pipeline
+    } else if template.starts_with("/api/v1/runs/") {
+        &a.run
     } else {
         &a.kb
     };
@@ -195,7 +201,34 @@ async fn alice_owns(alice: &TestApp, api: &Api<'_>) -> Owned {
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, keys) = alice.call("keys/list", json!({})).await;
     let key_id = keys[0]["id"].as_str().unwrap().to_owned();
-    Owned { conv, question, reply, kb, doc, job, key_id, attachment }
+    let (s, p) = api.post("/api/v1/pipelines", pipeline_definition()).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pipeline = p["id"].as_str().unwrap().to_owned();
+    let (s, r) = api.post(&format!("/api/v1/pipelines/{pipeline}/runs"), json!({ "inputs": { "x": "plan" } })).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let run = r["id"].as_str().unwrap().to_owned();
+    webplus::fakes::wait_until("A's run ended", std::time::Duration::from_secs(10), || async {
+        let (_, r) = api.get(&format!("/api/v1/runs/{run}")).await;
+        if r["status"] == "succeeded" { Ok(()) } else { Err(r) }
+    })
+    .await;
+    Owned { conv, question, reply, kb, doc, job, key_id, attachment, pipeline, run }
+}
+
+/// Input → Template → Output.
+fn pipeline_definition() -> Value {
+    json!({
+        "format": 1, "name": "Alice's pipeline",
+        "nodes": [
+            { "id": "in", "type": "input", "fields": [{ "name": "x", "type": "text" }] },
+            { "id": "t", "type": "template", "template": "secret {{ x }}", "inputs": [{ "name": "x", "type": "text" }] },
+            { "id": "out", "type": "output", "results": [{ "name": "y", "type": "text" }] }
+        ],
+        "edges": [
+            { "from": { "node": "in", "port": "x" }, "to": { "node": "t", "port": "x" } },
+            { "from": { "node": "t", "port": "text" }, "to": { "node": "out", "port": "y" } }
+        ]
+    })
 }
 
 /// Everything A can see of what A owns, to compare before and after B's attempts.
@@ -217,6 +250,11 @@ async fn alice_view(alice: &TestApp, api: &Api<'_>, a: &Owned) -> Vec<Value> {
     let (s, v) = api.get(&format!("/api/v1/knowledge-bases/{}", a.kb)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     out.push(v);
+    for path in [format!("/api/v1/pipelines/{}", a.pipeline), format!("/api/v1/runs/{}", a.run)] {
+        let (s, v) = api.get(&path).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        out.push(v);
+    }
     out
 }
 
@@ -343,6 +381,15 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         (Method::POST, "/api/v1/knowledge-bases/{id}/documents", Body::Upload),
         (Method::GET, "/api/v1/jobs/{id}", Body::None),
         (Method::POST, "/api/v1/jobs/{id}/cancel", Body::None),
+        (Method::GET, "/api/v1/pipelines/{id}", Body::None),
+        (Method::PUT, "/api/v1/pipelines/{id}", Body::Json(pipeline_definition())),
+        (Method::DELETE, "/api/v1/pipelines/{id}", Body::None),
+        (Method::GET, "/api/v1/pipelines/{id}/export", Body::None),
+        (Method::POST, "/api/v1/pipelines/{id}/runs", Body::Json(json!({ "inputs": { "x": "bob" } }))),
+        (Method::GET, "/api/v1/pipelines/{id}/runs", Body::None),
+        (Method::GET, "/api/v1/runs/{id}", Body::None),
+        (Method::POST, "/api/v1/runs/{id}/cancel", Body::None),
+        (Method::GET, "/api/v1/runs/{id}/events", Body::None),
     ];
     let mut covered = BTreeSet::new();
     // Administrators' routes manage what no user owns: B, not an administrator, is refused (403).

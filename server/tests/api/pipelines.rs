@@ -1,0 +1,159 @@
+//! Pipelines over HTTP with an API key: create (checked), read, save a version, export, start a
+//! run and follow its events to the end, the run as stored, cancel, and what a bad body is told.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use webplus::fakes::DEFAULT_REPLY;
+
+use crate::helpers::{FAKE_MODEL, TestApp, keyed, read_sse, spawn_app};
+
+/// Input(topic) → LLM (the fake OpenAI model) → Output(answer), and a Code node counting words.
+fn definition(name: &str) -> Value {
+    json!({
+        "format": 1,
+        "name": name,
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "topic", "type": "text"}]},
+            {"id": "write", "type": "llm", "model": FAKE_MODEL, "prompt": "Write about {{ topic }}",
+             "inputs": [{"name": "topic", "type": "text"}]},
+            {"id": "count", "type": "code", "script": "text.split(\" \").len()",
+             "inputs": [{"name": "text", "type": "text"}], "outputs": [{"name": "words", "type": "number"}]},
+            {"id": "out", "type": "output", "results": [{"name": "answer", "type": "text"}, {"name": "words", "type": "number"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "topic"}, "to": {"node": "write", "port": "topic"}},
+            {"from": {"node": "write", "port": "text"}, "to": {"node": "count", "port": "text"}},
+            {"from": {"node": "write", "port": "text"}, "to": {"node": "out", "port": "answer"}},
+            {"from": {"node": "count", "port": "words"}, "to": {"node": "out", "port": "words"}}
+        ]
+    })
+}
+
+async fn user_with_key(app: &TestApp) -> String {
+    app.register("pipes@example.com").await;
+    app.api_key().await
+}
+
+#[tokio::test]
+async fn a_run_started_over_the_api_streams_its_events_to_the_end() {
+    let app = spawn_app().await;
+    let key = user_with_key(&app).await;
+    let (s, created) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(definition("Writer"))).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    assert_eq!((created["object"].as_str(), created["version"].as_i64()), (Some("pipeline"), Some(1)));
+    let id = created["id"].as_str().unwrap();
+
+    let (s, run) = keyed(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/api/v1/pipelines/{id}/runs"),
+        Some(json!({"inputs": {"topic": "owls"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{run}");
+    let run_id = run["id"].as_str().unwrap();
+    let res = app.client.get(app.url(&format!("/api/v1/runs/{run_id}/events"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let events = read_sse(res, Duration::from_secs(30)).await;
+    assert_eq!(events.first().map(|e| e.0.as_str()), Some("snapshot"), "{events:?}");
+    let (last, end) = events.last().unwrap();
+    assert_eq!(last, "run", "{events:?}");
+    let end: Value = serde_json::from_str(end).unwrap();
+    assert_eq!(end["status"], "succeeded", "{end}");
+    assert_eq!(end["outputs"]["answer"], DEFAULT_REPLY);
+    assert_eq!(end["outputs"]["words"], DEFAULT_REPLY.split(' ').count());
+    // The LLM node's text came as tokens before its node event said it succeeded (unless the run
+    // ended before the stream was followed: then the snapshot holds it all).
+    let snapshot: Value = serde_json::from_str(&events[0].1).unwrap();
+    if snapshot["status"] == "running" {
+        let streamed: String = events
+            .iter()
+            .filter(|(e, _)| e == "token")
+            .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap()["text"].as_str().unwrap().to_owned())
+            .collect();
+        let write_done =
+            events.iter().any(|(e, d)| e == "node" && d.contains("\"node\":\"write\"") && d.contains("\"succeeded\""));
+        assert!(write_done, "{events:?}");
+        assert!(DEFAULT_REPLY.ends_with(&streamed), "{streamed:?}");
+    }
+
+    // As stored: each node with its inputs, outputs, attempts, times and tokens.
+    let (s, stored) = keyed(&app, &key, Method::GET, &format!("/api/v1/runs/{run_id}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(stored["status"], "succeeded");
+    let write = stored["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "write").unwrap().clone();
+    assert_eq!(write["inputs"]["topic"], "owls");
+    assert_eq!(write["outputs"]["text"], DEFAULT_REPLY);
+    assert_eq!(write["attempts"], 1);
+    assert!(write["output_tokens"].as_i64().unwrap() > 0, "{write}");
+    assert!(write["finished_at_ms"].as_i64() >= write["started_at_ms"].as_i64());
+    // The fake got the prompt written from the input.
+    let sent = app.chat_requests();
+    assert_eq!(sent.last().unwrap()["messages"][0]["content"], "Write about owls");
+    // Events of a run that has ended: its snapshot, then its end.
+    let events = app_sse(&app, &key, &format!("/api/v1/runs/{run_id}/events")).await;
+    assert_eq!(events.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["snapshot", "run"]);
+
+    let (s, runs) = keyed(&app, &key, Method::GET, &format!("/api/v1/pipelines/{id}/runs"), None).await;
+    assert_eq!((s, runs["data"].as_array().unwrap().len()), (StatusCode::OK, 1));
+}
+
+async fn app_sse(app: &TestApp, key: &str, path: &str) -> Vec<(String, String)> {
+    let res = app.client.get(app.url(path)).bearer_auth(key).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    read_sse(res, Duration::from_secs(10)).await
+}
+
+#[tokio::test]
+async fn pipelines_are_checked_versioned_exported_and_deleted() {
+    let app = spawn_app().await;
+    let key = user_with_key(&app).await;
+    let mut bad = definition("Broken");
+    bad["nodes"][1]["model"] = json!("nope/none");
+    bad["edges"][0]["to"]["port"] = json!("subject");
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(bad.clone())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("node \"write\": the model \"nope/none\" is not one you can use"), "{message}");
+    assert!(
+        message.contains("node \"write\", port \"subject\": an edge ends at an input this node does not have"),
+        "{message}"
+    );
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines/validate", Some(bad)).await;
+    assert_eq!(s, StatusCode::OK);
+    let problems = v["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["node"] == "write" && p["port"] == "subject"), "{v}");
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(json!({"format": 1, "nodes": []}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    let (_, created) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(definition("Writer"))).await;
+    let id = created["id"].as_str().unwrap();
+    let (s, saved) =
+        keyed(&app, &key, Method::PUT, &format!("/api/v1/pipelines/{id}"), Some(definition("Writer 2"))).await;
+    assert_eq!((s, saved["version"].as_i64(), saved["name"].as_str()), (StatusCode::OK, Some(2), Some("Writer 2")));
+    let (_, first) = keyed(&app, &key, Method::GET, &format!("/api/v1/pipelines/{id}?version=1"), None).await;
+    assert_eq!(first["definition"]["name"], "Writer");
+    let res =
+        app.client.get(app.url(&format!("/api/v1/pipelines/{id}/export"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.headers()["content-disposition"], "attachment; filename=\"Writer-2.pipeline.json\"");
+    let exported: Value = res.json().await.unwrap();
+    assert_eq!(exported["format"], 1);
+    // An export imports as a new pipeline.
+    let (s, imported) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(exported)).await;
+    assert_eq!((s, imported["name"].as_str()), (StatusCode::CREATED, Some("Writer 2")));
+    let (_, list) = keyed(&app, &key, Method::GET, "/api/v1/pipelines", None).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    // Run inputs are checked.
+    let (s, v) =
+        keyed(&app, &key, Method::POST, &format!("/api/v1/pipelines/{id}/runs"), Some(json!({"inputs": {"topic": 3}})))
+            .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["message"], "inputs: \"topic\" must be a text value");
+    let (s, _) = keyed(&app, &key, Method::DELETE, &format!("/api/v1/pipelines/{id}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = keyed(&app, &key, Method::GET, &format!("/api/v1/pipelines/{id}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,17 @@
+//! Pipelines (the code factory): the saved format and its validation, the same in the browser's
+//! builder and on the server. The engine that runs them is `crate::pipelines`.
+
+mod format;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use format::{
+    Case, Definition, ERROR_PORT, Edge, FORMAT_VERSION, Field, LlmParams, Node, NodeKind, OnError, Port, PortRef,
+    PortType, Position, Retry,
+};
+pub use validate::{
+    AnyModel, Known, MAX_BACKOFF_MS, MAX_EDGES, MAX_NODES, MAX_RETRIES, MAX_TIMEOUT_MS, Problem, valid_node_id,
+    valid_port_name, validate,
+};

@@ -1,0 +1,148 @@
+use serde_json::json;
+
+use super::*;
+
+struct Models(&'static [&'static str]);
+
+impl Known for Models {
+    fn model(&self, id: &str) -> bool {
+        self.0.contains(&id)
+    }
+}
+
+/// Input → LLM → Output, with a Template beside the LLM.
+fn sample() -> Definition {
+    serde_json::from_value(json!({
+        "format": 1,
+        "name": "Explain code",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "code", "type": "text"}]},
+            {"id": "explain", "type": "llm", "model": "m", "prompt": "Explain:\n{{ code }}",
+             "inputs": [{"name": "code", "type": "text"}], "retry": {"max": 2, "backoff_ms": 10}},
+            {"id": "wrap", "type": "template", "template": "## Explanation\n{{ text }}",
+             "inputs": [{"name": "text", "type": "text"}]},
+            {"id": "out", "type": "output", "results": [{"name": "doc", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "code"}, "to": {"node": "explain", "port": "code"}},
+            {"from": {"node": "explain", "port": "text"}, "to": {"node": "wrap", "port": "text"}},
+            {"from": {"node": "wrap", "port": "text"}, "to": {"node": "out", "port": "doc"}}
+        ]
+    }))
+    .unwrap()
+}
+
+fn problems(def: &Definition) -> Vec<String> {
+    validate(def, &Models(&["m"])).iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn a_sound_pipeline_has_no_problems_and_round_trips() {
+    let def = sample();
+    assert_eq!(problems(&def), Vec::<String>::new());
+    let again: Definition = serde_json::from_str(&serde_json::to_string(&def).unwrap()).unwrap();
+    assert_eq!(again, def);
+}
+
+#[test]
+fn edges_to_missing_nodes_and_ports_name_them() {
+    let mut def = sample();
+    def.edges[1].to.port = "txt".into();
+    def.edges.push(Edge {
+        from: PortRef { node: "ghost".into(), port: "x".into() },
+        to: PortRef { node: "out".into(), port: "doc".into() },
+    });
+    let p = problems(&def);
+    assert!(
+        p.contains(&"node \"wrap\", port \"txt\": an edge ends at an input this node does not have".into()),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&"node \"wrap\", port \"text\": this input is required; connect an output to it".into()),
+        "{p:?}"
+    );
+    assert!(p.iter().any(|m| m.contains("\"ghost\", which does not exist")), "{p:?}");
+}
+
+#[test]
+fn type_mismatches_are_refused_but_text_takes_numbers_and_json_takes_all() {
+    let mut def = sample();
+    let NodeKind::Template { inputs, .. } = &mut def.nodes[2].kind else { panic!() };
+    inputs[0].ty = PortType::Number;
+    assert_eq!(
+        problems(&def),
+        vec!["node \"wrap\", port \"text\": takes number but explain.text gives text".to_owned()]
+    );
+    assert!(PortType::Text.accepts(PortType::Number));
+    assert!(PortType::Json.accepts(PortType::List));
+    assert!(!PortType::List.accepts(PortType::Json));
+}
+
+#[test]
+fn cycles_and_unknown_models_are_found() {
+    let mut def = sample();
+    let NodeKind::Llm { model, inputs, .. } = &mut def.nodes[1].kind else { panic!() };
+    *model = "gpt-9".into();
+    inputs.push(Port { name: "previous".into(), ty: PortType::Text, required: false });
+    def.edges.push(Edge {
+        from: PortRef { node: "wrap".into(), port: "text".into() },
+        to: PortRef { node: "explain".into(), port: "previous".into() },
+    });
+    let p = problems(&def);
+    assert!(
+        p.contains(&"node \"explain\": the model \"gpt-9\" is not one you can use; pick one from the list".into()),
+        "{p:?}"
+    );
+    for node in ["explain", "wrap"] {
+        assert!(p.iter().any(|m| m.starts_with(&format!("node \"{node}\": this node is on a cycle"))), "{p:?}");
+    }
+    assert!(!p.iter().any(|m| m.starts_with("node \"out\": this node is on a cycle")), "{p:?}");
+}
+
+#[test]
+fn node_settings_are_checked() {
+    let mut def = sample();
+    def.nodes[1].timeout_ms = Some(0);
+    def.nodes[1].retry.max = 11;
+    def.nodes[2].on_error = OnError::Default { outputs: [("text".to_owned(), json!(3))].into_iter().collect() };
+    def.nodes.push(def.nodes[3].clone());
+    def.format = 2;
+    let p = problems(&def);
+    assert!(p.iter().any(|m| m.starts_with("format 2 is not one this server reads")), "{p:?}");
+    assert!(p.contains(&"node \"explain\": timeout_ms: use 1 to 3600000 milliseconds".into()), "{p:?}");
+    assert!(p.contains(&"node \"explain\": retry.max: at most 10 retries".into()), "{p:?}");
+    assert!(p.contains(&"node \"wrap\", port \"text\": the error default is not a text value".into()), "{p:?}");
+    assert!(p.contains(&"node \"out\": two nodes have this id; give each its own".into()), "{p:?}");
+    assert!(
+        p.contains(&"node \"out\", port \"doc\": another Output node has a result of this name; rename one".into()),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn branch_policy_adds_an_error_output_and_condition_passes_its_first_input_type() {
+    let mut def = sample();
+    def.nodes[1].on_error = OnError::Branch;
+    let names: Vec<String> = def.nodes[1].outputs().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["text", "error"]);
+    let cond: Node = serde_json::from_value(json!({
+        "id": "c", "type": "condition", "expression": "n > 2", "inputs": [{"name": "n", "type": "number"}]
+    }))
+    .unwrap();
+    let outs: Vec<(String, PortType)> = cond.outputs().into_iter().map(|p| (p.name, p.ty)).collect();
+    assert_eq!(outs, [("then".to_owned(), PortType::Number), ("else".to_owned(), PortType::Number)]);
+    assert!(valid_port_name("_x1") && !valid_port_name("1x") && !valid_port_name("a-b"));
+    assert!(valid_node_id("review-2") && !valid_node_id("a.b") && !valid_node_id(""));
+}
+
+#[test]
+fn a_pipeline_needs_an_output_and_at_most_one_input() {
+    let mut def = sample();
+    def.nodes.retain(|n| n.id != "out");
+    def.edges.pop();
+    def.nodes.push(def.nodes[0].clone());
+    def.nodes.last_mut().unwrap().id = "in2".into();
+    let p = problems(&def);
+    assert!(p.contains(&"add an Output node: a run's results are what reaches it".into()), "{p:?}");
+    assert!(p.contains(&"a pipeline has at most one Input node; put every field in one".into()), "{p:?}");
+}

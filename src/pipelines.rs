@@ -1,0 +1,406 @@
+//! The code factory's engine: pipelines (owned by a user, every save a version), and their runs.
+//! A run starts in a task of its own that outlives the request; the scheduler (`engine`) runs
+//! nodes as their inputs become ready, each node's execution is stored as it changes (`live`),
+//! and followers get the run as it stands, then its events. LLM nodes answer through the one
+//! answer path (`crate::answer`), so the catalog, fallbacks and the ledger apply. At start-up,
+//! runs a stopped server left running are marked interrupted.
+
+mod engine;
+mod events;
+mod live;
+mod nodes;
+mod script;
+mod template;
+
+#[cfg(test)]
+mod tests;
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+use tokio_util::task::TaskTracker;
+
+pub use engine::{DEFAULT_NODE_TIMEOUT, Execute, Finish};
+pub use events::{NodeState, NodeStatus, RunEvent, RunStatus, RunView};
+pub use live::{ActiveRun, NodeUsage, Reporter};
+
+use crate::{
+    Error, Result,
+    answer::{Answers, Caller},
+    auth::Principal,
+    domain::pipeline::{Definition, Known, NodeKind, Problem, validate},
+    storage::{Db, PipelineRow},
+};
+
+/// Runs one user may have going at once.
+pub const MAX_RUNS_PER_USER: i64 = 4;
+/// The longest one run may take.
+pub const RUN_TIME_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// A run's error when the server stopped during it.
+const INTERRUPTED: &str = "the server stopped during this run; start it again";
+/// Runs listed per pipeline.
+const RUNS_LISTED: i64 = 50;
+
+/// Makes the node kinds a run uses, from who runs it and its inputs (tests give their own).
+pub type MakeExecutor = Arc<dyn Fn(&Principal, Map<String, Value>) -> Arc<dyn Execute> + Send + Sync>;
+
+/// A pipeline with the definition of its latest version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineView {
+    pub row: PipelineRow,
+    pub definition: Definition,
+}
+
+#[derive(Clone)]
+pub struct Pipelines {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    answers: Answers,
+    active: Mutex<HashMap<String, Arc<ActiveRun>>>,
+    tasks: TaskTracker,
+    /// Set at shutdown: runs stopped then are interrupted, not cancelled.
+    stopping: AtomicBool,
+    /// How nodes run (`nodes::Nodes` unless a test gives another).
+    executor: Option<MakeExecutor>,
+}
+
+/// The chat models a user may pick, for validation.
+struct Models(HashSet<String>);
+
+impl Known for Models {
+    fn model(&self, id: &str) -> bool {
+        self.0.contains(id)
+    }
+}
+
+impl Pipelines {
+    pub fn new(db: Db, answers: Answers) -> Self {
+        Pipelines {
+            inner: Arc::new(Inner {
+                db,
+                answers,
+                active: Mutex::new(HashMap::new()),
+                tasks: TaskTracker::new(),
+                stopping: AtomicBool::new(false),
+                executor: None,
+            }),
+        }
+    }
+
+    /// Nodes run by `executor` instead of the real kinds (engine tests).
+    #[cfg(any(test, feature = "fakes"))]
+    pub fn with_executor(db: Db, answers: Answers, executor: MakeExecutor) -> Self {
+        Pipelines {
+            inner: Arc::new(Inner {
+                db,
+                answers,
+                active: Mutex::new(HashMap::new()),
+                tasks: TaskTracker::new(),
+                stopping: AtomicBool::new(false),
+                executor: Some(executor),
+            }),
+        }
+    }
+
+    /// The node kinds as a run by `who` with these inputs runs them.
+    pub fn executor_for(&self, who: &Principal, inputs: Map<String, Value>) -> Arc<dyn Execute> {
+        Arc::new(nodes::Nodes { answers: self.inner.answers.clone(), caller: Caller::of(who), inputs })
+    }
+
+    /// At start-up: runs left running by a stopped server are interrupted. Returns how many.
+    pub async fn recover(&self) -> Result<u64> {
+        self.inner.db.mark_runs_interrupted().await
+    }
+
+    /// Every problem of `def` for this user: the shared checks (`domain::pipeline::validate`),
+    /// then the syntax of its templates, expressions and scripts.
+    pub async fn problems(&self, who: &Principal, def: &Definition) -> Vec<Problem> {
+        let models = self.inner.answers.catalog().offered(who.is_admin()).await;
+        let known = Models(models.into_iter().map(|m| m.id).collect());
+        let mut problems = validate(def, &known);
+        for node in &def.nodes {
+            let mut check = |r: std::result::Result<(), String>| {
+                if let Err(message) = r {
+                    problems.push(Problem { node: Some(node.id.clone()), port: None, message });
+                }
+            };
+            match &node.kind {
+                NodeKind::Template { template: t, .. } => check(template::check_template(t)),
+                NodeKind::Llm { system, prompt, .. } => {
+                    check(template::check_template(prompt));
+                    check(template::check_template(system));
+                }
+                NodeKind::Condition { expression, .. } => check(template::check_expression(expression)),
+                NodeKind::Switch { cases, .. } => {
+                    cases.iter().for_each(|c| check(template::check_expression(&c.expression)))
+                }
+                NodeKind::Code { script: s, .. } => check(script::check(s)),
+                NodeKind::Input { .. } | NodeKind::Output { .. } => {}
+            }
+        }
+        problems
+    }
+
+    async fn checked(&self, who: &Principal, def: &Definition) -> Result<String> {
+        let problems = self.problems(who, def).await;
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().take(20).map(ToString::to_string).collect();
+            let more = problems.len().saturating_sub(20);
+            let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
+            return Err(Error::invalid("definition", format!("{}{tail}", list.join("; "))));
+        }
+        serde_json::to_string(def).map_err(Error::internal)
+    }
+
+    pub async fn create(&self, who: &Principal, def: &Definition) -> Result<PipelineView> {
+        let json = self.checked(who, def).await?;
+        let row = self.inner.db.insert_pipeline(&who.user_id, def.name.trim(), &def.description, &json).await?;
+        Ok(PipelineView { row, definition: def.clone() })
+    }
+
+    /// Saves `def` as the pipeline's next version.
+    pub async fn save(&self, who: &Principal, id: &str, def: &Definition) -> Result<PipelineView> {
+        self.owned(&who.user_id, id).await?;
+        let json = self.checked(who, def).await?;
+        let row = self
+            .inner
+            .db
+            .save_pipeline_version(id, &who.user_id, def.name.trim(), &def.description, &json)
+            .await?
+            .ok_or(Error::NotFound("pipeline"))?;
+        Ok(PipelineView { row, definition: def.clone() })
+    }
+
+    async fn owned(&self, user_id: &str, id: &str) -> Result<PipelineRow> {
+        match self.inner.db.pipeline(id).await? {
+            Some(row) if row.owner_id == user_id => Ok(row),
+            _ => Err(Error::NotFound("pipeline")),
+        }
+    }
+
+    async fn definition(&self, row: &PipelineRow, version: i64) -> Result<Definition> {
+        let text =
+            self.inner.db.pipeline_version(&row.id, version).await?.ok_or(Error::NotFound("pipeline version"))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::internal(anyhow::anyhow!("stored pipeline {} v{version}: {e}", row.id)))
+    }
+
+    /// A pipeline and its latest version; `version` reads an earlier one.
+    pub async fn get(&self, user_id: &str, id: &str, version: Option<i64>) -> Result<PipelineView> {
+        let row = self.owned(user_id, id).await?;
+        let definition = self.definition(&row, version.unwrap_or(row.version)).await?;
+        Ok(PipelineView { row, definition })
+    }
+
+    pub async fn list(&self, user_id: &str) -> Result<Vec<PipelineRow>> {
+        self.inner.db.list_pipelines(user_id).await
+    }
+
+    /// Deletes a pipeline with its versions and runs; its runs going are cancelled first, and
+    /// have ended (or 10 s have passed) before the rows go.
+    pub async fn delete(&self, user_id: &str, id: &str) -> Result<()> {
+        self.owned(user_id, id).await?;
+        let going: Vec<Arc<ActiveRun>> = {
+            let active = self.inner.active.lock().unwrap_or_else(PoisonError::into_inner);
+            active.values().filter(|run| run.view().pipeline_id == id).cloned().collect()
+        };
+        for run in going {
+            let (now, mut events) = run.follow();
+            if now.status != RunStatus::Running {
+                continue;
+            }
+            run.cancel.cancel();
+            let ended = async {
+                loop {
+                    match events.recv().await {
+                        Ok(RunEvent::Finished { .. }) | Err(broadcast::error::RecvError::Closed) => break,
+                        _ => {}
+                    }
+                }
+            };
+            if tokio::time::timeout(Duration::from_secs(10), ended).await.is_err() {
+                tracing::warn!(pipeline = id, "a cancelled run had not ended after 10 s; deleting anyway");
+            }
+        }
+        if !self.inner.db.delete_pipeline(id, user_id).await? {
+            return Err(Error::NotFound("pipeline"));
+        }
+        Ok(())
+    }
+
+    fn active(&self, run_id: &str) -> Option<Arc<ActiveRun>> {
+        self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).get(run_id).cloned()
+    }
+
+    /// The run form's values checked against the Input node's fields (defaults filled in).
+    fn run_inputs(def: &Definition, given: Map<String, Value>) -> Result<Map<String, Value>> {
+        let fields = def
+            .nodes
+            .iter()
+            .find_map(|n| match &n.kind {
+                NodeKind::Input { fields } => Some(fields.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if let Some(unknown) = given.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(Error::invalid(
+                "inputs",
+                format!(
+                    "the pipeline has no input {unknown:?}; its inputs are: {}",
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                ),
+            ));
+        }
+        let mut out = Map::new();
+        for f in fields {
+            match given.get(&f.name).filter(|v| !v.is_null()).or(f.default.as_ref()) {
+                Some(v) if f.ty.holds(v) => {
+                    out.insert(f.name.clone(), v.clone());
+                }
+                Some(_) => {
+                    return Err(Error::invalid("inputs", format!("{:?} must be a {} value", f.name, f.ty.as_str())));
+                }
+                None if f.required => {
+                    return Err(Error::invalid("inputs", format!("{:?} is required; give it a value", f.name)));
+                }
+                None => {
+                    out.insert(f.name.clone(), Value::Null);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts a run of the pipeline's latest version (or `version`); it goes on without the caller.
+    pub async fn start(
+        &self,
+        who: &Principal,
+        id: &str,
+        inputs: Map<String, Value>,
+        version: Option<i64>,
+    ) -> Result<RunView> {
+        let row = self.owned(&who.user_id, id).await?;
+        let def = self.definition(&row, version.unwrap_or(row.version)).await?;
+        let problems = self.problems(who, &def).await;
+        if let Some(first) = problems.first() {
+            return Err(Error::invalid("definition", format!("this version cannot run: {first}")));
+        }
+        let inputs = Self::run_inputs(&def, inputs)?;
+        if self.inner.db.running_runs(&who.user_id).await? >= MAX_RUNS_PER_USER {
+            return Err(Error::Conflict(format!(
+                "you have {MAX_RUNS_PER_USER} runs going (the limit); wait for one to end, or cancel one"
+            )));
+        }
+        let inputs_json = Value::Object(inputs.clone()).to_string();
+        let run = self.inner.db.insert_run(&row.id, version.unwrap_or(row.version), &who.user_id, &inputs_json).await?;
+        let view = RunView::from_rows(run, Vec::new());
+        let active = ActiveRun::new(&who.user_id, view.clone());
+        self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).insert(view.id.clone(), active.clone());
+        let exec = match &self.inner.executor {
+            Some(make) => make(who, inputs),
+            None => self.executor_for(who, inputs),
+        };
+        let this = self.clone();
+        let run_id = view.id.clone();
+        self.inner.tasks.spawn(async move { this.drive(run_id, def, exec, active).await });
+        Ok(view)
+    }
+
+    async fn drive(self, run_id: String, def: Definition, exec: Arc<dyn Execute>, active: Arc<ActiveRun>) {
+        let report = Reporter::start(self.inner.db.clone(), &run_id, active.clone());
+        let cancel = active.cancel.clone();
+        let stop = async move {
+            tokio::select! {
+                _ = cancel.cancelled() => engine::Stop::Cancelled,
+                _ = tokio::time::sleep(RUN_TIME_LIMIT) => engine::Stop::TimeLimit(RUN_TIME_LIMIT),
+            }
+        };
+        let mut finish = engine::execute(&def, exec, report.clone(), stop).await;
+        if finish.status == RunStatus::Cancelled && self.inner.stopping.load(Ordering::Relaxed) {
+            finish.status = RunStatus::Interrupted;
+            finish.error = Some(INTERRUPTED.to_owned());
+        }
+        report.flush().await;
+        let outputs = finish.outputs.as_ref().map(|o| Value::Object(o.clone()).to_string());
+        if let Err(e) =
+            self.inner.db.finish_run(&run_id, finish.status.as_str(), outputs.as_deref(), finish.error.as_deref()).await
+        {
+            tracing::error!(run = run_id, error = %e, "could not store a pipeline run's end");
+        }
+        tracing::info!(run = run_id, status = finish.status.as_str(), "pipeline run ended");
+        active.finish(RunEvent::Finished { status: finish.status, outputs: finish.outputs, error: finish.error });
+        self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).remove(&run_id);
+    }
+
+    /// A run the user started, as it stands.
+    pub async fn run(&self, user_id: &str, run_id: &str) -> Result<RunView> {
+        let row = self.inner.db.run(run_id).await?.filter(|r| r.user_id == user_id).ok_or(Error::NotFound("run"))?;
+        if let Some(active) = self.active(run_id) {
+            return Ok(active.view());
+        }
+        // A run leaves the active ones after its end is stored: read it again if it ended since.
+        let row = if row.status == RunStatus::Running.as_str() {
+            self.inner.db.run(run_id).await?.ok_or(Error::NotFound("run"))?
+        } else {
+            row
+        };
+        let nodes = self.inner.db.node_runs(run_id).await?;
+        Ok(RunView::from_rows(row, nodes))
+    }
+
+    /// A pipeline's runs, newest first (without their nodes).
+    pub async fn runs(&self, user_id: &str, pipeline_id: &str) -> Result<Vec<RunView>> {
+        self.owned(user_id, pipeline_id).await?;
+        let rows = self.inner.db.list_runs(pipeline_id, RUNS_LISTED).await?;
+        Ok(rows.into_iter().map(|r| RunView::from_rows(r, Vec::new())).collect())
+    }
+
+    /// The run as it stands, then its events while it goes on (`None`: it has ended).
+    pub async fn follow(
+        &self,
+        user_id: &str,
+        run_id: &str,
+    ) -> Result<(RunView, Option<broadcast::Receiver<RunEvent>>)> {
+        if let Some(active) = self.active(run_id).filter(|a| a.user_id == user_id) {
+            let (view, events) = active.follow();
+            return Ok((view, Some(events)));
+        }
+        Ok((self.run(user_id, run_id).await?, None))
+    }
+
+    /// Cancels a run going; a run that has ended is left as it is.
+    pub async fn cancel(&self, user_id: &str, run_id: &str) -> Result<RunView> {
+        self.run(user_id, run_id).await?;
+        if let Some(active) = self.active(run_id) {
+            active.cancel.cancel();
+        }
+        self.run(user_id, run_id).await
+    }
+
+    /// At shutdown: runs going are stopped and stored as interrupted.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        self.inner.tasks.close();
+        let active: Vec<Arc<ActiveRun>> =
+            self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        for run in &active {
+            run.cancel.cancel();
+        }
+        self.inner.tasks.wait().await;
+        if let Err(e) = self.inner.db.mark_runs_interrupted().await {
+            tracing::error!(error = %e, "could not mark pipeline runs interrupted");
+        }
+    }
+}

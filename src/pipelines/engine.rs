@@ -1,0 +1,283 @@
+//! The scheduler: a node starts as soon as every node it takes values from has ended, so
+//! independent branches run at the same time. Each node runs in a task of its own with its
+//! timeout and retries; what it did is reported (`Reporter`) without the scheduler waiting on
+//! the database. A node whose connected input got no value (a branch not taken) is skipped, and
+//! so are the nodes that depend on it alone.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use serde_json::{Map, Value};
+use tokio::{task::JoinSet, time::Instant};
+
+use super::{
+    events::{NodeState, NodeStatus, RunStatus},
+    live::Reporter,
+};
+use crate::{
+    domain::pipeline::{Definition, ERROR_PORT, Edge, Node, NodeKind, OnError},
+    time::now_ms,
+};
+
+/// How long one attempt of a node may take when it sets no timeout.
+pub const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(600);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Runs one node kind (the real one is `super::nodes::Nodes`).
+#[async_trait::async_trait]
+pub trait Execute: Send + Sync + 'static {
+    /// One attempt of `node` with its inputs; the outputs by port, or what went wrong (for the user).
+    async fn run(
+        &self,
+        node: &Node,
+        inputs: &Map<String, Value>,
+        attempt: u32,
+        report: &Reporter,
+    ) -> Result<Map<String, Value>, String>;
+}
+
+/// What one node's task gives back: its index, and its outputs or error.
+type Ended = (usize, Result<Map<String, Value>, String>);
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finish {
+    pub status: RunStatus,
+    pub outputs: Option<Map<String, Value>>,
+    pub error: Option<String>,
+}
+
+impl Finish {
+    fn failed(error: String) -> Self {
+        Finish { status: RunStatus::Failed, outputs: None, error: Some(error) }
+    }
+}
+
+/// Why the scheduler stops early.
+pub enum Stop {
+    Cancelled,
+    TimeLimit(Duration),
+}
+
+/// The graph, indexed for scheduling.
+struct Graph<'a> {
+    nodes: &'a [Node],
+    /// Edges into each node with the index of the node they come from, in the definition's order.
+    incoming: Vec<Vec<(usize, &'a Edge)>>,
+    /// The distinct nodes each node feeds.
+    downstream: Vec<Vec<usize>>,
+    /// The distinct nodes each node takes from.
+    upstream_count: Vec<usize>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(def: &'a Definition) -> Self {
+        let index: HashMap<&str, usize> = def.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let n = def.nodes.len();
+        let mut incoming = vec![Vec::new(); n];
+        let mut pairs = HashSet::new();
+        let mut downstream = vec![Vec::new(); n];
+        let mut upstream_count = vec![0; n];
+        for e in &def.edges {
+            let (Some(&a), Some(&b)) = (index.get(e.from.node.as_str()), index.get(e.to.node.as_str())) else {
+                continue;
+            };
+            incoming[b].push((a, e));
+            if pairs.insert((a, b)) {
+                downstream[a].push(b);
+                upstream_count[b] += 1;
+            }
+        }
+        Graph { nodes: &def.nodes, incoming, downstream, upstream_count }
+    }
+}
+
+/// Runs a validated definition to its end, the run's cancellation, or `deadline`.
+pub async fn execute(
+    def: &Definition,
+    exec: Arc<dyn Execute>,
+    report: Reporter,
+    stop: impl std::future::Future<Output = Stop>,
+) -> Finish {
+    let graph = Graph::new(def);
+    let n = graph.nodes.len();
+    let mut waiting = graph.upstream_count.clone();
+    let mut produced: Vec<Option<Map<String, Value>>> = vec![None; n];
+    let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).rev().collect();
+    let mut ended = 0;
+    let mut tasks: JoinSet<Ended> = JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        while let Some(i) = ready.pop() {
+            match gather(&graph, i, &produced) {
+                Some(inputs) => {
+                    let node = graph.nodes[i].clone();
+                    let (exec, report) = (exec.clone(), report.clone());
+                    tasks.spawn(async move { (i, attempt_all(&node, inputs, exec.as_ref(), &report).await) });
+                }
+                None => {
+                    report.node(NodeState {
+                        finished_at: Some(now_ms()),
+                        ..NodeState::new(&graph.nodes[i].id, NodeStatus::Skipped)
+                    });
+                    produced[i] = Some(Map::new());
+                    ended += 1;
+                    release(&graph, i, &mut waiting, &mut ready);
+                }
+            }
+        }
+        if ended == n {
+            break;
+        }
+        let joined = tokio::select! {
+            biased;
+            why = &mut stop => {
+                tasks.abort_all();
+                let (status, error) = match why {
+                    Stop::Cancelled => (RunStatus::Cancelled, "the run was cancelled".to_owned()),
+                    Stop::TimeLimit(limit) => (
+                        RunStatus::Failed,
+                        format!("the run took longer than {} s (the limit for one run); make it do less, or split it", limit.as_secs()),
+                    ),
+                };
+                report.end_running(NodeStatus::Cancelled);
+                return Finish { status, outputs: None, error: Some(error) };
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let (i, result) = match joined {
+            Some(Ok(done)) => done,
+            Some(Err(e)) => {
+                tracing::error!(run = report.run_id(), error = %e, "a pipeline node's task panicked");
+                tasks.abort_all();
+                report.end_running(NodeStatus::Cancelled);
+                return Finish::failed("internal error in a node; the run was stopped".into());
+            }
+            None => {
+                // Nothing runs and nothing is ready, yet nodes are left: only a cycle does that,
+                // and validation refuses cycles.
+                return Finish::failed("the pipeline's nodes wait on each other; check it for cycles".into());
+            }
+        };
+        match result {
+            Ok(outputs) => produced[i] = Some(outputs),
+            Err(error) => {
+                tasks.abort_all();
+                report.end_running(NodeStatus::Cancelled);
+                return Finish::failed(format!("node {:?} failed: {error}", graph.nodes[i].id));
+            }
+        }
+        ended += 1;
+        release(&graph, i, &mut waiting, &mut ready);
+    }
+    let mut outputs = Map::new();
+    for (node, values) in graph.nodes.iter().zip(&produced) {
+        if let (NodeKind::Output { .. }, Some(values)) = (&node.kind, values) {
+            outputs.extend(values.clone());
+        }
+    }
+    Finish { status: RunStatus::Succeeded, outputs: Some(outputs), error: None }
+}
+
+/// A node ended: the nodes it feeds have one node less to wait for.
+fn release(graph: &Graph<'_>, i: usize, waiting: &mut [usize], ready: &mut Vec<usize>) {
+    for &j in &graph.downstream[i] {
+        waiting[j] -= 1;
+        if waiting[j] == 0 {
+            ready.push(j);
+        }
+    }
+}
+
+/// A ready node's inputs, or `None` when a connected input got no value (skip it). An input fed
+/// by several edges takes the first value that arrived by the definition's edge order.
+fn gather(graph: &Graph<'_>, i: usize, produced: &[Option<Map<String, Value>>]) -> Option<Map<String, Value>> {
+    let node = &graph.nodes[i];
+    let mut inputs = Map::new();
+    for port in node.inputs() {
+        let mut edges = graph.incoming[i].iter().filter(|(_, e)| e.to.port == port.name).peekable();
+        if edges.peek().is_none() {
+            inputs.insert(port.name.clone(), Value::Null);
+            continue;
+        }
+        let value = edges.find_map(|(from, e)| produced[*from].as_ref()?.get(&e.from.port).cloned())?;
+        inputs.insert(port.name.clone(), port.ty.convert(value));
+    }
+    Some(inputs)
+}
+
+/// Every attempt a node is allowed, then its error policy.
+async fn attempt_all(
+    node: &Node,
+    inputs: Map<String, Value>,
+    exec: &dyn Execute,
+    report: &Reporter,
+) -> Result<Map<String, Value>, String> {
+    let started_at = now_ms();
+    let timeout = node.timeout_ms.map_or(DEFAULT_NODE_TIMEOUT, Duration::from_millis);
+    let mut state = NodeState {
+        started_at: Some(started_at),
+        inputs: Some(inputs.clone()),
+        ..NodeState::new(&node.id, NodeStatus::Running)
+    };
+    let mut attempt = 0;
+    let error = loop {
+        attempt += 1;
+        state.attempts = attempt;
+        report.node(state.clone());
+        let result = match tokio::time::timeout(timeout, exec.run(node, &inputs, attempt, report)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("it took longer than its timeout ({} ms)", timeout.as_millis())),
+        };
+        match result {
+            Ok(outputs) => {
+                let usage = report.take_usage(&node.id);
+                report.node(NodeState {
+                    status: NodeStatus::Succeeded,
+                    outputs: Some(outputs.clone()),
+                    finished_at: Some(now_ms()),
+                    input_tokens: usage.input_tokens,
+                    output_tokens: usage.output_tokens,
+                    cost_nano_usd: usage.cost_nano_usd,
+                    ..state
+                });
+                return Ok(outputs);
+            }
+            Err(e) if attempt <= node.retry.max => {
+                let wait = Duration::from_millis(node.retry.backoff_ms)
+                    .saturating_mul(1 << (attempt - 1).min(16))
+                    .min(MAX_BACKOFF);
+                tracing::debug!(
+                    run = report.run_id(),
+                    node = node.id,
+                    attempt,
+                    error = e,
+                    "a pipeline node failed; retrying"
+                );
+                tokio::time::sleep_until(Instant::now() + wait).await;
+            }
+            Err(e) => break e,
+        }
+    };
+    let usage = report.take_usage(&node.id);
+    let outputs = match &node.on_error {
+        OnError::Fail => None,
+        OnError::Default { outputs } => Some(outputs.clone()),
+        OnError::Branch => Some(Map::from_iter([(ERROR_PORT.to_owned(), Value::String(error.clone()))])),
+    };
+    report.node(NodeState {
+        status: NodeStatus::Failed,
+        outputs: outputs.clone(),
+        error: Some(error.clone()),
+        finished_at: Some(now_ms()),
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        cost_nano_usd: usage.cost_nano_usd,
+        ..state
+    });
+    outputs.ok_or(error)
+}

@@ -1,0 +1,158 @@
+//! What each kind of node does with its inputs (one attempt; the engine handles timeouts,
+//! retries and error policies).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use super::{engine::Execute, live::Reporter, script, template};
+use crate::{
+    answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Surface},
+    domain::pipeline::{LlmParams, Node, NodeKind},
+    providers::{ChatEvent, ChatMessage, Role},
+};
+
+/// The longest a Code node's script may run when the node sets no timeout.
+const SCRIPT_TIME: Duration = Duration::from_secs(10);
+
+/// The node kinds of one run: who runs it (the model calls are theirs) and its inputs.
+pub struct Nodes {
+    pub answers: Answers,
+    pub caller: Caller,
+    pub inputs: Map<String, Value>,
+}
+
+#[async_trait::async_trait]
+impl Execute for Nodes {
+    async fn run(
+        &self,
+        node: &Node,
+        inputs: &Map<String, Value>,
+        _attempt: u32,
+        report: &Reporter,
+    ) -> Result<Map<String, Value>, String> {
+        match &node.kind {
+            NodeKind::Input { fields } => Ok(fields
+                .iter()
+                .map(|f| (f.name.clone(), self.inputs.get(&f.name).cloned().unwrap_or(Value::Null)))
+                .collect()),
+            NodeKind::Output { .. } => Ok(inputs.clone()),
+            NodeKind::Template { template, .. } => {
+                Ok(Map::from_iter([("text".to_owned(), Value::String(template::render(template, inputs)?))]))
+            }
+            NodeKind::Condition { expression, .. } => {
+                let side = if template::holds(expression, inputs)? { "then" } else { "else" };
+                Ok(Map::from_iter([(side.to_owned(), first(node, inputs))]))
+            }
+            NodeKind::Switch { cases, .. } => {
+                let mut taken = "default";
+                for case in cases {
+                    if template::holds(&case.expression, inputs)? {
+                        taken = &case.name;
+                        break;
+                    }
+                }
+                Ok(Map::from_iter([(taken.to_owned(), first(node, inputs))]))
+            }
+            NodeKind::Code { script, outputs, .. } => {
+                let deadline = Instant::now() + node.timeout_ms.map_or(SCRIPT_TIME, Duration::from_millis);
+                // Set when this attempt is dropped (timeout, cancellation): the script stops.
+                let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+                let (script, inputs, outputs, flag) = (script.clone(), inputs.clone(), outputs.clone(), stop.0.clone());
+                tokio::task::spawn_blocking(move || script::run(&script, &inputs, &outputs, deadline, flag))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(run = report.run_id(), node = node.id, error = %e, "a script's thread failed");
+                        "the script stopped unexpectedly".to_owned()
+                    })?
+            }
+            NodeKind::Llm { model, system, prompt, params, .. } => {
+                let text = self.llm(node, model, system, prompt, params, inputs, report).await?;
+                Ok(Map::from_iter([("text".to_owned(), Value::String(text))]))
+            }
+        }
+    }
+}
+
+/// The value a Condition or Switch passes on: its first input's.
+fn first(node: &Node, inputs: &Map<String, Value>) -> Value {
+    node.inputs().first().and_then(|p| inputs.get(&p.name)).cloned().unwrap_or(Value::Null)
+}
+
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Nodes {
+    /// The model's reply through the one answer path (catalog, fallbacks, ledger: surface
+    /// `pipeline`), each piece reported as it comes.
+    #[allow(clippy::too_many_arguments)]
+    async fn llm(
+        &self,
+        node: &Node,
+        model: &str,
+        system: &str,
+        prompt: &str,
+        params: &LlmParams,
+        inputs: &Map<String, Value>,
+        report: &Reporter,
+    ) -> Result<String, String> {
+        let mut messages = Vec::new();
+        if !system.trim().is_empty() {
+            messages.push(ChatMessage::new(Role::System, template::render(system, inputs)?));
+        }
+        messages.push(ChatMessage::new(Role::User, template::render(prompt, inputs)?));
+        let request = AnswerRequest {
+            caller: self.caller.clone(),
+            surface: Surface::Pipeline,
+            model: model.to_owned(),
+            messages,
+            params: Params {
+                max_tokens: params.max_tokens,
+                temperature: params.temperature,
+                top_p: params.top_p,
+                seed: params.seed,
+                ..Params::default()
+            },
+            grounding: Grounding::None,
+            history: History::AsSent,
+        };
+        let public = |e: crate::Error| {
+            e.log(report.run_id());
+            e.public_message(report.run_id())
+        };
+        let mut prepared = self.answers.prepare(request).await.map_err(public)?;
+        let receipt = prepared.receipt();
+        let result = async {
+            let mut stream = prepared.start().await.map_err(|e| crate::chat::user_message(&e))?;
+            let mut text = String::new();
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(ChatEvent::Delta(piece)) => {
+                        report.token(&node.id, &piece);
+                        text.push_str(&piece);
+                    }
+                    Ok(ChatEvent::Finished { .. }) => break,
+                    Err(e) => return Err(crate::chat::user_message(&e)),
+                }
+            }
+            Ok(text)
+        }
+        .await;
+        if let Some(record) = receipt.get() {
+            report.add_usage(&node.id, record);
+        }
+        result
+    }
+}

@@ -1,0 +1,518 @@
+//! The engine on a real database (SQLite, and PostgreSQL in `make test`'s second run): order,
+//! parallel branches, retries, error policies, skipped branches, cancellation, timeouts, restarts,
+//! limits, the Code sandbox, ownership, and LLM nodes through the answer path and its ledger.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::{
+    catalog::ModelCatalog,
+    ledger::Ledger,
+    providers::{
+        ChatEvent, ChatProvider, ChatRequest, ChatStream, FinishReason, ModelInfo, ProviderError, Registry, Usage,
+    },
+    sitechat::{EmbedderSet, SiteChat, SiteChatConfig},
+    storage::{LedgerFilter, Role, TempDb, UserStatus, test_support::temp_db},
+};
+
+/// Model `m`: answers "<prompt> :: reviewed" in two pieces with its usage; fails the calls whose
+/// number (1-based) is in `fail` as unavailable, and never answers a prompt "hang".
+struct Reviewer {
+    calls: AtomicUsize,
+    fail: Vec<usize>,
+}
+
+#[async_trait::async_trait]
+impl ChatProvider for Reviewer {
+    fn name(&self) -> &str {
+        "test"
+    }
+    async fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { id: "m".into(), provider: "test".into(), context_window: 8_000 }]
+    }
+    async fn stream_chat(&self, r: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail.contains(&n) {
+            return Err(ProviderError::Unavailable("refused for the test".into()));
+        }
+        let prompt = r.messages.last().map(|m| m.content.clone()).unwrap_or_default();
+        if prompt == "hang" {
+            return Ok(futures::stream::pending().boxed());
+        }
+        let events = [
+            ChatEvent::Delta(prompt),
+            ChatEvent::Delta(" :: reviewed".into()),
+            ChatEvent::Finished { reason: FinishReason::Stop, usage: Usage::reported(7, 3) },
+        ];
+        Ok(futures::stream::iter(events.map(Ok)).boxed())
+    }
+    fn prices(&self, _: &str) -> Option<crate::providers::Prices> {
+        Some(crate::providers::Prices { input_per_mtok: 1.0, output_per_mtok: 2.0 })
+    }
+}
+
+struct World {
+    pipelines: Pipelines,
+    db: Db,
+    ledger: Ledger,
+    alice: Principal,
+    bob: Principal,
+    _dirs: (TempDb, tempfile::TempDir),
+}
+
+fn principal(user_id: String) -> Principal {
+    Principal { user_id, email: "x@example.com".into(), role: Role::User, session_id: None, api_key_id: None }
+}
+
+async fn world_failing(fail: Vec<usize>) -> World {
+    let (db, db_dir) = temp_db().await;
+    let data = tempfile::tempdir().unwrap();
+    let sitechat = SiteChat::new(db.clone(), SiteChatConfig::new(data.path().to_owned()), EmbedderSet::new());
+    let alice = db.create_user("alice@example.com", "h", None, UserStatus::Active).await.unwrap().id;
+    let bob = db.create_user("bob@example.com", "h", None, UserStatus::Active).await.unwrap().id;
+    let ledger = Ledger::start(db.clone());
+    let provider = Arc::new(Reviewer { calls: AtomicUsize::new(0), fail });
+    let catalog = ModelCatalog::start(db.clone(), Registry::new(vec![provider])).await.unwrap();
+    let answers = Answers::new(catalog, sitechat, Some(ledger.clone()));
+    World {
+        pipelines: Pipelines::new(db.clone(), answers),
+        db,
+        ledger,
+        alice: principal(alice),
+        bob: principal(bob),
+        _dirs: (db_dir, data),
+    }
+}
+
+async fn world() -> World {
+    world_failing(Vec::new()).await
+}
+
+fn def(v: Value) -> Definition {
+    serde_json::from_value(v).unwrap()
+}
+
+/// Input(code) → Template → LLM (m) → Output(review).
+fn review_pipeline() -> Definition {
+    def(json!({
+        "format": 1, "name": "Review",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "code", "type": "text"}]},
+            {"id": "ask", "type": "template", "template": "Review {{ code }}", "inputs": [{"name": "code", "type": "text"}]},
+            {"id": "review", "type": "llm", "model": "m", "prompt": "{{ request }}",
+             "inputs": [{"name": "request", "type": "text"}], "retry": {"max": 1, "backoff_ms": 1}},
+            {"id": "out", "type": "output", "results": [{"name": "review", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "code"}, "to": {"node": "ask", "port": "code"}},
+            {"from": {"node": "ask", "port": "text"}, "to": {"node": "review", "port": "request"}},
+            {"from": {"node": "review", "port": "text"}, "to": {"node": "out", "port": "review"}}
+        ]
+    }))
+}
+
+/// Follows a run to its end and returns it as stored.
+async fn finished(w: &World, who: &Principal, run: &RunView) -> RunView {
+    let (view, events) = w.pipelines.follow(&who.user_id, &run.id).await.unwrap();
+    if let Some(mut events) = events {
+        let end = async {
+            loop {
+                match events.recv().await {
+                    Ok(RunEvent::Finished { .. }) | Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), end).await.expect("the run did not end within 30 s");
+    } else {
+        assert_ne!(view.status, RunStatus::Running);
+    }
+    // The live view is dropped once the end is stored: read until it is.
+    crate::fakes::wait_until("the run's end stored", Duration::from_secs(10), || async {
+        let v = w.pipelines.run(&who.user_id, &run.id).await.unwrap();
+        if w.pipelines.active(&run.id).is_none() { Ok(v) } else { Err(v.status) }
+    })
+    .await
+}
+
+fn node<'a>(run: &'a RunView, id: &str) -> &'a NodeState {
+    run.nodes.iter().find(|n| n.node == id).unwrap_or_else(|| panic!("no node {id} in {:?}", run.nodes))
+}
+
+#[tokio::test]
+async fn a_run_goes_through_its_nodes_in_order_and_stores_each_one() {
+    let w = world().await;
+    let p = w.pipelines.create(&w.alice, &review_pipeline()).await.unwrap();
+    assert_eq!(p.row.version, 1);
+    let run = w
+        .pipelines
+        .start(&w.alice, &p.row.id, json!({"code": "fn main() {}"}).as_object().unwrap().clone(), None)
+        .await
+        .unwrap();
+    let run = finished(&w, &w.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(run.outputs.as_ref().unwrap()["review"], json!("Review fn main() {} :: reviewed"));
+    // Each node started after the one it takes from had ended.
+    for (from, to) in [("in", "ask"), ("ask", "review"), ("review", "out")] {
+        let (a, b) = (node(&run, from), node(&run, to));
+        assert!(a.finished_at.unwrap() <= b.started_at.unwrap(), "{from} -> {to}: {a:?} {b:?}");
+        assert_eq!(b.status, NodeStatus::Succeeded);
+    }
+    let review = node(&run, "review");
+    assert_eq!(review.status, NodeStatus::Succeeded);
+    assert_eq!(review.attempts, 1);
+    assert_eq!(review.inputs.as_ref().unwrap()["request"], json!("Review fn main() {}"));
+    assert_eq!((review.input_tokens, review.output_tokens), (Some(7), Some(3)));
+    assert_eq!(review.cost_nano_usd, Some(7_000 + 6_000));
+    // The ledger has the same call, as a pipeline's.
+    w.ledger.flush().await;
+    let rows =
+        w.db.ledger_rows(&LedgerFilter { user_id: Some(w.alice.user_id.clone()), ..Default::default() }, 10)
+            .await
+            .unwrap();
+    assert_eq!(rows.iter().map(|r| r.surface.as_str()).collect::<Vec<_>>(), ["pipeline"]);
+}
+
+#[tokio::test]
+async fn a_failed_model_call_is_retried_and_the_second_attempt_counts() {
+    let w = world_failing(vec![1]).await;
+    let p = w.pipelines.create(&w.alice, &review_pipeline()).await.unwrap();
+    let run =
+        w.pipelines.start(&w.alice, &p.row.id, json!({"code": "x"}).as_object().unwrap().clone(), None).await.unwrap();
+    let run = finished(&w, &w.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(node(&run, "review").attempts, 2);
+}
+
+#[tokio::test]
+async fn a_failure_after_the_last_retry_fails_the_run_with_the_node_named() {
+    let w = world_failing(vec![1, 2]).await;
+    let p = w.pipelines.create(&w.alice, &review_pipeline()).await.unwrap();
+    let run =
+        w.pipelines.start(&w.alice, &p.row.id, json!({"code": "x"}).as_object().unwrap().clone(), None).await.unwrap();
+    let run = finished(&w, &w.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(
+        run.error.as_deref(),
+        Some("node \"review\" failed: the model is busy or unreachable; try again in a moment")
+    );
+    assert_eq!(node(&run, "review").attempts, 2);
+    assert_eq!(node(&run, "review").status, NodeStatus::Failed);
+    assert!(run.nodes.iter().all(|n| n.node != "out"), "{:?}", run.nodes);
+}
+
+/// Input(n) → Code (throws when n is 0, else n * 2) with `policy` → Output.
+fn code_pipeline(on_error: Value) -> Definition {
+    def(json!({
+        "format": 1, "name": "Double",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "n", "type": "number"}]},
+            {"id": "double", "type": "code", "script": "if n == 0 { throw \"n is zero\" } n * 2",
+             "inputs": [{"name": "n", "type": "number"}], "outputs": [{"name": "twice", "type": "number"}],
+             "on_error": on_error},
+            {"id": "out", "type": "output", "results": [{"name": "twice", "type": "number", "required": false}]},
+            {"id": "oops", "type": "output", "results": [{"name": "problem", "type": "text", "required": false}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "n"}, "to": {"node": "double", "port": "n"}},
+            {"from": {"node": "double", "port": "twice"}, "to": {"node": "out", "port": "twice"}}
+        ]
+    }))
+}
+
+async fn run_to_end(w: &World, d: &Definition, inputs: Value) -> RunView {
+    let p = w.pipelines.create(&w.alice, d).await.unwrap();
+    let run = w.pipelines.start(&w.alice, &p.row.id, inputs.as_object().unwrap().clone(), None).await.unwrap();
+    finished(w, &w.alice, &run).await
+}
+
+#[tokio::test]
+async fn each_error_policy_does_what_it_says() {
+    let w = world().await;
+    let ok = run_to_end(&w, &code_pipeline(json!({"policy": "fail"})), json!({"n": 21})).await;
+    assert_eq!(ok.outputs.unwrap()["twice"], json!(42));
+
+    let failed = run_to_end(&w, &code_pipeline(json!({"policy": "fail"})), json!({"n": 0})).await;
+    assert_eq!(failed.status, RunStatus::Failed);
+    let error = failed.error.unwrap();
+    assert!(error.starts_with("node \"double\" failed: the script failed: ") && error.contains("n is zero"), "{error}");
+
+    let defaulted =
+        run_to_end(&w, &code_pipeline(json!({"policy": "default", "outputs": {"twice": -1}})), json!({"n": 0})).await;
+    assert_eq!(defaulted.status, RunStatus::Succeeded);
+    assert_eq!(defaulted.outputs.as_ref().unwrap()["twice"], json!(-1));
+    assert_eq!(node(&defaulted, "double").status, NodeStatus::Failed);
+
+    let mut branch = code_pipeline(json!({"policy": "branch"}));
+    branch.edges.push(def_edge("double", "error", "oops", "problem"));
+    let branched = run_to_end(&w, &branch, json!({"n": 0})).await;
+    assert_eq!(branched.status, RunStatus::Succeeded, "{branched:?}");
+    let outputs = branched.outputs.clone().unwrap();
+    assert!(outputs["problem"].as_str().unwrap().contains("n is zero"), "{outputs:?}");
+    assert!(!outputs.contains_key("twice"));
+    assert_eq!(node(&branched, "out").status, NodeStatus::Skipped);
+}
+
+fn def_edge(from: &str, from_port: &str, to: &str, to_port: &str) -> crate::domain::pipeline::Edge {
+    serde_json::from_value(json!({"from": {"node": from, "port": from_port}, "to": {"node": to, "port": to_port}}))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_condition_runs_one_side_and_skips_the_other() {
+    let w = world().await;
+    let d = def(json!({
+        "format": 1, "name": "Sign",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "n", "type": "number"}]},
+            {"id": "if", "type": "condition", "expression": "n >= 0", "inputs": [{"name": "n", "type": "number"}]},
+            {"id": "pos", "type": "template", "template": "{{ n }} is positive", "inputs": [{"name": "n", "type": "number"}]},
+            {"id": "neg", "type": "template", "template": "{{ n }} is negative", "inputs": [{"name": "n", "type": "number"}]},
+            {"id": "out", "type": "output", "results": [{"name": "verdict", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "n"}, "to": {"node": "if", "port": "n"}},
+            {"from": {"node": "if", "port": "then"}, "to": {"node": "pos", "port": "n"}},
+            {"from": {"node": "if", "port": "else"}, "to": {"node": "neg", "port": "n"}},
+            {"from": {"node": "pos", "port": "text"}, "to": {"node": "out", "port": "verdict"}},
+            {"from": {"node": "neg", "port": "text"}, "to": {"node": "out", "port": "verdict"}}
+        ]
+    }));
+    let run = run_to_end(&w, &d, json!({"n": -3})).await;
+    assert_eq!(run.outputs.as_ref().unwrap()["verdict"], json!("-3 is negative"));
+    assert_eq!(node(&run, "pos").status, NodeStatus::Skipped);
+    assert_eq!(node(&run, "out").status, NodeStatus::Succeeded);
+    let run = run_to_end(&w, &d, json!({"n": 4})).await;
+    assert_eq!(run.outputs.as_ref().unwrap()["verdict"], json!("4 is positive"));
+    assert_eq!(node(&run, "neg").status, NodeStatus::Skipped);
+}
+
+/// Nodes whose id starts with `meet` wait until every such node has started (so they finish only
+/// if they run at the same time); a node `hang` never finishes; others run for real.
+struct Meeting {
+    real: nodes::Nodes,
+    barrier: Arc<tokio::sync::Barrier>,
+}
+
+#[async_trait::async_trait]
+impl Execute for Meeting {
+    async fn run(
+        &self,
+        node: &crate::domain::pipeline::Node,
+        inputs: &Map<String, Value>,
+        attempt: u32,
+        report: &Reporter,
+    ) -> std::result::Result<Map<String, Value>, String> {
+        if node.id.starts_with("meet") {
+            self.barrier.wait().await;
+        }
+        if node.id == "hang" {
+            return std::future::pending().await;
+        }
+        self.real.run(node, inputs, attempt, report).await
+    }
+}
+
+fn meeting_world(w: &World, parties: usize) -> Pipelines {
+    let barrier = Arc::new(tokio::sync::Barrier::new(parties));
+    let answers = w.pipelines.inner.answers.clone();
+    Pipelines::with_executor(
+        w.db.clone(),
+        answers.clone(),
+        Arc::new(move |who: &Principal, inputs| {
+            Arc::new(Meeting {
+                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who), inputs },
+                barrier: barrier.clone(),
+            }) as Arc<dyn Execute>
+        }),
+    )
+}
+
+/// Input → two templates side by side → Output with both.
+fn fork(left: &str, right: &str) -> Definition {
+    def(json!({
+        "format": 1, "name": "Fork",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "x", "type": "text"}]},
+            {"id": left, "type": "template", "template": "L{{ x }}", "inputs": [{"name": "x", "type": "text"}]},
+            {"id": right, "type": "template", "template": "R{{ x }}", "inputs": [{"name": "x", "type": "text"}]},
+            {"id": "out", "type": "output", "results": [{"name": "l", "type": "text"}, {"name": "r", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "x"}, "to": {"node": left, "port": "x"}},
+            {"from": {"node": "in", "port": "x"}, "to": {"node": right, "port": "x"}},
+            {"from": {"node": left, "port": "text"}, "to": {"node": "out", "port": "l"}},
+            {"from": {"node": right, "port": "text"}, "to": {"node": "out", "port": "r"}}
+        ]
+    }))
+}
+
+#[tokio::test]
+async fn independent_branches_run_at_the_same_time() {
+    let w = world().await;
+    let pipelines = meeting_world(&w, 2);
+    let p = pipelines.create(&w.alice, &fork("meet_a", "meet_b")).await.unwrap();
+    let run = pipelines.start(&w.alice, &p.row.id, json!({"x": "1"}).as_object().unwrap().clone(), None).await.unwrap();
+    let w2 = World { pipelines, ..w };
+    let run = finished(&w2, &w2.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(run.outputs.unwrap(), *json!({"l": "L1", "r": "R1"}).as_object().unwrap());
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_its_running_nodes() {
+    let w = world().await;
+    let pipelines = meeting_world(&w, 1);
+    let p = pipelines.create(&w.alice, &fork("hang", "quick")).await.unwrap();
+    let run = pipelines.start(&w.alice, &p.row.id, json!({"x": "1"}).as_object().unwrap().clone(), None).await.unwrap();
+    let running = crate::fakes::wait_until("node hang running", Duration::from_secs(10), || async {
+        let v = pipelines.run(&w.alice.user_id, &run.id).await.unwrap();
+        if v.nodes.iter().any(|n| n.node == "hang" && n.status == NodeStatus::Running) { Ok(v) } else { Err(v.nodes) }
+    })
+    .await;
+    assert_eq!(running.status, RunStatus::Running);
+    // Bob cannot see or cancel it.
+    assert!(matches!(pipelines.cancel(&w.bob.user_id, &run.id).await, Err(Error::NotFound(_))));
+    pipelines.cancel(&w.alice.user_id, &run.id).await.unwrap();
+    let w2 = World { pipelines, ..w };
+    let run = finished(&w2, &w2.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(node(&run, "hang").status, NodeStatus::Cancelled);
+    assert_eq!(node(&run, "quick").status, NodeStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_node_over_its_timeout_fails() {
+    let w = world().await;
+    let mut d = review_pipeline();
+    d.nodes[1] = def(json!({"format": 1, "name": "x", "nodes": [
+        {"id": "ask", "type": "template", "template": "hang", "inputs": [{"name": "code", "type": "text"}]}
+    ]}))
+    .nodes
+    .remove(0);
+    d.nodes[2].timeout_ms = Some(50);
+    d.nodes[2].retry = Default::default();
+    let run = run_to_end(&w, &d, json!({"code": "x"})).await;
+    assert_eq!(run.error.as_deref(), Some("node \"review\" failed: it took longer than its timeout (50 ms)"));
+}
+
+#[tokio::test]
+async fn a_restart_marks_unfinished_runs_interrupted_and_shutdown_interrupts_live_ones() {
+    let w = world().await;
+    let pipelines = meeting_world(&w, 1);
+    let p = pipelines.create(&w.alice, &fork("hang", "quick")).await.unwrap();
+    let run = pipelines.start(&w.alice, &p.row.id, json!({"x": "1"}).as_object().unwrap().clone(), None).await.unwrap();
+    crate::fakes::wait_until("node hang running", Duration::from_secs(10), || async {
+        let v = pipelines.run(&w.alice.user_id, &run.id).await.unwrap();
+        if v.nodes.iter().any(|n| n.node == "hang" && n.status == NodeStatus::Running) { Ok(()) } else { Err(v.nodes) }
+    })
+    .await;
+    pipelines.shutdown().await;
+    let after = pipelines.run(&w.alice.user_id, &run.id).await.unwrap();
+    assert_eq!(after.status, RunStatus::Interrupted);
+    assert_eq!(node(&after, "hang").status, NodeStatus::Cancelled);
+
+    // A crash leaves rows running; the next start marks them interrupted.
+    let left = w.db.insert_run(&p.row.id, 1, &w.alice.user_id, "{}").await.unwrap();
+    w.db.put_node_run(&NodeState { started_at: Some(1), ..NodeState::new("in", NodeStatus::Running) }.to_row(&left.id))
+        .await
+        .unwrap();
+    assert_eq!(w.pipelines.recover().await.unwrap(), 1);
+    let left = w.pipelines.run(&w.alice.user_id, &left.id).await.unwrap();
+    assert_eq!(left.status, RunStatus::Interrupted);
+    assert_eq!(left.error.as_deref(), Some(INTERRUPTED));
+    assert_eq!(node(&left, "in").status, NodeStatus::Interrupted);
+}
+
+#[tokio::test]
+async fn one_user_may_have_only_so_many_runs_going() {
+    let w = world().await;
+    let pipelines = meeting_world(&w, 1);
+    let p = pipelines.create(&w.alice, &fork("hang", "quick")).await.unwrap();
+    let inputs = json!({"x": "1"}).as_object().unwrap().clone();
+    for _ in 0..MAX_RUNS_PER_USER {
+        pipelines.start(&w.alice, &p.row.id, inputs.clone(), None).await.unwrap();
+    }
+    let Err(Error::Conflict(message)) = pipelines.start(&w.alice, &p.row.id, inputs, None).await else { panic!() };
+    assert_eq!(message, "you have 4 runs going (the limit); wait for one to end, or cancel one");
+    pipelines.shutdown().await;
+}
+
+#[tokio::test]
+async fn code_nodes_cannot_escape_their_sandbox_and_stop_cleanly() {
+    let w = world().await;
+    // Each fails with what it ran into: a limit of the sandbox, or the node's time limit.
+    let limit = ["the script failed", "took longer than"];
+    let cases: [(&str, &[&str]); 6] = [
+        ("loop { }", &["more than 20000000 operations (the limit)"]),
+        ("let s = \"x\"; loop { s = s.pad(1000000, \"y\"); s = \"x\"; }", &["took longer than"]),
+        ("let a = []; loop { a.push(\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"); }", &limit),
+        ("let s = \"x\"; loop { s += s; }", &["the script failed"]),
+        ("open(\"/etc/passwd\")", &["the script failed: Function not found: open"]),
+        ("fn f(x) { f(x + 1) } f(0)", &["the script failed"]),
+    ];
+    for (script, expected) in cases {
+        let mut d = code_pipeline(json!({"policy": "fail"}));
+        let crate::domain::pipeline::NodeKind::Code { script: s, .. } = &mut d.nodes[1].kind else { panic!() };
+        *s = script.to_owned();
+        d.nodes[1].timeout_ms = Some(300);
+        let run = run_to_end(&w, &d, json!({"n": 1})).await;
+        let error = run.error.clone().unwrap_or_default();
+        assert!(run.status == RunStatus::Failed && expected.iter().any(|e| error.contains(e)), "{script}: {run:?}");
+    }
+    // Modules are not in the language: a script that imports one is refused when saved.
+    let mut d = code_pipeline(json!({"policy": "fail"}));
+    let crate::domain::pipeline::NodeKind::Code { script: s, .. } = &mut d.nodes[1].kind else { panic!() };
+    *s = "import \"fs\" as fs; 1".to_owned();
+    let Err(Error::Invalid(e)) = w.pipelines.create(&w.alice, &d).await else { panic!() };
+    assert_eq!(
+        e.reason,
+        "node \"double\": the script is not valid: 'import' is a reserved keyword (line 1, position 1)"
+    );
+    // The server still runs pipelines afterwards.
+    let run = run_to_end(&w, &code_pipeline(json!({"policy": "fail"})), json!({"n": 2})).await;
+    assert_eq!(run.outputs.unwrap()["twice"], json!(4));
+}
+
+#[tokio::test]
+async fn saving_checks_the_pipeline_and_versions_it() {
+    let w = world().await;
+    let mut d = review_pipeline();
+    let crate::domain::pipeline::NodeKind::Llm { model, .. } = &mut d.nodes[2].kind else { panic!() };
+    *model = "nope".into();
+    let crate::domain::pipeline::NodeKind::Template { template, .. } = &mut d.nodes[1].kind else { panic!() };
+    *template = "{{ code ".into();
+    let Err(Error::Invalid(e)) = w.pipelines.create(&w.alice, &d).await else { panic!() };
+    assert!(e.reason.contains("node \"review\": the model \"nope\" is not one you can use"), "{e}");
+    assert!(e.reason.contains("node \"ask\": the template is not valid: syntax error"), "{e}");
+
+    let p = w.pipelines.create(&w.alice, &review_pipeline()).await.unwrap();
+    let mut v2 = review_pipeline();
+    v2.name = "Review, v2".into();
+    let saved = w.pipelines.save(&w.alice, &p.row.id, &v2).await.unwrap();
+    assert_eq!((saved.row.version, saved.row.name.as_str()), (2, "Review, v2"));
+    assert_eq!(w.pipelines.get(&w.alice.user_id, &p.row.id, Some(1)).await.unwrap().definition.name, "Review");
+    // Another user's id is not found, for every call.
+    assert!(matches!(w.pipelines.get(&w.bob.user_id, &p.row.id, None).await, Err(Error::NotFound(_))));
+    assert!(matches!(w.pipelines.save(&w.bob, &p.row.id, &v2).await, Err(Error::NotFound(_))));
+    assert!(matches!(w.pipelines.start(&w.bob, &p.row.id, Map::new(), None).await, Err(Error::NotFound(_))));
+    assert!(matches!(w.pipelines.delete(&w.bob.user_id, &p.row.id).await, Err(Error::NotFound(_))));
+    assert!(matches!(w.pipelines.runs(&w.bob.user_id, &p.row.id).await, Err(Error::NotFound(_))));
+    // Run inputs are checked against the Input node.
+    let Err(Error::Invalid(e)) = w.pipelines.start(&w.alice, &p.row.id, Map::new(), None).await else { panic!() };
+    assert_eq!(e.reason, "\"code\" is required; give it a value");
+    let Err(Error::Invalid(e)) =
+        w.pipelines.start(&w.alice, &p.row.id, json!({"code": 1, "x": 2}).as_object().unwrap().clone(), None).await
+    else {
+        panic!()
+    };
+    assert_eq!(e.reason, "the pipeline has no input \"x\"; its inputs are: code");
+    w.pipelines.delete(&w.alice.user_id, &p.row.id).await.unwrap();
+    assert!(w.pipelines.list(&w.alice.user_id).await.unwrap().is_empty());
+}

@@ -114,13 +114,14 @@ async fn main() {
     let catalog = ModelCatalog::start(db.clone(), Registry::new(Vec::new())).await.unwrap();
     let answers = Answers::new(catalog, sitechat, None);
     let spans: Arc<Mutex<Vec<(String, Instant, Instant)>>> = Arc::default();
-    let plain = Pipelines::new(db.clone(), answers.clone());
+    let plain = Pipelines::new(db.clone(), answers.clone(), "none");
     let (spans2, plain2) = (spans.clone(), plain.clone());
     let pipelines = Pipelines::with_executor(
         db.clone(),
         answers,
-        Arc::new(move |who: &Principal, inputs| {
-            Arc::new(Timed { real: plain2.executor_for(who, inputs), spans: spans2.clone() }) as Arc<dyn Execute>
+        "none",
+        Arc::new(move |who: &Principal| {
+            Arc::new(Timed { real: plain2.executor_for(who), spans: spans2.clone() }) as Arc<dyn Execute>
         }),
     );
     let inputs = json!({"x": "hello"}).as_object().unwrap().clone();

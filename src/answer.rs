@@ -193,6 +193,10 @@ impl Answers {
     }
 
     /// Where the calls' usage is stored (None: counters and logs only).
+    pub fn sitechat(&self) -> &SiteChat {
+        &self.sitechat
+    }
+
     pub fn ledger(&self) -> Option<&Ledger> {
         self.ledger.as_ref()
     }
@@ -260,26 +264,48 @@ impl Answers {
         Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params, fallbacks })
     }
 
+    /// Knowledge bases by id (1 to 16), each of which the calling user must be able to read.
+    async fn readable_kbs(&self, caller: &Caller, ids: &[String]) -> Result<Vec<KnowledgeBaseRow>> {
+        if ids.is_empty() || ids.len() > MAX_KNOWLEDGE_BASES {
+            return Err(Error::invalid(
+                "knowledge_bases",
+                format!("give 1 to {MAX_KNOWLEDGE_BASES} knowledge base ids"),
+            ));
+        }
+        let Caller::User { user_id, .. } = caller else {
+            return Err(Error::Forbidden("only signed-in users can name knowledge bases".into()));
+        };
+        let mut kbs = Vec::with_capacity(ids.len());
+        for id in ids {
+            kbs.push(self.sitechat.readable_kb(user_id, id).await?);
+        }
+        Ok(kbs)
+    }
+
+    /// The best `k` passages for `query` from knowledge bases the caller may read, as numbered
+    /// sources (one per document): the search and grouping an answer uses (pipelines' Knowledge
+    /// retrieval nodes).
+    pub async fn passages(
+        &self,
+        caller: &Caller,
+        surface: Surface,
+        ids: &[String],
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<Source>> {
+        let kbs = self.readable_kbs(caller, ids).await?;
+        if query.trim().is_empty() {
+            return Err(Error::invalid("query", "the query to search for is empty"));
+        }
+        let hits = self.sitechat.search_kbs(&kbs, query, k, caller, surface).await?;
+        Ok(Source::from_hits(hits))
+    }
+
     /// The passages for the last user message from the knowledge bases the request may use.
     async fn retrieve(&self, req: &AnswerRequest) -> Result<Vec<Source>> {
         let kbs = match &req.grounding {
             Grounding::None => return Ok(Vec::new()),
-            Grounding::Readable(ids) => {
-                if ids.is_empty() || ids.len() > MAX_KNOWLEDGE_BASES {
-                    return Err(Error::invalid(
-                        "knowledge_bases",
-                        format!("give 1 to {MAX_KNOWLEDGE_BASES} knowledge base ids"),
-                    ));
-                }
-                let Caller::User { user_id, .. } = &req.caller else {
-                    return Err(Error::Forbidden("only signed-in users can name knowledge bases".into()));
-                };
-                let mut kbs = Vec::with_capacity(ids.len());
-                for id in ids {
-                    kbs.push(self.sitechat.readable_kb(user_id, id).await?);
-                }
-                kbs
-            }
+            Grounding::Readable(ids) => self.readable_kbs(&req.caller, ids).await?,
             Grounding::Attached(kbs) if kbs.is_empty() => return Ok(Vec::new()),
             Grounding::Attached(kbs) => kbs.clone(),
             Grounding::Published(kb) => vec![kb.clone()],

@@ -16,7 +16,7 @@ mod wait;
 
 pub use anthropic::{AnthropicFailure, FakeAnthropic, FakeAnthropicConfig, FakeAnthropicRequest};
 pub use bedrock::{BedrockFailure, FakeBedrock, FakeBedrockConfig, FakeBedrockRequest, StreamException};
-pub use hashed_bag::hashed_bag;
+pub use hashed_bag::{BagEmbedder, hashed_bag};
 pub use ollama::{FakeModel, FakeOllama, FakeOllamaConfig, FakeOllamaRequest, OllamaFailure};
 pub use openai::{
     DEFAULT_REPLY, DimensionsParam, EmbeddingFailure, Failure, FakeEmbeddingModel, FakeOpenAi, FakeOpenAiConfig,

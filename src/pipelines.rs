@@ -11,6 +11,7 @@ mod live;
 mod nodes;
 mod script;
 mod template;
+mod templates;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ use tokio_util::task::TaskTracker;
 pub use engine::{DEFAULT_NODE_TIMEOUT, Execute, Finish};
 pub use events::{NodeState, NodeStatus, RunEvent, RunStatus, RunView};
 pub use live::{ActiveRun, NodeUsage, Reporter};
+pub use templates::Template;
 
 use crate::{
     Error, Result,
@@ -50,7 +52,7 @@ const INTERRUPTED: &str = "the server stopped during this run; start it again";
 const RUNS_LISTED: i64 = 50;
 
 /// Makes the node kinds a run uses, from who runs it and its inputs (tests give their own).
-pub type MakeExecutor = Arc<dyn Fn(&Principal, Map<String, Value>) -> Arc<dyn Execute> + Send + Sync>;
+pub type MakeExecutor = Arc<dyn Fn(&Principal) -> Arc<dyn Execute> + Send + Sync>;
 
 /// A pipeline with the definition of its latest version.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,8 @@ pub struct Pipelines {
 struct Inner {
     db: Db,
     answers: Answers,
+    /// What the templates' LLM nodes use.
+    default_model: String,
     active: Mutex<HashMap<String, Arc<ActiveRun>>>,
     tasks: TaskTracker,
     /// Set at shutdown: runs stopped then are interrupted, not cancelled.
@@ -75,21 +79,57 @@ struct Inner {
     executor: Option<MakeExecutor>,
 }
 
-/// The chat models a user may pick, for validation.
-struct Models(HashSet<String>);
+/// The syntax of the templates, expressions and scripts of `nodes` (and their groups' bodies).
+fn syntax(nodes: &[crate::domain::pipeline::Node], prefix: &str, problems: &mut Vec<Problem>) {
+    for node in nodes {
+        let mut check = |r: std::result::Result<(), String>| {
+            if let Err(message) = r {
+                problems.push(Problem { node: Some(format!("{prefix}{}", node.id)), port: None, message });
+            }
+        };
+        match &node.kind {
+            NodeKind::Template { template: t, .. } => check(template::check_template(t)),
+            NodeKind::Llm { system, prompt, .. } => {
+                check(template::check_template(prompt));
+                check(template::check_template(system));
+            }
+            NodeKind::Condition { expression, .. } => check(template::check_expression(expression)),
+            NodeKind::Switch { cases, .. } => {
+                cases.iter().for_each(|c| check(template::check_expression(&c.expression)))
+            }
+            NodeKind::Code { script: s, .. } => check(script::check(s)),
+            NodeKind::Loop { until, .. } => check(template::check_expression(until)),
+            NodeKind::Retrieve { query, .. } => check(template::check_template(query)),
+            NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Iterate { .. } => {}
+        }
+        if let Some(body) = node.body() {
+            syntax(&body.nodes, &format!("{prefix}{}/", node.id), problems);
+        }
+    }
+}
+
+/// The chat models a user may pick and the knowledge bases they may read, for validation.
+struct Models {
+    models: HashSet<String>,
+    knowledge_bases: HashSet<String>,
+}
 
 impl Known for Models {
     fn model(&self, id: &str) -> bool {
-        self.0.contains(id)
+        self.models.contains(id)
+    }
+    fn knowledge_base(&self, id: &str) -> bool {
+        self.knowledge_bases.contains(id)
     }
 }
 
 impl Pipelines {
-    pub fn new(db: Db, answers: Answers) -> Self {
+    pub fn new(db: Db, answers: Answers, default_model: &str) -> Self {
         Pipelines {
             inner: Arc::new(Inner {
                 db,
                 answers,
+                default_model: default_model.to_owned(),
                 active: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
@@ -100,11 +140,12 @@ impl Pipelines {
 
     /// Nodes run by `executor` instead of the real kinds (engine tests).
     #[cfg(any(test, feature = "fakes"))]
-    pub fn with_executor(db: Db, answers: Answers, executor: MakeExecutor) -> Self {
+    pub fn with_executor(db: Db, answers: Answers, default_model: &str, executor: MakeExecutor) -> Self {
         Pipelines {
             inner: Arc::new(Inner {
                 db,
                 answers,
+                default_model: default_model.to_owned(),
                 active: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
@@ -113,9 +154,14 @@ impl Pipelines {
         }
     }
 
-    /// The node kinds as a run by `who` with these inputs runs them.
-    pub fn executor_for(&self, who: &Principal, inputs: Map<String, Value>) -> Arc<dyn Execute> {
-        Arc::new(nodes::Nodes { answers: self.inner.answers.clone(), caller: Caller::of(who), inputs })
+    /// The node kinds as a run by `who` runs them.
+    pub fn executor_for(&self, who: &Principal) -> Arc<dyn Execute> {
+        Arc::new(nodes::Nodes { answers: self.inner.answers.clone(), caller: Caller::of(who) })
+    }
+
+    /// The pipelines Web+ ships as starting points, on the server's default model.
+    pub fn templates(&self) -> Vec<Template> {
+        templates::templates(&self.inner.default_model)
     }
 
     /// At start-up: runs left running by a stopped server are interrupted. Returns how many.
@@ -127,28 +173,16 @@ impl Pipelines {
     /// then the syntax of its templates, expressions and scripts.
     pub async fn problems(&self, who: &Principal, def: &Definition) -> Vec<Problem> {
         let models = self.inner.answers.catalog().offered(who.is_admin()).await;
-        let known = Models(models.into_iter().map(|m| m.id).collect());
-        let mut problems = validate(def, &known);
-        for node in &def.nodes {
-            let mut check = |r: std::result::Result<(), String>| {
-                if let Err(message) = r {
-                    problems.push(Problem { node: Some(node.id.clone()), port: None, message });
-                }
-            };
-            match &node.kind {
-                NodeKind::Template { template: t, .. } => check(template::check_template(t)),
-                NodeKind::Llm { system, prompt, .. } => {
-                    check(template::check_template(prompt));
-                    check(template::check_template(system));
-                }
-                NodeKind::Condition { expression, .. } => check(template::check_expression(expression)),
-                NodeKind::Switch { cases, .. } => {
-                    cases.iter().for_each(|c| check(template::check_expression(&c.expression)))
-                }
-                NodeKind::Code { script: s, .. } => check(script::check(s)),
-                NodeKind::Input { .. } | NodeKind::Output { .. } => {}
+        let knowledge_bases = match self.inner.answers.sitechat().list_kbs(&who.user_id).await {
+            Ok(kbs) => kbs.into_iter().map(|kb| kb.row.id).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not list knowledge bases to check a pipeline");
+                HashSet::new()
             }
-        }
+        };
+        let known = Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases };
+        let mut problems = validate(def, &known);
+        syntax(&def.nodes, "", &mut problems);
         problems
     }
 
@@ -292,33 +326,114 @@ impl Pipelines {
         version: Option<i64>,
     ) -> Result<RunView> {
         let row = self.owned(&who.user_id, id).await?;
-        let def = self.definition(&row, version.unwrap_or(row.version)).await?;
+        let version = version.unwrap_or(row.version);
+        let def = self.definition(&row, version).await?;
+        let inputs = Self::run_inputs(&def, inputs)?;
+        self.launch(who, &row, version, def, inputs, HashMap::new()).await
+    }
+
+    /// Runs an ended run's version again from `node` down, with its inputs: the nodes above
+    /// `node` are not run again, their recorded outputs are passed on.
+    pub async fn rerun(&self, who: &Principal, run_id: &str, node: &str) -> Result<RunView> {
+        let earlier = self.run(&who.user_id, run_id).await?;
+        if earlier.status == RunStatus::Running {
+            return Err(Error::Conflict("this run is still going; wait for it to end, or cancel it".into()));
+        }
+        let row = self.owned(&who.user_id, &earlier.pipeline_id).await?;
+        let def = self.definition(&row, earlier.version).await?;
+        if !def.nodes.iter().any(|n| n.id == node) {
+            return Err(Error::invalid(
+                "from",
+                format!("version {} of this pipeline has no node {node:?}", earlier.version),
+            ));
+        }
+        // The node and everything after it run again; everything else is reused.
+        let mut again: HashSet<&str> = HashSet::from([node]);
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for e in &def.edges {
+                if again.contains(e.from.node.as_str()) && again.insert(e.to.node.as_str()) {
+                    grew = true;
+                }
+            }
+        }
+        let mut reuse = HashMap::new();
+        for n in def.nodes.iter().filter(|n| !again.contains(n.id.as_str())) {
+            let state = earlier.nodes.iter().find(|s| s.node == n.id);
+            match state {
+                Some(s)
+                    if s.status == NodeStatus::Skipped || (s.outputs.is_some() && s.status != NodeStatus::Running) =>
+                {
+                    reuse.insert(n.id.clone(), s.clone());
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        "from",
+                        format!(
+                            "node {:?}, above {node:?}, did not finish in that run; run the whole pipeline again",
+                            n.id
+                        ),
+                    ));
+                }
+            }
+        }
+        // A reused group's rounds and items are shown as they were (`drive` reports them; the
+        // engine only looks up its graph's own node ids).
+        let nested: Vec<NodeState> = earlier
+            .nodes
+            .iter()
+            .filter(|s| {
+                reuse.keys().any(|id| s.node.starts_with(&format!("{id}#")) || s.node.starts_with(&format!("{id}[")))
+            })
+            .cloned()
+            .collect();
+        reuse.extend(nested.into_iter().map(|s| (s.node.clone(), s)));
+        self.launch(who, &row, earlier.version, def, earlier.inputs.clone(), reuse).await
+    }
+
+    async fn launch(
+        &self,
+        who: &Principal,
+        row: &PipelineRow,
+        version: i64,
+        def: Definition,
+        inputs: Map<String, Value>,
+        reuse: HashMap<String, NodeState>,
+    ) -> Result<RunView> {
         let problems = self.problems(who, &def).await;
         if let Some(first) = problems.first() {
             return Err(Error::invalid("definition", format!("this version cannot run: {first}")));
         }
-        let inputs = Self::run_inputs(&def, inputs)?;
         if self.inner.db.running_runs(&who.user_id).await? >= MAX_RUNS_PER_USER {
             return Err(Error::Conflict(format!(
                 "you have {MAX_RUNS_PER_USER} runs going (the limit); wait for one to end, or cancel one"
             )));
         }
         let inputs_json = Value::Object(inputs.clone()).to_string();
-        let run = self.inner.db.insert_run(&row.id, version.unwrap_or(row.version), &who.user_id, &inputs_json).await?;
+        let run = self.inner.db.insert_run(&row.id, version, &who.user_id, &inputs_json).await?;
         let view = RunView::from_rows(run, Vec::new());
         let active = ActiveRun::new(&who.user_id, view.clone());
         self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).insert(view.id.clone(), active.clone());
         let exec = match &self.inner.executor {
-            Some(make) => make(who, inputs),
-            None => self.executor_for(who, inputs),
+            Some(make) => make(who),
+            None => self.executor_for(who),
         };
         let this = self.clone();
         let run_id = view.id.clone();
-        self.inner.tasks.spawn(async move { this.drive(run_id, def, exec, active).await });
+        self.inner.tasks.spawn(async move { this.drive(run_id, def, inputs, reuse, exec, active).await });
         Ok(view)
     }
 
-    async fn drive(self, run_id: String, def: Definition, exec: Arc<dyn Execute>, active: Arc<ActiveRun>) {
+    async fn drive(
+        self,
+        run_id: String,
+        def: Definition,
+        inputs: Map<String, Value>,
+        reuse: HashMap<String, NodeState>,
+        exec: Arc<dyn Execute>,
+        active: Arc<ActiveRun>,
+    ) {
         let report = Reporter::start(self.inner.db.clone(), &run_id, active.clone());
         let cancel = active.cancel.clone();
         let stop = async move {
@@ -327,7 +442,11 @@ impl Pipelines {
                 _ = tokio::time::sleep(RUN_TIME_LIMIT) => engine::Stop::TimeLimit(RUN_TIME_LIMIT),
             }
         };
-        let mut finish = engine::execute(&def, exec, report.clone(), stop).await;
+        for nested in reuse.values().filter(|s| s.node.contains(['#', '['])) {
+            report.node(nested.clone());
+        }
+        let mut finish =
+            engine::execute(&def.nodes, &def.edges, Arc::new(inputs), exec, report.clone(), &reuse, stop).await;
         if finish.status == RunStatus::Cancelled && self.inner.stopping.load(Ordering::Relaxed) {
             finish.status = RunStatus::Interrupted;
             finish.error = Some(INTERRUPTED.to_owned());

@@ -93,7 +93,7 @@ impl Services {
             },
         );
         let chat = Chat::new(db.clone(), answers.clone(), &settings.default_model);
-        let pipelines = Pipelines::new(db.clone(), answers.clone());
+        let pipelines = Pipelines::new(db.clone(), answers.clone(), &settings.default_model);
         if serving {
             let n = pipelines.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if n > 0 {

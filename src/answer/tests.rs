@@ -16,8 +16,7 @@ use futures::StreamExt;
 
 use super::*;
 use crate::{
-    embed::{EmbedError, Embedder},
-    fakes::hashed_bag,
+    fakes::BagEmbedder,
     ledger::Ledger,
     providers::{ChatEvent, ChatStream, FinishReason, ParamSupport, ProviderError, Usage},
     sitechat::{EmbedderSet, SiteChatConfig},
@@ -93,21 +92,6 @@ impl ChatProvider for CharModel {
     /// A dollar a million input tokens (a microdollar each), two an output token.
     fn prices(&self, _: &str) -> Option<crate::providers::Prices> {
         Some(crate::providers::Prices { input_per_mtok: 1.0, output_per_mtok: 2.0 })
-    }
-}
-
-struct BagEmbedder;
-
-#[async_trait::async_trait]
-impl Embedder for BagEmbedder {
-    fn model_id(&self) -> &str {
-        "bag"
-    }
-    fn dims(&self) -> usize {
-        64
-    }
-    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        Ok(texts.iter().map(|t| hashed_bag(t, 64)).collect())
     }
 }
 

@@ -8,10 +8,10 @@ mod validate;
 mod tests;
 
 pub use format::{
-    Case, Definition, ERROR_PORT, Edge, FORMAT_VERSION, Field, LlmParams, Node, NodeKind, OnError, Port, PortRef,
+    Body, Case, Definition, ERROR_PORT, Edge, FORMAT_VERSION, Field, LlmParams, Node, NodeKind, OnError, Port, PortRef,
     PortType, Position, Retry,
 };
 pub use validate::{
-    AnyModel, Known, MAX_BACKOFF_MS, MAX_EDGES, MAX_NODES, MAX_RETRIES, MAX_TIMEOUT_MS, Problem, valid_node_id,
-    valid_port_name, validate,
+    AnyModel, Known, MAX_BACKOFF_MS, MAX_CONCURRENCY, MAX_EDGES, MAX_ITERATIONS, MAX_KNOWLEDGE_BASES, MAX_NODES,
+    MAX_PASSAGES, MAX_RETRIES, MAX_TIMEOUT_MS, Problem, valid_node_id, valid_port_name, validate,
 };

@@ -56,6 +56,23 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// An embedder of `hashed_bag` vectors (64 dimensions, model id `bag`): texts sharing words rank
+/// close, with no model to load (engine tests that search a knowledge base).
+pub struct BagEmbedder;
+
+#[async_trait::async_trait]
+impl crate::embed::Embedder for BagEmbedder {
+    fn model_id(&self) -> &str {
+        "bag"
+    }
+    fn dims(&self) -> usize {
+        64
+    }
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, crate::embed::EmbedError> {
+        Ok(texts.iter().map(|t| hashed_bag(t, 64)).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

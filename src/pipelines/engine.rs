@@ -10,15 +10,17 @@ use std::{
     time::Duration,
 };
 
+use futures::{StreamExt, TryStreamExt, future::BoxFuture};
 use serde_json::{Map, Value};
 use tokio::{task::JoinSet, time::Instant};
 
 use super::{
     events::{NodeState, NodeStatus, RunStatus},
     live::Reporter,
+    template,
 };
 use crate::{
-    domain::pipeline::{Definition, ERROR_PORT, Edge, Node, NodeKind, OnError},
+    domain::pipeline::{Body, ERROR_PORT, Edge, Node, NodeKind, OnError, Port},
     time::now_ms,
 };
 
@@ -27,7 +29,11 @@ pub const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Runs one node kind (the real one is `super::nodes::Nodes`).
+/// Items one Iterate node may go through.
+pub const MAX_ITEMS: usize = 1000;
+
+/// Runs one node kind (the real one is `super::nodes::Nodes`). Input, Output, Loop and Iterate
+/// nodes are the engine's own and never reach it.
 #[async_trait::async_trait]
 pub trait Execute: Send + Sync + 'static {
     /// One attempt of `node` with its inputs; the outputs by port, or what went wrong (for the user).
@@ -75,14 +81,14 @@ struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
-    fn new(def: &'a Definition) -> Self {
-        let index: HashMap<&str, usize> = def.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
-        let n = def.nodes.len();
+    fn new(nodes: &'a [Node], edges: &'a [Edge]) -> Self {
+        let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let n = nodes.len();
         let mut incoming = vec![Vec::new(); n];
         let mut pairs = HashSet::new();
         let mut downstream = vec![Vec::new(); n];
         let mut upstream_count = vec![0; n];
-        for e in &def.edges {
+        for e in edges {
             let (Some(&a), Some(&b)) = (index.get(e.from.node.as_str()), index.get(e.to.node.as_str())) else {
                 continue;
             };
@@ -92,18 +98,25 @@ impl<'a> Graph<'a> {
                 upstream_count[b] += 1;
             }
         }
-        Graph { nodes: &def.nodes, incoming, downstream, upstream_count }
+        Graph { nodes, incoming, downstream, upstream_count }
     }
 }
 
-/// Runs a validated definition to its end, the run's cancellation, or `deadline`.
+/// Runs a validated graph (a pipeline's, or a group's body for one round or item) to its end,
+/// or until `stop`. `inputs` are what its Input node gives.
+///
+/// `reuse` holds ended nodes of an earlier run (a re-run from a node): each is reported as it
+/// was and passes its recorded outputs on instead of running.
 pub async fn execute(
-    def: &Definition,
+    nodes: &[Node],
+    edges: &[Edge],
+    inputs: Arc<Map<String, Value>>,
     exec: Arc<dyn Execute>,
     report: Reporter,
+    reuse: &HashMap<String, NodeState>,
     stop: impl std::future::Future<Output = Stop>,
 ) -> Finish {
-    let graph = Graph::new(def);
+    let graph = Graph::new(nodes, edges);
     let n = graph.nodes.len();
     let mut waiting = graph.upstream_count.clone();
     let mut produced: Vec<Option<Map<String, Value>>> = vec![None; n];
@@ -113,11 +126,18 @@ pub async fn execute(
     let mut stop = std::pin::pin!(stop);
     loop {
         while let Some(i) = ready.pop() {
+            if let Some(earlier) = reuse.get(&graph.nodes[i].id) {
+                report.node(earlier.clone());
+                produced[i] = Some(earlier.outputs.clone().unwrap_or_default());
+                ended += 1;
+                release(&graph, i, &mut waiting, &mut ready);
+                continue;
+            }
             match gather(&graph, i, &produced) {
-                Some(inputs) => {
+                Some(values) => {
                     let node = graph.nodes[i].clone();
-                    let (exec, report) = (exec.clone(), report.clone());
-                    tasks.spawn(async move { (i, attempt_all(&node, inputs, exec.as_ref(), &report).await) });
+                    let (exec, report, given) = (exec.clone(), report.clone(), inputs.clone());
+                    tasks.spawn(async move { (i, attempt_all(&node, values, &given, &exec, &report).await) });
                 }
                 None => {
                     report.node(NodeState {
@@ -214,7 +234,8 @@ fn gather(graph: &Graph<'_>, i: usize, produced: &[Option<Map<String, Value>>]) 
 async fn attempt_all(
     node: &Node,
     inputs: Map<String, Value>,
-    exec: &dyn Execute,
+    given: &Map<String, Value>,
+    exec: &Arc<dyn Execute>,
     report: &Reporter,
 ) -> Result<Map<String, Value>, String> {
     let started_at = now_ms();
@@ -229,7 +250,7 @@ async fn attempt_all(
         attempt += 1;
         state.attempts = attempt;
         report.node(state.clone());
-        let result = match tokio::time::timeout(timeout, exec.run(node, &inputs, attempt, report)).await {
+        let result = match tokio::time::timeout(timeout, run_once(node, &inputs, given, attempt, exec, report)).await {
             Ok(result) => result,
             Err(_) => Err(format!("it took longer than its timeout ({} ms)", timeout.as_millis())),
         };
@@ -280,4 +301,138 @@ async fn attempt_all(
         ..state
     });
     outputs.ok_or(error)
+}
+
+/// One attempt of any node: the engine's own kinds here, the others through `exec`. Boxed: a
+/// group runs its body through `execute`, which comes back here.
+fn run_once<'a>(
+    node: &'a Node,
+    inputs: &'a Map<String, Value>,
+    given: &'a Map<String, Value>,
+    attempt: u32,
+    exec: &'a Arc<dyn Execute>,
+    report: &'a Reporter,
+) -> BoxFuture<'a, Result<Map<String, Value>, String>> {
+    Box::pin(async move {
+        match &node.kind {
+            NodeKind::Input { fields } => Ok(fields
+                .iter()
+                .map(|f| (f.name.clone(), given.get(&f.name).cloned().unwrap_or(Value::Null)))
+                .collect()),
+            NodeKind::Output { .. } => Ok(inputs.clone()),
+            NodeKind::Loop { outputs, body, until, max_iterations, .. } => {
+                run_loop(node, inputs, outputs, body, until, *max_iterations, exec, report).await
+            }
+            NodeKind::Iterate { inputs: ports, outputs, body, concurrency } => {
+                run_iterate(node, inputs, ports, outputs, body, *concurrency, exec, report).await
+            }
+            _ => exec.run(node, inputs, attempt, report).await,
+        }
+    })
+}
+
+/// A body's run to its end: its results, or why it failed.
+async fn run_body(
+    body: &Body,
+    given: Map<String, Value>,
+    exec: &Arc<dyn Execute>,
+    report: Reporter,
+) -> Result<Map<String, Value>, String> {
+    let none = HashMap::new();
+    let finish =
+        execute(&body.nodes, &body.edges, Arc::new(given), exec.clone(), report, &none, std::future::pending()).await;
+    match finish.status {
+        RunStatus::Succeeded => Ok(finish.outputs.unwrap_or_default()),
+        _ => Err(finish.error.unwrap_or_else(|| "it did not finish".to_owned())),
+    }
+}
+
+/// The named results of a group's last round (or item).
+fn pick(outputs: &[Port], results: &Map<String, Value>) -> Map<String, Value> {
+    outputs
+        .iter()
+        .filter(|p| p.name != ERROR_PORT)
+        .map(|p| (p.name.clone(), results.get(&p.name).cloned().map_or(Value::Null, |v| p.ty.convert(v))))
+        .collect()
+}
+
+/// Rounds of the body (each node reported as `loop#round/node`) until `until` holds over a
+/// round's results or `max` rounds are done; each round gets the inputs, with those the body has
+/// a result of the same name for replaced by it.
+#[allow(clippy::too_many_arguments)]
+async fn run_loop(
+    node: &Node,
+    inputs: &Map<String, Value>,
+    outputs: &[Port],
+    body: &Body,
+    until: &str,
+    max: u32,
+    exec: &Arc<dyn Execute>,
+    report: &Reporter,
+) -> Result<Map<String, Value>, String> {
+    let mut state = inputs.clone();
+    let mut round = 0;
+    loop {
+        round += 1;
+        let results = run_body(body, state.clone(), exec, report.nested(&format!("{}#{round}/", node.id)))
+            .await
+            .map_err(|e| format!("round {round}: {e}"))?;
+        let done = template::holds(until, &results).map_err(|e| format!("round {round}: until: {e}"))?;
+        if done || round >= max {
+            return Ok(pick(outputs, &results));
+        }
+        for (name, value) in results {
+            if let Some(slot) = state.get_mut(&name) {
+                *slot = value;
+            }
+        }
+    }
+}
+
+/// The body once per item of the first input (each node reported as `iterate[i]/node`), at most
+/// `concurrency` at once; each output is the list of that result, in the items' order.
+#[allow(clippy::too_many_arguments)]
+async fn run_iterate(
+    node: &Node,
+    inputs: &Map<String, Value>,
+    ports: &[Port],
+    outputs: &[Port],
+    body: &Body,
+    concurrency: u32,
+    exec: &Arc<dyn Execute>,
+    report: &Reporter,
+) -> Result<Map<String, Value>, String> {
+    let list = ports.first().map(|p| p.name.as_str()).unwrap_or_default();
+    let Some(Value::Array(items)) = inputs.get(list) else {
+        return Err(format!("the input {list:?} is not a list"));
+    };
+    if items.len() > MAX_ITEMS {
+        return Err(format!("{} items is more than the {MAX_ITEMS} one Iterate may go through", items.len()));
+    }
+    // Built first (boxed) rather than mapped lazily: a lazy map's closure is not general enough
+    // over lifetimes for the task this runs in to be `Send`.
+    let mut rounds: Vec<BoxFuture<'_, Result<Map<String, Value>, String>>> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let mut given: Map<String, Value> =
+            inputs.iter().filter(|(k, _)| k.as_str() != list).map(|(k, v)| (k.clone(), v.clone())).collect();
+        given.insert("item".to_owned(), item.clone());
+        given.insert("index".to_owned(), Value::from(i));
+        let nested = report.nested(&format!("{}[{i}]/", node.id));
+        rounds.push(Box::pin(async move {
+            run_body(body, given, exec, nested).await.map_err(|e| format!("item {i}: {e}"))
+        }));
+    }
+    // The first item to fail ends the node; the items still running are dropped (stopped).
+    let results: Vec<Map<String, Value>> =
+        futures::stream::iter(rounds).buffered(concurrency.max(1) as usize).try_collect().await?;
+    Ok(outputs
+        .iter()
+        .filter(|p| p.name != ERROR_PORT)
+        .map(|p| {
+            (
+                p.name.clone(),
+                Value::Array(results.iter().map(|r| r.get(&p.name).cloned().unwrap_or(Value::Null)).collect()),
+            )
+        })
+        .collect())
 }

@@ -87,6 +87,8 @@ enum Write {
 #[derive(Clone)]
 pub struct Reporter {
     run_id: Arc<str>,
+    /// Put before every node id reported: `loop#2/`, `each[3]/` inside a group's body.
+    prefix: Arc<str>,
     run: Arc<ActiveRun>,
     writer: mpsc::UnboundedSender<Write>,
 }
@@ -123,7 +125,16 @@ impl Reporter {
                 }
             }
         });
-        Reporter { run_id: run_id.into(), run, writer }
+        Reporter { run_id: run_id.into(), prefix: "".into(), run, writer }
+    }
+
+    /// A reporter for a group's body: its nodes are reported as `prefix` + their ids.
+    pub fn nested(&self, prefix: &str) -> Reporter {
+        Reporter { prefix: format!("{}{prefix}", self.prefix).into(), ..self.clone() }
+    }
+
+    fn key(&self, node: &str) -> String {
+        format!("{}{node}", self.prefix)
     }
 
     pub fn run_id(&self) -> &str {
@@ -131,7 +142,12 @@ impl Reporter {
     }
 
     /// A node started, retried or ended.
-    pub fn node(&self, state: NodeState) {
+    pub fn node(&self, mut state: NodeState) {
+        state.node = self.key(&state.node);
+        self.store(state);
+    }
+
+    fn store(&self, state: NodeState) {
         let _ = self.writer.send(Write::Node(Box::new(state.to_row(&self.run_id))));
         let stored = state.clone();
         self.run.update(RunEvent::Node(state), move |view| {
@@ -144,7 +160,8 @@ impl Reporter {
 
     /// A piece of a running node's text.
     pub fn token(&self, node: &str, text: &str) {
-        let event = RunEvent::Token { node: node.to_owned(), text: text.to_owned() };
+        let node = self.key(node);
+        let event = RunEvent::Token { node: node.clone(), text: text.to_owned() };
         self.run.update(event, |view| {
             if let Some(n) = view.nodes.iter_mut().find(|n| n.node == node) {
                 n.partial.push_str(text);
@@ -164,7 +181,7 @@ impl Reporter {
     /// A model call of `node` ended (each attempt's call counts).
     pub fn add_usage(&self, node: &str, record: &UsageRecord) {
         let mut usage = self.run.usage.lock().unwrap_or_else(PoisonError::into_inner);
-        let u = usage.entry(node.to_owned()).or_default();
+        let u = usage.entry(self.key(node)).or_default();
         if let Some(t) = &record.usage {
             u.input_tokens = add(u.input_tokens, Some(i64::from(t.prompt_tokens)));
             u.output_tokens = add(u.output_tokens, Some(i64::from(t.completion_tokens)));
@@ -173,7 +190,7 @@ impl Reporter {
     }
 
     pub fn take_usage(&self, node: &str) -> NodeUsage {
-        self.run.usage.lock().unwrap_or_else(PoisonError::into_inner).remove(node).unwrap_or_default()
+        self.run.usage.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key(node)).unwrap_or_default()
     }
 
     /// Waits until every state reported so far is stored.

@@ -14,19 +14,22 @@ use serde_json::{Map, Value};
 
 use super::{engine::Execute, live::Reporter, script, template};
 use crate::{
-    answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Surface},
+    answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Surface, context_message},
     domain::pipeline::{LlmParams, Node, NodeKind},
     providers::{ChatEvent, ChatMessage, Role},
 };
 
+/// The model window a Knowledge retrieval node's `context` is cut to fit (about 6,000 characters
+/// of passages): small enough for the local model, which has the smallest window.
+const CONTEXT_TOKENS: usize = 4096;
+
 /// The longest a Code node's script may run when the node sets no timeout.
 const SCRIPT_TIME: Duration = Duration::from_secs(10);
 
-/// The node kinds of one run: who runs it (the model calls are theirs) and its inputs.
+/// The node kinds of one run: who runs it (the model calls are theirs).
 pub struct Nodes {
     pub answers: Answers,
     pub caller: Caller,
-    pub inputs: Map<String, Value>,
 }
 
 #[async_trait::async_trait]
@@ -39,11 +42,9 @@ impl Execute for Nodes {
         report: &Reporter,
     ) -> Result<Map<String, Value>, String> {
         match &node.kind {
-            NodeKind::Input { fields } => Ok(fields
-                .iter()
-                .map(|f| (f.name.clone(), self.inputs.get(&f.name).cloned().unwrap_or(Value::Null)))
-                .collect()),
-            NodeKind::Output { .. } => Ok(inputs.clone()),
+            NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Loop { .. } | NodeKind::Iterate { .. } => {
+                Err(format!("internal error: {} nodes are run by the engine", node.kind_name()))
+            }
             NodeKind::Template { template, .. } => {
                 Ok(Map::from_iter([("text".to_owned(), Value::String(template::render(template, inputs)?))]))
             }
@@ -72,6 +73,33 @@ impl Execute for Nodes {
                         tracing::error!(run = report.run_id(), node = node.id, error = %e, "a script's thread failed");
                         "the script stopped unexpectedly".to_owned()
                     })?
+            }
+            NodeKind::Retrieve { knowledge_bases, query, k, .. } => {
+                let query = template::render(query, inputs)?;
+                let public = |e: crate::Error| {
+                    e.log(report.run_id());
+                    e.public_message(report.run_id())
+                };
+                let sources = self
+                    .answers
+                    .passages(&self.caller, Surface::Pipeline, knowledge_bases, &query, *k as usize)
+                    .await
+                    .map_err(public)?;
+                let listed: Vec<Value> = sources
+                    .iter()
+                    .map(|s| {
+                        let sections: Vec<Value> = s
+                            .passages()
+                            .into_iter()
+                            .map(|p| serde_json::json!({"section": p.heading_path, "text": p.text}))
+                            .collect();
+                        serde_json::json!({"n": s.n, "title": s.title, "url": s.url, "sections": sections, "text": s.text})
+                    })
+                    .collect();
+                Ok(Map::from_iter([
+                    ("context".to_owned(), Value::String(context_message(&sources, CONTEXT_TOKENS))),
+                    ("sources".to_owned(), Value::Array(listed)),
+                ]))
             }
             NodeKind::Llm { model, system, prompt, params, .. } => {
                 let text = self.llm(node, model, system, prompt, params, inputs, report).await?;

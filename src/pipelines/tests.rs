@@ -59,6 +59,7 @@ impl ChatProvider for Reviewer {
 
 struct World {
     pipelines: Pipelines,
+    sitechat: SiteChat,
     db: Db,
     ledger: Ledger,
     alice: Principal,
@@ -73,15 +74,19 @@ fn principal(user_id: String) -> Principal {
 async fn world_failing(fail: Vec<usize>) -> World {
     let (db, db_dir) = temp_db().await;
     let data = tempfile::tempdir().unwrap();
-    let sitechat = SiteChat::new(db.clone(), SiteChatConfig::new(data.path().to_owned()), EmbedderSet::new());
+    let config = SiteChatConfig::new(data.path().to_owned());
+    let embedders =
+        EmbedderSet::new().with(config.default_embedding_model.clone(), Arc::new(crate::fakes::BagEmbedder));
+    let sitechat = SiteChat::new(db.clone(), config, embedders);
     let alice = db.create_user("alice@example.com", "h", None, UserStatus::Active).await.unwrap().id;
     let bob = db.create_user("bob@example.com", "h", None, UserStatus::Active).await.unwrap().id;
     let ledger = Ledger::start(db.clone());
     let provider = Arc::new(Reviewer { calls: AtomicUsize::new(0), fail });
     let catalog = ModelCatalog::start(db.clone(), Registry::new(vec![provider])).await.unwrap();
-    let answers = Answers::new(catalog, sitechat, Some(ledger.clone()));
+    let answers = Answers::new(catalog, sitechat.clone(), Some(ledger.clone()));
     World {
-        pipelines: Pipelines::new(db.clone(), answers),
+        sitechat,
+        pipelines: Pipelines::new(db.clone(), answers, "m"),
         db,
         ledger,
         alice: principal(alice),
@@ -325,9 +330,10 @@ fn meeting_world(w: &World, parties: usize) -> Pipelines {
     Pipelines::with_executor(
         w.db.clone(),
         answers.clone(),
-        Arc::new(move |who: &Principal, inputs| {
+        "m",
+        Arc::new(move |who: &Principal| {
             Arc::new(Meeting {
-                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who), inputs },
+                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who) },
                 barrier: barrier.clone(),
             }) as Arc<dyn Execute>
         }),
@@ -515,4 +521,211 @@ async fn saving_checks_the_pipeline_and_versions_it() {
     assert_eq!(e.reason, "the pipeline has no input \"x\"; its inputs are: code");
     w.pipelines.delete(&w.alice.user_id, &p.row.id).await.unwrap();
     assert!(w.pipelines.list(&w.alice.user_id).await.unwrap().is_empty());
+}
+
+/// Input(n) → Loop (body: n + 1, done when n ≥ 10, at most `max` rounds) → Output(n).
+fn counting_loop(max: u32) -> Definition {
+    def(json!({
+        "format": 1, "name": "Count",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "n", "type": "number"}]},
+            {"id": "count", "type": "loop", "max_iterations": max, "until": "done",
+             "inputs": [{"name": "n", "type": "number"}],
+             "outputs": [{"name": "n", "type": "number"}],
+             "body": {
+                "nodes": [
+                    {"id": "start", "type": "input", "fields": [{"name": "n", "type": "number"}]},
+                    {"id": "add", "type": "code", "script": "#{ n: n + 1, done: n + 1 >= 10 }",
+                     "inputs": [{"name": "n", "type": "number"}],
+                     "outputs": [{"name": "n", "type": "number"}, {"name": "done", "type": "boolean"}]},
+                    {"id": "end", "type": "output", "results": [{"name": "n", "type": "number"}, {"name": "done", "type": "boolean"}]}
+                ],
+                "edges": [
+                    {"from": {"node": "start", "port": "n"}, "to": {"node": "add", "port": "n"}},
+                    {"from": {"node": "add", "port": "n"}, "to": {"node": "end", "port": "n"}},
+                    {"from": {"node": "add", "port": "done"}, "to": {"node": "end", "port": "done"}}
+                ]
+             }},
+            {"id": "out", "type": "output", "results": [{"name": "n", "type": "number"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "n"}, "to": {"node": "count", "port": "n"}},
+            {"from": {"node": "count", "port": "n"}, "to": {"node": "out", "port": "n"}}
+        ]
+    }))
+}
+
+#[tokio::test]
+async fn a_loop_stops_when_its_condition_holds_or_at_its_maximum() {
+    let w = world().await;
+    // From 0 the condition never holds within 3 rounds: the maximum stops it.
+    let run = run_to_end(&w, &counting_loop(3), json!({"n": 0})).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(run.outputs.as_ref().unwrap()["n"], json!(3));
+    for round in 1..=3 {
+        let add = node(&run, &format!("count#{round}/add"));
+        assert_eq!(add.inputs.as_ref().unwrap()["n"], json!(round - 1));
+    }
+    assert!(run.nodes.iter().all(|n| !n.node.starts_with("count#4/")), "{:?}", run.nodes);
+    // From 8 it holds after two rounds.
+    let run = run_to_end(&w, &counting_loop(5), json!({"n": 8})).await;
+    assert_eq!(run.outputs.as_ref().unwrap()["n"], json!(10));
+    assert!(
+        run.nodes.iter().any(|n| n.node == "count#2/add") && run.nodes.iter().all(|n| !n.node.starts_with("count#3/"))
+    );
+}
+
+#[tokio::test]
+async fn iterate_runs_its_body_for_each_item_and_keeps_their_order() {
+    let w = world().await;
+    let d = def(json!({
+        "format": 1, "name": "Each",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "words", "type": "list"}, {"name": "sep", "type": "text"}]},
+            {"id": "each", "type": "iterate", "concurrency": 2,
+             "inputs": [{"name": "words", "type": "list"}, {"name": "sep", "type": "text"}],
+             "outputs": [{"name": "line", "type": "list"}],
+             "body": {
+                "nodes": [
+                    {"id": "start", "type": "input", "fields": [{"name": "item", "type": "text"}, {"name": "index", "type": "number"}, {"name": "sep", "type": "text"}]},
+                    {"id": "fmt", "type": "template", "template": "{{ index }}{{ sep }}{{ item | upper }}",
+                     "inputs": [{"name": "item", "type": "text"}, {"name": "index", "type": "number"}, {"name": "sep", "type": "text"}]},
+                    {"id": "end", "type": "output", "results": [{"name": "line", "type": "text"}]}
+                ],
+                "edges": [
+                    {"from": {"node": "start", "port": "item"}, "to": {"node": "fmt", "port": "item"}},
+                    {"from": {"node": "start", "port": "index"}, "to": {"node": "fmt", "port": "index"}},
+                    {"from": {"node": "start", "port": "sep"}, "to": {"node": "fmt", "port": "sep"}},
+                    {"from": {"node": "fmt", "port": "text"}, "to": {"node": "end", "port": "line"}}
+                ]
+             }},
+            {"id": "out", "type": "output", "results": [{"name": "lines", "type": "list"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "words"}, "to": {"node": "each", "port": "words"}},
+            {"from": {"node": "in", "port": "sep"}, "to": {"node": "each", "port": "sep"}},
+            {"from": {"node": "each", "port": "line"}, "to": {"node": "out", "port": "lines"}}
+        ]
+    }));
+    let run = run_to_end(&w, &d, json!({"words": ["owl", "fox", "elk", "yak"], "sep": ": "})).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(run.outputs.as_ref().unwrap()["lines"], json!(["0: OWL", "1: FOX", "2: ELK", "3: YAK"]));
+    assert_eq!(node(&run, "each[2]/fmt").outputs.as_ref().unwrap()["text"], json!("2: ELK"));
+}
+
+#[tokio::test]
+async fn a_retrieval_node_gives_the_passages_an_llm_node_answers_from() {
+    let w = world().await;
+    let kb = w.sitechat.create_kb(&w.alice.user_id, "Handbook", None).await.unwrap();
+    w.sitechat
+        .store_page_for_tests(&kb.id, "https://example.com/refunds", "Refunds", "# Refunds\n\nRefunds take 14 days.")
+        .await
+        .unwrap();
+    let d = def(json!({
+        "format": 1, "name": "Ask the handbook",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "question", "type": "text"}]},
+            {"id": "find", "type": "retrieve", "knowledge_bases": [kb.id], "query": "{{ question }}", "k": 3,
+             "inputs": [{"name": "question", "type": "text"}]},
+            {"id": "answer", "type": "llm", "model": "m", "system": "{{ context }}", "prompt": "{{ question }}",
+             "inputs": [{"name": "context", "type": "text"}, {"name": "question", "type": "text"}]},
+            {"id": "out", "type": "output", "results": [{"name": "answer", "type": "text"}, {"name": "sources", "type": "list"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "question"}, "to": {"node": "find", "port": "question"}},
+            {"from": {"node": "in", "port": "question"}, "to": {"node": "answer", "port": "question"}},
+            {"from": {"node": "find", "port": "context"}, "to": {"node": "answer", "port": "context"}},
+            {"from": {"node": "answer", "port": "text"}, "to": {"node": "out", "port": "answer"}},
+            {"from": {"node": "find", "port": "sources"}, "to": {"node": "out", "port": "sources"}}
+        ]
+    }));
+    let run = run_to_end(&w, &d, json!({"question": "How long do refunds take?"})).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    let outputs = run.outputs.clone().unwrap();
+    assert_eq!(outputs["answer"], json!("How long do refunds take? :: reviewed"));
+    assert_eq!(outputs["sources"][0]["title"], json!("Refunds"));
+    assert_eq!(outputs["sources"][0]["n"], json!(1));
+    let context = node(&run, "find").outputs.as_ref().unwrap()["context"].as_str().unwrap().to_owned();
+    assert!(context.contains("[1] Refunds") && context.contains("Refunds take 14 days."), "{context}");
+
+    // Another user cannot name Alice's knowledge base.
+    let Err(Error::Invalid(e)) = w.pipelines.create(&w.bob, &d).await else { panic!() };
+    assert_eq!(
+        e.reason,
+        format!("node \"find\": the knowledge base {:?} is not one you can read; pick one from the list", kb.id)
+    );
+}
+
+#[tokio::test]
+async fn every_template_is_valid_and_runs() {
+    let w = world().await;
+    let kb = w.sitechat.create_kb(&w.alice.user_id, "Handbook", None).await.unwrap();
+    w.sitechat.store_page_for_tests(&kb.id, "https://example.com/a", "A", "# A\n\nOwls hunt at night.").await.unwrap();
+    let templates = w.pipelines.templates();
+    assert_eq!(templates.len(), templates::COUNT, "a template file did not parse");
+    let inputs = json!({
+        "spec-code-review": {"spec": "add two numbers"},
+        "write-tests": {"code": "def add(a, b): return a + b"},
+        "explain-document": {"code": "fn main() {}"},
+        "kb-answer": {"question": "When do owls hunt?"},
+        "summarise-each": {"pages": ["first page", "second page", "third page"]},
+    });
+    for t in templates {
+        let mut d = t.definition.clone();
+        if t.id == "kb-answer" {
+            let crate::domain::pipeline::NodeKind::Retrieve { knowledge_bases, .. } = &mut d.nodes[1].kind else {
+                panic!()
+            };
+            knowledge_bases.push(kb.id.clone());
+        }
+        let run = run_to_end(&w, &d, inputs[t.id].clone()).await;
+        assert_eq!(run.status, RunStatus::Succeeded, "{}: {run:?}", t.id);
+        assert!(!run.outputs.as_ref().unwrap().is_empty(), "{}", t.id);
+    }
+}
+
+#[tokio::test]
+async fn the_review_loop_template_revises_until_the_review_approves() {
+    // The test model answers "<prompt> :: reviewed", so no review approves: three rounds, each
+    // revising; a run whose first review says APPROVED keeps the code as written.
+    let w = world().await;
+    let t = w.pipelines.templates().into_iter().find(|t| t.id == "spec-code-review").unwrap();
+    let run = run_to_end(&w, &t.definition, json!({"spec": "add two numbers"})).await;
+    assert_eq!(run.outputs.as_ref().unwrap()["approved"], json!(false));
+    assert!(run.nodes.iter().any(|n| n.node == "revise#3/fix" && n.status == NodeStatus::Succeeded));
+    assert_eq!(node(&run, "revise#1/keep").outputs.as_ref().unwrap().keys().collect::<Vec<_>>(), ["else"]);
+    let run = run_to_end(&w, &t.definition, json!({"spec": "APPROVED"})).await;
+    assert_eq!(run.outputs.as_ref().unwrap()["approved"], json!(true));
+    assert_eq!(node(&run, "revise#1/fix").status, NodeStatus::Skipped);
+    assert!(run.nodes.iter().all(|n| !n.node.starts_with("revise#2/")));
+    assert_eq!(run.outputs.as_ref().unwrap()["code"], node(&run, "write").outputs.as_ref().unwrap()["text"]);
+}
+
+#[tokio::test]
+async fn a_rerun_from_a_node_reuses_what_came_before_it() {
+    let w = world_failing(vec![1, 2]).await;
+    let p = w.pipelines.create(&w.alice, &review_pipeline()).await.unwrap();
+    let first =
+        w.pipelines.start(&w.alice, &p.row.id, json!({"code": "x"}).as_object().unwrap().clone(), None).await.unwrap();
+    let first = finished(&w, &w.alice, &first).await;
+    assert_eq!(first.status, RunStatus::Failed);
+    // Bob cannot re-run Alice's run; a node the version does not have is refused.
+    assert!(matches!(w.pipelines.rerun(&w.bob, &first.id, "review").await, Err(Error::NotFound(_))));
+    let Err(Error::Invalid(e)) = w.pipelines.rerun(&w.alice, &first.id, "nope").await else { panic!() };
+    assert_eq!(e.reason, "version 1 of this pipeline has no node \"nope\"");
+    // From "out": "review" above it failed, so it cannot be reused.
+    let Err(Error::Invalid(e)) = w.pipelines.rerun(&w.alice, &first.id, "out").await else { panic!() };
+    assert_eq!(e.reason, "node \"review\", above \"out\", did not finish in that run; run the whole pipeline again");
+
+    let again = w.pipelines.rerun(&w.alice, &first.id, "review").await.unwrap();
+    assert_ne!(again.id, first.id);
+    let again = finished(&w, &w.alice, &again).await;
+    assert_eq!(again.status, RunStatus::Succeeded, "{again:?}");
+    assert_eq!(again.inputs, first.inputs);
+    // "in" and "ask" were not run again: their records are the first run's.
+    for id in ["in", "ask"] {
+        assert_eq!(node(&again, id), node(&first, id));
+    }
+    assert_eq!(node(&again, "review").attempts, 1);
+    assert_eq!(again.outputs.unwrap()["review"], json!("Review x :: reviewed"));
 }

@@ -27,7 +27,7 @@ use webplus::{domain::pipeline::Definition, pipelines::RunEvent};
 
 use super::{ApiError, Authenticated, error::request_id, kb::List, openai::request::rejection, sse_json};
 use crate::state::AppState;
-use dto::{Ended, Node, Pipeline, Problems, Run, Token};
+use dto::{Ended, Node, Pipeline, Problems, Run, Template, Token};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -53,6 +53,12 @@ pub async fn create(
 pub async fn list(State(state): State<AppState>, Authenticated(me): Authenticated, headers: HeaderMap) -> ApiResult {
     let rows = state.services.pipelines.list(&me.user_id).await.map_err(engine(&headers))?;
     Ok(Json(List::of(rows.iter().map(Pipeline::summary).collect())).into_response())
+}
+
+/// The pipelines Web+ ships as starting points (their LLM nodes on the default model).
+pub async fn templates(State(state): State<AppState>, Authenticated(_): Authenticated) -> ApiResult {
+    let templates = state.services.pipelines.templates();
+    Ok(Json(List::of(templates.into_iter().map(Template::from).collect())).into_response())
 }
 
 /// Every problem of a definition, without saving it (200 with an empty list when it is sound).
@@ -181,6 +187,25 @@ pub async fn cancel_run(
 ) -> ApiResult {
     let run = state.services.pipelines.cancel(&me.user_id, &id).await.map_err(engine(&headers))?;
     Ok(Json(Run::from(run)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rerun {
+    from: String,
+}
+
+/// Runs an ended run's version again from a node down (the nodes above it are reused).
+pub async fn rerun(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<Rerun>, JsonRejection>,
+) -> ApiResult {
+    let Json(b) = body.map_err(rejection)?;
+    let run = state.services.pipelines.rerun(&me, &id, &b.from).await.map_err(engine(&headers))?;
+    Ok((StatusCode::CREATED, Json(Run::from(run))).into_response())
 }
 
 fn event(e: &RunEvent) -> Event {

@@ -389,6 +389,7 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         (Method::GET, "/api/v1/pipelines/{id}/runs", Body::None),
         (Method::GET, "/api/v1/runs/{id}", Body::None),
         (Method::POST, "/api/v1/runs/{id}/cancel", Body::None),
+        (Method::POST, "/api/v1/runs/{id}/rerun", Body::Json(json!({ "from": "t" }))),
         (Method::GET, "/api/v1/runs/{id}/events", Body::None),
     ];
     let mut covered = BTreeSet::new();

@@ -157,3 +157,22 @@ async fn pipelines_are_checked_versioned_exported_and_deleted() {
     let (s, _) = keyed(&app, &key, Method::GET, &format!("/api/v1/pipelines/{id}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_templates_are_listed_on_the_default_model_and_import_as_pipelines() {
+    let app = spawn_app().await;
+    let key = user_with_key(&app).await;
+    let (s, v) = keyed(&app, &key, Method::GET, "/api/v1/pipelines/templates", None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let templates = v["data"].as_array().unwrap();
+    let ids: Vec<&str> = templates.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["spec-code-review", "write-tests", "explain-document", "kb-answer", "summarise-each"]);
+    let tests = &templates[1];
+    assert_eq!(tests["definition"]["nodes"][1]["model"], app.settings.default_model.as_str());
+    let (s, created) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(tests["definition"].clone())).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    // The knowledge-base template needs a knowledge base picked first.
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(templates[3]["definition"].clone())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("node \"find\": pick 1 to 16 knowledge bases"), "{v}");
+}

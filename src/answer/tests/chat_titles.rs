@@ -17,7 +17,10 @@ async fn the_first_reply_titles_the_conversation_once_and_its_end_says_so() {
     let me = w.owner.as_str();
     let conv = chat.create_conversation(me, None, None).await.unwrap().id;
     let sent = chat.send_message(me, &conv, "How do tides work?\nI live by the sea.", None, &[]).await.unwrap();
-    assert_eq!(chat.conversation(me, &conv).await.unwrap().title, "How do tides work?", "the first line at once");
+    // The first line at once; the model's title may already have replaced it (the test model
+    // answers at once, and the title job runs beside this test: under load it wins the race).
+    let first = chat.conversation(me, &conv).await.unwrap().title;
+    assert!(first == "How do tides work?" || first == "A test title", "the first line at once: {first:?}");
     let mut live = chat.generations().subscribe(me, &sent.reply.row.id).unwrap();
     // Followers hear that the reply has ended, then the title.
     let ended = live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap().clone();

@@ -110,6 +110,51 @@ pub enum NodeKind {
     Switch { cases: Vec<Case>, inputs: Vec<Port> },
     /// A Rhai script over the inputs; it returns a map of its outputs (or, with one output, the value).
     Code { script: String, inputs: Vec<Port>, outputs: Vec<Port> },
+    /// The best `k` passages for `query` (a template over the inputs) from knowledge bases the
+    /// user may read, as the answer path gives them: `context` (the numbered passages under an
+    /// instruction to cite them, for an LLM node's system prompt) and `sources` (a list of
+    /// `{n, title, url, sections, text}`).
+    Retrieve {
+        knowledge_bases: Vec<String>,
+        query: String,
+        #[serde(default)]
+        inputs: Vec<Port>,
+        #[serde(default = "default_k")]
+        k: u32,
+    },
+    /// Runs `body` again and again: first with the loop's inputs, then with each input that the
+    /// body has a result of the same name for replaced by that result, until `until` (an
+    /// expression over the body's results) holds or `max_iterations` rounds are done. Its outputs
+    /// are the last round's results of the same names.
+    Loop { inputs: Vec<Port>, outputs: Vec<Port>, body: Body, until: String, max_iterations: u32 },
+    /// Runs `body` once for each item of the first input (a list), at most `concurrency` at once;
+    /// the body's Input gets `item` and `index` besides the other inputs. Each output is the list
+    /// of the body's result of that name, in the items' order.
+    Iterate {
+        inputs: Vec<Port>,
+        outputs: Vec<Port>,
+        body: Body,
+        #[serde(default = "default_concurrency")]
+        concurrency: u32,
+    },
+}
+
+/// The nodes inside a Loop or Iterate node: a graph of its own with one Input node (what the
+/// group gives each round or item) and Output nodes (what a round or item gives back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+}
+
+fn default_k() -> u32 {
+    5
+}
+
+fn default_concurrency() -> u32 {
+    4
 }
 
 /// A named, typed port. `required` inputs must be connected.
@@ -251,7 +296,10 @@ impl Node {
             | NodeKind::Template { inputs, .. }
             | NodeKind::Condition { inputs, .. }
             | NodeKind::Switch { inputs, .. }
-            | NodeKind::Code { inputs, .. } => inputs.clone(),
+            | NodeKind::Code { inputs, .. }
+            | NodeKind::Retrieve { inputs, .. }
+            | NodeKind::Loop { inputs, .. }
+            | NodeKind::Iterate { inputs, .. } => inputs.clone(),
         }
     }
 
@@ -265,13 +313,16 @@ impl Node {
             }
             NodeKind::Output { .. } => Vec::new(),
             NodeKind::Llm { .. } | NodeKind::Template { .. } => vec![port("text", PortType::Text)],
+            NodeKind::Retrieve { .. } => vec![port("context", PortType::Text), port("sources", PortType::List)],
             NodeKind::Condition { .. } => vec![port("then", passed()), port("else", passed())],
             NodeKind::Switch { cases, .. } => cases
                 .iter()
                 .map(|c| port(&c.name, passed()))
                 .chain(std::iter::once(port("default", passed())))
                 .collect(),
-            NodeKind::Code { outputs, .. } => outputs.clone(),
+            NodeKind::Code { outputs, .. } | NodeKind::Loop { outputs, .. } | NodeKind::Iterate { outputs, .. } => {
+                outputs.clone()
+            }
         };
         if self.on_error == OnError::Branch {
             out.push(port(ERROR_PORT, PortType::Text));
@@ -288,6 +339,17 @@ impl Node {
             NodeKind::Condition { .. } => "condition",
             NodeKind::Switch { .. } => "switch",
             NodeKind::Code { .. } => "code",
+            NodeKind::Retrieve { .. } => "retrieve",
+            NodeKind::Loop { .. } => "loop",
+            NodeKind::Iterate { .. } => "iterate",
+        }
+    }
+
+    /// The nodes inside it (a Loop's or an Iterate's).
+    pub fn body(&self) -> Option<&Body> {
+        match &self.kind {
+            NodeKind::Loop { body, .. } | NodeKind::Iterate { body, .. } => Some(body),
+            _ => None,
         }
     }
 }

@@ -8,6 +8,9 @@ impl Known for Models {
     fn model(&self, id: &str) -> bool {
         self.0.contains(&id)
     }
+    fn knowledge_base(&self, id: &str) -> bool {
+        id == "kb1"
+    }
 }
 
 /// Input → LLM → Output, with a Template beside the LLM.
@@ -145,4 +148,46 @@ fn a_pipeline_needs_an_output_and_at_most_one_input() {
     let p = problems(&def);
     assert!(p.contains(&"add an Output node: a run's results are what reaches it".into()), "{p:?}");
     assert!(p.contains(&"a pipeline has at most one Input node; put every field in one".into()), "{p:?}");
+}
+
+#[test]
+fn a_loop_body_is_checked_as_a_graph_with_its_path_in_each_problem() {
+    let def: Definition = serde_json::from_value(json!({
+        "format": 1, "name": "Loop",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "code", "type": "text"}]},
+            {"id": "revise", "type": "loop", "max_iterations": 0, "until": "ok",
+             "inputs": [{"name": "code", "type": "text"}],
+             "outputs": [{"name": "code", "type": "text"}, {"name": "notes", "type": "number"}],
+             "body": {
+                "nodes": [
+                    {"id": "start", "type": "input", "fields": [{"name": "code", "type": "text"}, {"name": "spec", "type": "text"}]},
+                    {"id": "fix", "type": "llm", "model": "m", "prompt": "{{ code }}", "inputs": [{"name": "code", "type": "text"}]},
+                    {"id": "end", "type": "output", "results": [{"name": "code", "type": "text"}, {"name": "notes", "type": "text"}]}
+                ],
+                "edges": [
+                    {"from": {"node": "start", "port": "code"}, "to": {"node": "fix", "port": "code"}},
+                    {"from": {"node": "fix", "port": "text"}, "to": {"node": "end", "port": "code"}},
+                    {"from": {"node": "fix", "port": "text"}, "to": {"node": "fix", "port": "code"}}
+                ]
+             }},
+            {"id": "out", "type": "output", "results": [{"name": "code", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "code"}, "to": {"node": "revise", "port": "code"}},
+            {"from": {"node": "revise", "port": "code"}, "to": {"node": "out", "port": "code"}}
+        ]
+    }))
+    .unwrap();
+    let p = problems(&def);
+    for expected in [
+        "node \"revise\": max_iterations: use 1 to 100 rounds",
+        "node \"revise/start\", port \"spec\": the body is given code; add an input of this name to the group",
+        "node \"revise/end\", port \"notes\": this input is required; connect an output to it",
+        "node \"revise/fix\": this node is on a cycle; a pipeline runs from its inputs to its outputs without going back",
+        "node \"revise\", port \"notes\": gives number but the body's result is text",
+    ] {
+        assert!(p.contains(&expected.to_owned()), "{expected}\n{p:#?}");
+    }
+    assert_eq!(p.len(), 5, "{p:#?}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::format::{Definition, FORMAT_VERSION, Node, NodeKind, OnError, Port};
+use super::format::{Body, Definition, Edge, FORMAT_VERSION, Node, NodeKind, OnError, Port, PortType};
 
 /// Nodes one pipeline may have.
 pub const MAX_NODES: usize = 1000;
@@ -18,20 +18,30 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_ID_CHARS: usize = 64;
 const MAX_TEXT_CHARS: usize = 100_000;
 
-/// What the definition refers to outside itself; the server answers from the catalog.
+/// What the definition refers to outside itself; the server answers from the catalog and the
+/// user's knowledge bases.
 pub trait Known {
     /// Whether the user may use this chat model.
     fn model(&self, id: &str) -> bool;
+    /// Whether the user may read this knowledge base.
+    fn knowledge_base(&self, id: &str) -> bool;
 }
 
-/// Every model is known (for checks that cannot see the catalog).
+/// Everything is known (for checks that cannot see the catalog or the knowledge bases).
 pub struct AnyModel;
 
 impl Known for AnyModel {
     fn model(&self, _: &str) -> bool {
         true
     }
+    fn knowledge_base(&self, _: &str) -> bool {
+        true
+    }
 }
+
+/// Knowledge bases one Knowledge retrieval node may search, and passages it may ask for.
+pub const MAX_KNOWLEDGE_BASES: usize = 16;
+pub const MAX_PASSAGES: u32 = 20;
 
 /// One thing wrong, and where.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -53,18 +63,45 @@ impl std::fmt::Display for Problem {
     }
 }
 
-struct Found(Vec<Problem>);
+/// The problems found so far, and where the checks are: `prefix` names the Loop or Iterate node
+/// whose body is being checked (`loop/`, `loop/inner/`), so a problem inside names its path.
+struct Found {
+    problems: Vec<Problem>,
+    prefix: String,
+}
 
 impl Found {
     fn pipeline(&mut self, message: impl Into<String>) {
-        self.0.push(Problem { node: None, port: None, message: message.into() });
+        let message = message.into();
+        match self.prefix.strip_suffix('/') {
+            None => self.problems.push(Problem { node: None, port: None, message }),
+            Some(group) => {
+                let node = Some(group.to_owned());
+                self.problems.push(Problem { node, port: None, message: format!("in its body: {message}") });
+            }
+        }
     }
     fn node(&mut self, node: &str, message: impl Into<String>) {
-        self.0.push(Problem { node: Some(node.to_owned()), port: None, message: message.into() });
+        let node = Some(format!("{}{node}", self.prefix));
+        self.problems.push(Problem { node, port: None, message: message.into() });
     }
     fn port(&mut self, node: &str, port: &str, message: impl Into<String>) {
-        self.0.push(Problem { node: Some(node.to_owned()), port: Some(port.to_owned()), message: message.into() });
+        let node = Some(format!("{}{node}", self.prefix));
+        self.problems.push(Problem { node, port: Some(port.to_owned()), message: message.into() });
     }
+}
+
+/// Most rounds a Loop may run, and most items an Iterate may run at once.
+pub const MAX_ITERATIONS: u32 = 100;
+pub const MAX_CONCURRENCY: u32 = 16;
+
+/// Nodes in a graph, those inside groups included.
+fn count_nodes(nodes: &[Node]) -> usize {
+    nodes.iter().map(|n| 1 + n.body().map_or(0, |b| count_nodes(&b.nodes))).sum()
+}
+
+fn count_edges(nodes: &[Node], edges: &[Edge]) -> usize {
+    edges.len() + nodes.iter().filter_map(Node::body).map(|b| count_edges(&b.nodes, &b.edges)).sum::<usize>()
 }
 
 /// Node ids: 1 to 64 of letters, digits, `_` and `-`.
@@ -84,7 +121,7 @@ pub fn valid_port_name(name: &str) -> bool {
 
 /// Every problem of `def`; empty when it can be saved and run.
 pub fn validate(def: &Definition, known: &dyn Known) -> Vec<Problem> {
-    let mut found = Found(Vec::new());
+    let mut found = Found { problems: Vec::new(), prefix: String::new() };
     if def.format != FORMAT_VERSION {
         found.pipeline(format!(
             "format {} is not one this server reads; export the pipeline again as format {FORMAT_VERSION}",
@@ -94,36 +131,42 @@ pub fn validate(def: &Definition, known: &dyn Known) -> Vec<Problem> {
     if def.name.trim().is_empty() || def.name.chars().count() > MAX_NAME_CHARS {
         found.pipeline(format!("give the pipeline a name of 1 to {MAX_NAME_CHARS} characters"));
     }
-    if def.nodes.len() > MAX_NODES {
-        found.pipeline(format!("a pipeline may have at most {MAX_NODES} nodes; this one has {}", def.nodes.len()));
-        return found.0;
+    let (nodes, edges) = (count_nodes(&def.nodes), count_edges(&def.nodes, &def.edges));
+    if nodes > MAX_NODES {
+        found.pipeline(format!("a pipeline may have at most {MAX_NODES} nodes; this one has {nodes}"));
+        return found.problems;
     }
-    if def.edges.len() > MAX_EDGES {
-        found.pipeline(format!("a pipeline may have at most {MAX_EDGES} edges; this one has {}", def.edges.len()));
-        return found.0;
+    if edges > MAX_EDGES {
+        found.pipeline(format!("a pipeline may have at most {MAX_EDGES} edges; this one has {edges}"));
+        return found.problems;
     }
+    check_graph(&def.nodes, &def.edges, known, &mut found);
+    found.problems
+}
+
+/// The checks of one graph: the pipeline's, or a group's body.
+fn check_graph(nodes: &[Node], edges: &[Edge], known: &dyn Known, found: &mut Found) {
     let mut by_id: HashMap<&str, &Node> = HashMap::new();
-    for node in &def.nodes {
+    for node in nodes {
         if !valid_node_id(&node.id) {
             found.node(&node.id, "use an id of 1 to 64 letters, digits, '_' or '-'");
         }
         if by_id.insert(&node.id, node).is_some() {
             found.node(&node.id, "two nodes have this id; give each its own");
         }
-        check_node(node, known, &mut found);
+        check_node(node, known, found);
     }
-    check_counts(def, &mut found);
-    check_edges(def, &by_id, &mut found);
-    check_cycles(def, &mut found);
-    found.0
+    check_counts(nodes, found);
+    check_edges(nodes, edges, &by_id, found);
+    check_cycles(nodes, edges, found);
 }
 
-fn check_counts(def: &Definition, found: &mut Found) {
-    let inputs = def.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Input { .. })).count();
+fn check_counts(nodes: &[Node], found: &mut Found) {
+    let inputs = nodes.iter().filter(|n| matches!(n.kind, NodeKind::Input { .. })).count();
     if inputs > 1 {
         found.pipeline("a pipeline has at most one Input node; put every field in one");
     }
-    let outputs: Vec<&Node> = def.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Output { .. })).collect();
+    let outputs: Vec<&Node> = nodes.iter().filter(|n| matches!(n.kind, NodeKind::Output { .. })).collect();
     if outputs.is_empty() {
         found.pipeline("add an Output node: a run's results are what reaches it");
     }
@@ -133,6 +176,54 @@ fn check_counts(def: &Definition, found: &mut Found) {
             if !results.insert(port.name.clone()) {
                 found.port(&node.id, &port.name, "another Output node has a result of this name; rename one");
             }
+        }
+    }
+}
+
+/// A group's body: its own graph, and what it takes and gives matching the group's ports.
+/// `given` are the values its Input may ask for (name, type; `None`: any type).
+fn check_body(node: &Node, body: &Body, given: &[(String, Option<PortType>)], known: &dyn Known, found: &mut Found) {
+    let outer = std::mem::take(&mut found.prefix);
+    found.prefix = format!("{outer}{}/", node.id);
+    check_graph(&body.nodes, &body.edges, known, found);
+    found.prefix = outer;
+    for inner in &body.nodes {
+        if let NodeKind::Input { fields } = &inner.kind {
+            for f in fields {
+                match given.iter().find(|(name, _)| name == &f.name) {
+                    None => {
+                        let names: Vec<&str> = given.iter().map(|(n, _)| n.as_str()).collect();
+                        found.port(
+                            &format!("{}/{}", node.id, inner.id),
+                            &f.name,
+                            format!("the body is given {}; add an input of this name to the group", names.join(", ")),
+                        );
+                    }
+                    Some((_, Some(ty))) if !f.ty.accepts(*ty) => found.port(
+                        &format!("{}/{}", node.id, inner.id),
+                        &f.name,
+                        format!("takes {} but the group's input is {}", f.ty.as_str(), ty.as_str()),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    let results: Vec<Port> =
+        body.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Output { .. })).flat_map(Node::inputs).collect();
+    let lists = matches!(node.kind, NodeKind::Iterate { .. });
+    for out in node.outputs().iter().filter(|p| p.name != super::format::ERROR_PORT) {
+        match results.iter().find(|r| r.name == out.name) {
+            None => found.port(&node.id, &out.name, "the body has no result of this name; add one to its Output node"),
+            Some(_) if lists && out.ty != PortType::List => {
+                found.port(&node.id, &out.name, "an Iterate's outputs are lists (one value per item); make it a list")
+            }
+            Some(r) if !lists && !out.ty.accepts(r.ty) => found.port(
+                &node.id,
+                &out.name,
+                format!("gives {} but the body's result is {}", out.ty.as_str(), r.ty.as_str()),
+            ),
+            Some(_) => {}
         }
     }
 }
@@ -193,6 +284,23 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
             }
         }
         NodeKind::Template { template, .. } => check_text(node, "the template", template, found),
+        NodeKind::Retrieve { knowledge_bases, query, k, .. } => {
+            check_text(node, "the query", query, found);
+            if knowledge_bases.is_empty() || knowledge_bases.len() > MAX_KNOWLEDGE_BASES {
+                found.node(&node.id, format!("pick 1 to {MAX_KNOWLEDGE_BASES} knowledge bases"));
+            }
+            for kb in knowledge_bases {
+                if !known.knowledge_base(kb) {
+                    found.node(
+                        &node.id,
+                        format!("the knowledge base {kb:?} is not one you can read; pick one from the list"),
+                    );
+                }
+            }
+            if !(1..=MAX_PASSAGES).contains(k) {
+                found.node(&node.id, format!("k: ask for 1 to {MAX_PASSAGES} passages"));
+            }
+        }
         NodeKind::Condition { expression, inputs } => {
             check_text(node, "the expression", expression, found);
             if inputs.is_empty() {
@@ -218,6 +326,38 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
             if outputs.is_empty() {
                 found.node(&node.id, "a Code node needs at least one output");
             }
+        }
+        NodeKind::Loop { inputs, outputs, body, until, max_iterations } => {
+            check_text(node, "the condition to stop (until)", until, found);
+            if !(1..=MAX_ITERATIONS).contains(max_iterations) {
+                found.node(&node.id, format!("max_iterations: use 1 to {MAX_ITERATIONS} rounds"));
+            }
+            if outputs.is_empty() {
+                found.node(&node.id, "a Loop needs at least one output");
+            }
+            let given: Vec<(String, Option<PortType>)> = inputs.iter().map(|p| (p.name.clone(), Some(p.ty))).collect();
+            check_body(node, body, &given, known, found);
+        }
+        NodeKind::Iterate { inputs, outputs, body, concurrency } => {
+            match inputs.first() {
+                Some(p) if p.ty == PortType::List => {}
+                Some(p) => found.port(
+                    &node.id,
+                    &p.name,
+                    "an Iterate's first input is the list it goes through; make it a list",
+                ),
+                None => found.node(&node.id, "an Iterate needs an input: the list it goes through"),
+            }
+            if !(1..=MAX_CONCURRENCY).contains(concurrency) {
+                found.node(&node.id, format!("concurrency: use 1 to {MAX_CONCURRENCY}"));
+            }
+            if outputs.is_empty() {
+                found.node(&node.id, "an Iterate needs at least one output");
+            }
+            let mut given: Vec<(String, Option<PortType>)> =
+                vec![("item".to_owned(), None), ("index".to_owned(), Some(PortType::Number))];
+            given.extend(inputs.iter().skip(1).map(|p| (p.name.clone(), Some(p.ty))));
+            check_body(node, body, &given, known, found);
         }
     }
     if node.timeout_ms.is_some_and(|t| t == 0 || t > MAX_TIMEOUT_MS) {
@@ -248,10 +388,10 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
     }
 }
 
-fn check_edges(def: &Definition, by_id: &HashMap<&str, &Node>, found: &mut Found) {
+fn check_edges(nodes: &[Node], edges: &[Edge], by_id: &HashMap<&str, &Node>, found: &mut Found) {
     let mut connected: HashSet<(&str, &str)> = HashSet::new();
     let mut seen = HashSet::new();
-    for edge in &def.edges {
+    for edge in edges {
         if !seen.insert(edge) {
             found.port(
                 &edge.to.node,
@@ -293,7 +433,7 @@ fn check_edges(def: &Definition, by_id: &HashMap<&str, &Node>, found: &mut Found
             }
         }
     }
-    for node in &def.nodes {
+    for node in nodes {
         for port in node.inputs() {
             if port.required && !connected.contains(&(node.id.as_str(), port.name.as_str())) {
                 found.port(&node.id, &port.name, "this input is required; connect an output to it");
@@ -304,12 +444,12 @@ fn check_edges(def: &Definition, by_id: &HashMap<&str, &Node>, found: &mut Found
 
 /// Nodes on a cycle: those in a strongly connected component of more than one node, or with an
 /// edge to themselves (Tarjan's algorithm, iterative so a long chain cannot overflow the stack).
-fn check_cycles(def: &Definition, found: &mut Found) {
-    let index: HashMap<&str, usize> = def.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
-    let n = def.nodes.len();
+fn check_cycles(nodes: &[Node], edges: &[Edge], found: &mut Found) {
+    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let n = nodes.len();
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut self_loop = vec![false; n];
-    for e in &def.edges {
+    for e in edges {
         if let (Some(&a), Some(&b)) = (index.get(e.from.node.as_str()), index.get(e.to.node.as_str())) {
             if a == b {
                 self_loop[a] = true;
@@ -366,7 +506,7 @@ fn check_cycles(def: &Definition, found: &mut Found) {
             }
         }
     }
-    for (i, node) in def.nodes.iter().enumerate() {
+    for (i, node) in nodes.iter().enumerate() {
         if on_cycle[i] {
             found.node(
                 &node.id,

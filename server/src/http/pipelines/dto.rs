@@ -42,6 +42,27 @@ impl Pipeline {
 }
 
 #[derive(Serialize)]
+pub struct Template {
+    id: &'static str,
+    object: &'static str,
+    name: String,
+    description: String,
+    definition: Definition,
+}
+
+impl From<webplus::pipelines::Template> for Template {
+    fn from(t: webplus::pipelines::Template) -> Self {
+        Template {
+            id: t.id,
+            object: "pipeline.template",
+            name: t.definition.name.clone(),
+            description: t.definition.description.clone(),
+            definition: t.definition,
+        }
+    }
+}
+
+#[derive(Serialize)]
 pub struct Problems {
     pub problems: Vec<Problem>,
 }

@@ -1,8 +1,8 @@
 //! The one answer path. Chat, the embeddable widget, `/v1/chat/completions` and pipelines' LLM
-//! nodes all answer through [`Answers::prepare`]: it resolves the model, searches the knowledge bases the caller may use,
-//! numbers the sources (one per document, with the sections of its passages) and puts them first
-//! as a system message, fits the history into the model's window, and builds the provider
-//! request. [`PreparedAnswer::start`] starts the model; its stream
+//! nodes all answer through [`Answers::prepare`]: it resolves the model, searches the knowledge
+//! bases the caller may use, numbers the sources (one per document, with the sections of its
+//! passages) and puts them first as a system message, fits the history into the model's window,
+//! and builds the provider request. [`PreparedAnswer::start`] starts the model; its stream
 //! records time to first token, active streams and, when it ends, the call's usage (one
 //! [`usage::UsageRecord`] per model call, whoever asked).
 

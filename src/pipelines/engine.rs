@@ -161,7 +161,10 @@ pub async fn execute(
                     Stop::Cancelled => (RunStatus::Cancelled, "the run was cancelled".to_owned()),
                     Stop::TimeLimit(limit) => (
                         RunStatus::Failed,
-                        format!("the run took longer than {} s (the limit for one run); make it do less, or split it", limit.as_secs()),
+                        format!(
+                            "the run took longer than {} s (the limit for one run); make it do less, or split it",
+                            limit.as_secs()
+                        ),
                     ),
                 };
                 report.end_running(NodeStatus::Cancelled);

@@ -117,7 +117,8 @@ impl Reporter {
                 }
                 for row in &rows {
                     if let Err(e) = db.put_node_run(row).await {
-                        tracing::error!(run = row.run_id, node = row.node_id, error = %e, "could not store a pipeline node's state");
+                        let (run, node) = (&row.run_id, &row.node_id);
+                        tracing::error!(run, node, error = %e, "could not store a pipeline node's state");
                     }
                 }
                 for done in flushed {

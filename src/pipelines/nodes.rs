@@ -93,7 +93,8 @@ impl Execute for Nodes {
                             .into_iter()
                             .map(|p| serde_json::json!({"section": p.heading_path, "text": p.text}))
                             .collect();
-                        serde_json::json!({"n": s.n, "title": s.title, "url": s.url, "sections": sections, "text": s.text})
+                        let (n, title, url, text) = (s.n, &s.title, &s.url, &s.text);
+                        serde_json::json!({"n": n, "title": title, "url": url, "sections": sections, "text": text})
                     })
                     .collect();
                 Ok(Map::from_iter([

@@ -109,7 +109,8 @@ fn review_pipeline() -> Definition {
         "format": 1, "name": "Review",
         "nodes": [
             {"id": "in", "type": "input", "fields": [{"name": "code", "type": "text"}]},
-            {"id": "ask", "type": "template", "template": "Review {{ code }}", "inputs": [{"name": "code", "type": "text"}]},
+            {"id": "ask", "type": "template", "template": "Review {{ code }}", "inputs": [{"name": "code",
+             "type": "text"}]},
             {"id": "review", "type": "llm", "model": "m", "prompt": "{{ request }}",
              "inputs": [{"name": "request", "type": "text"}], "retry": {"max": 1, "backoff_ms": 1}},
             {"id": "out", "type": "output", "results": [{"name": "review", "type": "text"}]}
@@ -277,8 +278,10 @@ async fn a_condition_runs_one_side_and_skips_the_other() {
         "nodes": [
             {"id": "in", "type": "input", "fields": [{"name": "n", "type": "number"}]},
             {"id": "if", "type": "condition", "expression": "n >= 0", "inputs": [{"name": "n", "type": "number"}]},
-            {"id": "pos", "type": "template", "template": "{{ n }} is positive", "inputs": [{"name": "n", "type": "number"}]},
-            {"id": "neg", "type": "template", "template": "{{ n }} is negative", "inputs": [{"name": "n", "type": "number"}]},
+            {"id": "pos", "type": "template", "template": "{{ n }} is positive", "inputs": [{"name": "n",
+             "type": "number"}]},
+            {"id": "neg", "type": "template", "template": "{{ n }} is negative", "inputs": [{"name": "n",
+             "type": "number"}]},
             {"id": "out", "type": "output", "results": [{"name": "verdict", "type": "text"}]}
         ],
         "edges": [
@@ -538,7 +541,8 @@ fn counting_loop(max: u32) -> Definition {
                     {"id": "add", "type": "code", "script": "#{ n: n + 1, done: n + 1 >= 10 }",
                      "inputs": [{"name": "n", "type": "number"}],
                      "outputs": [{"name": "n", "type": "number"}, {"name": "done", "type": "boolean"}]},
-                    {"id": "end", "type": "output", "results": [{"name": "n", "type": "number"}, {"name": "done", "type": "boolean"}]}
+                    {"id": "end", "type": "output", "results": [{"name": "n", "type": "number"},
+                     {"name": "done", "type": "boolean"}]}
                 ],
                 "edges": [
                     {"from": {"node": "start", "port": "n"}, "to": {"node": "add", "port": "n"}},
@@ -581,15 +585,18 @@ async fn iterate_runs_its_body_for_each_item_and_keeps_their_order() {
     let d = def(json!({
         "format": 1, "name": "Each",
         "nodes": [
-            {"id": "in", "type": "input", "fields": [{"name": "words", "type": "list"}, {"name": "sep", "type": "text"}]},
+            {"id": "in", "type": "input", "fields": [{"name": "words", "type": "list"}, {"name": "sep",
+             "type": "text"}]},
             {"id": "each", "type": "iterate", "concurrency": 2,
              "inputs": [{"name": "words", "type": "list"}, {"name": "sep", "type": "text"}],
              "outputs": [{"name": "line", "type": "list"}],
              "body": {
                 "nodes": [
-                    {"id": "start", "type": "input", "fields": [{"name": "item", "type": "text"}, {"name": "index", "type": "number"}, {"name": "sep", "type": "text"}]},
+                    {"id": "start", "type": "input", "fields": [{"name": "item", "type": "text"},
+                     {"name": "index", "type": "number"}, {"name": "sep", "type": "text"}]},
                     {"id": "fmt", "type": "template", "template": "{{ index }}{{ sep }}{{ item | upper }}",
-                     "inputs": [{"name": "item", "type": "text"}, {"name": "index", "type": "number"}, {"name": "sep", "type": "text"}]},
+                     "inputs": [{"name": "item", "type": "text"}, {"name": "index", "type": "number"},
+                      {"name": "sep", "type": "text"}]},
                     {"id": "end", "type": "output", "results": [{"name": "line", "type": "text"}]}
                 ],
                 "edges": [
@@ -629,7 +636,8 @@ async fn a_retrieval_node_gives_the_passages_an_llm_node_answers_from() {
              "inputs": [{"name": "question", "type": "text"}]},
             {"id": "answer", "type": "llm", "model": "m", "system": "{{ context }}", "prompt": "{{ question }}",
              "inputs": [{"name": "context", "type": "text"}, {"name": "question", "type": "text"}]},
-            {"id": "out", "type": "output", "results": [{"name": "answer", "type": "text"}, {"name": "sources", "type": "list"}]}
+            {"id": "out", "type": "output", "results": [{"name": "answer", "type": "text"}, {"name": "sources",
+             "type": "list"}]}
         ],
         "edges": [
             {"from": {"node": "in", "port": "question"}, "to": {"node": "find", "port": "question"}},

@@ -247,7 +247,9 @@ pub async fn run_events(
                             break;
                         }
                     }
-                    Err(RecvError::Lagged(n)) => yield Event::default().event("lagged").data(format!("{{\"missed\":{n}}}")),
+                    Err(RecvError::Lagged(n)) => {
+                        yield Event::default().event("lagged").data(format!("{{\"missed\":{n}}}"))
+                    }
                     Err(RecvError::Closed) => break,
                 }
             },

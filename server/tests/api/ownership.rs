@@ -221,7 +221,8 @@ fn pipeline_definition() -> Value {
         "format": 1, "name": "Alice's pipeline",
         "nodes": [
             { "id": "in", "type": "input", "fields": [{ "name": "x", "type": "text" }] },
-            { "id": "t", "type": "template", "template": "secret {{ x }}", "inputs": [{ "name": "x", "type": "text" }] },
+            { "id": "t", "type": "template", "template": "secret {{ x }}",
+              "inputs": [{ "name": "x", "type": "text" }] },
             { "id": "out", "type": "output", "results": [{ "name": "y", "type": "text" }] }
         ],
         "edges": [

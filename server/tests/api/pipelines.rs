@@ -20,7 +20,8 @@ fn definition(name: &str) -> Value {
              "inputs": [{"name": "topic", "type": "text"}]},
             {"id": "count", "type": "code", "script": "text.split(\" \").len()",
              "inputs": [{"name": "text", "type": "text"}], "outputs": [{"name": "words", "type": "number"}]},
-            {"id": "out", "type": "output", "results": [{"name": "answer", "type": "text"}, {"name": "words", "type": "number"}]}
+            {"id": "out", "type": "output",
+             "results": [{"name": "answer", "type": "text"}, {"name": "words", "type": "number"}]}
         ],
         "edges": [
             {"from": {"node": "in", "port": "topic"}, "to": {"node": "write", "port": "topic"}},

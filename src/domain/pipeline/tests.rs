@@ -161,9 +161,12 @@ fn a_loop_body_is_checked_as_a_graph_with_its_path_in_each_problem() {
              "outputs": [{"name": "code", "type": "text"}, {"name": "notes", "type": "number"}],
              "body": {
                 "nodes": [
-                    {"id": "start", "type": "input", "fields": [{"name": "code", "type": "text"}, {"name": "spec", "type": "text"}]},
-                    {"id": "fix", "type": "llm", "model": "m", "prompt": "{{ code }}", "inputs": [{"name": "code", "type": "text"}]},
-                    {"id": "end", "type": "output", "results": [{"name": "code", "type": "text"}, {"name": "notes", "type": "text"}]}
+                    {"id": "start", "type": "input",
+                     "fields": [{"name": "code", "type": "text"}, {"name": "spec", "type": "text"}]},
+                    {"id": "fix", "type": "llm", "model": "m", "prompt": "{{ code }}",
+                     "inputs": [{"name": "code", "type": "text"}]},
+                    {"id": "end", "type": "output",
+                     "results": [{"name": "code", "type": "text"}, {"name": "notes", "type": "text"}]}
                 ],
                 "edges": [
                     {"from": {"node": "start", "port": "code"}, "to": {"node": "fix", "port": "code"}},
@@ -184,7 +187,10 @@ fn a_loop_body_is_checked_as_a_graph_with_its_path_in_each_problem() {
         "node \"revise\": max_iterations: use 1 to 100 rounds",
         "node \"revise/start\", port \"spec\": the body is given code; add an input of this name to the group",
         "node \"revise/end\", port \"notes\": this input is required; connect an output to it",
-        "node \"revise/fix\": this node is on a cycle; a pipeline runs from its inputs to its outputs without going back",
+        concat!(
+            "node \"revise/fix\": this node is on a cycle; ",
+            "a pipeline runs from its inputs to its outputs without going back"
+        ),
         "node \"revise\", port \"notes\": gives number but the body's result is text",
     ] {
         assert!(p.contains(&expected.to_owned()), "{expected}\n{p:#?}");

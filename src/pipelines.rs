@@ -5,6 +5,7 @@
 //! answer path (`crate::answer`), so the catalog, fallbacks and the ledger apply. At start-up,
 //! runs a stopped server left running are marked interrupted.
 
+mod dialect;
 mod engine;
 mod events;
 mod live;

@@ -737,3 +737,37 @@ async fn a_rerun_from_a_node_reuses_what_came_before_it() {
     assert_eq!(node(&again, "review").attempts, 1);
     assert_eq!(again.outputs.unwrap()["review"], json!("Review x :: reviewed"));
 }
+
+#[test]
+fn templates_that_could_grow_without_end_are_refused_before_they_run() {
+    for (source, why) in [
+        ("{{ x ~ x }}", "uses `~`"),
+        ("{{ x * 100000000 }}", "uses `*`"),
+        ("{{ x + x }}", "uses `+`"),
+        ("{% set y = x %}{{ y }}", "uses `set` or `with`"),
+        ("{{ x | indent(100000000) }}", "uses the filter `indent`"),
+        ("{{ x | tojson | tojson }}", "writes out with `tojson` a value already written out"),
+        ("{% for y in [x | tojson] %}{{ y | tojson }}{% endfor %}", "writes out with `tojson` a value already"),
+        ("{{ namespace(a=x) }}", "calls a function"),
+        ("{% macro m() %}{% endmacro %}", "uses macros"),
+        ("{% include 'x' %}", "uses a tag pipeline templates do not have"),
+    ] {
+        let e = template::check_template(source).unwrap_err();
+        assert!(e.contains(why), "{source}: {e}");
+    }
+    assert!(template::check_expression("n * 2 > 3").unwrap_err().contains("uses `*`"));
+    // What prompts need is there.
+    let ok = concat!(
+        "{% for f in files if f.name %}{{ loop.index }}. {{ f.name | upper }}: ",
+        "{{ f.text | trim if true else f.name }}\n{% endfor %}",
+        "{{ items | join(', ') }} {{ range(3) | list | length }} {{ x | tojson }}"
+    );
+    template::check_template(ok).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = json!({"files": [{"name": "a.rs", "text": "fn a()"}], "items": ["x", "y"], "x": "q\""});
+    let out = template::render(ok, inputs.as_object().unwrap()).unwrap();
+    assert_eq!(out, "1. A.RS: fn a()\nx, y 3 \"q\\\"\"");
+    // The output is capped as it is written.
+    let big = json!({"x": "y".repeat(1000)});
+    let e = template::render("{% for i in range(2000) %}{{ x }}{% endfor %}", big.as_object().unwrap()).unwrap_err();
+    assert_eq!(e, "the template wrote more than 1048576 bytes (the limit)");
+}

@@ -257,6 +257,13 @@ async fn attempt_all(
             Ok(result) => result,
             Err(_) => Err(format!("it took longer than its timeout ({} ms)", timeout.as_millis())),
         };
+        if result.is_err() && node.body().is_some() {
+            // A group's attempt that failed or timed out drops the rounds or items still running;
+            // their nodes end with it (a loop's are `id#n/…`, an iterate's `id[i]/…`).
+            for open in ["#", "["] {
+                report.nested(&format!("{}{open}", node.id)).end_running(NodeStatus::Cancelled);
+            }
+        }
         match result {
             Ok(outputs) => {
                 let usage = report.take_usage(&node.id);
@@ -414,7 +421,8 @@ async fn run_iterate(
     }
     // Built first (boxed) rather than mapped lazily: a lazy map's closure is not general enough
     // over lifetimes for the task this runs in to be `Send`.
-    let mut rounds: Vec<BoxFuture<'_, Result<Map<String, Value>, String>>> = Vec::with_capacity(items.len());
+    type Item = (usize, Map<String, Value>);
+    let mut rounds: Vec<BoxFuture<'_, Result<Item, String>>> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let mut given: Map<String, Value> =
             inputs.iter().filter(|(k, _)| k.as_str() != list).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -422,12 +430,15 @@ async fn run_iterate(
         given.insert("index".to_owned(), Value::from(i));
         let nested = report.nested(&format!("{}[{i}]/", node.id));
         rounds.push(Box::pin(async move {
-            run_body(body, given, exec, nested).await.map_err(|e| format!("item {i}: {e}"))
+            run_body(body, given, exec, nested).await.map(|r| (i, r)).map_err(|e| format!("item {i}: {e}"))
         }));
     }
-    // The first item to fail ends the node; the items still running are dropped (stopped).
-    let results: Vec<Map<String, Value>> =
-        futures::stream::iter(rounds).buffered(concurrency.max(1) as usize).try_collect().await?;
+    // Unordered, so the first item to fail ends the node even while an earlier one still runs;
+    // the results are put back in the items' order.
+    let mut results: Vec<Item> =
+        futures::stream::iter(rounds).buffer_unordered(concurrency.max(1) as usize).try_collect().await?;
+    results.sort_unstable_by_key(|(i, _)| *i);
+    let results: Vec<Map<String, Value>> = results.into_iter().map(|(_, r)| r).collect();
     Ok(outputs
         .iter()
         .filter(|p| p.name != ERROR_PORT)

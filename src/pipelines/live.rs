@@ -170,12 +170,19 @@ impl Reporter {
         });
     }
 
-    /// Every node still running ends with `status` (the run was cancelled or failed).
+    /// Every node of this reporter's graph (and of its groups' bodies) still running ends with
+    /// `status`: the run, a round or an item was cancelled or failed.
     pub fn end_running(&self, status: NodeStatus) {
-        let running: Vec<NodeState> =
-            self.run.view().nodes.into_iter().filter(|n| n.status == NodeStatus::Running).collect();
+        let running: Vec<NodeState> = self
+            .run
+            .view()
+            .nodes
+            .into_iter()
+            .filter(|n| n.status == NodeStatus::Running && n.node.starts_with(&*self.prefix))
+            .collect();
         for n in running {
-            self.node(NodeState { status, finished_at: Some(now_ms()), partial: String::new(), ..n });
+            // Already the whole key: stored as it is, not under this reporter's prefix again.
+            self.store(NodeState { status, finished_at: Some(now_ms()), partial: String::new(), ..n });
         }
     }
 

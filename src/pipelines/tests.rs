@@ -771,3 +771,52 @@ fn templates_that_could_grow_without_end_are_refused_before_they_run() {
     let e = template::render("{% for i in range(2000) %}{{ x }}{% endfor %}", big.as_object().unwrap()).unwrap_err();
     assert_eq!(e, "the template wrote more than 1048576 bytes (the limit)");
 }
+
+#[tokio::test]
+async fn an_item_that_fails_ends_the_items_still_running() {
+    // Items run two at a time; item 0 never ends, item 1 fails: the node fails at once, and item
+    // 0's running node ends as cancelled instead of staying "running".
+    let w = world().await;
+    let pipelines = meeting_world(&w, 1);
+    let d = def(json!({
+        "format": 1, "name": "Each",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [{"name": "xs", "type": "list"}]},
+            {"id": "each", "type": "iterate", "concurrency": 2, "on_error": {"policy": "branch"},
+             "inputs": [{"name": "xs", "type": "list"}], "outputs": [{"name": "y", "type": "list"}],
+             "body": {
+                "nodes": [
+                    {"id": "start", "type": "input", "fields": [{"name": "item", "type": "text"}]},
+                    {"id": "pick", "type": "switch", "cases": [{"name": "wait", "expression": "item == 'wait'"}],
+                     "inputs": [{"name": "item", "type": "text"}]},
+                    {"id": "hang", "type": "template", "template": "{{ x }}",
+                     "inputs": [{"name": "x", "type": "text"}]},
+                    {"id": "boom", "type": "code", "script": "throw \"no\"",
+                     "inputs": [{"name": "x", "type": "text"}], "outputs": [{"name": "y", "type": "text"}]},
+                    {"id": "end", "type": "output", "results": [{"name": "y", "type": "text"}]}
+                ],
+                "edges": [
+                    {"from": {"node": "start", "port": "item"}, "to": {"node": "pick", "port": "item"}},
+                    {"from": {"node": "pick", "port": "wait"}, "to": {"node": "hang", "port": "x"}},
+                    {"from": {"node": "pick", "port": "default"}, "to": {"node": "boom", "port": "x"}},
+                    {"from": {"node": "hang", "port": "text"}, "to": {"node": "end", "port": "y"}},
+                    {"from": {"node": "boom", "port": "y"}, "to": {"node": "end", "port": "y"}}
+                ]
+             }},
+            {"id": "out", "type": "output", "results": [{"name": "problem", "type": "text"}]}
+        ],
+        "edges": [
+            {"from": {"node": "in", "port": "xs"}, "to": {"node": "each", "port": "xs"}},
+            {"from": {"node": "each", "port": "error"}, "to": {"node": "out", "port": "problem"}}
+        ]
+    }));
+    let p = pipelines.create(&w.alice, &d).await.unwrap();
+    let run = pipelines.start(&w.alice, &p.row.id, json!({"xs": ["wait", "go"]}).as_object().unwrap().clone(), None);
+    let run = run.await.unwrap();
+    let w2 = World { pipelines, ..w };
+    let run = finished(&w2, &w2.alice, &run).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert!(run.outputs.as_ref().unwrap()["problem"].as_str().unwrap().starts_with("item 1: node \"boom\" failed"));
+    assert_eq!(node(&run, "each[0]/hang").status, NodeStatus::Cancelled, "{:#?}", run.nodes);
+    assert!(run.nodes.iter().all(|n| n.status != NodeStatus::Running), "{:?}", run.nodes);
+}

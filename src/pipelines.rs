@@ -76,6 +76,8 @@ struct Inner {
     tasks: TaskTracker,
     /// Set at shutdown: runs stopped then are interrupted, not cancelled.
     stopping: AtomicBool,
+    /// Held while a start counts the user's runs and inserts its own.
+    starting: tokio::sync::Mutex<()>,
     /// How nodes run (`nodes::Nodes` unless a test gives another).
     executor: Option<MakeExecutor>,
 }
@@ -134,6 +136,7 @@ impl Pipelines {
                 active: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
+                starting: tokio::sync::Mutex::new(()),
                 executor: None,
             }),
         }
@@ -150,6 +153,7 @@ impl Pipelines {
                 active: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
+                starting: tokio::sync::Mutex::new(()),
                 executor: Some(executor),
             }),
         }
@@ -406,13 +410,17 @@ impl Pipelines {
         if let Some(first) = problems.first() {
             return Err(Error::invalid("definition", format!("this version cannot run: {first}")));
         }
+        let inputs_json = Value::Object(inputs.clone()).to_string();
+        // Counting and inserting one start at a time, so two at once cannot both see room for one.
+        // (Servers sharing a PostgreSQL database each count on their own: a run or two over.)
+        let starting = self.inner.starting.lock().await;
         if self.inner.db.running_runs(&who.user_id).await? >= MAX_RUNS_PER_USER {
             return Err(Error::Conflict(format!(
                 "you have {MAX_RUNS_PER_USER} runs going (the limit); wait for one to end, or cancel one"
             )));
         }
-        let inputs_json = Value::Object(inputs.clone()).to_string();
         let run = self.inner.db.insert_run(&row.id, version, &who.user_id, &inputs_json).await?;
+        drop(starting);
         let view = RunView::from_rows(run, Vec::new());
         let active = ActiveRun::new(&who.user_id, view.clone());
         self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).insert(view.id.clone(), active.clone());

@@ -448,8 +448,16 @@ async fn one_user_may_have_only_so_many_runs_going() {
     for _ in 0..MAX_RUNS_PER_USER {
         pipelines.start(&w.alice, &p.row.id, inputs.clone(), None).await.unwrap();
     }
-    let Err(Error::Conflict(message)) = pipelines.start(&w.alice, &p.row.id, inputs, None).await else { panic!() };
+    let Err(Error::Conflict(message)) = pipelines.start(&w.alice, &p.row.id, inputs.clone(), None).await else {
+        panic!()
+    };
     assert_eq!(message, "you have 4 runs going (the limit); wait for one to end, or cancel one");
+    // Bob starts 8 at once: 4 go, 4 are refused.
+    let p = pipelines.create(&w.bob, &fork("hang", "quick")).await.unwrap();
+    let starts = (0..8).map(|_| pipelines.start(&w.bob, &p.row.id, inputs.clone(), None));
+    let started = futures::future::join_all(starts).await;
+    assert_eq!(started.iter().filter(|r| r.is_ok()).count(), 4);
+    assert!(started.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, Error::Conflict(_))));
     pipelines.shutdown().await;
 }
 

@@ -111,6 +111,18 @@ fn syntax(nodes: &[crate::domain::pipeline::Node], prefix: &str, problems: &mut 
     }
 }
 
+/// The knowledge bases that Knowledge retrieval nodes (in groups too) name.
+fn knowledge_bases_named<'a>(nodes: &'a [crate::domain::pipeline::Node], out: &mut HashSet<&'a str>) {
+    for node in nodes {
+        if let NodeKind::Retrieve { knowledge_bases, .. } = &node.kind {
+            out.extend(knowledge_bases.iter().map(String::as_str));
+        }
+        if let Some(body) = node.body() {
+            knowledge_bases_named(&body.nodes, out);
+        }
+    }
+}
+
 /// The chat models a user may pick and the knowledge bases they may read, for validation.
 struct Models {
     models: HashSet<String>,
@@ -128,23 +140,16 @@ impl Known for Models {
 
 impl Pipelines {
     pub fn new(db: Db, answers: Answers, default_model: &str) -> Self {
-        Pipelines {
-            inner: Arc::new(Inner {
-                db,
-                answers,
-                default_model: default_model.to_owned(),
-                active: Mutex::new(HashMap::new()),
-                tasks: TaskTracker::new(),
-                stopping: AtomicBool::new(false),
-                starting: tokio::sync::Mutex::new(()),
-                executor: None,
-            }),
-        }
+        Self::build(db, answers, default_model, None)
     }
 
     /// Nodes run by `executor` instead of the real kinds (engine tests).
     #[cfg(any(test, feature = "fakes"))]
     pub fn with_executor(db: Db, answers: Answers, default_model: &str, executor: MakeExecutor) -> Self {
+        Self::build(db, answers, default_model, Some(executor))
+    }
+
+    fn build(db: Db, answers: Answers, default_model: &str, executor: Option<MakeExecutor>) -> Self {
         Pipelines {
             inner: Arc::new(Inner {
                 db,
@@ -154,7 +159,7 @@ impl Pipelines {
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
                 starting: tokio::sync::Mutex::new(()),
-                executor: Some(executor),
+                executor,
             }),
         }
     }
@@ -178,13 +183,19 @@ impl Pipelines {
     /// then the syntax of its templates, expressions and scripts.
     pub async fn problems(&self, who: &Principal, def: &Definition) -> Vec<Problem> {
         let models = self.inner.answers.catalog().offered(who.is_admin()).await;
-        let knowledge_bases = match self.inner.answers.sitechat().list_kbs(&who.user_id).await {
-            Ok(kbs) => kbs.into_iter().map(|kb| kb.row.id).collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not list knowledge bases to check a pipeline");
-                HashSet::new()
+        // Only the knowledge bases the definition names are looked up (none for most pipelines).
+        let mut named = HashSet::new();
+        knowledge_bases_named(&def.nodes, &mut named);
+        let mut knowledge_bases = HashSet::new();
+        for id in named {
+            match self.inner.answers.sitechat().readable_kb(&who.user_id, id).await {
+                Ok(_) => {
+                    knowledge_bases.insert(id.to_owned());
+                }
+                Err(Error::NotFound(_)) => {}
+                Err(e) => tracing::error!(error = %e, "could not look up a knowledge base to check a pipeline"),
             }
-        };
+        }
         let known = Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases };
         let mut problems = validate(def, &known);
         syntax(&def.nodes, "", &mut problems);

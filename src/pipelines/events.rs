@@ -1,13 +1,11 @@
 //! What a run is and what happens in it: the states the engine reports, stores, and sends to
 //! whoever follows the run.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::storage::{NodeRunRow, RunRow};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
     Running,
     Succeeded,
@@ -39,8 +37,7 @@ impl RunStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeStatus {
     Running,
     Succeeded,
@@ -76,30 +73,21 @@ impl NodeStatus {
 }
 
 /// One node's execution in a run, as it stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeState {
     pub node: String,
     pub status: NodeStatus,
     pub attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub input_tokens: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<i64>,
     /// Billionths of a dollar at list prices (the ledger's figure).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_nano_usd: Option<i64>,
     /// What a running LLM node has written so far (not stored: a finished node has `outputs`).
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub partial: String,
 }
 
@@ -166,19 +154,16 @@ pub(crate) fn object(text: &str) -> Option<Map<String, Value>> {
 }
 
 /// A run with its nodes' executions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunView {
     pub id: String,
     pub pipeline_id: String,
     pub version: i64,
     pub status: RunStatus,
     pub inputs: Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub created_at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<i64>,
     pub nodes: Vec<NodeState>,
 }

@@ -1,7 +1,8 @@
 //! Templates (Template nodes, LLM prompts, retrieval queries) and expressions (Condition, Switch,
 //! Loop's `until`) over a node's inputs, with minijinja: given as text (no loader, so nothing is
 //! read from disk), strict about names (a misspelt input is an error, not an empty string), in
-//! the audited dialect of `dialect.rs` (nothing can grow without bound), with fuel (no endless
+//! the audited dialect of `dialect.rs` (nothing can grow without bound; checked on save and at
+//! every run's start, when the whole definition is), with fuel (no endless
 //! loops) and the output capped as it is written.
 
 use std::{io, sync::LazyLock};
@@ -56,8 +57,8 @@ impl io::Write for Capped {
 }
 
 /// The template written out with `inputs` (each input by its port name).
+/// The dialect was checked when the pipeline was saved and when this run started (`problems`).
 pub fn render(template: &str, inputs: &Map<String, Value>) -> Result<String, String> {
-    check_template(template)?;
     let compiled =
         ENV.template_from_str(template).map_err(|e| format!("the template is not valid: {}", describe(&e)))?;
     let mut out = Capped { out: Vec::new(), over: false };
@@ -71,8 +72,8 @@ pub fn render(template: &str, inputs: &Map<String, Value>) -> Result<String, Str
 }
 
 /// Whether `expression` holds over `inputs` (Jinja truthiness: false, 0, "", [] and none do not).
+/// The dialect was checked as for `render`.
 pub fn holds(expression: &str, inputs: &Map<String, Value>) -> Result<bool, String> {
-    check_expression(expression)?;
     let expr =
         ENV.compile_expression(expression).map_err(|e| format!("the expression is not valid: {}", describe(&e)))?;
     let value = expr.eval(inputs).map_err(|e| format!("the expression failed: {}", describe(&e)))?;

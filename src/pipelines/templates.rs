@@ -1,12 +1,10 @@
 //! The pipelines Web+ ships as starting points (`templates/*.json`, format 1). Their LLM nodes
 //! name the model `default`, which becomes the server's default model when they are listed.
 
-use serde::Serialize;
-
 use crate::domain::pipeline::{Definition, Node, NodeKind};
 
 /// A template: an id (its file's name) and its definition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub id: &'static str,
     pub definition: Definition,

@@ -3,7 +3,7 @@
 #   make test   set up what tests need and run every test (unit, integration, end-to-end)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench eval lint fmt clean
+.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench bench-canvas eval lint fmt clean
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -67,6 +67,12 @@ bench:
 	cargo bench -p webplus --bench vector_index
 	cargo bench -p webplus --bench render
 	cargo bench -p webplus --bench pipeline --features fakes
+
+## make bench-canvas: the pipeline builder with 500 nodes in Chromium (release bundle; docs/BENCHMARKS.md).
+bench-canvas: setup-test
+	.ci/build-site.sh release
+	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test \
+	  --config bench.config.ts
 
 ## make eval: how often grounded answers are right (docs/BENCHMARKS.md, "Grounded answers"); needs
 ## the local models (`make models`). WEBPLUS_EVAL_MODELS=a,b picks models; WEBPLUS_EVAL_URL and

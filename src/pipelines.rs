@@ -169,9 +169,28 @@ impl Pipelines {
         Arc::new(nodes::Nodes { answers: self.inner.answers.clone(), caller: Caller::of(who) })
     }
 
+    /// What the templates' LLM nodes use (the server's default model).
+    pub fn default_model(&self) -> &str {
+        &self.inner.default_model
+    }
+
     /// The pipelines Web+ ships as starting points, on the server's default model.
     pub fn templates(&self) -> Vec<Template> {
         templates::templates(&self.inner.default_model)
+    }
+
+    /// A new pipeline's definition: the template `id`, else the blank one (an Input passed to
+    /// an Output).
+    pub fn starting_point(&self, id: Option<&str>) -> Result<Definition> {
+        match id {
+            None => Ok(templates::blank()),
+            Some(id) => self
+                .templates()
+                .into_iter()
+                .find(|t| t.id == id)
+                .map(|t| t.definition)
+                .ok_or(Error::NotFound("pipeline template")),
+        }
     }
 
     /// At start-up: runs left running by a stopped server are interrupted. Returns how many.

@@ -9,6 +9,7 @@ pub mod kb;
 pub mod keys;
 pub mod models;
 pub mod ollama;
+pub mod pipelines;
 pub mod signups;
 
 #[cfg(feature = "ssr")]

@@ -12,6 +12,7 @@ mod gate;
 mod kb_picker;
 mod message;
 mod ollama_events;
+pub mod pipeline;
 mod post_body;
 mod search;
 mod sidebar;

@@ -1,11 +1,13 @@
 //! Types shared by the browser and the server functions.
 
 mod kb;
+mod pipelines;
 
 use serde::{Deserialize, Serialize};
 pub use webplus::domain::{JobKind, JobStatus, MessageRole, MessageStatus, UserRole};
 
 pub use kb::*;
+pub use pipelines::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {

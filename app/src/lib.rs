@@ -63,6 +63,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/kb") view=pages::KnowledgePage/>
                 <Route path=path!("/kb/:id") view=pages::KbPage/>
                 <Route path=path!("/settings") view=pages::SettingsPage/>
+                <Route path=path!("/pipelines") view=pages::PipelinesPage/>
+                <Route path=path!("/pipelines/:id") view=pages::PipelinePage/>
+                <Route path=path!("/runs/:id") view=pages::RunPage/>
                 <Route path=path!("/admin") view=pages::AdminPage/>
                 <Route path=path!("/admin/connections") view=pages::ConnectionsPage/>
                 <Route path=path!("/admin/models") view=pages::ModelsPage/>

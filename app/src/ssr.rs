@@ -3,7 +3,7 @@
 
 pub mod convert;
 
-use webplus::{auth::Accounts, chat::Chat, connections::Connections, sitechat::SiteChat};
+use webplus::{auth::Accounts, chat::Chat, connections::Connections, pipelines::Pipelines, sitechat::SiteChat};
 
 use crate::error::AppError;
 
@@ -15,6 +15,8 @@ pub struct ServerState {
     pub connections: Connections,
     pub catalog: webplus::catalog::ModelCatalog,
     pub sitechat: SiteChat,
+    /// The code factory's pipelines and runs.
+    pub pipelines: Pipelines,
     /// Trust `X-Forwarded-*` headers (behind a reverse proxy).
     pub trust_proxy: bool,
 }

@@ -122,6 +122,7 @@ impl AppState {
             connections: self.services.connections.clone(),
             catalog: self.services.catalog.clone(),
             sitechat: self.services.sitechat.clone(),
+            pipelines: self.services.pipelines.clone(),
             trust_proxy: self.settings.trust_proxy,
         }
     }

@@ -1,7 +1,9 @@
 //! The pipelines Web+ ships as starting points (`templates/*.json`, format 1). Their LLM nodes
 //! name the model `default`, which becomes the server's default model when they are listed.
 
-use crate::domain::pipeline::{Definition, Node, NodeKind};
+use crate::domain::pipeline::{
+    Definition, Edge, FORMAT_VERSION, Field, Node, NodeKind, OnError, Port, PortRef, PortType, Position, Retry,
+};
 
 /// A template: an id (its file's name) and its definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +49,37 @@ pub fn templates(default_model: &str) -> Vec<Template> {
             }
         })
         .collect()
+}
+
+/// What "New pipeline" starts from: an Input with one text field passed to an Output.
+pub fn blank() -> Definition {
+    let port = |name: &str| Port { name: name.into(), ty: PortType::Text, required: true };
+    let node = |id: &str, x: f64, kind| Node {
+        id: id.into(),
+        label: None,
+        position: Position { x, y: 120.0 },
+        kind,
+        timeout_ms: None,
+        retry: Retry::default(),
+        on_error: OnError::Fail,
+    };
+    let end = |node: &str, port: &str| PortRef { node: node.into(), port: port.into() };
+    Definition {
+        format: FORMAT_VERSION,
+        name: "New pipeline".into(),
+        description: String::new(),
+        nodes: vec![
+            node(
+                "input",
+                40.0,
+                NodeKind::Input {
+                    fields: vec![Field { name: "text".into(), ty: PortType::Text, required: true, default: None }],
+                },
+            ),
+            node("output", 520.0, NodeKind::Output { results: vec![port("result")] }),
+        ],
+        edges: vec![Edge { from: end("input", "text"), to: end("output", "result") }],
+    }
 }
 
 /// How many templates ship (for the test that reads them all).

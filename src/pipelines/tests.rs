@@ -701,6 +701,18 @@ async fn every_template_is_valid_and_runs() {
 }
 
 #[tokio::test]
+async fn a_new_pipeline_starts_valid_and_passes_its_input_on() {
+    let w = world().await;
+    let blank = w.pipelines.starting_point(None).unwrap();
+    assert_eq!(w.pipelines.problems(&w.alice, &blank).await, []);
+    let run = run_to_end(&w, &blank, json!({"text": "hello"})).await;
+    assert_eq!(run.outputs.unwrap()["result"], json!("hello"));
+    let t = w.pipelines.starting_point(Some("write-tests")).unwrap();
+    assert_eq!(t.name, "Write tests for this code");
+    assert!(matches!(w.pipelines.starting_point(Some("nope")), Err(crate::Error::NotFound(_))));
+}
+
+#[tokio::test]
 async fn the_review_loop_template_revises_until_the_review_approves() {
     // The test model answers "<prompt> :: reviewed", so no review approves: three rounds, each
     // revising; a run whose first review says APPROVED keeps the code as written.

@@ -112,6 +112,7 @@ pub fn Sidebar(user: UserInfo, #[prop(into)] current: Signal<Option<String>>) ->
                 <p class="whoami" title=user.email.clone()>{user.email.clone()}</p>
                 <div class="sidebar-links">
                     <a href="/kb" data-testid="nav-knowledge">"Knowledge"</a>
+                    <a href="/pipelines" data-testid="nav-pipelines">"Pipelines"</a>
                     <a href="/settings">"Settings"</a>
                     {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
                     <LogoutButton/>

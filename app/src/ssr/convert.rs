@@ -13,6 +13,9 @@ use webplus::{
 
 use crate::{dto::*, error::AppError};
 
+mod pipelines;
+pub use pipelines::*;
+
 /// The HTTP status for an engine error, from the engine's one table ([`Error::status`]).
 pub fn status_of(e: &Error) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -21,7 +21,7 @@ use crate::helpers::{FAKE_MODEL, TestApp, spawn_app_configured};
 use crate::knowledge_bases::Api;
 
 /// Server functions that take no id of anything a user owns (or only the caller's own scope).
-const WITHOUT_FOREIGN_IDS: [(&str, &str); 21] = [
+const WITHOUT_FOREIGN_IDS: [(&str, &str); 24] = [
     ("auth/register", "no id"),
     ("auth/login", "no id"),
     ("auth/logout", "no id; ends the caller's session"),
@@ -34,6 +34,9 @@ const WITHOUT_FOREIGN_IDS: [(&str, &str); 21] = [
     ("chat/archived", "only a paging cursor; the query is scoped to the caller"),
     ("chat/search", "only a query; the search is scoped to the caller (src/answer/tests/chat_search.rs)"),
     ("kb/list", "no id"),
+    ("pipelines/list", "no id"),
+    ("pipelines/templates", "no id; the bundled templates"),
+    ("pipelines/create", "no id of anything a user owns: a bundled template's name, or a definition"),
     ("kb/create", "no id"),
     ("keys/list", "no id"),
     ("keys/create", "no id"),
@@ -321,6 +324,14 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("kb/attach", json!({ "conversation_id": a.conv, "kb_ids": [bob_kb] })),
         ("kb/attach", json!({ "conversation_id": bob_conv, "kb_ids": [a.kb] })),
         ("keys/revoke", json!({ "id": a.key_id })),
+        ("pipelines/get", json!({ "id": a.pipeline })),
+        ("pipelines/save", json!({ "id": a.pipeline, "definition": pipeline_definition() })),
+        ("pipelines/delete", json!({ "id": a.pipeline })),
+        ("pipelines/start", json!({ "id": a.pipeline, "inputs": { "x": "Bob's" } })),
+        ("pipelines/runs", json!({ "id": a.pipeline })),
+        ("runs/get", json!({ "id": a.run })),
+        ("runs/cancel", json!({ "id": a.run })),
+        ("runs/rerun", json!({ "id": a.run, "node": "t" })),
     ];
     let mut failures = Vec::new();
     // Administrators' server functions act on what no user owns: B, not an administrator, is

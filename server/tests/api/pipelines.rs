@@ -177,3 +177,58 @@ async fn the_templates_are_listed_on_the_default_model_and_import_as_pipelines()
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["error"]["message"].as_str().unwrap().contains("node \"find\": pick 1 to 16 knowledge bases"), "{v}");
 }
+
+/// The builder's server functions, as the browser calls them: a blank pipeline, one from a
+/// template, a bad import (a clear 400, nothing made), a save refused with its problem named, a
+/// run started from the form and read back with its outputs rendered.
+#[tokio::test]
+async fn the_builder_creates_saves_and_runs_through_its_server_functions() {
+    let app = spawn_app().await;
+    app.register("builder@example.com").await;
+
+    let (s, id) = app.call("pipelines/create", json!({ "template": null, "import": null })).await;
+    assert_eq!(s, StatusCode::OK, "{id}");
+    let id = id.as_str().unwrap().to_owned();
+    let (_, from_template) = app.call("pipelines/create", json!({ "template": "write-tests", "import": null })).await;
+    let (s, bad) = app.call("pipelines/create", json!({ "template": null, "import": "{\"format\": 1}" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.to_string().contains("not a pipeline export"), "{bad}");
+    let (_, list) = app.call("pipelines/list", json!({})).await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{list}");
+    assert!(names.contains(&"New pipeline") && names.contains(&"Write tests for this code"), "{names:?}");
+    assert!(from_template.is_string());
+
+    let (s, edit) = app.call("pipelines/get", json!({ "id": id })).await;
+    assert_eq!(s, StatusCode::OK, "{edit}");
+    assert_eq!(edit["version"], 1);
+    assert!(edit["models"].as_array().unwrap().iter().any(|m| m == FAKE_MODEL), "{edit}");
+    let mut def = edit["definition"].clone();
+    // An input that nothing is connected to: refused, naming the node and port.
+    def["nodes"][1]["results"].as_array_mut().unwrap().push(json!({ "name": "more", "type": "text" }));
+    let (s, refused) = app.call("pipelines/save", json!({ "id": id, "definition": def })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(refused.to_string().contains(r#"node \"output\", port \"more\""#), "{refused}");
+    def["nodes"][1]["results"].as_array_mut().unwrap().pop();
+    def["name"] = json!("Echo");
+    let (s, version) = app.call("pipelines/save", json!({ "id": id, "definition": def })).await;
+    assert_eq!((s, version.clone()), (StatusCode::OK, json!(2)), "{version}");
+
+    let (s, run) = app.call("pipelines/start", json!({ "id": id, "inputs": { "text": "**bold** move" } })).await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    let run = run.as_str().unwrap().to_owned();
+    let page = loop {
+        let (_, page) = app.call("runs/get", json!({ "id": run })).await;
+        if page["run"]["status"] != "running" {
+            break page;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(page["run"]["status"], "succeeded", "{page}");
+    assert_eq!(page["run"]["version"], 2);
+    assert_eq!(page["definition"]["name"], "Echo");
+    assert_eq!(page["outputs_html"][0][0], "result");
+    assert!(page["outputs_html"][0][1].as_str().unwrap().contains("<strong>bold</strong>"), "{page}");
+    let (_, runs) = app.call("pipelines/runs", json!({ "id": id })).await;
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,153 @@
+// The code factory as a person uses it: build a pipeline on the canvas by dragging from the
+// palette and connecting ports, save it, run it from the form its Input node makes, watch the
+// nodes take their colours and open a node's output; then start from a template whose LLM node
+// runs on the local model and watch it go from running to done. Pages are loaded directly too.
+import type { Locator, Page } from '@playwright/test';
+import { createUser, logIn } from '../support/accounts';
+import { expect, test } from '../support/fixtures';
+
+const email = `ada-pipelines-${Date.now()}@example.com`;
+const password = 'analytical-engine-1843';
+
+async function centre(l: Locator): Promise<{ x: number; y: number }> {
+  const box = await l.boundingBox();
+  expect(box, 'element on screen').not.toBeNull();
+  return { x: box!.x + box!.width / 2, y: box!.y + box!.height / 2 };
+}
+
+/** A pointer drag from one element's centre to a point, in steps (as a hand moves). */
+async function dragTo(page: Page, from: Locator, to: { x: number; y: number }) {
+  const a = await centre(from);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + to.x) / 2, (a.y + to.y) / 2, { steps: 4 });
+  await page.mouse.move(to.x, to.y, { steps: 4 });
+  await page.mouse.up();
+}
+
+const node = (page: Page, id: string) => page.locator(`[data-testid="node"][data-node="${id}"]`);
+const port = (page: Page, id: string, dir: 'in' | 'out', name: string) =>
+  node(page, id).locator(`[data-testid="port-${dir}"][data-port="${name}"]`);
+
+test.beforeAll(() => createUser(email, password));
+
+test('build a pipeline by dragging and connecting, save, run it and open a node\'s output', async ({ page }) => {
+  test.setTimeout(180_000);
+  await logIn(page, email, password);
+
+  await page.getByTestId('nav-pipelines').click();
+  await expect(page).toHaveURL(/\/pipelines$/);
+  await page.getByTestId('new-pipeline').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  const builderUrl = page.url();
+  await expect(node(page, 'input')).toBeVisible();
+  await expect(node(page, 'output')).toBeVisible();
+  await expect(page.getByTestId('builder-version')).toHaveText('version 1');
+
+  // A Template node, dragged from the palette onto the canvas between the two.
+  const canvas = page.getByTestId('canvas');
+  await expect(page.getByTestId('palette-template')).toBeEnabled();
+  const inputBox = (await node(page, 'input').boundingBox())!;
+  const outputBox = (await node(page, 'output').boundingBox())!;
+  const drop = { x: (inputBox.x + inputBox.width + outputBox.x) / 2, y: inputBox.y + inputBox.height + 120 };
+  await dragTo(page, page.getByTestId('palette-template'), drop);
+  await expect(node(page, 'template')).toBeVisible();
+  await expect(page.getByTestId('node-settings')).toContainText('template · template');
+
+  // Undo takes it away, redo brings it back.
+  await canvas.focus();
+  await page.keyboard.press('Control+z');
+  await expect(node(page, 'template')).toHaveCount(0);
+  await page.keyboard.press('Control+Shift+z');
+  await expect(node(page, 'template')).toBeVisible();
+
+  // The edge Input → Output goes; the Template goes in between.
+  const direct = page.locator('[data-edge="input.text → output.result"]');
+  await expect(direct).toHaveCount(1);
+  const mid = await centre(direct);
+  await page.mouse.click(mid.x, mid.y);
+  await expect(direct).toHaveClass(/selected/);
+  await page.keyboard.press('Delete');
+  await expect(direct).toHaveCount(0);
+  await dragTo(page, port(page, 'input', 'out', 'text'), await centre(port(page, 'template', 'in', 'text')));
+  await dragTo(page, port(page, 'template', 'out', 'text'), await centre(port(page, 'output', 'in', 'result')));
+  await expect(page.locator('[data-edge="input.text → template.text"]')).toHaveCount(1);
+  await expect(page.locator('[data-edge="template.text → output.result"]')).toHaveCount(1);
+
+  // Its template, in the settings panel.
+  await node(page, 'template').click();
+  const template = page.getByTestId('node-template');
+  await template.fill('Hello {{ text }}!');
+  await template.press('Tab');
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+
+  // A broken template is a problem on the node, listed with its name; fixing it clears it.
+  await page.getByTestId('node-inputs').fill('text: text\nextra: number');
+  await page.getByTestId('node-inputs').press('Tab');
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (1)');
+  await expect(node(page, 'template')).toHaveClass(/problem/);
+  await page.getByTestId('tab-problems').click();
+  await expect(page.getByTestId('problem')).toContainText('node "template", port "extra"');
+  await canvas.focus();
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+
+  await page.getByTestId('save-pipeline').click();
+  await expect(page.getByTestId('builder-version')).toHaveText('version 2');
+
+  // Loaded directly (as a reload does), the saved graph comes back.
+  await page.goto(builderUrl);
+  await expect(page.locator('[data-edge="template.text → output.result"]')).toHaveCount(1);
+  await expect(page.getByTestId('builder-version')).toHaveText('version 2');
+
+  // Run it from the form its Input node makes.
+  await expect(page.getByTestId('run-pipeline')).toBeEnabled();
+  await page.getByTestId('run-pipeline').click();
+  await page.getByTestId('run-input-text').fill('world');
+  await page.getByTestId('start-run').click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]+$/);
+  const runUrl = page.url();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  for (const id of ['input', 'template', 'output']) {
+    await expect(node(page, id)).toHaveClass(/status-succeeded/);
+  }
+  await expect(page.getByTestId('run-outputs')).toContainText('Hello world!');
+
+  // A node's output, by clicking it.
+  await node(page, 'template').click();
+  await expect(page.getByTestId('node-details')).toContainText('succeeded');
+  await expect(page.getByTestId('node-outputs')).toContainText('"text": "Hello world!"');
+
+  // The run page loaded directly.
+  await page.goto(runUrl);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(node(page, 'template')).toHaveClass(/status-succeeded/);
+
+  // The builder lists the run.
+  await page.goto(builderUrl);
+  await page.getByTestId('tab-runs').click();
+  await expect(page.getByTestId('runs').locator('li')).toHaveCount(1);
+});
+
+test('start from a template and watch its LLM node run on the local model', async ({ page }) => {
+  test.setTimeout(300_000);
+  await logIn(page, email, password);
+  await page.goto('/pipelines');
+  await page.getByTestId('template-write-tests').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  await expect(page.getByTestId('builder-name')).toHaveText('Write tests for this code');
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+
+  await page.getByTestId('run-pipeline').click();
+  await page.getByTestId('run-input-code').fill('def add(a, b):\n    return a + b');
+  await page.getByTestId('start-run').click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]+$/);
+
+  // The LLM node is seen running, then done; the run's output is rendered.
+  await expect(node(page, 'tests')).toHaveClass(/status-running/);
+  await expect(node(page, 'tests')).toHaveClass(/status-succeeded/, { timeout: 240_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('run-outputs').locator('.md-block')).not.toBeEmpty();
+  await node(page, 'tests').click();
+  await expect(page.getByTestId('node-outputs')).toContainText('"text"');
+});

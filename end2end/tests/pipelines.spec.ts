@@ -88,9 +88,21 @@ test('build a pipeline by dragging and connecting, save, run it and open a node\
   await expect(node(page, 'template')).toHaveClass(/problem/);
   await page.getByTestId('tab-problems').click();
   await expect(page.getByTestId('problem')).toContainText('node "template", port "extra"');
+  await expect(port(page, 'template', 'in', 'extra')).toHaveCount(1);
   await canvas.focus();
   await page.keyboard.press('Control+z');
   await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+  // The node is drawn from the restored settings, not its old ones.
+  await expect(port(page, 'template', 'in', 'extra')).toHaveCount(0);
+
+  // Moving a node, and undoing the move, puts it back where it was.
+  const before = await node(page, 'template').getAttribute('transform');
+  const title = node(page, 'template').locator('.node-title');
+  const at = await centre(title);
+  await dragTo(page, title, { x: at.x + 60, y: at.y + 40 });
+  await expect(node(page, 'template')).not.toHaveAttribute('transform', before!);
+  await page.keyboard.press('Control+z');
+  await expect(node(page, 'template')).toHaveAttribute('transform', before!);
 
   await page.getByTestId('save-pipeline').click();
   await expect(page.getByTestId('builder-version')).toHaveText('version 2');

@@ -68,7 +68,10 @@ fn RunView(data: RunPageDto) -> impl IntoView {
             events.set_value(RunEvents::open(&run_id.get_value(), s).ok());
         }
     });
-    on_cleanup(move || events.set_value(None));
+    // Closed with the page (the stored stream is dropped when the page's owner goes).
+    on_cleanup(move || {
+        events.try_update_value(|e| *e = None);
+    });
     // At the end: the outputs, rendered by the server.
     Effect::new(move |_| {
         if s.ended.get() > 0 {

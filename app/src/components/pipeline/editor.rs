@@ -121,10 +121,27 @@ impl Editor {
         }
     }
 
+    /// Shows `def` (an undo or redo step). A node that is still there keeps its signals, so the
+    /// canvas (keyed by node id) redraws it from the restored settings and position.
     fn load(&self, def: &Definition) {
         self.name.set(def.name.clone());
         self.description.set(def.description.clone());
-        self.nodes.set(def.nodes.iter().cloned().map(NodeItem::new).collect());
+        let existing = self.index.get_untracked();
+        let items = def
+            .nodes
+            .iter()
+            .map(|n| match existing.get(&n.id) {
+                Some(item) => {
+                    item.pos.set(n.position);
+                    if item.node.with_untracked(|old| old != n) {
+                        item.node.set(n.clone());
+                    }
+                    item.clone()
+                }
+                None => NodeItem::new(n.clone()),
+            })
+            .collect();
+        self.nodes.set(items);
         self.edges.set(def.edges.clone());
         self.selected.update(|s| s.retain(|id| def.nodes.iter().any(|n| &n.id == id)));
         self.selected_edge.set(None);

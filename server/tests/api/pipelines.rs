@@ -217,13 +217,11 @@ async fn the_builder_creates_saves_and_runs_through_its_server_functions() {
     let (s, run) = app.call("pipelines/start", json!({ "id": id, "inputs": { "text": "**bold** move" } })).await;
     assert_eq!(s, StatusCode::OK, "{run}");
     let run = run.as_str().unwrap().to_owned();
-    let page = loop {
-        let (_, page) = app.call("runs/get", json!({ "id": run })).await;
-        if page["run"]["status"] != "running" {
-            break page;
-        }
-        tokio::task::yield_now().await;
-    };
+    // Followed to its end as the run page follows it (the stream ends with the run's `run` event).
+    let key = app.api_key().await;
+    let events = app_sse(&app, &key, &format!("/api/v1/runs/{run}/events")).await;
+    assert_eq!(events.last().map(|e| e.0.as_str()), Some("run"), "{events:?}");
+    let (_, page) = app.call("runs/get", json!({ "id": run })).await;
     assert_eq!(page["run"]["status"], "succeeded", "{page}");
     assert_eq!(page["run"]["version"], 2);
     assert_eq!(page["definition"]["name"], "Echo");

@@ -303,6 +303,22 @@ impl Node {
         }
     }
 
+    /// The input ports of a kind that lists them as `inputs` (not Input's fields nor Output's
+    /// results), to change them.
+    pub fn inputs_mut(&mut self) -> Option<&mut Vec<Port>> {
+        match &mut self.kind {
+            NodeKind::Llm { inputs, .. }
+            | NodeKind::Template { inputs, .. }
+            | NodeKind::Condition { inputs, .. }
+            | NodeKind::Switch { inputs, .. }
+            | NodeKind::Code { inputs, .. }
+            | NodeKind::Retrieve { inputs, .. }
+            | NodeKind::Loop { inputs, .. }
+            | NodeKind::Iterate { inputs, .. } => Some(inputs),
+            NodeKind::Input { .. } | NodeKind::Output { .. } => None,
+        }
+    }
+
     /// The ports values leave on, in order (with `error` when the policy is `branch`).
     pub fn outputs(&self) -> Vec<Port> {
         let port = |name: &str, ty| Port { name: name.to_owned(), ty, required: false };

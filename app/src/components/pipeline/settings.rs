@@ -286,16 +286,10 @@ fn kind_form(
     }
     let inputs_field = |ports: &[webplus::domain::pipeline::Port]| {
         ports_field("Inputs", "node-inputs", format_ports(ports), move |p| {
-            set.apply(|n| match &mut n.kind {
-                NodeKind::Llm { inputs, .. }
-                | NodeKind::Template { inputs, .. }
-                | NodeKind::Condition { inputs, .. }
-                | NodeKind::Switch { inputs, .. }
-                | NodeKind::Code { inputs, .. }
-                | NodeKind::Retrieve { inputs, .. }
-                | NodeKind::Loop { inputs, .. }
-                | NodeKind::Iterate { inputs, .. } => *inputs = p,
-                NodeKind::Input { .. } | NodeKind::Output { .. } => {}
+            set.apply(|n| {
+                if let Some(inputs) = n.inputs_mut() {
+                    *inputs = p;
+                }
             })
         })
     };

@@ -3,7 +3,7 @@
 #   make test   set up what tests need and run every test (unit, integration, end-to-end)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench bench-canvas eval lint fmt clean
+.PHONY: run test dev build models setup-dev setup-test setup-lint unit e2e bench bench-canvas bench-bundle eval lint fmt clean
 
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -27,7 +27,7 @@ models:
 ## make dev: rebuild and reload on change (cargo leptos watch; installs cargo-leptos once).
 dev: setup-dev
 	rm -f target/site/pkg/*.br target/site/pkg/*.gz  # a release build's twins would be served stale
-	cargo leptos watch
+	cargo leptos watch --split
 
 setup-dev:
 	@.ci/tools.sh leptos
@@ -72,7 +72,14 @@ bench:
 bench-canvas: setup-test
 	.ci/build-site.sh release
 	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test \
-	  --config bench.config.ts
+	  --config bench.config.ts bench/canvas.spec.ts
+
+## make bench-bundle: what a first visit of the chat and other pages downloads, and how soon it is
+## usable, in Chromium (release bundle; docs/BENCHMARKS.md).
+bench-bundle: setup-test
+	.ci/build-site.sh release
+	cd end2end && WEBPLUS_E2E_BUNDLE=release WEBPLUS_BIN=$(abspath $(CARGO_TARGET_DIR))/debug/webplus npx playwright test \
+	  --config bench.config.ts bench/bundle.spec.ts
 
 ## make eval: how often grounded answers are right (docs/BENCHMARKS.md, "Grounded answers"); needs
 ## the local models (`make models`). WEBPLUS_EVAL_MODELS=a,b picks models; WEBPLUS_EVAL_URL and

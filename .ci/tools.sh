@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tools Web+ needs, skipping whatever is already there.
-#   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt (npm binaryen)
+#   .ci/tools.sh site    wasm target, wasm-bindgen-cli (exact locked version), wasm-opt (npm binaryen),
+#                        webplus-wasm-split (.ci/wasm-split: lazily loaded chunks)
 #   .ci/tools.sh leptos  the above plus cargo-leptos (for `make run` / `make dev`)
 #   .ci/tools.sh e2e     Chromium (Debian) and the end2end npm packages
 #   .ci/tools.sh lint    cargo-shear, cargo-deny and the RustSec advisory database it reads
@@ -32,6 +33,14 @@ site_tools() {
     # with byte-identical output (measured 2026-11-30).
     env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
       cargo install wasm-bindgen-cli --version "$want" --force --no-default-features
+  fi
+  # The bundle's splitter (.ci/wasm-split): its own lock file and temporary target dir, about 45 s
+  # on 2 cores, once per version (bump its version when its source changes).
+  local split_version
+  split_version=$(awk -F'"' '/^version = / { print $2; exit }' .ci/wasm-split/Cargo.toml)
+  if ! cargo install --list | grep -q "^webplus-wasm-split v$split_version "; then
+    log "installing webplus-wasm-split $split_version (.ci/wasm-split)"
+    env -u CARGO_TARGET_DIR cargo install --locked --force --path .ci/wasm-split
   fi
   # wasm-opt from the npm registry: Debian's binaryen (108) corrupts current rustc output.
   if [ ! -x .ci/wasm-tools/node_modules/.bin/wasm-opt ]; then

@@ -1,5 +1,5 @@
-// `make bench-canvas`: the builder's browser benchmark (bench/), against the same real binary and
-// Chromium as the end-to-end tests. Not part of `make test`: it measures, it does not judge.
+// `make bench-canvas` and `make bench-bundle`: the browser benchmarks (bench/), against the same
+// real binary and Chromium as the end-to-end tests. Not part of `make test`: it measures, it does not judge.
 import base from './playwright.config';
 
 export default {

@@ -16,6 +16,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -58,18 +59,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::NewChat/>
                     <Route path=path!("c/:id") view=pages::ConversationPage/>
                 </ParentRoute>
-                <Route path=path!("/login") view=pages::LoginPage/>
-                <Route path=path!("/register") view=pages::RegisterPage/>
-                <Route path=path!("/kb") view=pages::KnowledgePage/>
-                <Route path=path!("/kb/:id") view=pages::KbPage/>
-                <Route path=path!("/settings") view=pages::SettingsPage/>
-                <Route path=path!("/pipelines") view=pages::PipelinesPage/>
-                <Route path=path!("/pipelines/:id") view=pages::PipelinePage/>
-                <Route path=path!("/runs/:id") view=pages::RunPage/>
-                <Route path=path!("/admin") view=pages::AdminPage/>
-                <Route path=path!("/admin/connections") view=pages::ConnectionsPage/>
-                <Route path=path!("/admin/models") view=pages::ModelsPage/>
-                <Route path=path!("/admin/connections/:id/models") view=pages::OllamaModelsPage/>
+                <Route path=path!("/login") view={Lazy::<pages::LoginRoute>::new()}/>
+                <Route path=path!("/register") view={Lazy::<pages::RegisterRoute>::new()}/>
+                <Route path=path!("/kb") view={Lazy::<pages::KnowledgeRoute>::new()}/>
+                <Route path=path!("/kb/:id") view={Lazy::<pages::KbRoute>::new()}/>
+                <Route path=path!("/settings") view={Lazy::<pages::SettingsRoute>::new()}/>
+                <Route path=path!("/pipelines") view={Lazy::<pages::PipelinesRoute>::new()}/>
+                <Route path=path!("/pipelines/:id") view={Lazy::<pages::PipelineRoute>::new()}/>
+                <Route path=path!("/runs/:id") view={Lazy::<pages::RunRoute>::new()}/>
+                <Route path=path!("/admin") view={Lazy::<pages::AdminRoute>::new()}/>
+                <Route path=path!("/admin/connections") view={Lazy::<pages::ConnectionsRoute>::new()}/>
+                <Route path=path!("/admin/models") view={Lazy::<pages::ModelsRoute>::new()}/>
+                <Route path=path!("/admin/connections/:id/models") view={Lazy::<pages::OllamaModelsRoute>::new()}/>
             </Routes>
         </Router>
     }

@@ -196,6 +196,31 @@ test('every private page loads directly with data', async ({ page }) => {
   }
 });
 
+test('the chat loads without the other pages\' code, which comes when a page is opened', async ({ page }) => {
+  await logIn(page);
+  // The WASM files this page fetched (the main bundle and lazily loaded chunks: app/src/pages.rs).
+  const fetched: string[] = [];
+  page.on('request', (r) => {
+    const m = /\/pkg\/([^/?]+\.wasm)/.exec(r.url());
+    if (m) fetched.push(m[1]);
+  });
+  await load(page, `/c/${data.plainId}`, (p) => p.getByTestId('send'));
+  expect(fetched).toContain('webplus.wasm');
+  expect(fetched.filter((f) => f.startsWith('split_')), 'route chunks fetched by the chat').toEqual([]);
+
+  // Opened from the sidebar, the pipelines page fetches its chunk and works.
+  await page.getByTestId('nav-pipelines').click();
+  await expect(page).toHaveURL(/\/pipelines$/);
+  await expect(page.getByTestId('new-pipeline')).toBeEnabled();
+  expect(fetched.some((f) => /^split___pipelines_route_view_\w+\.wasm$/.test(f)), fetched.join(' ')).toBe(true);
+  expect(fetched.some((f) => f.startsWith('split___admin_route_view_')), 'the admin page is not fetched').toBe(false);
+
+  // Loaded directly, a lazy page's HTML names its chunk, so the browser fetches it beside the
+  // main bundle instead of after it.
+  await load(page, '/admin', (p) => p.getByTestId('toggle-disabled').first());
+  await expect(page.locator('link[rel="preload"][href*="split___admin_route_view_"]')).toHaveCount(1);
+});
+
 test('each page is usable after a reload', async ({ page }) => {
   test.setTimeout(360_000);
   await logIn(page);

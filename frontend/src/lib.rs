@@ -5,5 +5,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Not `hydrate_body`: a page that is a lazy route (app/src/pages.rs) hydrates once its chunk
+    // has loaded.
+    leptos::mount::hydrate_lazy(app::App);
 }

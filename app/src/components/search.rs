@@ -24,13 +24,20 @@ pub fn open_on_ctrl_k(open: RwSignal<bool>) {
     });
 }
 
+/// The dialog's code is a chunk of its own (`#[lazy]`), fetched the first time it opens: the
+/// chat page does not wait for it.
 #[component]
 pub fn SearchDialog(open: RwSignal<bool>) -> impl IntoView {
     view! {
         <Show when=move || open.get()>
-            <SearchBox open/>
+            <Suspense fallback=|| ()>{move || Suspend::new(search_box(open))}</Suspense>
         </Show>
     }
+}
+
+#[lazy]
+fn search_box(open: RwSignal<bool>) -> AnyView {
+    view! { <SearchBox open/> }.into_any()
 }
 
 #[component]
@@ -53,9 +60,13 @@ fn SearchBox(open: RwSignal<bool>) -> impl IntoView {
             hits.set(Some(result.map_err(|e| e.to_string())));
         }
     });
+    // Focused on the next frame: the box is built under a `Suspense` (its code is lazily loaded)
+    // and put in the page after this runs; focusing an element not yet in the page does nothing.
     Effect::new(move |_| {
         if let Some(el) = input.get() {
-            let _ = el.focus();
+            request_animation_frame(move || {
+                let _ = el.focus();
+            });
         }
     });
     let navigate = use_navigate();

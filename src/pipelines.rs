@@ -5,6 +5,7 @@
 //! answer path (`crate::answer`), so the catalog, fallbacks and the ledger apply. At start-up,
 //! runs a stopped server left running are marked interrupted.
 
+mod as_model;
 mod dialect;
 mod engine;
 mod events;
@@ -30,6 +31,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
+pub use as_model::{MODEL_PREFIX, PublishedModel};
 pub use engine::{DEFAULT_NODE_TIMEOUT, Execute, Finish};
 pub use events::{NodeState, NodeStatus, RunEvent, RunStatus, RunView};
 pub use live::{ActiveRun, NodeUsage, Reporter};
@@ -234,18 +236,37 @@ impl Pipelines {
 
     pub async fn create(&self, who: &Principal, def: &Definition) -> Result<PipelineView> {
         let json = self.checked(who, def).await?;
-        let row = self.inner.db.insert_pipeline(&who.user_id, def.name.trim(), &def.description, &json).await?;
+        self.model_name_free(&who.user_id, None, def).await?;
+        let model = def.publish_as.as_deref();
+        let row = self.inner.db.insert_pipeline(&who.user_id, def.name.trim(), &def.description, model, &json).await?;
         Ok(PipelineView { row, definition: def.clone() })
+    }
+
+    /// `publish_as` is not the model name of another of the user's pipelines.
+    async fn model_name_free(&self, user_id: &str, id: Option<&str>, def: &Definition) -> Result<()> {
+        let Some(model) = def.publish_as.as_deref() else { return Ok(()) };
+        match self.inner.db.pipeline_by_model(user_id, model).await? {
+            Some(other) if Some(other.id.as_str()) != id => Err(Error::invalid(
+                "publish_as",
+                format!(
+                    "your pipeline {:?} is already published as {MODEL_PREFIX}{model}; pick another name",
+                    other.name
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Saves `def` as the pipeline's next version.
     pub async fn save(&self, who: &Principal, id: &str, def: &Definition) -> Result<PipelineView> {
         self.owned(&who.user_id, id).await?;
         let json = self.checked(who, def).await?;
+        self.model_name_free(&who.user_id, Some(id), def).await?;
+        let model = def.publish_as.as_deref();
         let row = self
             .inner
             .db
-            .save_pipeline_version(id, &who.user_id, def.name.trim(), &def.description, &json)
+            .save_pipeline_version(id, &who.user_id, def.name.trim(), &def.description, model, &json)
             .await?
             .ok_or(Error::NotFound("pipeline"))?;
         Ok(PipelineView { row, definition: def.clone() })

@@ -139,6 +139,22 @@ test('build a pipeline by dragging and connecting, save, run it and open a node\
   await page.goto(builderUrl);
   await page.getByTestId('tab-runs').click();
   await expect(page.getByTestId('runs').locator('li')).toHaveCount(1);
+
+  // Published as a model from the pipeline's settings, it answers OpenAI-style completions.
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('pipeline-publish-as').fill('greeter');
+  await page.getByTestId('pipeline-publish-as').press('Tab');
+  await expect(page.getByTestId('pipeline-settings')).toContainText('pipeline:greeter');
+  await page.getByTestId('save-pipeline').click();
+  await expect(page.getByTestId('builder-version')).toHaveText('version 3');
+  const models = await page.request.get('/v1/models');
+  expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('pipeline:greeter');
+  const answer = await page.request.post('/v1/chat/completions', {
+    data: { model: 'pipeline:greeter', messages: [{ role: 'user', content: 'models' }] },
+    headers: { Origin: new URL(page.url()).origin },
+  });
+  expect(answer.status(), await answer.text()).toBe(200);
+  expect((await answer.json()).choices[0].message.content).toBe('Hello models!');
 });
 
 test('start from a template and watch its LLM node run on the local model', async ({ page }) => {

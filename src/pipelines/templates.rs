@@ -68,6 +68,7 @@ pub fn blank() -> Definition {
         format: FORMAT_VERSION,
         name: "New pipeline".into(),
         description: String::new(),
+        publish_as: None,
         nodes: vec![
             node(
                 "input",

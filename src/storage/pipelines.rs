@@ -13,6 +13,8 @@ pub struct PipelineRow {
     pub description: String,
     /// The latest version (what a run without a version uses).
     pub version: i64,
+    /// Published as the model `pipeline:<model_name>` (the latest version's `publish_as`).
+    pub model_name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -49,7 +51,7 @@ pub struct NodeRunRow {
     pub cost_nano_usd: Option<i64>,
 }
 
-const PIPELINE: &str = "id, owner_id, name, description, version, created_at, updated_at";
+const PIPELINE: &str = "id, owner_id, name, description, version, model_name, created_at, updated_at";
 const RUN: &str = "id, pipeline_id, version, user_id, status, inputs, outputs, error, created_at, finished_at";
 const NODE_RUN: &str = "run_id, node_id, status, attempts, inputs, outputs, error, started_at, finished_at, \
                         input_tokens, output_tokens, cost_nano_usd";
@@ -61,19 +63,21 @@ impl Db {
         owner_id: &str,
         name: &str,
         description: &str,
+        model_name: Option<&str>,
         definition: &str,
     ) -> Result<PipelineRow> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let row: PipelineRow = sqlx::query_as(&format!(
-            "INSERT INTO pipelines (id, owner_id, name, description, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {PIPELINE}"
+            "INSERT INTO pipelines (id, owner_id, name, description, version, model_name, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $6, $5, $5) RETURNING {PIPELINE}"
         ))
         .bind(new_id())
         .bind(owner_id)
         .bind(name)
         .bind(description)
         .bind(now)
+        .bind(model_name)
         .fetch_one(&mut *tx)
         .await?;
         insert_version(&mut tx, &row.id, 1, definition, now).await?;
@@ -88,19 +92,21 @@ impl Db {
         owner_id: &str,
         name: &str,
         description: &str,
+        model_name: Option<&str>,
         definition: &str,
     ) -> Result<Option<PipelineRow>> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let row: Option<PipelineRow> = sqlx::query_as(&format!(
-            "UPDATE pipelines SET version = version + 1, name = $3, description = $4, updated_at = $5 \
-             WHERE id = $1 AND owner_id = $2 RETURNING {PIPELINE}"
+            "UPDATE pipelines SET version = version + 1, name = $3, description = $4, updated_at = $5, \
+             model_name = $6 WHERE id = $1 AND owner_id = $2 RETURNING {PIPELINE}"
         ))
         .bind(id)
         .bind(owner_id)
         .bind(name)
         .bind(description)
         .bind(now)
+        .bind(model_name)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -120,6 +126,25 @@ impl Db {
     pub async fn list_pipelines(&self, owner_id: &str) -> Result<Vec<PipelineRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {PIPELINE} FROM pipelines WHERE owner_id = $1 ORDER BY updated_at DESC, id DESC"
+        ))
+        .bind(owner_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The owner's pipeline published as the model `pipeline:<model_name>`.
+    pub async fn pipeline_by_model(&self, owner_id: &str, model_name: &str) -> Result<Option<PipelineRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {PIPELINE} FROM pipelines WHERE owner_id = $1 AND model_name = $2"))
+            .bind(owner_id)
+            .bind(model_name)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The owner's pipelines published as models, by model name.
+    pub async fn published_pipelines(&self, owner_id: &str) -> Result<Vec<PipelineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {PIPELINE} FROM pipelines WHERE owner_id = $1 AND model_name IS NOT NULL ORDER BY model_name"
         ))
         .bind(owner_id)
         .fetch_all(self.pool())

@@ -172,7 +172,12 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 <Canvas editor editable=true node_class/>
                 <aside class="builder-side">
                     <div class="tabs" role="tablist">
-                        <button type="button" class:active=move || tab.get() == "settings" on:click=move |_| tab.set("settings")>
+                        <button
+                            type="button"
+                            data-testid="tab-settings"
+                            class:active=move || tab.get() == "settings"
+                            on:click=move |_| tab.set("settings")
+                        >
                             "Settings"
                         </button>
                         <button

@@ -15,7 +15,8 @@ use axum::{
 use futures::StreamExt;
 use webplus::{
     answer::{AnswerRequest, Caller, Grounding, History, Surface},
-    providers::{ChatEvent, ChatStream, FinishReason, Usage},
+    pipelines::MODEL_PREFIX,
+    providers::{ChatEvent, ChatStream, FinishReason, Role, Usage},
 };
 
 pub use embeddings::embeddings;
@@ -24,12 +25,23 @@ pub use request::ChatCompletionRequest;
 use super::{ApiError, Authenticated, error::request_id};
 use crate::state::AppState;
 
-/// The catalog's chat models the caller may use, then the embedding models `/v1/embeddings` serves.
-pub async fn list_models(State(state): State<AppState>, Authenticated(me): Authenticated) -> impl IntoResponse {
+/// The catalog's chat models the caller may use, the caller's pipelines published as models, then
+/// the embedding models `/v1/embeddings` serves.
+pub async fn list_models(
+    State(state): State<AppState>,
+    Authenticated(me): Authenticated,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
     let catalog = state.services.answers.catalog();
     let chat = catalog.offered(me.is_admin()).await;
+    let pipelines = state
+        .services
+        .pipelines
+        .published(&me.user_id)
+        .await
+        .map_err(|e| ApiError::from_engine(e, &request_id(&headers)))?;
     let embedding = catalog.offered_embeddings(me.is_admin());
-    Json(response::ModelList::new(chat, embedding))
+    Ok(Json(response::ModelList::new(chat, pipelines, embedding)))
 }
 
 pub async fn chat_completions(
@@ -40,6 +52,9 @@ pub async fn chat_completions(
 ) -> Result<Response, ApiError> {
     let rid = request_id(&headers);
     let Json(body) = body.map_err(request::rejection)?;
+    if body.model.starts_with(MODEL_PREFIX) {
+        return pipeline_completion(&state, &me, &body, &rid).await;
+    }
     let request = AnswerRequest {
         caller: Caller::of(&me),
         surface: Surface::Api,
@@ -56,18 +71,58 @@ pub async fn chat_completions(
     let dropped = dropped_header(&prepared.dropped_params);
     let (stream, answering) = prepared.start_answer().await.map_err(|e| engine(e.into()))?;
     let model = answering.id;
-    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-    let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (id, created) = (completion_id(), now_secs());
     let meta = response::Meta { id, created, model, sources };
+    reply(stream, meta, &body, rid, dropped).await
+}
 
+/// A pipeline published as a model (`pipeline:<name>`): the last user message starts a run of it.
+async fn pipeline_completion(
+    state: &AppState,
+    me: &webplus::auth::Principal,
+    body: &ChatCompletionRequest,
+    rid: &str,
+) -> Result<Response, ApiError> {
+    let message = body.messages()?.into_iter().rev().find(|m| m.role == Role::User).ok_or_else(|| {
+        ApiError::invalid(
+            "invalid_value",
+            "messages: a pipeline model needs a user message; its text is the run's input",
+        )
+    })?;
+    let stream = state
+        .services
+        .pipelines
+        .answer_as_model(me, &body.model, message.content)
+        .await
+        .map_err(|e| ApiError::from_engine(e, rid))?;
+    let meta = response::Meta { id: completion_id(), created: now_secs(), model: body.model.clone(), sources: None };
+    reply(stream, meta, body, rid.to_owned(), HeaderMap::new()).await
+}
+
+/// The answer as one JSON completion, or as server-sent chunks when the request asked to stream.
+async fn reply(
+    stream: ChatStream,
+    meta: response::Meta,
+    body: &ChatCompletionRequest,
+    rid: String,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if !body.stream {
-        let (text, finish, usage) = collect(stream).await.map_err(|e| engine(e.into()))?;
-        return Ok((dropped, Json(response::completion(&meta, text, finish, usage))).into_response());
+        let (text, finish, usage) = collect(stream).await.map_err(|e| ApiError::from_engine(e.into(), &rid))?;
+        return Ok((headers, Json(response::completion(&meta, text, finish, usage))).into_response());
     }
     let include_usage = body.stream_options.as_ref().is_some_and(|o| o.include_usage);
     let sse = response::sse_stream(stream, meta, include_usage, rid);
     let sse = Sse::new(sse.map(|data| Ok::<_, std::convert::Infallible>(Event::default().data(data))));
-    Ok((dropped, sse).into_response())
+    Ok((headers, sse).into_response())
+}
+
+fn completion_id() -> String {
+    format!("chatcmpl-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Names the parameters the model's provider does not take, which were not sent

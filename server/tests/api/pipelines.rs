@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use webplus::fakes::DEFAULT_REPLY;
+use webplus::fakes::{DEFAULT_REPLY, FakeOpenAiConfig};
 
-use crate::helpers::{FAKE_MODEL, TestApp, keyed, read_sse, spawn_app};
+use crate::helpers::{FAKE_MODEL, TestApp, keyed, read_sse, spawn_app, spawn_app_with};
 
 /// Input(topic) → LLM (the fake OpenAI model) → Output(answer), and a Code node counting words.
 fn definition(name: &str) -> Value {
@@ -229,4 +229,72 @@ async fn the_builder_creates_saves_and_runs_through_its_server_functions() {
     assert!(page["outputs_html"][0][1].as_str().unwrap().contains("<strong>bold</strong>"), "{page}");
     let (_, runs) = app.call("pipelines/runs", json!({ "id": id })).await;
     assert_eq!(runs.as_array().unwrap().len(), 1);
+}
+
+/// Published as `pipeline:writer`: listed in `/v1/models`, and answering `/v1/chat/completions`
+/// with the Output's text, whole and streamed (the LLM node's tokens), as an OpenAI client sees it.
+#[tokio::test]
+async fn a_pipeline_published_as_a_model_answers_openai_clients() {
+    // Tokens 50 ms apart: the reply is still being written when the completion follows the run.
+    let app = spawn_app_with(FakeOpenAiConfig { chunk_delay: Duration::from_millis(50), ..Default::default() }).await;
+    let key = user_with_key(&app).await;
+    let mut def = definition("Writer");
+    def["publish_as"] = json!("writer");
+    let (s, created) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(def.clone())).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (s, models) = keyed(&app, &key, Method::GET, "/v1/models", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let listed = models["data"].as_array().unwrap().iter().find(|m| m["id"] == "pipeline:writer").cloned();
+    let listed = listed.unwrap_or_else(|| panic!("{models}"));
+    assert_eq!((listed["kind"].as_str(), listed["name"].as_str()), (Some("pipeline"), Some("Writer")));
+
+    let ask = |stream: bool| {
+        json!({"model": "pipeline:writer", "stream": stream, "messages": [
+            {"role": "user", "content": "cats"}, {"role": "assistant", "content": "…"}, {"role": "user", "content": "owls"}
+        ]})
+    };
+    let (s, done) = keyed(&app, &key, Method::POST, "/v1/chat/completions", Some(ask(false))).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["model"], "pipeline:writer");
+    assert_eq!(done["choices"][0]["message"]["content"], DEFAULT_REPLY);
+    assert_eq!(done["choices"][0]["finish_reason"], "stop");
+    assert!(done["usage"]["completion_tokens"].as_u64().unwrap() > 0, "{done}");
+    // The last user message was the run's input, and the run is in the pipeline's history.
+    assert_eq!(app.chat_requests().last().unwrap()["messages"][0]["content"], "Write about owls");
+    let (_, runs) = keyed(&app, &key, Method::GET, &format!("/api/v1/pipelines/{id}/runs"), None).await;
+    assert_eq!(runs["data"].as_array().unwrap().len(), 1);
+
+    let res = app.client.post(app.url("/v1/chat/completions")).bearer_auth(&key).json(&ask(true)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let events = read_sse(res, Duration::from_secs(30)).await;
+    assert_eq!(events.last().map(|e| e.1.as_str()), Some("[DONE]"), "{events:?}");
+    let chunks: Vec<Value> =
+        events.iter().filter(|(_, d)| d != "[DONE]").map(|(_, d)| serde_json::from_str(d).unwrap()).collect();
+    let text: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    assert_eq!(text, DEFAULT_REPLY);
+    let pieces = chunks.iter().filter(|c| c["choices"][0]["delta"]["content"].is_string()).count();
+    assert!(pieces > 1, "the LLM node's tokens come as they are written: {pieces} piece(s)");
+
+    // Another user does not see it; a name taken twice, an unknown one and a bad one are refused.
+    app.register("other@example.com").await;
+    let other = app.api_key().await;
+    let (s, v) = keyed(&app, &other, Method::POST, "/v1/chat/completions", Some(ask(false))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(def.clone())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("already published as pipeline:writer"), "{v}");
+    let mut bad = def.clone();
+    bad["publish_as"] = json!("Has Spaces");
+    let (s, v) = keyed(&app, &key, Method::POST, "/api/v1/pipelines", Some(bad)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("lowercase letters"), "{v}");
+    // Saving a version without `publish_as` unpublishes it.
+    let (s, _) = keyed(&app, &key, Method::PUT, &format!("/api/v1/pipelines/{id}"), Some(definition("Writer"))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, models) = keyed(&app, &key, Method::GET, "/v1/models", None).await;
+    assert!(!models["data"].as_array().unwrap().iter().any(|m| m["id"] == "pipeline:writer"), "{models}");
+    let (s, _) = keyed(&app, &key, Method::POST, "/v1/chat/completions", Some(ask(false))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -15,10 +15,35 @@ pub struct Definition {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// Published to OpenAI clients as the model `pipeline:<publish_as>` (`GET /v1/models`): a
+    /// chat's last message fills the Input's first text field, the Output's first text result is
+    /// the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_as: Option<String>,
     #[serde(default)]
     pub nodes: Vec<Node>,
     #[serde(default)]
     pub edges: Vec<Edge>,
+}
+
+impl Definition {
+    /// As a model: the Input field a chat's last message fills (the first text field).
+    pub fn message_field(&self) -> Option<&Field> {
+        self.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::Input { fields } => fields.iter().find(|f| f.ty == PortType::Text),
+            _ => None,
+        })
+    }
+
+    /// As a model: the Output node and its result that is the reply (the first text result).
+    pub fn reply_result(&self) -> Option<(&str, &str)> {
+        self.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::Output { results } => {
+                results.iter().find(|p| p.ty == PortType::Text).map(|p| (n.id.as_str(), p.name.as_str()))
+            }
+            _ => None,
+        })
+    }
 }
 
 /// One step. `kind` (the JSON `type`) decides its ports; the rest applies to every kind.

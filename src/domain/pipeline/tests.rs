@@ -197,3 +197,35 @@ fn a_loop_body_is_checked_as_a_graph_with_its_path_in_each_problem() {
     }
     assert_eq!(p.len(), 5, "{p:#?}");
 }
+
+#[test]
+fn a_pipeline_published_as_a_model_needs_a_good_name_a_text_field_and_a_text_result() {
+    let mut def = sample();
+    def.publish_as = Some("explain-code.v2".into());
+    assert_eq!(problems(&def), Vec::<String>::new());
+    assert_eq!(def.message_field().map(|f| f.name.as_str()), Some("code"));
+    assert_eq!(def.reply_result(), Some(("out", "doc")));
+    let json = serde_json::to_value(&def).unwrap();
+    assert_eq!(json["publish_as"], "explain-code.v2");
+    assert_eq!(serde_json::from_value::<Definition>(json).unwrap(), def);
+
+    def.publish_as = Some("Explain Code".into());
+    assert!(problems(&def)[0].contains("use 1 to 64 lowercase letters"), "{:?}", problems(&def));
+
+    // A second required field cannot be filled from a chat; numbers are neither message nor reply.
+    let mut def: Definition = serde_json::from_value(json!({
+        "format": 1, "name": "Numbers", "publish_as": "numbers",
+        "nodes": [
+            {"id": "in", "type": "input", "fields": [
+                {"name": "n", "type": "number"}, {"name": "text", "type": "text"}]},
+            {"id": "out", "type": "output", "results": [{"name": "n", "type": "number"}]}
+        ],
+        "edges": [{"from": {"node": "in", "port": "n"}, "to": {"node": "out", "port": "n"}}]
+    }))
+    .unwrap();
+    let found = problems(&def);
+    assert!(found.iter().any(|p| p.contains("input field \"n\" must be optional")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("needs an Output node with a text result")), "{found:?}");
+    def.publish_as = None;
+    assert_eq!(problems(&def), Vec::<String>::new());
+}

@@ -131,6 +131,9 @@ pub fn validate(def: &Definition, known: &dyn Known) -> Vec<Problem> {
     if def.name.trim().is_empty() || def.name.chars().count() > MAX_NAME_CHARS {
         found.pipeline(format!("give the pipeline a name of 1 to {MAX_NAME_CHARS} characters"));
     }
+    if let Some(model) = &def.publish_as {
+        check_published(def, model, &mut found);
+    }
     let (nodes, edges) = (count_nodes(&def.nodes), count_edges(&def.nodes, &def.edges));
     if nodes > MAX_NODES {
         found.pipeline(format!("a pipeline may have at most {MAX_NODES} nodes; this one has {nodes}"));
@@ -142,6 +145,41 @@ pub fn validate(def: &Definition, known: &dyn Known) -> Vec<Problem> {
     }
     check_graph(&def.nodes, &def.edges, known, &mut found);
     found.problems
+}
+
+/// A pipeline published as the model `pipeline:<model>`: a valid name, a text field for the
+/// chat's message (any other field optional: a chat gives one message) and a text result.
+fn check_published(def: &Definition, model: &str, found: &mut Found) {
+    let valid = !model.is_empty()
+        && model.len() <= MAX_ID_CHARS
+        && model.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid {
+        found.pipeline(format!(
+            "publish as {model:?}: use 1 to {MAX_ID_CHARS} lowercase letters, digits, '-', '_' or '.' \
+             (clients call it as pipeline:<name>)"
+        ));
+    }
+    match def.message_field() {
+        None => found.pipeline(
+            "a pipeline published as a model needs an Input node with a text field: a chat's last message fills it",
+        ),
+        Some(message) => {
+            let others = def.nodes.iter().flat_map(|n| match &n.kind {
+                NodeKind::Input { fields } => fields.as_slice(),
+                _ => &[],
+            });
+            for f in others.filter(|f| f.required && f.name != message.name) {
+                found.pipeline(format!(
+                    "input field {:?} must be optional in a pipeline published as a model: a chat gives only \
+                     its message, which goes to {:?}",
+                    f.name, message.name
+                ));
+            }
+        }
+    }
+    if def.reply_result().is_none() {
+        found.pipeline("a pipeline published as a model needs an Output node with a text result: it is the reply");
+    }
 }
 
 /// The checks of one graph: the pipeline's, or a group's body.

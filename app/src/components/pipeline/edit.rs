@@ -199,6 +199,7 @@ mod tests {
                 format: FORMAT_VERSION,
                 name: "p".into(),
                 description: String::new(),
+                publish_as: None,
                 nodes: vec![node],
                 edges: vec![],
             };

@@ -58,6 +58,8 @@ impl NodeItem {
 pub struct Editor {
     pub name: RwSignal<String>,
     pub description: RwSignal<String>,
+    /// The model name it is published as (`pipeline:<name>`); empty: not published.
+    pub publish_as: RwSignal<String>,
     pub nodes: RwSignal<Vec<NodeItem>>,
     pub edges: RwSignal<Vec<Edge>>,
     /// Selected node ids.
@@ -89,6 +91,7 @@ impl Editor {
         Editor {
             name: RwSignal::new(def.name.clone()),
             description: RwSignal::new(def.description.clone()),
+            publish_as: RwSignal::new(def.publish_as.clone().unwrap_or_default()),
             nodes,
             edges: RwSignal::new(def.edges.clone()),
             selected: RwSignal::new(HashSet::new()),
@@ -116,6 +119,7 @@ impl Editor {
             format: webplus::domain::pipeline::FORMAT_VERSION,
             name: self.name.get(),
             description: self.description.get(),
+            publish_as: Some(self.publish_as.get().trim().to_owned()).filter(|m| !m.is_empty()),
             nodes,
             edges: self.edges.get(),
         }
@@ -126,6 +130,7 @@ impl Editor {
     fn load(&self, def: &Definition) {
         self.name.set(def.name.clone());
         self.description.set(def.description.clone());
+        self.publish_as.set(def.publish_as.clone().unwrap_or_default());
         let existing = self.index.get_untracked();
         let items = def
             .nodes

@@ -151,6 +151,7 @@ fn pipeline_form(editor: Editor) -> impl IntoView {
     let count = move || editor.nodes.with(Vec::len);
     let name = editor.name.get_untracked();
     let description = editor.description.get_untracked();
+    let publish_as = editor.publish_as.get_untracked();
     view! {
         <section class="settings" data-testid="pipeline-settings">
             <h2>"Pipeline"</h2>
@@ -172,6 +173,21 @@ fn pipeline_form(editor: Editor) -> impl IntoView {
                     editor.description.set(v);
                 },
             )}
+            {text_field(
+                "Publish as a model (blank: not published)",
+                "pipeline-publish-as",
+                publish_as,
+                move |v| {
+                    editor.checkpoint();
+                    editor.publish_as.set(v);
+                },
+            )}
+            <p class="muted">
+                {move || match editor.publish_as.with(|m| m.trim().to_owned()) {
+                    m if m.is_empty() => "OpenAI clients can call a published pipeline with your API key.".to_owned(),
+                    m => format!("OpenAI clients call it as the model pipeline:{m} once saved (/v1/chat/completions)."),
+                }}
+            </p>
             <p class="muted">{move || format!("{} nodes. Select one to change its settings.", count())}</p>
         </section>
     }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use webplus::{
     answer::Source,
     catalog::{OfferedEmbedding, OfferedModel},
+    pipelines::PublishedModel,
     providers::{ChatEvent, ChatStream, FinishReason, Usage},
 };
 
@@ -40,6 +41,13 @@ enum ModelOut {
         context_window: usize,
         max_output: Option<u32>,
     },
+    /// A pipeline published as a model (`pipeline:<name>`), called like a chat model.
+    Pipeline {
+        #[serde(flatten)]
+        head: ModelHead,
+        /// The pipeline's name.
+        name: String,
+    },
     /// Called through `/v1/embeddings`.
     Embedding {
         #[serde(flatten)]
@@ -65,20 +73,25 @@ impl ModelHead {
 }
 
 impl ModelList {
-    /// The chat models the caller may use, then the embedding models.
-    pub fn new(models: Vec<OfferedModel>, embedding: Vec<OfferedEmbedding>) -> Self {
+    /// The chat models the caller may use, the caller's published pipelines, then the embedding
+    /// models.
+    pub fn new(models: Vec<OfferedModel>, pipelines: Vec<PublishedModel>, embedding: Vec<OfferedEmbedding>) -> Self {
         let chat = models.into_iter().map(|m| ModelOut::Chat {
             head: ModelHead::new(m.id, m.provider, "chat"),
             name: m.name,
             context_window: m.context_window,
             max_output: m.max_output,
         });
+        let pipelines = pipelines.into_iter().map(|p| ModelOut::Pipeline {
+            head: ModelHead::new(p.id, "pipeline".to_owned(), "pipeline"),
+            name: p.name,
+        });
         let embedding = embedding.into_iter().map(|m| ModelOut::Embedding {
             name: m.name,
             head: ModelHead::new(m.id, m.provider, "embedding"),
             dimensions: m.dimensions,
         });
-        Self { object: "list", data: chat.chain(embedding).collect() }
+        Self { object: "list", data: chat.chain(pipelines).chain(embedding).collect() }
     }
 }
 

@@ -37,7 +37,8 @@ pub struct PipelineEditDto {
     pub default_model: String,
 }
 
-/// One node's execution (nested nodes are `loop#2/node`, `each[3]/node`).
+/// One node's execution (nested nodes are `loop#2/node`, `each[3]/node`); also the REST API's
+/// (`/api/v1/runs/{id}`, its `node` events), so fields that are not there are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeRunDto {
     pub node: String,
@@ -45,24 +46,24 @@ pub struct NodeRunDto {
     pub status: String,
     #[serde(default)]
     pub attempts: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Map<String, Value>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Map<String, Value>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at_ms: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at_ms: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_tokens: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     /// What a running LLM node has written so far.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub partial: String,
 }
 

@@ -27,7 +27,8 @@ use webplus::{domain::pipeline::Definition, pipelines::RunEvent};
 
 use super::{ApiError, Authenticated, error::request_id, kb::List, openai::request::rejection, sse_json};
 use crate::state::AppState;
-use dto::{Ended, Node, Pipeline, Problems, Run, Template, Token};
+use app::ssr::convert::node_run;
+use dto::{Ended, Pipeline, Problems, Run, Template, Token};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -210,7 +211,7 @@ pub async fn rerun(
 
 fn event(e: &RunEvent) -> Event {
     let data = match e {
-        RunEvent::Node(n) => sse_json(&Node::from(n.clone())),
+        RunEvent::Node(n) => sse_json(&node_run(n.clone())),
         RunEvent::Token { node, text } => sse_json(&Token { node, text }),
         RunEvent::Finished { status, outputs, error } => {
             sse_json(&Ended { status: status.as_str(), outputs: outputs.as_ref(), error: error.as_deref() })

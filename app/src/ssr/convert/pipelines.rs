@@ -17,7 +17,8 @@ pub fn pipeline_summary(row: &PipelineRow) -> PipelineSummaryDto {
     }
 }
 
-fn node_run(n: NodeState) -> NodeRunDto {
+/// Also the REST API's node (server/src/http/pipelines).
+pub fn node_run(n: NodeState) -> NodeRunDto {
     NodeRunDto {
         node: n.node,
         status: n.status.as_str().to_owned(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use webplus::{
     domain::pipeline::{Definition, Problem},
-    pipelines::{NodeState, PipelineView, RunView},
+    pipelines::{PipelineView, RunView},
     storage::PipelineRow,
 };
 
@@ -68,51 +68,6 @@ pub struct Problems {
 }
 
 #[derive(Serialize)]
-pub struct Node {
-    node: String,
-    status: &'static str,
-    attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inputs: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    outputs: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    started_at_ms: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    finished_at_ms: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    input_tokens: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_tokens: Option<i64>,
-    /// Dollars at list prices (the usage ledger's figure).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost_usd: Option<f64>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    partial: String,
-}
-
-impl From<NodeState> for Node {
-    fn from(n: NodeState) -> Self {
-        Node {
-            node: n.node,
-            status: n.status.as_str(),
-            attempts: n.attempts,
-            inputs: n.inputs,
-            outputs: n.outputs,
-            error: n.error,
-            started_at_ms: n.started_at,
-            finished_at_ms: n.finished_at,
-            input_tokens: n.input_tokens,
-            output_tokens: n.output_tokens,
-            cost_usd: n.cost_nano_usd.map(|c| c as f64 / 1e9),
-            partial: n.partial,
-        }
-    }
-}
-
-#[derive(Serialize)]
 pub struct Run {
     id: String,
     object: &'static str,
@@ -127,7 +82,8 @@ pub struct Run {
     created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     finished_at: Option<i64>,
-    nodes: Vec<Node>,
+    /// Each node's execution, as the browser gets it.
+    nodes: Vec<app::dto::NodeRunDto>,
 }
 
 impl From<RunView> for Run {
@@ -143,7 +99,7 @@ impl From<RunView> for Run {
             error: r.error,
             created_at: r.created_at / 1000,
             finished_at: r.finished_at.map(|t| t / 1000),
-            nodes: r.nodes.into_iter().map(Node::from).collect(),
+            nodes: r.nodes.into_iter().map(app::ssr::convert::node_run).collect(),
         }
     }
 }

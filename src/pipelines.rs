@@ -12,6 +12,7 @@ mod events;
 mod live;
 mod nodes;
 mod script;
+mod sharing;
 mod template;
 mod templates;
 
@@ -35,6 +36,7 @@ pub use as_model::{MODEL_PREFIX, PublishedModel};
 pub use engine::{DEFAULT_NODE_TIMEOUT, Execute, Finish};
 pub use events::{NodeState, NodeStatus, RunEvent, RunStatus, RunView};
 pub use live::{ActiveRun, NodeUsage, Reporter};
+pub use sharing::{Access, Listed, Share};
 pub use templates::Template;
 
 use crate::{
@@ -57,11 +59,12 @@ const RUNS_LISTED: i64 = 50;
 /// Makes the node kinds a run uses, from who runs it and its inputs (tests give their own).
 pub type MakeExecutor = Arc<dyn Fn(&Principal) -> Arc<dyn Execute> + Send + Sync>;
 
-/// A pipeline with the definition of its latest version.
+/// A pipeline with the definition of its latest version, and what the caller may do with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineView {
     pub row: PipelineRow,
     pub definition: Definition,
+    pub access: Access,
 }
 
 #[derive(Clone)]
@@ -239,7 +242,7 @@ impl Pipelines {
         self.model_name_free(&who.user_id, None, def).await?;
         let model = def.publish_as.as_deref();
         let row = self.inner.db.insert_pipeline(&who.user_id, def.name.trim(), &def.description, model, &json).await?;
-        Ok(PipelineView { row, definition: def.clone() })
+        Ok(PipelineView { row, definition: def.clone(), access: Access::Owner })
     }
 
     /// `publish_as` is not the model name of another of the user's pipelines.
@@ -259,7 +262,7 @@ impl Pipelines {
 
     /// Saves `def` as the pipeline's next version.
     pub async fn save(&self, who: &Principal, id: &str, def: &Definition) -> Result<PipelineView> {
-        self.owned(&who.user_id, id).await?;
+        self.allowed(&who.user_id, id, Access::Owner).await?;
         let json = self.checked(who, def).await?;
         self.model_name_free(&who.user_id, Some(id), def).await?;
         let model = def.publish_as.as_deref();
@@ -269,14 +272,7 @@ impl Pipelines {
             .save_pipeline_version(id, &who.user_id, def.name.trim(), &def.description, model, &json)
             .await?
             .ok_or(Error::NotFound("pipeline"))?;
-        Ok(PipelineView { row, definition: def.clone() })
-    }
-
-    async fn owned(&self, user_id: &str, id: &str) -> Result<PipelineRow> {
-        match self.inner.db.pipeline(id).await? {
-            Some(row) if row.owner_id == user_id => Ok(row),
-            _ => Err(Error::NotFound("pipeline")),
-        }
+        Ok(PipelineView { row, definition: def.clone(), access: Access::Owner })
     }
 
     async fn definition(&self, row: &PipelineRow, version: i64) -> Result<Definition> {
@@ -286,24 +282,20 @@ impl Pipelines {
             .map_err(|e| Error::internal(anyhow::anyhow!("stored pipeline {} v{version}: {e}", row.id)))
     }
 
-    /// A pipeline and its latest version; `version` reads an earlier one.
+    /// A pipeline the user may view and its latest version; `version` reads an earlier one.
     pub async fn get(&self, user_id: &str, id: &str, version: Option<i64>) -> Result<PipelineView> {
-        let row = self.owned(user_id, id).await?;
+        let (row, access) = self.access(user_id, id).await?;
         let definition = self.definition(&row, version.unwrap_or(row.version)).await?;
-        Ok(PipelineView { row, definition })
-    }
-
-    pub async fn list(&self, user_id: &str) -> Result<Vec<PipelineRow>> {
-        self.inner.db.list_pipelines(user_id).await
+        Ok(PipelineView { row, definition, access })
     }
 
     /// Deletes a pipeline with its versions and runs; its runs going are cancelled first, and
     /// have ended (or 10 s have passed) before the rows go.
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<()> {
-        self.owned(user_id, id).await?;
+        self.allowed(user_id, id, Access::Owner).await?;
         let going: Vec<Arc<ActiveRun>> = {
             let active = self.inner.active.lock().unwrap_or_else(PoisonError::into_inner);
-            active.values().filter(|run| run.view().pipeline_id == id).cloned().collect()
+            active.values().filter(|run| run.pipeline_id == id).cloned().collect()
         };
         for run in going {
             let (now, mut events) = run.follow();
@@ -381,7 +373,7 @@ impl Pipelines {
         inputs: Map<String, Value>,
         version: Option<i64>,
     ) -> Result<RunView> {
-        let row = self.owned(&who.user_id, id).await?;
+        let row = self.allowed(&who.user_id, id, Access::Run).await?;
         let version = version.unwrap_or(row.version);
         let def = self.definition(&row, version).await?;
         let inputs = Self::run_inputs(&def, inputs)?;
@@ -395,7 +387,7 @@ impl Pipelines {
         if earlier.status == RunStatus::Running {
             return Err(Error::Conflict("this run is still going; wait for it to end, or cancel it".into()));
         }
-        let row = self.owned(&who.user_id, &earlier.pipeline_id).await?;
+        let row = self.allowed(&who.user_id, &earlier.pipeline_id, Access::Run).await?;
         let def = self.definition(&row, earlier.version).await?;
         if !def.nodes.iter().any(|n| n.id == node) {
             return Err(Error::invalid(
@@ -523,9 +515,10 @@ impl Pipelines {
         self.inner.active.lock().unwrap_or_else(PoisonError::into_inner).remove(&run_id);
     }
 
-    /// A run the user started, as it stands.
+    /// A run the user started, of a pipeline they may still view, as it stands.
     pub async fn run(&self, user_id: &str, run_id: &str) -> Result<RunView> {
         let row = self.inner.db.run(run_id).await?.filter(|r| r.user_id == user_id).ok_or(Error::NotFound("run"))?;
+        self.viewable_run(user_id, &row.pipeline_id).await?;
         if let Some(active) = self.active(run_id) {
             return Ok(active.view());
         }
@@ -539,10 +532,10 @@ impl Pipelines {
         Ok(RunView::from_rows(row, nodes))
     }
 
-    /// A pipeline's runs, newest first (without their nodes).
+    /// The runs of a pipeline the user started, newest first (without their nodes).
     pub async fn runs(&self, user_id: &str, pipeline_id: &str) -> Result<Vec<RunView>> {
-        self.owned(user_id, pipeline_id).await?;
-        let rows = self.inner.db.list_runs(pipeline_id, RUNS_LISTED).await?;
+        self.allowed(user_id, pipeline_id, Access::View).await?;
+        let rows = self.inner.db.list_runs(pipeline_id, user_id, RUNS_LISTED).await?;
         Ok(rows.into_iter().map(|r| RunView::from_rows(r, Vec::new())).collect())
     }
 
@@ -553,10 +546,21 @@ impl Pipelines {
         run_id: &str,
     ) -> Result<(RunView, Option<broadcast::Receiver<RunEvent>>)> {
         if let Some(active) = self.active(run_id).filter(|a| a.user_id == user_id) {
+            self.viewable_run(user_id, &active.pipeline_id).await?;
             let (view, events) = active.follow();
-            return Ok((view, Some(events)));
+            // A run that ended in between has sent its end already: there is nothing to follow.
+            let going = view.status == RunStatus::Running;
+            return Ok((view, going.then_some(events)));
         }
         Ok((self.run(user_id, run_id).await?, None))
+    }
+
+    /// A run of a pipeline no longer shared with its starter is "not found" to them.
+    async fn viewable_run(&self, user_id: &str, pipeline_id: &str) -> Result<()> {
+        match self.allowed(user_id, pipeline_id, Access::View).await {
+            Err(Error::NotFound(_)) => Err(Error::NotFound("run")),
+            other => other.map(drop),
+        }
     }
 
     /// Cancels a run going; a run that has ended is left as it is.

@@ -1,13 +1,15 @@
 // The code factory as a person uses it: build a pipeline on the canvas by dragging from the
 // palette and connecting ports, save it, run it from the form its Input node makes, watch the
 // nodes take their colours and open a node's output; then start from a template whose LLM node
-// runs on the local model and watch it go from running to done. Pages are loaded directly too.
+// runs on the local model and watch it go from running to done; share one with another user, who
+// opens it read-only and runs it. Pages are loaded directly too.
 import type { Locator, Page } from '@playwright/test';
 import { createUser, logIn } from '../support/accounts';
-import { expect, test } from '../support/fixtures';
+import { expect, expectConsoleErrors, test } from '../support/fixtures';
 
 const email = `ada-pipelines-${Date.now()}@example.com`;
 const password = 'analytical-engine-1843';
+const colleague = `charles-pipelines-${Date.now()}@example.com`;
 
 async function centre(l: Locator): Promise<{ x: number; y: number }> {
   const box = await l.boundingBox();
@@ -29,7 +31,10 @@ const node = (page: Page, id: string) => page.locator(`[data-testid="node"][data
 const port = (page: Page, id: string, dir: 'in' | 'out', name: string) =>
   node(page, id).locator(`[data-testid="port-${dir}"][data-port="${name}"]`);
 
-test.beforeAll(() => createUser(email, password));
+test.beforeAll(() => {
+  createUser(email, password);
+  createUser(colleague, password);
+});
 
 test('build a pipeline by dragging and connecting, save, run it and open a node\'s output', async ({ page }) => {
   test.setTimeout(180_000);
@@ -178,4 +183,56 @@ test('start from a template and watch its LLM node run on the local model', asyn
   await expect(page.getByTestId('run-outputs').locator('.md-block')).not.toBeEmpty();
   await node(page, 'tests').click();
   await expect(page.getByTestId('node-outputs')).toContainText('"text"');
+});
+
+test('share a pipeline: the colleague sees it read-only and runs it, but cannot change it', async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page, email, password);
+  await page.goto('/pipelines');
+  await page.getByTestId('new-pipeline').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  const builderUrl = page.url();
+
+  // Shared to view, then let run.
+  await page.getByTestId('tab-sharing').click();
+  await expect(page.getByTestId('no-shares')).toBeVisible();
+  await page.getByTestId('share-email').fill(colleague.toUpperCase());
+  await page.getByTestId('share-access').selectOption('view');
+  await page.getByTestId('share-submit').click();
+  const share = page.getByTestId('share');
+  await expect(share).toHaveCount(1);
+  await expect(share).toContainText(colleague);
+  await expect(share).toContainText('view only');
+  await share.getByRole('button', { name: 'Let run' }).click();
+  await expect(share).toContainText('can run');
+  // Someone without an account is told so (Chromium logs the 400).
+  expectConsoleErrors(/status of 400 .*\/api\/pipelines\/share/);
+  await page.getByTestId('share-email').fill('nobody-here@example.com');
+  await page.getByTestId('share-submit').click();
+  await expect(page.getByTestId('share-error')).toContainText('no user has the email');
+
+  // The colleague, loading the builder directly: read-only, with a Run button.
+  await page.context().clearCookies();
+  await logIn(page, colleague, password);
+  await page.goto(builderUrl);
+  await expect(page.getByTestId('shared-banner')).toHaveText('shared with you: you can run it');
+  await expect(node(page, 'input')).toBeVisible();
+  await expect(page.getByTestId('palette-template')).toHaveCount(0);
+  await expect(page.getByTestId('save-pipeline')).toHaveCount(0);
+  await expect(page.getByTestId('tab-sharing')).toHaveCount(0);
+  await node(page, 'input').click();
+  await expect(page.getByTestId('settings-fieldset')).toHaveAttribute('disabled', '');
+  await expect(page.getByTestId('settings-fieldset').locator('input').first()).toBeDisabled();
+
+  await page.getByTestId('run-pipeline').click();
+  await page.getByTestId('run-input-text').fill('shared');
+  await page.getByTestId('start-run').click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]+$/);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+
+  // In the list: whose it is and what the colleague may do, and no Delete.
+  await page.goto('/pipelines');
+  const row = page.getByTestId('pipeline-row').filter({ hasText: email });
+  await expect(row.getByTestId('shared-access')).toHaveText('can run');
+  await expect(row.getByRole('button', { name: 'Delete' })).toHaveCount(0);
 });

@@ -48,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/pipelines/templates", get(pipelines::templates))
         .route("/api/v1/pipelines/{id}", get(pipelines::get).put(pipelines::save).delete(pipelines::delete))
         .route("/api/v1/pipelines/{id}/export", get(pipelines::export))
+        .route("/api/v1/pipelines/{id}/shares", get(pipelines::list_shares).put(pipelines::put_share))
+        .route("/api/v1/pipelines/{id}/shares/{user_id}", delete(pipelines::delete_share))
         .route("/api/v1/pipelines/{id}/runs", post(pipelines::start_run).get(pipelines::list_runs))
         .route("/api/v1/runs/{id}", get(pipelines::get_run))
         .route("/api/v1/runs/{id}/cancel", post(pipelines::cancel_run))

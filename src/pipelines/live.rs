@@ -32,6 +32,7 @@ fn add(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 
 pub struct ActiveRun {
     pub user_id: String,
+    pub pipeline_id: String,
     pub cancel: CancellationToken,
     state: Mutex<RunView>,
     events: broadcast::Sender<RunEvent>,
@@ -42,6 +43,7 @@ impl ActiveRun {
     pub fn new(user_id: &str, view: RunView) -> Arc<Self> {
         Arc::new(ActiveRun {
             user_id: user_id.to_owned(),
+            pipeline_id: view.pipeline_id.clone(),
             cancel: CancellationToken::new(),
             state: Mutex::new(view),
             events: broadcast::channel(EVENT_BUFFER).0,

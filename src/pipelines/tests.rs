@@ -1,6 +1,6 @@
 //! The engine on a real database (SQLite, and PostgreSQL in `make test`'s second run): order,
 //! parallel branches, retries, error policies, skipped branches, cancellation, timeouts, restarts,
-//! limits, the Code sandbox, ownership, and LLM nodes through the answer path and its ledger.
+//! limits, the Code sandbox, ownership and sharing (tests/sharing.rs), and LLM nodes through the answer path and its ledger.
 
 use std::sync::{
     Arc,
@@ -9,6 +9,8 @@ use std::sync::{
 
 use futures::StreamExt;
 use serde_json::{Value, json};
+
+mod sharing;
 
 use super::*;
 use crate::{

@@ -209,12 +209,14 @@ impl Db {
             .await?)
     }
 
-    /// A pipeline's runs, newest first (at most `limit`).
-    pub async fn list_runs(&self, pipeline_id: &str, limit: i64) -> Result<Vec<RunRow>> {
+    /// The runs of a pipeline a user started, newest first (at most `limit`).
+    pub async fn list_runs(&self, pipeline_id: &str, user_id: &str, limit: i64) -> Result<Vec<RunRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {RUN} FROM pipeline_runs WHERE pipeline_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            "SELECT {RUN} FROM pipeline_runs WHERE pipeline_id = $1 AND user_id = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
         .bind(pipeline_id)
+        .bind(user_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?)

@@ -1,5 +1,5 @@
 //! The code factory in the browser: pipelines (list, create from a template or an export, read,
-//! save a version, delete) and their runs (start, read, list, cancel, re-run from a node). The same
+//! save a version, delete, share) and their runs (start, read, list, cancel, re-run from a node). The same
 //! as `/api/v1/pipelines…` and `/api/v1/runs…` over REST; the run view follows a run with an
 //! `EventSource` on that REST path's `events` stream.
 
@@ -13,7 +13,7 @@ pub async fn list_pipelines() -> Result<Vec<PipelineSummaryDto>, AppError> {
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     let rows = st.pipelines.list(&me.user_id).await.map_err(convert::to_app_error)?;
-    Ok(rows.iter().map(convert::pipeline_summary).collect())
+    Ok(rows.into_iter().map(convert::pipeline_summary).collect())
 }
 
 #[server(prefix = "/api", endpoint = "pipelines/templates", input = server_fn::codec::Json)]
@@ -61,6 +61,7 @@ pub async fn get_pipeline(id: String) -> Result<PipelineEditDto, AppError> {
     Ok(PipelineEditDto {
         id: view.row.id,
         version: view.row.version,
+        access: view.access.as_str().to_owned(),
         definition: view.definition,
         models,
         knowledge_bases: kbs.into_iter().map(|k| (k.row.id, k.row.name)).collect(),
@@ -130,4 +131,31 @@ pub async fn rerun_from(id: String, node: String) -> Result<String, AppError> {
     let (st, me) = require_user().await?;
     let run = st.pipelines.rerun(&me, &id, &node).await.map_err(convert::to_app_error)?;
     Ok(run.id)
+}
+
+/// The users a pipeline is shared with (its owner only).
+#[server(prefix = "/api", endpoint = "pipelines/shares", input = server_fn::codec::Json)]
+pub async fn pipeline_shares(id: String) -> Result<Vec<PipelineShareDto>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let shares = st.pipelines.shares(&me.user_id, &id).await.map_err(convert::to_app_error)?;
+    Ok(shares.into_iter().map(convert::pipeline_share).collect())
+}
+
+/// Shares a pipeline with the user who has `email`, to `access` ("view" or "run"); answers every
+/// share as it is then.
+#[server(prefix = "/api", endpoint = "pipelines/share", input = server_fn::codec::Json)]
+pub async fn share_pipeline(id: String, email: String, access: String) -> Result<Vec<PipelineShareDto>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    let access = webplus::pipelines::Access::parse_share(&access).map_err(convert::to_app_error)?;
+    let shares = st.pipelines.share(&me.user_id, &id, &email, access).await.map_err(convert::to_app_error)?;
+    Ok(shares.into_iter().map(convert::pipeline_share).collect())
+}
+
+#[server(prefix = "/api", endpoint = "pipelines/unshare", input = server_fn::codec::Json)]
+pub async fn unshare_pipeline(id: String, user_id: String) -> Result<(), AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    st.pipelines.unshare(&me.user_id, &id, &user_id).await.map_err(convert::to_app_error)
 }

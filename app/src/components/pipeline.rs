@@ -1,5 +1,5 @@
 //! The code factory's canvas and builder pieces: geometry, the editor's state, the canvas (builder
-//! and run view), the settings and problems panels, and a run's live events.
+//! and run view), the settings, problems and sharing panels, and a run's live events.
 
 mod canvas;
 mod edit;
@@ -7,8 +7,10 @@ mod editor;
 mod geometry;
 mod run_events;
 mod settings;
+mod sharing;
 
 pub use canvas::{Canvas, NodeClass, NodeNote};
 pub use editor::Editor;
 pub use run_events::{RunEvents, RunSignals};
 pub use settings::{ProblemsPanel, SettingsPanel};
+pub use sharing::SharingPanel;

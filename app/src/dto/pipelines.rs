@@ -14,6 +14,19 @@ pub struct PipelineSummaryDto {
     pub version: i64,
     /// Unix milliseconds.
     pub updated_at: i64,
+    /// What the user may do with it: owner, run or view.
+    pub access: String,
+    /// The owner's email, when it is shared with the user.
+    pub owner: Option<String>,
+}
+
+/// One user a pipeline is shared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineShareDto {
+    pub user_id: String,
+    pub email: String,
+    /// view or run
+    pub access: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +41,8 @@ pub struct PipelineTemplateDto {
 pub struct PipelineEditDto {
     pub id: String,
     pub version: i64,
+    /// What the user may do with it: owner (edit), run or view (read-only builder).
+    pub access: String,
     pub definition: Definition,
     /// Chat models the user may pick (ids).
     pub models: Vec<String>,

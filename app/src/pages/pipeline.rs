@@ -1,6 +1,8 @@
 //! `/pipelines/{id}`: the builder. The canvas with its palette, the selected node's settings, the
 //! problems found as the graph changes (the same `validate` the server runs on save), saving a
-//! version, the run form built from the Input node, and the pipeline's runs.
+//! version, the run form built from the Input node, the user's runs of it, and (its owner) sharing
+//! it. A pipeline shared with the user opens read-only: no palette, no editing, settings disabled,
+//! and the run form only with run access.
 
 use std::collections::HashSet;
 
@@ -14,7 +16,7 @@ use crate::{
     api::pipelines::{get_pipeline, list_runs, save_pipeline, start_run},
     components::{
         current_user_resource, format_time, logged_in,
-        pipeline::{Canvas, Editor, NodeClass, ProblemsPanel, SettingsPanel},
+        pipeline::{Canvas, Editor, NodeClass, ProblemsPanel, SettingsPanel, SharingPanel},
         use_hydrated,
     },
     dto::PipelineEditDto,
@@ -63,6 +65,8 @@ pub fn PipelinePage() -> impl IntoView {
 #[component]
 fn Builder(data: PipelineEditDto) -> impl IntoView {
     let hydrated = use_hydrated();
+    let owner = data.access == "owner";
+    let can_run = owner || data.access == "run";
     let id = StoredValue::new(data.id.clone());
     let editor = Editor::new(&data.definition, data.default_model.clone());
     let version = RwSignal::new(data.version);
@@ -110,7 +114,13 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 <span class="muted" data-testid="builder-version">
                     {move || format!("version {}{}", version.get(), if editor.dirty.get() { " · changed" } else { "" })}
                 </span>
+                {(!owner).then(|| view! {
+                    <span class="pill" data-testid="shared-banner">
+                        {if can_run { "shared with you: you can run it" } else { "shared with you: view only" }}
+                    </span>
+                })}
                 <span class="spacer"></span>
+                {owner.then(|| view! {
                 <button
                     type="button"
                     class="button small"
@@ -138,9 +148,11 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 >
                     "Auto-layout"
                 </button>
+                })}
                 <a class="button small" href=move || format!("/api/v1/pipelines/{}/export", id.get_value()) download="">
                     "Export"
                 </a>
+                {owner.then(|| view! {
                 <button
                     type="button"
                     class="button"
@@ -152,6 +164,8 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 >
                     "Save"
                 </button>
+                })}
+                {can_run.then(|| view! {
                 <button
                     type="button"
                     class="button primary"
@@ -162,6 +176,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 >
                     "Run"
                 </button>
+                })}
             </header>
             {move || {
                 save.value().get().and_then(Result::err).map(|e| {
@@ -169,7 +184,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 })
             }}
             <div class="builder-main">
-                <Canvas editor editable=true node_class/>
+                <Canvas editor editable=owner node_class/>
                 <aside class="builder-side">
                     <div class="tabs" role="tablist">
                         <button
@@ -196,16 +211,30 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                         >
                             "Runs"
                         </button>
+                        {owner.then(|| view! {
+                            <button
+                                type="button"
+                                data-testid="tab-sharing"
+                                class:active=move || tab.get() == "sharing"
+                                on:click=move |_| tab.set("sharing")
+                            >
+                                "Sharing"
+                            </button>
+                        })}
                     </div>
                     {move || match tab.get() {
                         "problems" => view! { <ProblemsPanel editor problems/> }.into_any(),
                         "runs" => view! { <Runs id=id.get_value()/> }.into_any(),
+                        "sharing" => view! { <SharingPanel id=id.get_value()/> }.into_any(),
                         _ => view! {
-                            <SettingsPanel
-                                editor
-                                models=data.models.clone()
-                                knowledge_bases=data.knowledge_bases.clone()
-                            />
+                            // A shared pipeline's settings are shown, not changed.
+                            <fieldset class="plain" disabled=!owner data-testid="settings-fieldset">
+                                <SettingsPanel
+                                    editor
+                                    models=data.models.clone()
+                                    knowledge_bases=data.knowledge_bases.clone()
+                                />
+                            </fieldset>
                         }
                         .into_any(),
                     }}

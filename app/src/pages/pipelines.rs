@@ -1,5 +1,5 @@
-//! `/pipelines`: the user's pipelines, a new one (blank or from a template) and importing an
-//! export.
+//! `/pipelines`: the user's pipelines and those shared with them, a new one (blank or from a
+//! template) and importing an export.
 
 use leptos::{html, prelude::*};
 use leptos_meta::Title;
@@ -159,6 +159,7 @@ fn PipelineList(list: Resource<Result<Vec<PipelineSummaryDto>, crate::error::App
                                 <th>"Name"</th>
                                 <th>"Version"</th>
                                 <th>"Updated"</th>
+                                <th>"Owner"</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -166,6 +167,18 @@ fn PipelineList(list: Resource<Result<Vec<PipelineSummaryDto>, crate::error::App
                             {ps.into_iter()
                                 .map(|p| {
                                     let id = p.id.clone();
+                                    let owned = p.access == "owner";
+                                    let owner = match &p.owner {
+                                        None => view! { <span>"you"</span> }.into_any(),
+                                        Some(email) => view! {
+                                            <span>{email.clone()}</span>
+                                            " "
+                                            <span class="pill" data-testid="shared-access">
+                                                {if p.access == "run" { "can run" } else { "view only" }}
+                                            </span>
+                                        }
+                                        .into_any(),
+                                    };
                                     view! {
                                         <tr data-testid="pipeline-row">
                                             <td>
@@ -173,7 +186,9 @@ fn PipelineList(list: Resource<Result<Vec<PipelineSummaryDto>, crate::error::App
                                             </td>
                                             <td>{p.version}</td>
                                             <td>{format_time(p.updated_at)}</td>
+                                            <td>{owner}</td>
                                             <td>
+                                                {owned.then(|| view! {
                                                 <button
                                                     type="button"
                                                     class="button small danger"
@@ -191,6 +206,7 @@ fn PipelineList(list: Resource<Result<Vec<PipelineSummaryDto>, crate::error::App
                                                 >
                                                     "Delete"
                                                 </button>
+                                                })}
                                             </td>
                                         </tr>
                                     }
@@ -205,7 +221,7 @@ fn PipelineList(list: Resource<Result<Vec<PipelineSummaryDto>, crate::error::App
     };
     view! {
         <section class="card">
-            <h2>"Your pipelines"</h2>
+            <h2>"Your pipelines and those shared with you"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <ErrorBoundary fallback=|_| {
                     view! { <p class="form-error">"Could not load your pipelines."</p> }

@@ -1,9 +1,10 @@
 //! `/api/v1/pipelines…` and `/api/v1/runs…`: pipelines (create, read, save a version, delete,
-//! validate, export) and their runs (start, read, list, cancel, follow as SSE), with API-key (or
+//! validate, export, share) and their runs (start, read, list, cancel, follow as SSE), with API-key (or
 //! session) auth. Parsed here; `webplus::pipelines` checks and does the rest. Documented in
 //! docs/API.md; the format in docs/PIPELINES.md.
 
 mod dto;
+mod shares;
 
 use std::{convert::Infallible, time::Duration};
 
@@ -29,6 +30,7 @@ use super::{ApiError, Authenticated, error::request_id, kb::List, openai::reques
 use crate::state::AppState;
 use app::ssr::convert::node_run;
 use dto::{Ended, Pipeline, Problems, Run, Template, Token};
+pub use shares::{delete_share, list_shares, put_share};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -53,7 +55,7 @@ pub async fn create(
 
 pub async fn list(State(state): State<AppState>, Authenticated(me): Authenticated, headers: HeaderMap) -> ApiResult {
     let rows = state.services.pipelines.list(&me.user_id).await.map_err(engine(&headers))?;
-    Ok(Json(List::of(rows.iter().map(Pipeline::summary).collect())).into_response())
+    Ok(Json(List::of(rows.iter().map(Pipeline::listed).collect())).into_response())
 }
 
 /// The pipelines Web+ ships as starting points (their LLM nodes on the default model).

@@ -150,7 +150,7 @@ fn fill(template: &str, a: &Owned) -> String {
     } else {
         &a.kb
     };
-    template.replace("{id}", id).replace("{doc}", &a.doc)
+    template.replace("{id}", id).replace("{doc}", &a.doc).replace("{user_id}", "someone")
 }
 
 async fn rest(app: &TestApp, key: &str, method: Method, path: &str, body: Body) -> (StatusCode, String) {
@@ -254,7 +254,11 @@ async fn alice_view(alice: &TestApp, api: &Api<'_>, a: &Owned) -> Vec<Value> {
     let (s, v) = api.get(&format!("/api/v1/knowledge-bases/{}", a.kb)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     out.push(v);
-    for path in [format!("/api/v1/pipelines/{}", a.pipeline), format!("/api/v1/runs/{}", a.run)] {
+    for path in [
+        format!("/api/v1/pipelines/{}", a.pipeline),
+        format!("/api/v1/pipelines/{}/shares", a.pipeline),
+        format!("/api/v1/runs/{}", a.run),
+    ] {
         let (s, v) = api.get(&path).await;
         assert_eq!(s, StatusCode::OK, "{path}: {v}");
         out.push(v);
@@ -329,6 +333,9 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("pipelines/delete", json!({ "id": a.pipeline })),
         ("pipelines/start", json!({ "id": a.pipeline, "inputs": { "x": "Bob's" } })),
         ("pipelines/runs", json!({ "id": a.pipeline })),
+        ("pipelines/shares", json!({ "id": a.pipeline })),
+        ("pipelines/share", json!({ "id": a.pipeline, "email": "bob@example.com", "access": "run" })),
+        ("pipelines/unshare", json!({ "id": a.pipeline, "user_id": "someone" })),
         ("runs/get", json!({ "id": a.run })),
         ("runs/cancel", json!({ "id": a.run })),
         ("runs/rerun", json!({ "id": a.run, "node": "t" })),
@@ -399,6 +406,13 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         (Method::GET, "/api/v1/pipelines/{id}/export", Body::None),
         (Method::POST, "/api/v1/pipelines/{id}/runs", Body::Json(json!({ "inputs": { "x": "bob" } }))),
         (Method::GET, "/api/v1/pipelines/{id}/runs", Body::None),
+        (Method::GET, "/api/v1/pipelines/{id}/shares", Body::None),
+        (
+            Method::PUT,
+            "/api/v1/pipelines/{id}/shares",
+            Body::Json(json!({ "email": "bob@example.com", "access": "run" })),
+        ),
+        (Method::DELETE, "/api/v1/pipelines/{id}/shares/{user_id}", Body::None),
         (Method::GET, "/api/v1/runs/{id}", Body::None),
         (Method::POST, "/api/v1/runs/{id}/cancel", Body::None),
         (Method::POST, "/api/v1/runs/{id}/rerun", Body::Json(json!({ "from": "t" }))),

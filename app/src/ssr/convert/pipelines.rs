@@ -1,20 +1,23 @@
 //! Pipelines and runs as the builder and the run view get them (the REST bodies' field names).
 
-use webplus::{
-    pipelines::{NodeState, RunView},
-    storage::PipelineRow,
-};
+use webplus::pipelines::{Listed, NodeState, RunView, Share};
 
-use crate::dto::{NodeRunDto, PipelineSummaryDto, RunDto};
+use crate::dto::{NodeRunDto, PipelineShareDto, PipelineSummaryDto, RunDto};
 
-pub fn pipeline_summary(row: &PipelineRow) -> PipelineSummaryDto {
+pub fn pipeline_summary(l: Listed) -> PipelineSummaryDto {
     PipelineSummaryDto {
-        id: row.id.clone(),
-        name: row.name.clone(),
-        description: row.description.clone(),
-        version: row.version,
-        updated_at: row.updated_at,
+        id: l.row.id,
+        name: l.row.name,
+        description: l.row.description,
+        version: l.row.version,
+        updated_at: l.row.updated_at,
+        access: l.access.as_str().to_owned(),
+        owner: l.owner_email,
     }
+}
+
+pub fn pipeline_share(s: Share) -> PipelineShareDto {
+    PipelineShareDto { user_id: s.user_id, email: s.email, access: s.access.as_str().to_owned() }
 }
 
 /// Also the REST API's node (server/src/http/pipelines).

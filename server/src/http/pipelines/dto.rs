@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use webplus::{
     domain::pipeline::{Definition, Problem},
-    pipelines::{PipelineView, RunView},
+    pipelines::{Access, Listed, PipelineView, RunView, Share as EngineShare},
     storage::PipelineRow,
 };
 
@@ -18,12 +18,21 @@ pub struct Pipeline {
     version: i64,
     created_at: i64,
     updated_at: i64,
+    /// What the caller may do: owner, run or view.
+    access: &'static str,
+    /// The owner's email, for a pipeline shared with the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     definition: Option<Definition>,
 }
 
 impl Pipeline {
-    pub fn summary(row: &PipelineRow) -> Self {
+    pub fn listed(l: &Listed) -> Self {
+        Pipeline { access: l.access.as_str(), owner: l.owner_email.clone(), ..Self::of(&l.row) }
+    }
+
+    fn of(row: &PipelineRow) -> Self {
         Pipeline {
             id: row.id.clone(),
             object: "pipeline",
@@ -32,12 +41,28 @@ impl Pipeline {
             version: row.version,
             created_at: row.created_at / 1000,
             updated_at: row.updated_at / 1000,
+            access: Access::Owner.as_str(),
+            owner: None,
             definition: None,
         }
     }
 
     pub fn full(view: PipelineView) -> Self {
-        Pipeline { definition: Some(view.definition), ..Self::summary(&view.row) }
+        Pipeline { definition: Some(view.definition), access: view.access.as_str(), ..Self::of(&view.row) }
+    }
+}
+
+/// One user a pipeline is shared with.
+#[derive(Serialize)]
+pub struct Share {
+    user_id: String,
+    email: String,
+    access: &'static str,
+}
+
+impl From<EngineShare> for Share {
+    fn from(s: EngineShare) -> Self {
+        Share { user_id: s.user_id, email: s.email, access: s.access.as_str() }
     }
 }
 

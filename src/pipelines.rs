@@ -9,6 +9,7 @@ mod as_model;
 mod dialect;
 mod engine;
 mod events;
+mod http;
 mod live;
 mod nodes;
 mod script;
@@ -35,6 +36,7 @@ use tokio_util::task::TaskTracker;
 pub use as_model::{MODEL_PREFIX, PublishedModel};
 pub use engine::{DEFAULT_NODE_TIMEOUT, Execute, Finish};
 pub use events::{NodeState, NodeStatus, RunEvent, RunStatus, RunView};
+pub use http::MAX_RESPONSE_BYTES;
 pub use live::{ActiveRun, NodeUsage, Reporter};
 pub use sharing::{Access, Listed, Share};
 pub use templates::Template;
@@ -43,7 +45,7 @@ use crate::{
     Error, Result,
     answer::{Answers, Caller},
     auth::Principal,
-    domain::pipeline::{Definition, Known, NodeKind, Problem, validate},
+    domain::pipeline::{AllowedHosts, Definition, Known, NodeKind, Problem, validate},
     storage::{Db, PipelineRow},
 };
 
@@ -85,6 +87,8 @@ struct Inner {
     starting: tokio::sync::Mutex<()>,
     /// How nodes run (`nodes::Nodes` unless a test gives another).
     executor: Option<MakeExecutor>,
+    /// What HTTP request nodes send through.
+    http: Arc<http::HttpRequests>,
 }
 
 /// The syntax of the templates, expressions and scripts of `nodes` (and their groups' bodies).
@@ -108,6 +112,10 @@ fn syntax(nodes: &[crate::domain::pipeline::Node], prefix: &str, problems: &mut 
             NodeKind::Code { script: s, .. } => check(script::check(s)),
             NodeKind::Loop { until, .. } => check(template::check_expression(until)),
             NodeKind::Retrieve { query, .. } => check(template::check_template(query)),
+            NodeKind::Http { url, body, .. } => {
+                check(template::check_template(url));
+                check(template::check_template(body));
+            }
             NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Iterate { .. } => {}
         }
         if let Some(body) = node.body() {
@@ -128,10 +136,12 @@ fn knowledge_bases_named<'a>(nodes: &'a [crate::domain::pipeline::Node], out: &m
     }
 }
 
-/// The chat models a user may pick and the knowledge bases they may read, for validation.
+/// The chat models a user may pick, the knowledge bases they may read and the hosts HTTP
+/// request nodes may reach, for validation.
 struct Models {
     models: HashSet<String>,
     knowledge_bases: HashSet<String>,
+    http_hosts: AllowedHosts,
 }
 
 impl Known for Models {
@@ -140,6 +150,9 @@ impl Known for Models {
     }
     fn knowledge_base(&self, id: &str) -> bool {
         self.knowledge_bases.contains(id)
+    }
+    fn http_host(&self, host: &str) -> bool {
+        self.http_hosts.allows(host)
     }
 }
 
@@ -155,8 +168,11 @@ impl Pipelines {
     }
 
     fn build(db: Db, answers: Answers, default_model: &str, executor: Option<MakeExecutor>) -> Self {
+        // The crawler's SSRF policy: the same private hosts allowed (usually none).
+        let http = Arc::new(http::HttpRequests::new(db.clone(), answers.sitechat().config().crawl_policy.clone()));
         Pipelines {
             inner: Arc::new(Inner {
+                http,
                 db,
                 answers,
                 default_model: default_model.to_owned(),
@@ -171,7 +187,11 @@ impl Pipelines {
 
     /// The node kinds as a run by `who` runs them.
     pub fn executor_for(&self, who: &Principal) -> Arc<dyn Execute> {
-        Arc::new(nodes::Nodes { answers: self.inner.answers.clone(), caller: Caller::of(who) })
+        Arc::new(nodes::Nodes {
+            answers: self.inner.answers.clone(),
+            caller: Caller::of(who),
+            http: self.inner.http.clone(),
+        })
     }
 
     /// What the templates' LLM nodes use (the server's default model).
@@ -220,7 +240,11 @@ impl Pipelines {
                 Err(e) => tracing::error!(error = %e, "could not look up a knowledge base to check a pipeline"),
             }
         }
-        let known = Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases };
+        let http_hosts = self.inner.http.allowed_hosts().await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not read the pipeline HTTP hosts to check a pipeline");
+            AllowedHosts::default()
+        });
+        let known = Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases, http_hosts };
         let mut problems = validate(def, &known);
         syntax(&def.nodes, "", &mut problems);
         problems

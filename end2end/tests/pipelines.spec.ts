@@ -10,6 +10,7 @@ import { expect, expectConsoleErrors, test } from '../support/fixtures';
 const email = `ada-pipelines-${Date.now()}@example.com`;
 const password = 'analytical-engine-1843';
 const colleague = `charles-pipelines-${Date.now()}@example.com`;
+const admin = `grace-pipelines-${Date.now()}@example.com`;
 
 async function centre(l: Locator): Promise<{ x: number; y: number }> {
   const box = await l.boundingBox();
@@ -34,6 +35,7 @@ const port = (page: Page, id: string, dir: 'in' | 'out', name: string) =>
 test.beforeAll(() => {
   createUser(email, password);
   createUser(colleague, password);
+  createUser(admin, password, 'admin');
 });
 
 test('build a pipeline by dragging and connecting, save, run it and open a node\'s output', async ({ page }) => {
@@ -235,4 +237,36 @@ test('share a pipeline: the colleague sees it read-only and runs it, but cannot 
   const row = page.getByTestId('pipeline-row').filter({ hasText: email });
   await expect(row.getByTestId('shared-access')).toHaveText('can run');
   await expect(row.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+});
+
+test('an admin allows a host, and the builder checks an HTTP request node\'s URL against it', async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page, admin, password);
+  await page.goto('/admin');
+  await expect(page.getByTestId('save-pipeline-hosts')).toBeEnabled();
+  await page.getByTestId('pipeline-hosts').fill('api.example.com\n*.example.org');
+  await page.getByTestId('save-pipeline-hosts').click();
+  await expect(page.getByTestId('pipeline-hosts-stored')).toHaveText('Allowed: api.example.com, *.example.org');
+  await page.reload();
+  await expect(page.getByTestId('pipeline-hosts')).toHaveValue('api.example.com\n*.example.org');
+
+  await page.goto('/pipelines');
+  await page.getByTestId('new-pipeline').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  await expect(page.getByTestId('palette-http')).toBeEnabled();
+  await page.getByTestId('palette-http').click();
+  await expect(node(page, 'http')).toBeVisible();
+  await node(page, 'http').click();
+  await page.getByTestId('node-url').fill('https://evil.example.net/{{ text }}');
+  await page.getByTestId('node-url').press('Tab');
+  await page.getByTestId('tab-problems').click();
+  const problems = page.getByTestId('problems');
+  await expect(problems).toContainText('the host "evil.example.net" is not one an admin allowed');
+  await page.getByTestId('tab-settings').click();
+  await node(page, 'http').click();
+  await page.getByTestId('node-url').fill('https://docs.example.org/{{ text }}');
+  await page.getByTestId('node-url').press('Tab');
+  await page.getByTestId('tab-problems').click();
+  await expect(problems).not.toContainText('evil.example.net');
+  await expect(problems).not.toContainText('is not one an admin allowed');
 });

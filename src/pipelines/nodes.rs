@@ -12,7 +12,7 @@ use std::{
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use super::{engine::Execute, live::Reporter, script, template};
+use super::{engine::Execute, http::HttpRequests, live::Reporter, script, template};
 use crate::{
     answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Surface, context_message},
     domain::pipeline::{LlmParams, Node, NodeKind},
@@ -30,6 +30,7 @@ const SCRIPT_TIME: Duration = Duration::from_secs(10);
 pub struct Nodes {
     pub answers: Answers,
     pub caller: Caller,
+    pub http: Arc<HttpRequests>,
 }
 
 #[async_trait::async_trait]
@@ -101,6 +102,11 @@ impl Execute for Nodes {
                     ("context".to_owned(), Value::String(context_message(&sources, CONTEXT_TOKENS))),
                     ("sources".to_owned(), Value::Array(listed)),
                 ]))
+            }
+            NodeKind::Http { method, url, body, .. } => {
+                let url = template::render(url, inputs)?;
+                let body = template::render(body, inputs)?;
+                self.http.send(*method, &url, &body, report.run_id()).await
             }
             NodeKind::Llm { model, system, prompt, params, .. } => {
                 let text = self.llm(node, model, system, prompt, params, inputs, report).await?;

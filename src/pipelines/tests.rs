@@ -10,6 +10,7 @@ use std::sync::{
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+mod http;
 mod sharing;
 
 use super::*;
@@ -76,7 +77,9 @@ fn principal(user_id: String) -> Principal {
 async fn world_failing(fail: Vec<usize>) -> World {
     let (db, db_dir) = temp_db().await;
     let data = tempfile::tempdir().unwrap();
-    let config = SiteChatConfig::new(data.path().to_owned());
+    let mut config = SiteChatConfig::new(data.path().to_owned());
+    // The local servers of tests/http.rs, as WEBPLUS_CRAWL_ALLOW_PRIVATE_HOSTS would allow them.
+    config.crawl_policy = crate::net::AddressPolicy::new(["127.0.0.1"]);
     let embedders =
         EmbedderSet::new().with(config.default_embedding_model.clone(), Arc::new(crate::fakes::BagEmbedder));
     let sitechat = SiteChat::new(db.clone(), config, embedders);
@@ -332,13 +335,14 @@ impl Execute for Meeting {
 fn meeting_world(w: &World, parties: usize) -> Pipelines {
     let barrier = Arc::new(tokio::sync::Barrier::new(parties));
     let answers = w.pipelines.inner.answers.clone();
+    let http = w.pipelines.inner.http.clone();
     Pipelines::with_executor(
         w.db.clone(),
         answers.clone(),
         "m",
         Arc::new(move |who: &Principal| {
             Arc::new(Meeting {
-                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who) },
+                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who), http: http.clone() },
                 barrier: barrier.clone(),
             }) as Arc<dyn Execute>
         }),

@@ -66,6 +66,7 @@ pub async fn get_pipeline(id: String) -> Result<PipelineEditDto, AppError> {
         models,
         knowledge_bases: kbs.into_iter().map(|k| (k.row.id, k.row.name)).collect(),
         default_model: st.pipelines.default_model().to_owned(),
+        http_hosts: st.pipelines.http_hosts().await.map_err(convert::to_app_error)?.hosts().to_vec(),
     })
 }
 
@@ -158,4 +159,22 @@ pub async fn unshare_pipeline(id: String, user_id: String) -> Result<(), AppErro
     use crate::{api::ssr::require_user, ssr::convert};
     let (st, me) = require_user().await?;
     st.pipelines.unshare(&me.user_id, &id, &user_id).await.map_err(convert::to_app_error)
+}
+
+/// The hosts HTTP request nodes may reach (any user may read them: the builder checks URLs
+/// against them).
+#[server(prefix = "/api", endpoint = "pipelines/http-hosts", input = server_fn::codec::Json)]
+pub async fn pipeline_http_hosts() -> Result<Vec<String>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, _) = require_user().await?;
+    Ok(st.pipelines.http_hosts().await.map_err(convert::to_app_error)?.hosts().to_vec())
+}
+
+/// Sets them (admins only): one a line, `*.example.com` for every name under a domain. Answers
+/// the list as stored.
+#[server(prefix = "/api", endpoint = "admin/set-pipeline-http-hosts", input = server_fn::codec::Json)]
+pub async fn set_pipeline_http_hosts(hosts: String) -> Result<Vec<String>, AppError> {
+    use crate::{api::ssr::require_user, ssr::convert};
+    let (st, me) = require_user().await?;
+    Ok(st.pipelines.set_http_hosts(&me, &hosts).await.map_err(convert::to_app_error)?.hosts().to_vec())
 }

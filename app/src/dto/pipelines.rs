@@ -50,6 +50,8 @@ pub struct PipelineEditDto {
     pub knowledge_bases: Vec<(String, String)>,
     /// What LLM nodes dropped from the palette use (the server's default model).
     pub default_model: String,
+    /// The hosts an admin lets HTTP request nodes reach.
+    pub http_hosts: Vec<String>,
 }
 
 /// One node's execution (nested nodes are `loop#2/node`, `each[3]/node`); also the REST API's

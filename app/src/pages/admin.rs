@@ -1,5 +1,7 @@
-//! `/admin`: the users, with a switch to disable or enable each one (except yourself); sign-ups.
+//! `/admin`: the users, with a switch to disable or enable each one (except yourself); sign-ups;
+//! the hosts pipelines' HTTP request nodes may reach.
 
+mod pipeline_hosts;
 mod signups;
 mod users;
 
@@ -18,13 +20,18 @@ use crate::{
 struct AdminData {
     users: users::UsersData,
     signups: signups::SignupsData,
+    pipeline_hosts: pipeline_hosts::PipelineHostsData,
 }
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     // For a non-admin the resources answer Forbidden, and are never shown.
     let me = current_user_resource();
-    let data = AdminData { users: users::UsersData::new(), signups: signups::SignupsData::new() };
+    let data = AdminData {
+        users: users::UsersData::new(),
+        signups: signups::SignupsData::new(),
+        pipeline_hosts: pipeline_hosts::PipelineHostsData::new(),
+    };
     // An approval makes the account active in the users table too.
     let users = data.users.list;
     Effect::watch(move || data.signups.approve.version().get(), move |_, _, _| users.refetch(), false);
@@ -57,7 +64,7 @@ pub fn AdminPage() -> impl IntoView {
     })
 }
 
-/// Both sections under one `Transition` that waits for all of the page's data. Sibling
+/// The sections under one `Transition` that waits for all of the page's data. Sibling
 /// `Transition`s inside the gate's `Suspense` hydrated out of step now and then ("expected a
 /// marker node", about one load in 40 of the release build); one boundary has no siblings to race.
 #[component]
@@ -68,9 +75,11 @@ fn Sections(me: UserInfo, data: AdminData) -> impl IntoView {
             let users = data.users.list.await;
             let mode = data.signups.mode.await;
             let pending = data.signups.pending.await;
+            let hosts = data.pipeline_hosts.hosts.await;
             view! {
                 <users::Users me=me.get_value() users data=data.users/>
                 <signups::Signups mode pending data=data.signups/>
+                <pipeline_hosts::PipelineHosts hosts data=data.pipeline_hosts/>
             }
         })
     };

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::{Map, Value};
-use webplus::domain::pipeline::{Field, Known, NodeKind, PortType, validate};
+use webplus::domain::pipeline::{AllowedHosts, Field, Known, NodeKind, PortType, validate};
 
 use crate::{
     api::pipelines::{get_pipeline, list_runs, save_pipeline, start_run},
@@ -26,6 +26,7 @@ use crate::{
 struct Offered {
     models: HashSet<String>,
     knowledge_bases: HashSet<String>,
+    http_hosts: AllowedHosts,
 }
 
 impl Known for Offered {
@@ -34,6 +35,9 @@ impl Known for Offered {
     }
     fn knowledge_base(&self, id: &str) -> bool {
         self.knowledge_bases.contains(id)
+    }
+    fn http_host(&self, host: &str) -> bool {
+        self.http_hosts.allows(host)
     }
 }
 
@@ -73,6 +77,8 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
     let known = StoredValue::new(Offered {
         models: data.models.iter().cloned().collect(),
         knowledge_bases: data.knowledge_bases.iter().map(|(id, _)| id.clone()).collect(),
+        // Stored by the server in its parsed form, so this parse cannot fail.
+        http_hosts: AllowedHosts::parse(&data.http_hosts.join("\n")).unwrap_or_default(),
     });
     let problems = Memo::new(move |_| {
         let def = editor.definition();

@@ -21,7 +21,7 @@ use crate::helpers::{FAKE_MODEL, TestApp, spawn_app_configured};
 use crate::knowledge_bases::Api;
 
 /// Server functions that take no id of anything a user owns (or only the caller's own scope).
-const WITHOUT_FOREIGN_IDS: [(&str, &str); 24] = [
+const WITHOUT_FOREIGN_IDS: [(&str, &str); 25] = [
     ("auth/register", "no id"),
     ("auth/login", "no id"),
     ("auth/logout", "no id; ends the caller's session"),
@@ -37,6 +37,7 @@ const WITHOUT_FOREIGN_IDS: [(&str, &str); 24] = [
     ("pipelines/list", "no id"),
     ("pipelines/templates", "no id; the bundled templates"),
     ("pipelines/create", "no id of anything a user owns: a bundled template's name, or a definition"),
+    ("pipelines/http-hosts", "no id; the instance's allowed hosts, which every builder checks URLs against"),
     ("kb/create", "no id"),
     ("keys/list", "no id"),
     ("keys/create", "no id"),
@@ -362,6 +363,7 @@ async fn every_call_with_another_users_id_is_404_and_changes_nothing() {
         ("admin/save-model", json!({ "id": "x", "form": model_form })),
         ("admin/enable-model", json!({ "id": "x", "enabled": false })),
         ("admin/delete-model", json!({ "id": "x" })),
+        ("admin/set-pipeline-http-hosts", json!({ "hosts": "evil.example.net" })),
     ];
     for (f, body) in &admin_fns {
         let (s, v) = bob.call(f, body.clone()).await;

@@ -147,6 +147,19 @@ pub enum NodeKind {
         #[serde(default = "default_k")]
         k: u32,
     },
+    /// A GET or POST to `url` (a template over the inputs) on a host an admin allowed, with `body`
+    /// (a template; POST only) sent as JSON when it parses as JSON, else as text. Outputs `status`
+    /// (a number), `body` (text) and `json` (the body parsed, or null); a status other than 2xx is
+    /// the node's error, so retries and error policies apply.
+    Http {
+        #[serde(default)]
+        method: HttpMethod,
+        url: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        body: String,
+        #[serde(default)]
+        inputs: Vec<Port>,
+    },
     /// Runs `body` again and again: first with the loop's inputs, then with each input that the
     /// body has a result of the same name for replaced by that result, until `until` (an
     /// expression over the body's results) holds or `max_iterations` rounds are done. Its outputs
@@ -162,6 +175,24 @@ pub enum NodeKind {
         #[serde(default = "default_concurrency")]
         concurrency: u32,
     },
+}
+
+/// An HTTP request node's method.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
 }
 
 /// The nodes inside a Loop or Iterate node: a graph of its own with one Input node (what the
@@ -323,6 +354,7 @@ impl Node {
             | NodeKind::Switch { inputs, .. }
             | NodeKind::Code { inputs, .. }
             | NodeKind::Retrieve { inputs, .. }
+            | NodeKind::Http { inputs, .. }
             | NodeKind::Loop { inputs, .. }
             | NodeKind::Iterate { inputs, .. } => inputs.clone(),
         }
@@ -338,6 +370,7 @@ impl Node {
             | NodeKind::Switch { inputs, .. }
             | NodeKind::Code { inputs, .. }
             | NodeKind::Retrieve { inputs, .. }
+            | NodeKind::Http { inputs, .. }
             | NodeKind::Loop { inputs, .. }
             | NodeKind::Iterate { inputs, .. } => Some(inputs),
             NodeKind::Input { .. } | NodeKind::Output { .. } => None,
@@ -355,6 +388,9 @@ impl Node {
             NodeKind::Output { .. } => Vec::new(),
             NodeKind::Llm { .. } | NodeKind::Template { .. } => vec![port("text", PortType::Text)],
             NodeKind::Retrieve { .. } => vec![port("context", PortType::Text), port("sources", PortType::List)],
+            NodeKind::Http { .. } => {
+                vec![port("status", PortType::Number), port("body", PortType::Text), port("json", PortType::Json)]
+            }
             NodeKind::Condition { .. } => vec![port("then", passed()), port("else", passed())],
             NodeKind::Switch { cases, .. } => cases
                 .iter()
@@ -381,6 +417,7 @@ impl Node {
             NodeKind::Switch { .. } => "switch",
             NodeKind::Code { .. } => "code",
             NodeKind::Retrieve { .. } => "retrieve",
+            NodeKind::Http { .. } => "http",
             NodeKind::Loop { .. } => "loop",
             NodeKind::Iterate { .. } => "iterate",
         }

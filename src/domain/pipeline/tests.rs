@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -10,6 +10,9 @@ impl Known for Models {
     }
     fn knowledge_base(&self, id: &str) -> bool {
         id == "kb1"
+    }
+    fn http_host(&self, host: &str) -> bool {
+        host == "api.example.com"
     }
 }
 
@@ -228,4 +231,54 @@ fn a_pipeline_published_as_a_model_needs_a_good_name_a_text_field_and_a_text_res
     assert!(found.iter().any(|p| p.contains("needs an Output node with a text result")), "{found:?}");
     def.publish_as = None;
     assert_eq!(problems(&def), Vec::<String>::new());
+}
+
+#[test]
+fn an_http_node_needs_an_allowed_host_and_a_body_only_with_post() {
+    let with = |node: Value| {
+        let mut def = sample();
+        let mut node = node;
+        node["id"] = json!("call");
+        node["inputs"] = json!([{"name": "text", "type": "text"}]);
+        def.nodes.push(serde_json::from_value(node).unwrap());
+        def.edges.push(
+            serde_json::from_value(json!({"from": {"node": "wrap", "port": "text"},
+            "to": {"node": "call", "port": "text"}}))
+            .unwrap(),
+        );
+        problems(&def)
+    };
+    let fine = json!({"type": "http", "method": "POST", "url": "https://api.example.com/v1", "body": "{{ text }}"});
+    assert_eq!(with(fine.clone()), Vec::<String>::new());
+    // The host comes from an input: checked when the node runs.
+    assert_eq!(with(json!({"type": "http", "url": "{{ text }}"})), Vec::<String>::new());
+    let p = with(json!({"type": "http", "url": "https://evil.example.net/", "body": "x"}));
+    assert_eq!(
+        p,
+        [
+            "node \"call\": a GET request sends no body; pick POST, or clear the body",
+            "node \"call\": the host \"evil.example.net\" is not one an admin allowed for HTTP requests; ask an \
+             admin to add it (Admin, Pipelines)"
+        ]
+    );
+    assert_eq!(
+        with(json!({"type": "http", "url": "ftp://api.example.com/x"})),
+        ["node \"call\": the URL's scheme \"ftp\" is not http or https"]
+    );
+    assert_eq!(
+        with(json!({"type": "http", "url": "file:///etc/passwd"})),
+        ["node \"call\": the URL must start with http:// or https:// and a host"]
+    );
+    assert_eq!(
+        with(json!({"type": "http", "url": "api.example.com"})),
+        ["node \"call\": the URL must start with http:// or https:// and a host"]
+    );
+    // Its outputs are typed: status is a number, json is JSON.
+    let node: Node = serde_json::from_value(json!({"id": "c", "type": "http", "url": "https://a.test/"})).unwrap();
+    let out: Vec<(String, PortType)> = node.outputs().into_iter().map(|p| (p.name, p.ty)).collect();
+    assert_eq!(
+        out,
+        [("status".into(), PortType::Number), ("body".into(), PortType::Text), ("json".into(), PortType::Json)]
+    );
+    assert_eq!(serde_json::to_value(&node).unwrap()["method"], "GET");
 }

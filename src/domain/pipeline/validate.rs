@@ -3,7 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::format::{Body, Definition, Edge, FORMAT_VERSION, Node, NodeKind, OnError, Port, PortType};
+use super::{
+    format::{Body, Definition, Edge, FORMAT_VERSION, HttpMethod, Node, NodeKind, OnError, Port, PortType},
+    http::literal_scheme_and_host,
+};
 
 /// Nodes one pipeline may have.
 pub const MAX_NODES: usize = 1000;
@@ -25,6 +28,8 @@ pub trait Known {
     fn model(&self, id: &str) -> bool;
     /// Whether the user may read this knowledge base.
     fn knowledge_base(&self, id: &str) -> bool;
+    /// Whether an admin lets HTTP request nodes reach this host.
+    fn http_host(&self, host: &str) -> bool;
 }
 
 /// Everything is known (for checks that cannot see the catalog or the knowledge bases).
@@ -35,6 +40,9 @@ impl Known for AnyModel {
         true
     }
     fn knowledge_base(&self, _: &str) -> bool {
+        true
+    }
+    fn http_host(&self, _: &str) -> bool {
         true
     }
 }
@@ -337,6 +345,27 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
             }
             if !(1..=MAX_PASSAGES).contains(k) {
                 found.node(&node.id, format!("k: ask for 1 to {MAX_PASSAGES} passages"));
+            }
+        }
+        NodeKind::Http { method, url, body, .. } => {
+            check_text(node, "the URL", url, found);
+            if *method == HttpMethod::Get && !body.trim().is_empty() {
+                found.node(&node.id, "a GET request sends no body; pick POST, or clear the body");
+            }
+            if let Some((scheme, host)) = literal_scheme_and_host(url) {
+                if scheme != "http" && scheme != "https" {
+                    found.node(&node.id, format!("the URL's scheme {scheme:?} is not http or https"));
+                } else if !known.http_host(&host) {
+                    found.node(
+                        &node.id,
+                        format!(
+                            "the host {host:?} is not one an admin allowed for HTTP requests; ask an admin to \
+                             add it (Admin, Pipelines)"
+                        ),
+                    );
+                }
+            } else if !url.trim().is_empty() && !url.contains("{{") && !url.contains("{%") {
+                found.node(&node.id, "the URL must start with http:// or https:// and a host");
             }
         }
         NodeKind::Condition { expression, inputs } => {

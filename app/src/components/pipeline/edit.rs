@@ -9,7 +9,7 @@ use webplus::domain::pipeline::{Edge, Node, Port, PortRef, PortType, Position, v
 use super::geometry::{NODE_WIDTH, node_height};
 
 /// The palette: each kind's JSON name and what the builder calls it.
-pub const KINDS: [(&str, &str); 10] = [
+pub const KINDS: [(&str, &str); 11] = [
     ("input", "Input"),
     ("output", "Output"),
     ("llm", "LLM"),
@@ -18,6 +18,7 @@ pub const KINDS: [(&str, &str); 10] = [
     ("switch", "Switch"),
     ("code", "Code"),
     ("retrieve", "Knowledge"),
+    ("http", "HTTP request"),
     ("loop", "Loop"),
     ("iterate", "Iterate"),
 ];
@@ -45,6 +46,8 @@ pub fn new_node(kind: &str, id: &str, at: Position, model: &str) -> Option<Node>
         "switch" => json!({"cases": [{"name": "yes", "expression": "text == \"yes\""}], "inputs": text}),
         "code" => json!({"script": "text.len()", "inputs": text, "outputs": [{"name": "length", "type": "number"}]}),
         "retrieve" => json!({"knowledge_bases": [], "query": "{{ text }}", "inputs": text, "k": 5}),
+        // The URL from the input: a written-out host is checked against the admin's list at once.
+        "http" => json!({"method": "GET", "url": "{{ text }}", "inputs": text}),
         "loop" => json!({
             "inputs": text, "outputs": text, "body": body("text", "text", "text", "text"),
             "until": "text | length > 100", "max_iterations": 3

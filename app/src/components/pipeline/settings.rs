@@ -3,7 +3,7 @@
 //! when it changes, as one undo step.
 
 use leptos::prelude::*;
-use webplus::domain::pipeline::{Case, Field, Node, NodeKind, OnError, Problem};
+use webplus::domain::pipeline::{Case, Field, HttpMethod, Node, NodeKind, OnError, Problem};
 
 use super::{
     edit::{format_ports, parse_ports},
@@ -503,6 +503,38 @@ fn kind_form(
                     k.to_string(),
                     number::<u32>,
                     move |v| with_kind!(n, NodeKind::Retrieve { k, .. } => *k = v),
+                )}
+                {inputs_field(inputs)}
+            }
+            .into_any()
+        }
+        NodeKind::Http { method, url, body, inputs } => {
+            let post = *method == HttpMethod::Post;
+            view! {
+                <label class="field">
+                    <span>"Method"</span>
+                    <select
+                        data-testid="node-method"
+                        on:change=move |e| {
+                            let m = if event_target_value(&e) == "POST" { HttpMethod::Post } else { HttpMethod::Get };
+                            with_kind!(n, NodeKind::Http { method, .. } => *method = m)
+                        }
+                    >
+                        <option value="GET" selected=!post>"GET"</option>
+                        <option value="POST" selected=post>"POST"</option>
+                    </select>
+                </label>
+                {text_field(
+                    "URL (a template; its host must be one an admin allowed)",
+                    "node-url",
+                    url.clone(),
+                    move |v| with_kind!(n, NodeKind::Http { url, .. } => *url = v),
+                )}
+                {text_area(
+                    "Body (POST; a template, sent as JSON when it is JSON)",
+                    "node-body",
+                    body.clone(),
+                    move |v| with_kind!(n, NodeKind::Http { body, .. } => *body = v),
                 )}
                 {inputs_field(inputs)}
             }

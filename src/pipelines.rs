@@ -12,6 +12,7 @@ mod events;
 mod http;
 mod live;
 mod nodes;
+mod schema;
 mod script;
 mod sharing;
 mod template;
@@ -45,7 +46,7 @@ use crate::{
     Error, Result,
     answer::{Answers, Caller},
     auth::Principal,
-    domain::pipeline::{AllowedHosts, Definition, Known, NodeKind, Problem, validate},
+    domain::pipeline::{AllowedHosts, Definition, Interface, Known, NodeKind, Problem, validate},
     storage::{Db, PipelineRow},
 };
 
@@ -101,9 +102,12 @@ fn syntax(nodes: &[crate::domain::pipeline::Node], prefix: &str, problems: &mut 
         };
         match &node.kind {
             NodeKind::Template { template: t, .. } => check(template::check_template(t)),
-            NodeKind::Llm { system, prompt, .. } => {
+            NodeKind::Llm { system, prompt, output_schema, .. } => {
                 check(template::check_template(prompt));
                 check(template::check_template(system));
+                if let Some(s) = output_schema.as_ref().filter(|s| s.is_object() || s.is_boolean()) {
+                    check(schema::compile(s).map(drop));
+                }
             }
             NodeKind::Condition { expression, .. } => check(template::check_expression(expression)),
             NodeKind::Switch { cases, .. } => {
@@ -116,7 +120,8 @@ fn syntax(nodes: &[crate::domain::pipeline::Node], prefix: &str, problems: &mut 
                 check(template::check_template(url));
                 check(template::check_template(body));
             }
-            NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Iterate { .. } => {}
+            NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Iterate { .. } | NodeKind::Pipeline { .. } => {
+            }
         }
         if let Some(body) = node.body() {
             syntax(&body.nodes, &format!("{prefix}{}/", node.id), problems);
@@ -142,6 +147,8 @@ struct Models {
     models: HashSet<String>,
     knowledge_bases: HashSet<String>,
     http_hosts: AllowedHosts,
+    /// The pipelines that Pipeline nodes name and the user may run.
+    pipelines: HashMap<String, Interface>,
 }
 
 impl Known for Models {
@@ -153,6 +160,21 @@ impl Known for Models {
     }
     fn http_host(&self, host: &str) -> bool {
         self.http_hosts.allows(host)
+    }
+    fn pipeline(&self, id: &str) -> Option<Interface> {
+        self.pipelines.get(id).cloned()
+    }
+}
+
+/// The pipelines that Pipeline nodes (in groups too) name.
+fn pipelines_named<'a>(nodes: &'a [crate::domain::pipeline::Node], out: &mut HashSet<&'a str>) {
+    for node in nodes {
+        if let NodeKind::Pipeline { pipeline, .. } = &node.kind {
+            out.insert(pipeline);
+        }
+        if let Some(body) = node.body() {
+            pipelines_named(&body.nodes, out);
+        }
     }
 }
 
@@ -191,6 +213,7 @@ impl Pipelines {
             answers: self.inner.answers.clone(),
             caller: Caller::of(who),
             http: self.inner.http.clone(),
+            pipelines: self.clone(),
         })
     }
 
@@ -244,7 +267,20 @@ impl Pipelines {
             tracing::error!(error = %e, "could not read the pipeline HTTP hosts to check a pipeline");
             AllowedHosts::default()
         });
-        let known = Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases, http_hosts };
+        let mut named = HashSet::new();
+        pipelines_named(&def.nodes, &mut named);
+        let mut pipelines = HashMap::new();
+        for id in named {
+            match self.runnable(&who.user_id, id).await {
+                Ok(Some(iface)) => {
+                    pipelines.insert(id.to_owned(), iface);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "could not look up a pipeline to check a pipeline"),
+            }
+        }
+        let known =
+            Models { models: models.into_iter().map(|m| m.id).collect(), knowledge_bases, http_hosts, pipelines };
         let mut problems = validate(def, &known);
         syntax(&def.nodes, "", &mut problems);
         problems
@@ -297,6 +333,30 @@ impl Pipelines {
             .await?
             .ok_or(Error::NotFound("pipeline"))?;
         Ok(PipelineView { row, definition: def.clone(), access: Access::Owner })
+    }
+
+    /// A pipeline's fields and results when the user may run it.
+    async fn runnable(&self, user_id: &str, id: &str) -> Result<Option<Interface>> {
+        match self.access(user_id, id).await {
+            Ok((row, access)) if access >= Access::Run => {
+                Ok(Some(self.definition(&row, row.version).await?.interface()))
+            }
+            Ok(_) | Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The pipelines the user may run besides `except`, with their fields and results (the
+    /// builder's Pipeline node picker).
+    pub async fn runnable_interfaces(&self, user_id: &str, except: &str) -> Result<Vec<(String, Interface)>> {
+        let mut out = Vec::new();
+        for listed in self.list(user_id).await? {
+            if listed.access >= Access::Run && listed.row.id != except {
+                let iface = self.definition(&listed.row, listed.row.version).await?.interface();
+                out.push((listed.row.id, iface));
+            }
+        }
+        Ok(out)
     }
 
     async fn definition(&self, row: &PipelineRow, version: i64) -> Result<Definition> {
@@ -450,13 +510,13 @@ impl Pipelines {
                 }
             }
         }
-        // A reused group's rounds and items are shown as they were (`drive` reports them; the
+        // A reused group's rounds and items (and a Pipeline node's nodes) are shown as they were (`drive` reports them; the
         // engine only looks up its graph's own node ids).
         let nested: Vec<NodeState> = earlier
             .nodes
             .iter()
             .filter(|s| {
-                reuse.keys().any(|id| s.node.starts_with(&format!("{id}#")) || s.node.starts_with(&format!("{id}[")))
+                reuse.keys().any(|id| ["#", "[", "/"].iter().any(|mark| s.node.starts_with(&format!("{id}{mark}"))))
             })
             .cloned()
             .collect();
@@ -518,7 +578,7 @@ impl Pipelines {
                 _ = tokio::time::sleep(RUN_TIME_LIMIT) => engine::Stop::TimeLimit(RUN_TIME_LIMIT),
             }
         };
-        for nested in reuse.values().filter(|s| s.node.contains(['#', '['])) {
+        for nested in reuse.values().filter(|s| s.node.contains(['#', '[', '/'])) {
             report.node(nested.clone());
         }
         let mut finish =

@@ -270,3 +270,27 @@ test('an admin allows a host, and the builder checks an HTTP request node\'s URL
   await expect(problems).not.toContainText('evil.example.net');
   await expect(problems).not.toContainText('is not one an admin allowed');
 });
+
+test('a Pipeline node picks another pipeline and takes its inputs and results as ports', async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page, email, password);
+  await page.goto('/pipelines');
+  await page.getByTestId('new-pipeline').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  const called = page.url().split('/').pop()!;
+  await page.goto('/pipelines');
+  await page.getByTestId('new-pipeline').click();
+  await expect(page).not.toHaveURL(new RegExp(called));
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+
+  await expect(page.getByTestId('palette-pipeline')).toBeEnabled();
+  await page.getByTestId('palette-pipeline').click();
+  await node(page, 'pipeline').click();
+  await page.getByTestId('node-pipeline').selectOption(called);
+  // The blank pipeline takes `text` and gives `result`: those are the node's ports now.
+  await expect(port(page, 'pipeline', 'in', 'text')).toBeVisible();
+  await expect(port(page, 'pipeline', 'out', 'result')).toBeVisible();
+  await page.getByTestId('tab-problems').click();
+  await expect(page.getByTestId('problems')).toContainText('node "pipeline", port "text"');
+  await expect(page.getByTestId('problems')).not.toContainText('pick the pipeline');
+});

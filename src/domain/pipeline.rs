@@ -9,8 +9,8 @@ mod validate;
 mod tests;
 
 pub use format::{
-    Body, Case, Definition, ERROR_PORT, Edge, FORMAT_VERSION, Field, HttpMethod, LlmParams, Node, NodeKind, OnError,
-    Port, PortRef, PortType, Position, Retry,
+    Body, Case, Definition, ERROR_PORT, Edge, FORMAT_VERSION, Field, HttpMethod, Interface, LlmParams, Node, NodeKind,
+    OnError, Port, PortRef, PortType, Position, Retry,
 };
 pub use http::{AllowedHosts, MAX_ALLOWED_HOSTS, literal_scheme_and_host};
 pub use validate::{

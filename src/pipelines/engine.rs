@@ -20,7 +20,7 @@ use super::{
     template,
 };
 use crate::{
-    domain::pipeline::{Body, ERROR_PORT, Edge, Node, NodeKind, OnError, Port},
+    domain::pipeline::{Body, Definition, ERROR_PORT, Edge, Node, NodeKind, OnError, Port},
     time::now_ms,
 };
 
@@ -32,8 +32,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Items one Iterate node may go through.
 pub const MAX_ITEMS: usize = 1000;
 
-/// Runs one node kind (the real one is `super::nodes::Nodes`). Input, Output, Loop and Iterate
-/// nodes are the engine's own and never reach it.
+/// How deep Pipeline nodes and groups may sit inside one another in a run.
+pub const MAX_DEPTH: usize = 8;
+
+/// Runs one node kind (the real one is `super::nodes::Nodes`). Input, Output, Loop, Iterate and
+/// Pipeline nodes are the engine's own and never reach `run`; a Pipeline node gets the definition
+/// it runs from `pipeline`.
 #[async_trait::async_trait]
 pub trait Execute: Send + Sync + 'static {
     /// One attempt of `node` with its inputs; the outputs by port, or what went wrong (for the user).
@@ -44,6 +48,13 @@ pub trait Execute: Send + Sync + 'static {
         attempt: u32,
         report: &Reporter,
     ) -> Result<Map<String, Value>, String>;
+
+    /// The latest version of a pipeline the runner may run, for a Pipeline node (`run_id` names
+    /// the run in the log).
+    async fn pipeline(&self, id: &str, run_id: &str) -> Result<Definition, String> {
+        let _ = run_id;
+        Err(format!("this run cannot start other pipelines ({id:?})"))
+    }
 }
 
 /// What one node's task gives back: its index, and its outputs or error.
@@ -336,6 +347,9 @@ fn run_once<'a>(
             NodeKind::Iterate { inputs: ports, outputs, body, concurrency } => {
                 run_iterate(node, inputs, ports, outputs, body, *concurrency, exec, report).await
             }
+            NodeKind::Pipeline { pipeline, outputs, .. } => {
+                run_pipeline(node, inputs, pipeline, outputs, exec, report).await
+            }
             _ => exec.run(node, inputs, attempt, report).await,
         }
     })
@@ -355,6 +369,39 @@ async fn run_body(
         RunStatus::Succeeded => Ok(finish.outputs.unwrap_or_default()),
         _ => Err(finish.error.unwrap_or_else(|| "it did not finish".to_owned())),
     }
+}
+
+/// Another pipeline's latest version as part of this run (its nodes reported as `node/…`): the
+/// inputs to its fields of the same names (the others take their defaults), its results of the
+/// outputs' names back.
+async fn run_pipeline(
+    node: &Node,
+    inputs: &Map<String, Value>,
+    id: &str,
+    outputs: &[Port],
+    exec: &Arc<dyn Execute>,
+    report: &Reporter,
+) -> Result<Map<String, Value>, String> {
+    if report.depth() >= MAX_DEPTH {
+        return Err(format!(
+            "more than {MAX_DEPTH} pipelines and groups inside one another; does a pipeline run itself?"
+        ));
+    }
+    let def = exec.pipeline(id, report.run_id()).await?;
+    let mut given = inputs.clone();
+    for field in def.interface().fields {
+        if given.get(&field.name).is_none_or(Value::is_null)
+            && let Some(default) = field.default
+        {
+            given.insert(field.name, default);
+        }
+    }
+    let name = def.name.clone();
+    let body = Body { nodes: def.nodes, edges: def.edges };
+    let results = run_body(&body, given, exec, report.nested(&format!("{}/", node.id)))
+        .await
+        .map_err(|e| format!("pipeline {name:?}: {e}"))?;
+    Ok(pick(outputs, &results))
 }
 
 /// The named results of a group's last round (or item).

@@ -136,6 +136,11 @@ impl Reporter {
         Reporter { prefix: format!("{}{prefix}", self.prefix).into(), ..self.clone() }
     }
 
+    /// How many groups and pipelines this reporter's nodes sit inside.
+    pub fn depth(&self) -> usize {
+        self.prefix.matches('/').count()
+    }
+
     fn key(&self, node: &str) -> String {
         format!("{}{node}", self.prefix)
     }

@@ -12,10 +12,10 @@ use std::{
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use super::{engine::Execute, http::HttpRequests, live::Reporter, script, template};
+use super::{Access, Pipelines, engine::Execute, http::HttpRequests, live::Reporter, schema, script, template};
 use crate::{
     answer::{AnswerRequest, Answers, Caller, Grounding, History, Params, Surface, context_message},
-    domain::pipeline::{LlmParams, Node, NodeKind},
+    domain::pipeline::{Definition, LlmParams, Node, NodeKind},
     providers::{ChatEvent, ChatMessage, Role},
 };
 
@@ -31,6 +31,8 @@ pub struct Nodes {
     pub answers: Answers,
     pub caller: Caller,
     pub http: Arc<HttpRequests>,
+    /// For Pipeline nodes: the pipelines the caller may run.
+    pub pipelines: Pipelines,
 }
 
 #[async_trait::async_trait]
@@ -43,7 +45,11 @@ impl Execute for Nodes {
         report: &Reporter,
     ) -> Result<Map<String, Value>, String> {
         match &node.kind {
-            NodeKind::Input { .. } | NodeKind::Output { .. } | NodeKind::Loop { .. } | NodeKind::Iterate { .. } => {
+            NodeKind::Input { .. }
+            | NodeKind::Output { .. }
+            | NodeKind::Loop { .. }
+            | NodeKind::Iterate { .. }
+            | NodeKind::Pipeline { .. } => {
                 Err(format!("internal error: {} nodes are run by the engine", node.kind_name()))
             }
             NodeKind::Template { template, .. } => {
@@ -108,11 +114,12 @@ impl Execute for Nodes {
                 let body = template::render(body, inputs)?;
                 self.http.send(*method, &url, &body, report.run_id()).await
             }
-            NodeKind::Llm { model, system, prompt, params, .. } => {
-                let text = self.llm(node, model, system, prompt, params, inputs, report).await?;
-                Ok(Map::from_iter([("text".to_owned(), Value::String(text))]))
-            }
+            NodeKind::Llm { .. } => self.llm_node(node, inputs, report).await,
         }
+    }
+
+    async fn pipeline(&self, id: &str, run_id: &str) -> Result<Definition, String> {
+        self.called(id, run_id).await
     }
 }
 
@@ -130,24 +137,85 @@ impl Drop for StopOnDrop {
 }
 
 impl Nodes {
-    /// The model's reply through the one answer path (catalog, fallbacks, ledger: surface
-    /// `pipeline`), each piece reported as it comes.
-    #[allow(clippy::too_many_arguments)]
+    /// An LLM node: the system and prompt written from the inputs; with an `output_schema`, the
+    /// schema in the system message and the reply checked, sent back with what was wrong at most
+    /// `schema::CORRECTIONS` times.
+    async fn llm_node(
+        &self,
+        node: &Node,
+        inputs: &Map<String, Value>,
+        report: &Reporter,
+    ) -> Result<Map<String, Value>, String> {
+        let NodeKind::Llm { model, system, prompt, params, output_schema, .. } = &node.kind else {
+            return Err("internal error: not an LLM node".into());
+        };
+        let mut messages = Vec::new();
+        let system = template::render(system, inputs)?;
+        let asked = output_schema.as_ref().map(schema::instruction);
+        let system = [system.trim(), asked.as_deref().unwrap_or_default()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        if !system.is_empty() {
+            messages.push(ChatMessage::new(Role::System, system));
+        }
+        messages.push(ChatMessage::new(Role::User, template::render(prompt, inputs)?));
+        let Some(output_schema) = output_schema else {
+            let text = self.llm(node, model, params, messages.clone(), report).await?;
+            return Ok(Map::from_iter([("text".to_owned(), Value::String(text))]));
+        };
+        let validator = schema::compile(output_schema)?;
+        let mut tries = 0;
+        loop {
+            let text = self.llm(node, model, params, messages.clone(), report).await?;
+            match schema::check(&validator, &text) {
+                Ok(json) => {
+                    return Ok(Map::from_iter([("text".to_owned(), Value::String(text)), ("json".to_owned(), json)]));
+                }
+                Err(why) if tries < schema::CORRECTIONS => {
+                    tries += 1;
+                    report.token(&node.id, "\n\n");
+                    messages.push(ChatMessage::new(Role::Assistant, text));
+                    messages.push(ChatMessage::new(Role::User, schema::correction(&why)));
+                }
+                Err(why) => {
+                    return Err(format!(
+                        "the model's reply did not match the output schema after {} tries: {why}",
+                        tries + 1
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The latest version of a pipeline the caller may run.
+    async fn called(&self, id: &str, run_id: &str) -> Result<Definition, String> {
+        let Caller::User { user_id, .. } = &self.caller else {
+            return Err("only a signed-in user's run can start other pipelines".into());
+        };
+        let public = |e: crate::Error| match e {
+            crate::Error::NotFound(_) => format!("the pipeline {id:?} is not one you can run"),
+            crate::Error::Forbidden(m) => format!("pipeline {id:?}: {m}"),
+            e => {
+                e.log(run_id);
+                e.public_message(run_id)
+            }
+        };
+        let row = self.pipelines.allowed(user_id, id, Access::Run).await.map_err(public)?;
+        self.pipelines.definition(&row, row.version).await.map_err(public)
+    }
+
+    /// The model's reply to `messages` through the one answer path (catalog, fallbacks, ledger:
+    /// surface `pipeline`), each piece reported as it comes.
     async fn llm(
         &self,
         node: &Node,
         model: &str,
-        system: &str,
-        prompt: &str,
         params: &LlmParams,
-        inputs: &Map<String, Value>,
+        messages: Vec<ChatMessage>,
         report: &Reporter,
     ) -> Result<String, String> {
-        let mut messages = Vec::new();
-        if !system.trim().is_empty() {
-            messages.push(ChatMessage::new(Role::System, template::render(system, inputs)?));
-        }
-        messages.push(ChatMessage::new(Role::User, template::render(prompt, inputs)?));
         let request = AnswerRequest {
             caller: self.caller.clone(),
             surface: Surface::Pipeline,

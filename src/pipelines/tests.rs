@@ -11,7 +11,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 mod http;
+mod schema;
 mod sharing;
+mod subpipeline;
 
 use super::*;
 use crate::{
@@ -75,6 +77,11 @@ fn principal(user_id: String) -> Principal {
 }
 
 async fn world_failing(fail: Vec<usize>) -> World {
+    world_with(Arc::new(Reviewer { calls: AtomicUsize::new(0), fail })).await
+}
+
+/// The world with `provider` answering model `m`.
+async fn world_with(provider: Arc<dyn ChatProvider>) -> World {
     let (db, db_dir) = temp_db().await;
     let data = tempfile::tempdir().unwrap();
     let mut config = SiteChatConfig::new(data.path().to_owned());
@@ -86,7 +93,6 @@ async fn world_failing(fail: Vec<usize>) -> World {
     let alice = db.create_user("alice@example.com", "h", None, UserStatus::Active).await.unwrap().id;
     let bob = db.create_user("bob@example.com", "h", None, UserStatus::Active).await.unwrap().id;
     let ledger = Ledger::start(db.clone());
-    let provider = Arc::new(Reviewer { calls: AtomicUsize::new(0), fail });
     let catalog = ModelCatalog::start(db.clone(), Registry::new(vec![provider])).await.unwrap();
     let answers = Answers::new(catalog, sitechat.clone(), Some(ledger.clone()));
     World {
@@ -336,13 +342,19 @@ fn meeting_world(w: &World, parties: usize) -> Pipelines {
     let barrier = Arc::new(tokio::sync::Barrier::new(parties));
     let answers = w.pipelines.inner.answers.clone();
     let http = w.pipelines.inner.http.clone();
+    let plain = w.pipelines.clone();
     Pipelines::with_executor(
         w.db.clone(),
         answers.clone(),
         "m",
         Arc::new(move |who: &Principal| {
             Arc::new(Meeting {
-                real: nodes::Nodes { answers: answers.clone(), caller: Caller::of(who), http: http.clone() },
+                real: nodes::Nodes {
+                    answers: answers.clone(),
+                    caller: Caller::of(who),
+                    http: http.clone(),
+                    pipelines: plain.clone(),
+                },
                 barrier: barrier.clone(),
             }) as Arc<dyn Execute>
         }),

@@ -67,6 +67,7 @@ pub async fn get_pipeline(id: String) -> Result<PipelineEditDto, AppError> {
         knowledge_bases: kbs.into_iter().map(|k| (k.row.id, k.row.name)).collect(),
         default_model: st.pipelines.default_model().to_owned(),
         http_hosts: st.pipelines.http_hosts().await.map_err(convert::to_app_error)?.hosts().to_vec(),
+        pipelines: st.pipelines.runnable_interfaces(&me.user_id, &id).await.map_err(convert::to_app_error)?,
     })
 }
 

@@ -12,5 +12,5 @@ mod sharing;
 pub use canvas::{Canvas, NodeClass, NodeNote};
 pub use editor::Editor;
 pub use run_events::{RunEvents, RunSignals};
-pub use settings::{ProblemsPanel, SettingsPanel};
+pub use settings::{Choices, ProblemsPanel, SettingsPanel};
 pub use sharing::SharingPanel;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-pub use webplus::domain::pipeline::{Definition, Problem};
+pub use webplus::domain::pipeline::{Definition, Interface, Problem};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineSummaryDto {
@@ -52,6 +52,9 @@ pub struct PipelineEditDto {
     pub default_model: String,
     /// The hosts an admin lets HTTP request nodes reach.
     pub http_hosts: Vec<String>,
+    /// The pipelines the user may run besides this one, for Pipeline nodes: (id, its fields and
+    /// results).
+    pub pipelines: Vec<(String, Interface)>,
 }
 
 /// One node's execution (nested nodes are `loop#2/node`, `each[3]/node`); also the REST API's

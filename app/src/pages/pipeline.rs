@@ -4,19 +4,19 @@
 //! it. A pipeline shared with the user opens read-only: no palette, no editing, settings disabled,
 //! and the run form only with run access.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::{Map, Value};
-use webplus::domain::pipeline::{AllowedHosts, Field, Known, NodeKind, PortType, validate};
+use webplus::domain::pipeline::{AllowedHosts, Field, Interface, Known, NodeKind, PortType, validate};
 
 use crate::{
     api::pipelines::{get_pipeline, list_runs, save_pipeline, start_run},
     components::{
         current_user_resource, format_time, logged_in,
-        pipeline::{Canvas, Editor, NodeClass, ProblemsPanel, SettingsPanel, SharingPanel},
+        pipeline::{Canvas, Choices, Editor, NodeClass, ProblemsPanel, SettingsPanel, SharingPanel},
         use_hydrated,
     },
     dto::PipelineEditDto,
@@ -27,6 +27,7 @@ struct Offered {
     models: HashSet<String>,
     knowledge_bases: HashSet<String>,
     http_hosts: AllowedHosts,
+    pipelines: HashMap<String, Interface>,
 }
 
 impl Known for Offered {
@@ -38,6 +39,9 @@ impl Known for Offered {
     }
     fn http_host(&self, host: &str) -> bool {
         self.http_hosts.allows(host)
+    }
+    fn pipeline(&self, id: &str) -> Option<Interface> {
+        self.pipelines.get(id).cloned()
     }
 }
 
@@ -79,6 +83,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
         knowledge_bases: data.knowledge_bases.iter().map(|(id, _)| id.clone()).collect(),
         // Stored by the server in its parsed form, so this parse cannot fail.
         http_hosts: AllowedHosts::parse(&data.http_hosts.join("\n")).unwrap_or_default(),
+        pipelines: data.pipelines.iter().cloned().collect(),
     });
     let problems = Memo::new(move |_| {
         let def = editor.definition();
@@ -237,8 +242,11 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                             <fieldset class="plain" disabled=!owner data-testid="settings-fieldset">
                                 <SettingsPanel
                                     editor
-                                    models=data.models.clone()
-                                    knowledge_bases=data.knowledge_bases.clone()
+                                    choices=Choices {
+                                        models: data.models.clone(),
+                                        knowledge_bases: data.knowledge_bases.clone(),
+                                        pipelines: data.pipelines.clone(),
+                                    }
                                 />
                             </fieldset>
                         }

@@ -83,6 +83,12 @@ async fn pipeline_completion(
     body: &ChatCompletionRequest,
     rid: &str,
 ) -> Result<Response, ApiError> {
+    if body.knowledge_bases.is_some() {
+        return Err(ApiError::invalid(
+            "invalid_value",
+            "knowledge_bases: a pipeline model answers from its own Knowledge retrieval nodes; leave knowledge_bases out",
+        ));
+    }
     let message = body.messages()?.into_iter().rev().find(|m| m.role == Role::User).ok_or_else(|| {
         ApiError::invalid(
             "invalid_value",

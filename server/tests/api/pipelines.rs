@@ -279,6 +279,12 @@ async fn a_pipeline_published_as_a_model_answers_openai_clients() {
     assert_eq!(text, DEFAULT_REPLY);
     let pieces = chunks.iter().filter(|c| c["choices"][0]["delta"]["content"].is_string()).count();
     assert!(pieces > 1, "the LLM node's tokens come as they are written: {pieces} piece(s)");
+    // Grounding is the pipeline's own: knowledge_bases is refused rather than ignored.
+    let mut grounded = ask(false);
+    grounded["knowledge_bases"] = json!(["kb"]);
+    let (s, v) = keyed(&app, &key, Method::POST, "/v1/chat/completions", Some(grounded)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("knowledge_bases: a pipeline model"), "{v}");
 
     // Another user does not see it; a name taken twice, an unknown one and a bad one are refused.
     app.register("other@example.com").await;

@@ -26,7 +26,30 @@ pub struct Definition {
     pub edges: Vec<Edge>,
 }
 
+/// What another pipeline's Pipeline node sees of a pipeline: its Input fields and its Output
+/// results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interface {
+    pub name: String,
+    pub fields: Vec<Field>,
+    pub results: Vec<Port>,
+}
+
 impl Definition {
+    /// Its fields and results, for the Pipeline nodes that run it.
+    pub fn interface(&self) -> Interface {
+        let mut fields = Vec::new();
+        let mut results = Vec::new();
+        for node in &self.nodes {
+            match &node.kind {
+                NodeKind::Input { fields: f } => fields.extend(f.iter().cloned()),
+                NodeKind::Output { results: r } => results.extend(r.iter().cloned()),
+                _ => {}
+            }
+        }
+        Interface { name: self.name.clone(), fields, results }
+    }
+
     /// As a model: the Input field a chat's last message fills (the first text field).
     pub fn message_field(&self) -> Option<&Field> {
         self.nodes.iter().find_map(|n| match &n.kind {
@@ -115,7 +138,9 @@ pub enum NodeKind {
     Input { fields: Vec<Field> },
     /// The run's results: each result is an input; the run's outputs are these, by name.
     Output { results: Vec<Port> },
-    /// A model's reply to a prompt written from the inputs (a template); output `text`.
+    /// A model's reply to a prompt written from the inputs (a template); output `text`. With an
+    /// `output_schema` (a JSON Schema) the reply must be JSON that matches it, also output as
+    /// `json`; a reply that does not is sent back to the model with what was wrong, twice at most.
     Llm {
         model: String,
         #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -125,6 +150,8 @@ pub enum NodeKind {
         inputs: Vec<Port>,
         #[serde(default, skip_serializing_if = "LlmParams::is_unset")]
         params: LlmParams,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output_schema: Option<Value>,
     },
     /// Text written from the inputs (a minijinja template); output `text`.
     Template { template: String, inputs: Vec<Port> },
@@ -160,6 +187,10 @@ pub enum NodeKind {
         #[serde(default)]
         inputs: Vec<Port>,
     },
+    /// Runs another pipeline the user may run (its latest version), as part of this run: each
+    /// input goes to its Input field of the same name (fields not given take their defaults), and
+    /// each output is its Output result of the same name. Its nodes are reported as `node/…`.
+    Pipeline { pipeline: String, inputs: Vec<Port>, outputs: Vec<Port> },
     /// Runs `body` again and again: first with the loop's inputs, then with each input that the
     /// body has a result of the same name for replaced by that result, until `until` (an
     /// expression over the body's results) holds or `max_iterations` rounds are done. Its outputs
@@ -355,6 +386,7 @@ impl Node {
             | NodeKind::Code { inputs, .. }
             | NodeKind::Retrieve { inputs, .. }
             | NodeKind::Http { inputs, .. }
+            | NodeKind::Pipeline { inputs, .. }
             | NodeKind::Loop { inputs, .. }
             | NodeKind::Iterate { inputs, .. } => inputs.clone(),
         }
@@ -371,6 +403,7 @@ impl Node {
             | NodeKind::Code { inputs, .. }
             | NodeKind::Retrieve { inputs, .. }
             | NodeKind::Http { inputs, .. }
+            | NodeKind::Pipeline { inputs, .. }
             | NodeKind::Loop { inputs, .. }
             | NodeKind::Iterate { inputs, .. } => Some(inputs),
             NodeKind::Input { .. } | NodeKind::Output { .. } => None,
@@ -386,6 +419,9 @@ impl Node {
                 fields.iter().map(|f| Port { name: f.name.clone(), ty: f.ty, required: false }).collect()
             }
             NodeKind::Output { .. } => Vec::new(),
+            NodeKind::Llm { output_schema: Some(_), .. } => {
+                vec![port("text", PortType::Text), port("json", PortType::Json)]
+            }
             NodeKind::Llm { .. } | NodeKind::Template { .. } => vec![port("text", PortType::Text)],
             NodeKind::Retrieve { .. } => vec![port("context", PortType::Text), port("sources", PortType::List)],
             NodeKind::Http { .. } => {
@@ -397,9 +433,10 @@ impl Node {
                 .map(|c| port(&c.name, passed()))
                 .chain(std::iter::once(port("default", passed())))
                 .collect(),
-            NodeKind::Code { outputs, .. } | NodeKind::Loop { outputs, .. } | NodeKind::Iterate { outputs, .. } => {
-                outputs.clone()
-            }
+            NodeKind::Code { outputs, .. }
+            | NodeKind::Pipeline { outputs, .. }
+            | NodeKind::Loop { outputs, .. }
+            | NodeKind::Iterate { outputs, .. } => outputs.clone(),
         };
         if self.on_error == OnError::Branch {
             out.push(port(ERROR_PORT, PortType::Text));
@@ -418,6 +455,7 @@ impl Node {
             NodeKind::Code { .. } => "code",
             NodeKind::Retrieve { .. } => "retrieve",
             NodeKind::Http { .. } => "http",
+            NodeKind::Pipeline { .. } => "pipeline",
             NodeKind::Loop { .. } => "loop",
             NodeKind::Iterate { .. } => "iterate",
         }

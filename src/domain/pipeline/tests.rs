@@ -14,6 +14,16 @@ impl Known for Models {
     fn http_host(&self, host: &str) -> bool {
         host == "api.example.com"
     }
+    fn pipeline(&self, id: &str) -> Option<Interface> {
+        (id == "summarise").then(|| Interface {
+            name: "Summarise".into(),
+            fields: vec![
+                Field { name: "text".into(), ty: PortType::Text, required: true, default: None },
+                Field { name: "words".into(), ty: PortType::Number, required: true, default: Some(json!(50)) },
+            ],
+            results: vec![Port { name: "summary".into(), ty: PortType::Text, required: true }],
+        })
+    }
 }
 
 /// Input → LLM → Output, with a Template beside the LLM.
@@ -281,4 +291,46 @@ fn an_http_node_needs_an_allowed_host_and_a_body_only_with_post() {
         [("status".into(), PortType::Number), ("body".into(), PortType::Text), ("json".into(), PortType::Json)]
     );
     assert_eq!(serde_json::to_value(&node).unwrap()["method"], "GET");
+}
+
+#[test]
+fn a_pipeline_node_is_checked_against_the_fields_and_results_of_the_pipeline_it_runs() {
+    let with = |node: Value| {
+        let mut def = sample();
+        let mut node = node;
+        node["id"] = json!("sum");
+        node["type"] = json!("pipeline");
+        def.nodes.push(serde_json::from_value(node).unwrap());
+        // Whatever it takes comes from the explanation; what it gives goes nowhere (allowed).
+        for port in def.nodes.last().unwrap().inputs() {
+            def.edges.push(Edge {
+                from: PortRef { node: "explain".into(), port: "text".into() },
+                to: PortRef { node: "sum".into(), port: port.name },
+            });
+        }
+        problems(&def)
+    };
+    let text = |name: &str| json!({"name": name, "type": "text"});
+    // `words` has a default: it may be left out.
+    let fine = json!({"pipeline": "summarise", "inputs": [text("text")], "outputs": [text("summary")]});
+    assert_eq!(with(fine), Vec::<String>::new());
+    assert_eq!(with(json!({"pipeline": "", "inputs": [], "outputs": []})), ["node \"sum\": pick the pipeline to run"]);
+    assert_eq!(
+        with(json!({"pipeline": "secret", "inputs": [], "outputs": []})),
+        ["node \"sum\": the pipeline \"secret\" is not one you can run; pick one from the list"]
+    );
+    let p = with(json!({
+        "pipeline": "summarise",
+        "inputs": [text("txt")],
+        "outputs": [{"name": "summary", "type": "number"}, text("title")]
+    }));
+    assert_eq!(
+        p,
+        [
+            "node \"sum\", port \"txt\": the pipeline \"Summarise\" has no input of this name",
+            "node \"sum\": the pipeline \"Summarise\" needs its input \"text\"; add it to the inputs",
+            "node \"sum\", port \"summary\": the pipeline \"Summarise\" gives a text here, not a number",
+            "node \"sum\", port \"title\": the pipeline \"Summarise\" has no result of this name",
+        ]
+    );
 }

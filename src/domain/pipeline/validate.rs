@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    format::{Body, Definition, Edge, FORMAT_VERSION, HttpMethod, Node, NodeKind, OnError, Port, PortType},
+    format::{Body, Definition, Edge, FORMAT_VERSION, HttpMethod, Interface, Node, NodeKind, OnError, Port, PortType},
     http::literal_scheme_and_host,
 };
 
@@ -30,6 +30,8 @@ pub trait Known {
     fn knowledge_base(&self, id: &str) -> bool;
     /// Whether an admin lets HTTP request nodes reach this host.
     fn http_host(&self, host: &str) -> bool;
+    /// The fields and results of a pipeline the user may run.
+    fn pipeline(&self, id: &str) -> Option<Interface>;
 }
 
 /// Everything is known (for checks that cannot see the catalog or the knowledge bases).
@@ -44,6 +46,9 @@ impl Known for AnyModel {
     }
     fn http_host(&self, _: &str) -> bool {
         true
+    }
+    fn pipeline(&self, _: &str) -> Option<Interface> {
+        None
     }
 }
 
@@ -294,6 +299,45 @@ fn check_text(node: &Node, field: &str, text: &str, found: &mut Found) {
     }
 }
 
+/// A Pipeline node against the pipeline it runs: each input one of its fields (of a type the
+/// field takes), every field it needs given, each output one of its results (of the same type).
+fn check_call(node: &Node, id: &str, inputs: &[Port], outputs: &[Port], known: &dyn Known, found: &mut Found) {
+    if id.trim().is_empty() {
+        return found.node(&node.id, "pick the pipeline to run");
+    }
+    let Some(called) = known.pipeline(id) else {
+        return found.node(&node.id, format!("the pipeline {id:?} is not one you can run; pick one from the list"));
+    };
+    let name = &called.name;
+    for p in inputs {
+        match called.fields.iter().find(|f| f.name == p.name) {
+            None => found.port(&node.id, &p.name, format!("the pipeline {name:?} has no input of this name")),
+            Some(f) if !f.ty.accepts(p.ty) => found.port(
+                &node.id,
+                &p.name,
+                format!("the pipeline {name:?} takes a {} here, not a {}", f.ty.as_str(), p.ty.as_str()),
+            ),
+            Some(_) => {}
+        }
+    }
+    for f in called.fields.iter().filter(|f| f.required && f.default.is_none()) {
+        if !inputs.iter().any(|p| p.name == f.name) {
+            found.node(&node.id, format!("the pipeline {name:?} needs its input {:?}; add it to the inputs", f.name));
+        }
+    }
+    for p in outputs {
+        match called.results.iter().find(|r| r.name == p.name) {
+            None => found.port(&node.id, &p.name, format!("the pipeline {name:?} has no result of this name")),
+            Some(r) if !p.ty.accepts(r.ty) => found.port(
+                &node.id,
+                &p.name,
+                format!("the pipeline {name:?} gives a {} here, not a {}", r.ty.as_str(), p.ty.as_str()),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
 fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
     check_ports(node, "inputs", &node.inputs(), found);
     check_ports(node, "outputs", &node.outputs(), found);
@@ -312,7 +356,10 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
                 found.node(&node.id, "an Output node needs at least one result");
             }
         }
-        NodeKind::Llm { model, prompt, params, .. } => {
+        NodeKind::Llm { model, prompt, params, output_schema, .. } => {
+            if output_schema.as_ref().is_some_and(|s| !s.is_object() && !s.is_boolean()) {
+                found.node(&node.id, "output_schema: a JSON Schema is an object, such as {\"type\": \"object\"}");
+            }
             if model.trim().is_empty() {
                 found.node(&node.id, "pick a model");
             } else if !known.model(model) {
@@ -368,6 +415,7 @@ fn check_node(node: &Node, known: &dyn Known, found: &mut Found) {
                 found.node(&node.id, "the URL must start with http:// or https:// and a host");
             }
         }
+        NodeKind::Pipeline { pipeline, inputs, outputs } => check_call(node, pipeline, inputs, outputs, known, found),
         NodeKind::Condition { expression, inputs } => {
             check_text(node, "the expression", expression, found);
             if inputs.is_empty() {

@@ -9,7 +9,7 @@ use webplus::domain::pipeline::{Edge, Node, Port, PortRef, PortType, Position, v
 use super::geometry::{NODE_WIDTH, node_height};
 
 /// The palette: each kind's JSON name and what the builder calls it.
-pub const KINDS: [(&str, &str); 11] = [
+pub const KINDS: [(&str, &str); 12] = [
     ("input", "Input"),
     ("output", "Output"),
     ("llm", "LLM"),
@@ -19,6 +19,7 @@ pub const KINDS: [(&str, &str); 11] = [
     ("code", "Code"),
     ("retrieve", "Knowledge"),
     ("http", "HTTP request"),
+    ("pipeline", "Pipeline"),
     ("loop", "Loop"),
     ("iterate", "Iterate"),
 ];
@@ -48,6 +49,8 @@ pub fn new_node(kind: &str, id: &str, at: Position, model: &str) -> Option<Node>
         "retrieve" => json!({"knowledge_bases": [], "query": "{{ text }}", "inputs": text, "k": 5}),
         // The URL from the input: a written-out host is checked against the admin's list at once.
         "http" => json!({"method": "GET", "url": "{{ text }}", "inputs": text}),
+        // Picking the pipeline in its settings sets its ports.
+        "pipeline" => json!({"pipeline": "", "inputs": [], "outputs": []}),
         "loop" => json!({
             "inputs": text, "outputs": text, "body": body("text", "text", "text", "text"),
             "until": "text | length > 100", "max_iterations": 3
@@ -206,11 +209,12 @@ mod tests {
                 nodes: vec![node],
                 edges: vec![],
             };
-            // Alone, a node only lacks connections (and an Output, and a Retrieve its knowledge
-            // base): nothing about its own settings.
+            // Alone, a node only lacks connections (and an Output, a Retrieve its knowledge base
+            // and a Pipeline node the pipeline it runs): nothing about its own settings.
             for p in validate(&def, &AnyModel) {
                 let m = &p.message;
-                assert!(m.contains("connect") || m.contains("Output") || m.contains("knowledge base"), "{kind}: {p}");
+                let expected = ["connect", "Output", "knowledge base", "pick the pipeline to run"];
+                assert!(expected.iter().any(|e| m.contains(e)), "{kind}: {p}");
             }
         }
         assert!(new_node("shell", "n", Position::default(), "m").is_none());

@@ -3,7 +3,7 @@
 //! when it changes, as one undo step.
 
 use leptos::prelude::*;
-use webplus::domain::pipeline::{Case, Field, HttpMethod, Node, NodeKind, OnError, Problem};
+use webplus::domain::pipeline::{Case, Field, HttpMethod, Interface, Node, NodeKind, OnError, Port, Problem};
 
 use super::{
     edit::{format_ports, parse_ports},
@@ -91,6 +91,57 @@ fn ports_field(
     .into_any()
 }
 
+/// An optional JSON value (empty: none); JSON that does not parse is shown under it and nothing
+/// changes.
+fn json_area(
+    label: &'static str,
+    testid: &'static str,
+    value: Option<&serde_json::Value>,
+    on: impl Fn(Option<serde_json::Value>) + Send + Sync + 'static,
+) -> AnyView {
+    let error = RwSignal::new(None::<String>);
+    let text = value.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default();
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <textarea
+                rows="5"
+                class="code"
+                data-testid=testid
+                on:change=move |e| {
+                    let text = event_target_value(&e);
+                    if text.trim().is_empty() {
+                        error.set(None);
+                        return on(None);
+                    }
+                    match serde_json::from_str(&text) {
+                        Ok(v) => {
+                            error.set(None);
+                            on(Some(v));
+                        }
+                        Err(e) => error.set(Some(format!("not JSON: {e}"))),
+                    }
+                }
+            >
+                {text}
+            </textarea>
+            {move || error.get().map(|m| view! { <span class="form-error" role="alert">{m}</span> })}
+        </label>
+    }
+    .into_any()
+}
+
+/// What the node forms' pickers offer.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// Chat models the user may pick (ids).
+    pub models: Vec<String>,
+    /// Knowledge bases the user may read: (id, name).
+    pub knowledge_bases: Vec<(String, String)>,
+    /// Pipelines the user may run (besides this one): (id, fields and results).
+    pub pipelines: Vec<(String, Interface)>,
+}
+
 /// A field parsed from text; what is wrong is shown under it and nothing changes.
 fn parsed_field<T: 'static>(
     label: &'static str,
@@ -130,9 +181,8 @@ fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
 }
 
 #[component]
-pub fn SettingsPanel(editor: Editor, models: Vec<String>, knowledge_bases: Vec<(String, String)>) -> impl IntoView {
-    let models = StoredValue::new(models);
-    let kbs = StoredValue::new(knowledge_bases);
+pub fn SettingsPanel(editor: Editor, choices: Choices) -> impl IntoView {
+    let choices = StoredValue::new(choices);
     move || {
         let selected = editor.selected.get();
         let id = (selected.len() == 1).then(|| selected.into_iter().next()).flatten();
@@ -140,7 +190,7 @@ pub fn SettingsPanel(editor: Editor, models: Vec<String>, knowledge_bases: Vec<(
         match item {
             Some(item) => {
                 let set = Setter { editor, id: StoredValue::new(item.id.to_string()), node: item.node };
-                node_form(set, item.node.get_untracked(), models, kbs).into_any()
+                node_form(set, item.node.get_untracked(), choices).into_any()
             }
             None => pipeline_form(editor).into_any(),
         }
@@ -193,13 +243,8 @@ fn pipeline_form(editor: Editor) -> impl IntoView {
     }
 }
 
-fn node_form(
-    set: Setter,
-    node: Node,
-    models: StoredValue<Vec<String>>,
-    kbs: StoredValue<Vec<(String, String)>>,
-) -> impl IntoView {
-    let kind_fields = kind_form(set, &node, models, kbs);
+fn node_form(set: Setter, node: Node, choices: StoredValue<Choices>) -> impl IntoView {
+    let kind_fields = kind_form(set, &node, choices);
     let on_error = match &node.on_error {
         OnError::Fail => "fail",
         OnError::Default { .. } => "default",
@@ -285,12 +330,7 @@ fn node_form(
     }
 }
 
-fn kind_form(
-    set: Setter,
-    node: &Node,
-    models: StoredValue<Vec<String>>,
-    kbs: StoredValue<Vec<(String, String)>>,
-) -> AnyView {
+fn kind_form(set: Setter, node: &Node, choices: StoredValue<Choices>) -> AnyView {
     macro_rules! with_kind {
         ($n:ident, $pat:pat => $body:expr) => {
             set.apply(|$n| {
@@ -353,9 +393,9 @@ fn kind_form(
             format_ports(results),
             move |p| with_kind!(n, NodeKind::Output { results } => *results = p),
         ),
-        NodeKind::Llm { model, system, prompt, inputs, params } => {
+        NodeKind::Llm { model, system, prompt, inputs, params, output_schema } => {
             let current = model.clone();
-            let mut options = models.get_value();
+            let mut options = choices.with_value(|c| c.models.clone());
             if !options.contains(&current) {
                 options.insert(0, current.clone());
             }
@@ -404,6 +444,12 @@ fn kind_form(
                     params.max_tokens.map(|t| t.to_string()).unwrap_or_default(),
                     optional_number::<u32>,
                     move |v| with_kind!(n, NodeKind::Llm { params, .. } => params.max_tokens = v),
+                )}
+                {json_area(
+                    "Output JSON Schema (empty: text only; set: the reply must be JSON that matches, output as json)",
+                    "node-output-schema",
+                    output_schema.as_ref(),
+                    move |v| with_kind!(n, NodeKind::Llm { output_schema, .. } => *output_schema = v),
                 )}
             }
             .into_any()
@@ -464,7 +510,7 @@ fn kind_form(
             view! {
                 <fieldset class="field">
                     <legend>"Knowledge bases"</legend>
-                    {kbs.get_value()
+                    {choices.with_value(|c| c.knowledge_bases.clone())
                         .into_iter()
                         .map(|(id, name)| {
                             let checked = chosen.contains(&id);
@@ -537,6 +583,53 @@ fn kind_form(
                     move |v| with_kind!(n, NodeKind::Http { body, .. } => *body = v),
                 )}
                 {inputs_field(inputs)}
+            }
+            .into_any()
+        }
+        NodeKind::Pipeline { pipeline, inputs, outputs } => {
+            let current = pipeline.clone();
+            let offered = choices.with_value(|c| c.pipelines.clone());
+            let known = offered.iter().any(|(id, _)| *id == current);
+            view! {
+                <label class="field">
+                    <span>"Pipeline to run (its latest version)"</span>
+                    <select
+                        data-testid="node-pipeline"
+                        on:change=move |e| {
+                            let picked = event_target_value(&e);
+                            let Some(iface) = choices
+                                .with_value(|c| c.pipelines.iter().find(|(id, _)| *id == picked).map(|(_, i)| i.clone()))
+                            else {
+                                return;
+                            };
+                            // Its fields become the inputs, its results the outputs.
+                            let ins: Vec<Port> = iface
+                                .fields
+                                .iter()
+                                .map(|f| Port { name: f.name.clone(), ty: f.ty, required: f.required && f.default.is_none() })
+                                .collect();
+                            let outs = iface.results.clone();
+                            with_kind!(n, NodeKind::Pipeline { pipeline, inputs, outputs } => {
+                                *pipeline = picked;
+                                *inputs = ins;
+                                *outputs = outs;
+                            })
+                        }
+                    >
+                        <option value="" selected=current.is_empty()>"Pick a pipeline"</option>
+                        {(!known && !current.is_empty())
+                            .then(|| view! { <option value=current.clone() selected=true>{current.clone()}</option> })}
+                        {offered
+                            .into_iter()
+                            .map(|(id, iface)| {
+                                let selected = id == current;
+                                view! { <option value=id selected=selected>{iface.name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                {inputs_field(inputs)}
+                {outputs_field(outputs)}
             }
             .into_any()
         }

@@ -187,16 +187,12 @@ fn NodeDetails(
 ) -> impl IntoView {
     let key = id.clone();
     let state = Memo::new(move |_| s.nodes.with(|ns| ns.get(&key).cloned()));
-    // Rounds and items of a group: `id#2/…`, `id[3]/…`.
-    let prefix_round = format!("{id}#");
-    let prefix_item = format!("{id}[");
+    // Rounds and items of a group, `id#2/…` and `id[3]/…`; a Pipeline node's nodes, `id/…`.
+    let prefixes = ["#", "[", "/"].map(|mark| format!("{id}{mark}"));
     let nested = Memo::new(move |_| {
         s.nodes.with(|ns| {
-            let mut v: Vec<NodeRunDto> = ns
-                .values()
-                .filter(|n| n.node.starts_with(&prefix_round) || n.node.starts_with(&prefix_item))
-                .cloned()
-                .collect();
+            let mut v: Vec<NodeRunDto> =
+                ns.values().filter(|n| prefixes.iter().any(|p| n.node.starts_with(p.as_str()))).cloned().collect();
             v.sort_by(|a, b| a.started_at_ms.cmp(&b.started_at_ms).then(a.node.cmp(&b.node)));
             v
         })
@@ -245,7 +241,7 @@ fn NodeDetails(
             {move || {
                 let inner = nested.get();
                 (!inner.is_empty()).then(|| view! {
-                    <h3>"Rounds and items"</h3>
+                    <h3>"Inside it"</h3>
                     <ul class="runs">
                         {inner.into_iter()
                             .map(|n| view! {

@@ -197,10 +197,12 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
             <div class="builder-main">
                 <Canvas editor editable=owner node_class/>
                 <aside class="builder-side">
+                    // Enabled once hydrated, as the other controls: a click before then would be lost.
                     <div class="tabs" role="tablist">
                         <button
                             type="button"
                             data-testid="tab-settings"
+                            disabled=move || !hydrated.get()
                             class:active=move || tab.get() == "settings"
                             on:click=move |_| tab.set("settings")
                         >
@@ -209,6 +211,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                         <button
                             type="button"
                             data-testid="tab-problems"
+                            disabled=move || !hydrated.get()
                             class:active=move || tab.get() == "problems"
                             on:click=move |_| tab.set("problems")
                         >
@@ -217,6 +220,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                         <button
                             type="button"
                             data-testid="tab-runs"
+                            disabled=move || !hydrated.get()
                             class:active=move || tab.get() == "runs"
                             on:click=move |_| tab.set("runs")
                         >
@@ -226,6 +230,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                             <button
                                 type="button"
                                 data-testid="tab-sharing"
+                                disabled=move || !hydrated.get()
                                 class:active=move || tab.get() == "sharing"
                                 on:click=move |_| tab.set("sharing")
                             >

@@ -294,3 +294,68 @@ test('a Pipeline node picks another pipeline and takes its inputs and results as
   await expect(page.getByTestId('problems')).toContainText('node "pipeline", port "text"');
   await expect(page.getByTestId('problems')).not.toContainText('pick the pipeline');
 });
+
+test('open a loop\'s body on the canvas, change it there, and find the change saved', async ({ page }) => {
+  test.setTimeout(120_000);
+  await logIn(page, email, password);
+  await page.goto('/pipelines');
+  await page.getByTestId('template-spec-code-review').click();
+  await expect(page).toHaveURL(/\/pipelines\/[0-9a-f-]+$/);
+  const builderUrl = page.url();
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+  await expect(page.getByTestId('palette-template')).toBeEnabled();
+  await expect(node(page, 'revise')).toContainText('6 inside');
+
+  // A double-click opens the body: its nodes replace the pipeline's, with a trail back.
+  await node(page, 'revise').locator('.node-title').dblclick();
+  await expect(page.getByTestId('scope-current')).toHaveText('body of revise');
+  await expect(node(page, 'review')).toBeVisible();
+  await expect(node(page, 'write')).toHaveCount(0);
+  await expect(page.getByTestId('body-settings')).toBeVisible();
+
+  // A Template node dropped into the body, its input not yet connected: a problem named by its
+  // path, marked on it here and on the loop above.
+  const reviewBox = (await node(page, 'review').boundingBox())!;
+  await dragTo(page, page.getByTestId('palette-template'), { x: reviewBox.x + reviewBox.width / 2, y: reviewBox.y + reviewBox.height + 150 });
+  await expect(node(page, 'template')).toBeVisible();
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (1)');
+  await expect(node(page, 'template')).toHaveClass(/problem/);
+  await page.getByTestId('scope-top').click();
+  await expect(page.getByTestId('scope')).toHaveCount(0);
+  await expect(node(page, 'write')).toBeVisible();
+  await expect(node(page, 'template')).toHaveCount(0);
+  await expect(node(page, 'revise')).toContainText('7 inside');
+  await expect(node(page, 'revise')).toHaveClass(/problem/);
+
+  // The problem's link goes back into the body and selects the node.
+  await page.getByTestId('tab-problems').click();
+  await expect(page.getByTestId('problem')).toContainText('node "revise/template", port "text"');
+  await page.getByTestId('problem').click();
+  await expect(page.getByTestId('scope-current')).toHaveText('body of revise');
+  await expect(node(page, 'template')).toHaveClass(/selected/);
+
+  // Connected, the problem goes; saved from inside the body, the whole pipeline is saved.
+  await dragTo(page, port(page, 'start', 'out', 'code'), await centre(port(page, 'template', 'in', 'text')));
+  await expect(page.locator('[data-edge="start.code → template.text"]')).toHaveCount(1);
+  await expect(page.getByTestId('tab-problems')).toHaveText('Problems (0)');
+  await page.getByTestId('save-pipeline').click();
+  await expect(page.getByTestId('builder-version')).toHaveText('version 2');
+
+  // Escape goes up a level.
+  await page.getByTestId('canvas').focus();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('scope')).toHaveCount(0);
+  await expect(node(page, 'revise')).toHaveClass(/selected/);
+
+  // Loaded directly, the body holds the new node and edge; opened from the settings panel.
+  await page.goto(builderUrl);
+  await expect(page.getByTestId('builder-version')).toHaveText('version 2');
+  await expect(node(page, 'revise')).toContainText('7 inside');
+  await node(page, 'revise').click();
+  await page.getByTestId('open-body').click();
+  await expect(page.getByTestId('scope-current')).toHaveText('body of revise');
+  await expect(page.locator('[data-edge="start.code → template.text"]')).toHaveCount(1);
+  await page.getByTestId('close-body').click();
+  await expect(page.getByTestId('scope')).toHaveCount(0);
+  await expect(page.getByTestId('builder-version')).toHaveText('version 2');
+});

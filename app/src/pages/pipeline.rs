@@ -86,14 +86,15 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
         pipelines: data.pipelines.iter().cloned().collect(),
     });
     let problems = Memo::new(move |_| {
-        let def = editor.definition();
+        let def = editor.pipeline();
         known.with_value(|k| validate(&def, k))
     });
-    // The nodes a problem names (its path's first part, for nodes inside a group).
+    // The nodes of the level shown that a problem names: the node itself, or the group it is in.
     let with_problems = Memo::new(move |_| {
+        let prefix: String = editor.path().iter().map(|g| format!("{g}/")).collect();
         problems.with(|ps| {
             ps.iter()
-                .filter_map(|p| p.node.as_ref().map(|n| n.split(['/', '#', '[']).next().unwrap_or_default().to_owned()))
+                .filter_map(|p| p.node.as_deref()?.strip_prefix(&prefix)?.split('/').next().map(str::to_owned))
                 .collect::<HashSet<_>>()
         })
     });
@@ -103,7 +104,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
         );
 
     let save = Action::new(move |_: &()| {
-        let def = untrack(|| editor.definition());
+        let def = untrack(|| editor.pipeline());
         async move { save_pipeline(id.get_value(), def).await }
     });
     Effect::new(move |_| {
@@ -195,7 +196,7 @@ fn Builder(data: PipelineEditDto) -> impl IntoView {
                 })
             }}
             <div class="builder-main">
-                <Canvas editor editable=owner node_class/>
+                <Canvas editor editable=owner node_class open_groups=true/>
                 <aside class="builder-side">
                     // Enabled once hydrated, as the other controls: a click before then would be lost.
                     <div class="tabs" role="tablist">
@@ -275,7 +276,7 @@ fn RunForm(
     version: RwSignal<i64>,
 ) -> impl IntoView {
     let navigate = use_navigate();
-    let fields: Vec<Field> = untrack(|| editor.definition())
+    let fields: Vec<Field> = untrack(|| editor.pipeline())
         .nodes
         .into_iter()
         .find_map(|n| match n.kind {
@@ -299,7 +300,7 @@ fn RunForm(
     let error = RwSignal::new(None::<String>);
     let start = Action::new(move |inputs: &Map<String, Value>| {
         let inputs = inputs.clone();
-        let unsaved = editor.dirty.get_untracked().then(|| untrack(|| editor.definition()));
+        let unsaved = editor.dirty.get_untracked().then(|| untrack(|| editor.pipeline()));
         async move {
             if let Some(def) = unsaved {
                 let v = save_pipeline(id.get_value(), def).await?;

@@ -468,4 +468,11 @@ impl Node {
             _ => None,
         }
     }
+
+    pub fn body_mut(&mut self) -> Option<&mut Body> {
+        match &mut self.kind {
+            NodeKind::Loop { body, .. } | NodeKind::Iterate { body, .. } => Some(body),
+            _ => None,
+        }
+    }
 }

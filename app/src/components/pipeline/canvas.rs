@@ -2,7 +2,8 @@
 //! edges together. Nodes outside the visible area are not drawn. In the builder it also takes
 //! nodes from the palette, moves them, connects ports, selects (click, Shift+click, Shift+drag a
 //! box) and answers the keyboard; the run view uses it read-only, with each node's state as a
-//! class and a line of text.
+//! class and a line of text. Where groups may be opened (the builder), a double-click on a Loop or
+//! Iterate node shows its body, with a trail back above it (and Escape going up a level).
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -53,6 +54,9 @@ pub fn Canvas(
     editable: bool,
     #[prop(optional)] node_class: Option<NodeClass>,
     #[prop(optional)] node_note: Option<NodeNote>,
+    /// A double-click on a Loop or Iterate node shows its body (the builder).
+    #[prop(optional)]
+    open_groups: bool,
 ) -> impl IntoView {
     let wrap = NodeRef::<html::Div>::new();
     let drag: StoredValue<Option<Drag>> = StoredValue::new(None);
@@ -72,6 +76,17 @@ pub fn Canvas(
             size.set(Some((r.width(), r.height())));
         }
     };
+
+    // Each body opened is fitted to the canvas.
+    Effect::new(move |first: Option<()>| {
+        editor.refit.track();
+        if first.is_some() {
+            measure();
+            if let Some((w, h)) = size.get_untracked() {
+                editor.fit(w, h);
+            }
+        }
+    });
 
     // Browser only: the first fit, and the listeners that follow a drag outside the canvas.
     Effect::new(move |first: Option<()>| {
@@ -232,6 +247,10 @@ pub fn Canvas(
                 editor.select_all();
                 true
             }
+            (false, "Escape") if open_groups && editor.scope.with_untracked(|s| !s.is_empty()) => {
+                editor.close();
+                true
+            }
             _ => false,
         };
         if handled {
@@ -252,7 +271,17 @@ pub fn Canvas(
     let node_class = node_class.unwrap_or_else(|| Arc::new(|_: &str| String::new()));
     let node_note = node_note.unwrap_or_else(|| Arc::new(|_: &str| None));
     let draw_node = move |item: NodeItem| {
-        node_view(editor, editable, drag, wire, wrap, item, Arc::clone(&node_class), Arc::clone(&node_note))
+        node_view(
+            editor,
+            editable,
+            open_groups,
+            drag,
+            wire,
+            wrap,
+            item,
+            Arc::clone(&node_class),
+            Arc::clone(&node_note),
+        )
     };
 
     view! {
@@ -314,6 +343,7 @@ pub fn Canvas(
                     </g>
                 </svg>
                 <Minimap editor size/>
+                {open_groups.then(|| view! { <ScopeTrail editor/> })}
                 <div class="canvas-tools">
                     <button
                         type="button"
@@ -439,6 +469,7 @@ fn edge_view(editor: Editor, editable: bool, e: webplus::domain::pipeline::Edge)
 fn node_view(
     editor: Editor,
     editable: bool,
+    open_groups: bool,
     drag: StoredValue<Option<Drag>>,
     wire: Wire,
     wrap: NodeRef<html::Div>,
@@ -493,6 +524,16 @@ fn node_view(
             drag.set_value(Some(Drag::Move { from: local(wrap, &e), starts, moved: false }));
         }
     };
+    let open = {
+        let id = id.clone();
+        move |e: ev::MouseEvent| {
+            if open_groups {
+                e.stop_propagation();
+                editor.open(&id);
+            }
+        }
+    };
+    let inside = move || node.with(|n| n.body().map(|b| format!(" · {} inside", b.nodes.len())));
     let title = move || {
         node.with(|n| {
             let t = n.label.clone().filter(|l| !l.trim().is_empty()).unwrap_or_else(|| n.id.clone());
@@ -554,15 +595,55 @@ fn node_view(
             data-node=id.to_string()
             data-testid="node"
             on:pointerdown=down
+            on:dblclick=open
         >
             <rect class="node-box" width=NODE_WIDTH height=move || node.with(node_height) rx="8"/>
             <text class="node-title" x="12" y="17">{title}</text>
             <text class="node-kind" x="12" y="32">
                 {move || node.with(|n| n.kind_name())}
+                {inside}
                 {move || note().map(|t| format!(" · {t}"))}
             </text>
             {ports}
         </g>
+    }
+}
+
+/// Where the canvas is when a body is open: the pipeline, then each group opened; a click on one
+/// goes back to it.
+#[component]
+fn ScopeTrail(editor: Editor) -> impl IntoView {
+    move || {
+        let path = editor.path();
+        (!path.is_empty()).then(|| {
+            let last = path.len() - 1;
+            let crumbs = path
+                .into_iter()
+                .enumerate()
+                .map(|(i, group)| {
+                    let crumb = if i == last {
+                        view! { <strong data-testid="scope-current">{format!("body of {group}")}</strong> }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="link-button" on:click=move |_| editor.close_to(i + 1)>
+                                {group}
+                            </button>
+                        }
+                        .into_any()
+                    };
+                    view! { " › " {crumb} }
+                })
+                .collect_view();
+            view! {
+                <nav class="canvas-scope" data-testid="scope" aria-label="Where you are" on:pointerdown=|e| e.stop_propagation()>
+                    <button type="button" class="link-button" data-testid="scope-top" on:click=move |_| editor.close_to(0)>
+                        "Pipeline"
+                    </button>
+                    {crumbs}
+                    <span class="muted">" · Esc goes up"</span>
+                </nav>
+            }
+        })
     }
 }
 

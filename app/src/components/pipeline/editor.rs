@@ -1,6 +1,11 @@
 //! The builder's state: each node's position and settings in signals of their own (dragging one
 //! node redraws that node and its edges only), the edges, the selection, the viewport, and undo
 //! and redo as snapshots of the definition.
+//!
+//! The canvas shows one level at a time: the pipeline, or the body of a Loop or Iterate node
+//! opened from it (and so on inward). Opening a body keeps the level around it, with its undo
+//! history and viewport, in a [`Frame`]; closing it puts the body back into its node as one undo
+//! step of that level. [`Editor::pipeline`] joins the levels into the whole definition.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -8,7 +13,7 @@ use std::{
 };
 
 use leptos::prelude::*;
-use webplus::domain::pipeline::{Definition, Edge, Node, PortRef, Position};
+use webplus::domain::pipeline::{Body, Definition, Edge, Node, PortRef, Position};
 
 use super::{
     edit,
@@ -54,6 +59,17 @@ impl NodeItem {
     }
 }
 
+/// A level around the body being edited: the group node opened, that level's graph as it was when
+/// opened, and its undo history and viewport.
+#[derive(Clone)]
+pub struct Frame {
+    pub group: String,
+    parent: Definition,
+    undo: Vec<Definition>,
+    redo: Vec<Definition>,
+    view: Viewport,
+}
+
 #[derive(Clone, Copy)]
 pub struct Editor {
     pub name: RwSignal<String>,
@@ -72,6 +88,8 @@ pub struct Editor {
     pub index: Memo<HashMap<String, NodeItem>>,
     undo: StoredValue<Vec<Definition>>,
     redo: StoredValue<Vec<Definition>>,
+    /// Whether there were changes before the last checkpoint.
+    was_dirty: StoredValue<bool>,
     clipboard: StoredValue<Option<(Vec<Node>, Vec<Edge>)>>,
     /// What LLM nodes dropped from the palette use.
     pub default_model: StoredValue<String>,
@@ -80,6 +98,13 @@ pub struct Editor {
     /// Counts moves that ended (a drag let go, a layout, an undo): what the minimap redraws on,
     /// rather than on every pointer move.
     pub settled: RwSignal<u32>,
+    /// Where new nodes' signals live: the builder's, not that of the event handler that made them
+    /// (a double-click on a node that the opened body then removes, and its owner with it).
+    owner: StoredValue<Owner>,
+    /// The groups opened, outermost first (empty: the pipeline itself is shown).
+    pub scope: RwSignal<Vec<Frame>>,
+    /// Counts the bodies opened: the canvas fits the view to each.
+    pub refit: RwSignal<u32>,
 }
 
 impl Editor {
@@ -101,11 +126,15 @@ impl Editor {
             index,
             undo: StoredValue::new(Vec::new()),
             redo: StoredValue::new(Vec::new()),
+            was_dirty: StoredValue::new(false),
             clipboard: StoredValue::new(None),
             default_model: StoredValue::new(default_model),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),
             settled: RwSignal::new(0),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
+            scope: RwSignal::new(Vec::new()),
+            refit: RwSignal::new(0),
         }
     }
 
@@ -125,15 +154,108 @@ impl Editor {
         }
     }
 
-    /// Shows `def` (an undo or redo step). A node that is still there keeps its signals, so the
-    /// canvas (keyed by node id) redraws it from the restored settings and position.
-    fn load(&self, def: &Definition) {
-        self.name.set(def.name.clone());
-        self.description.set(def.description.clone());
-        self.publish_as.set(def.publish_as.clone().unwrap_or_default());
+    /// The whole pipeline: the level shown, put back into the groups around it (tracked like
+    /// [`Editor::definition`]).
+    pub fn pipeline(&self) -> Definition {
+        let mut def = self.definition();
+        self.scope.with(|frames| {
+            for f in frames.iter().rev() {
+                let mut parent = f.parent.clone();
+                if let Some(body) = parent.nodes.iter_mut().find(|n| n.id == f.group).and_then(Node::body_mut) {
+                    *body = Body { nodes: std::mem::take(&mut def.nodes), edges: std::mem::take(&mut def.edges) };
+                }
+                def.nodes = parent.nodes;
+                def.edges = parent.edges;
+            }
+        });
+        def
+    }
+
+    /// The ids of the groups opened, outermost first.
+    pub fn path(&self) -> Vec<String> {
+        self.scope.with(|fs| fs.iter().map(|f| f.group.clone()).collect())
+    }
+
+    /// Shows the body of group node `id` (a Loop or Iterate) of the level shown; false if `id`
+    /// is not one.
+    pub fn open(&self, id: &str) -> bool {
+        let Some(body) =
+            self.index.with_untracked(|i| i.get(id).and_then(|n| n.node.with_untracked(|n| n.body().cloned())))
+        else {
+            return false;
+        };
+        let parent = untrack(|| self.definition());
+        let frame = Frame {
+            group: id.to_owned(),
+            undo: self.undo.try_update_value(std::mem::take).unwrap_or_default(),
+            redo: self.redo.try_update_value(std::mem::take).unwrap_or_default(),
+            view: self.view.get_untracked(),
+            parent,
+        };
+        self.scope.update(|s| s.push(frame));
+        self.show(&body.nodes, &body.edges);
+        self.selected.set(HashSet::new());
+        self.can_undo.set(false);
+        self.can_redo.set(false);
+        self.refit.update(|n| *n += 1);
+        true
+    }
+
+    /// Goes back to the level around the body shown (if one is), with the body put into its
+    /// group node as one undo step there, and the group selected.
+    pub fn close(&self) {
+        let Some(frame) = self.scope.try_update(Vec::pop).flatten() else { return };
+        let here = untrack(|| self.definition());
+        let body = Body { nodes: here.nodes, edges: here.edges };
+        self.show(&frame.parent.nodes, &frame.parent.edges);
+        self.undo.set_value(frame.undo);
+        self.redo.set_value(frame.redo);
+        self.can_undo.set(self.undo.with_value(|u| !u.is_empty()));
+        self.can_redo.set(self.redo.with_value(|r| !r.is_empty()));
+        self.view.set(frame.view);
+        let group = frame.parent.nodes.iter().find(|n| n.id == frame.group);
+        if let Some(mut node) = group.filter(|n| n.body() != Some(&body)).cloned() {
+            if let Some(b) = node.body_mut() {
+                *b = body;
+            }
+            self.set_node(&frame.group, node);
+        }
+        self.selected.set(HashSet::from([frame.group]));
+    }
+
+    /// Closes bodies until `depth` groups are open (0: the pipeline).
+    pub fn close_to(&self, depth: usize) {
+        while self.scope.with_untracked(Vec::len) > depth {
+            self.close();
+        }
+    }
+
+    /// Shows the level that holds the node at `path` (`loop/inner/node`, as problems name
+    /// nodes), opening the groups on the way, and selects it.
+    pub fn reveal(&self, path: &str) {
+        let parts: Vec<&str> = path.split('/').collect();
+        let Some((node, groups)) = parts.split_last() else { return };
+        let open = self.path();
+        let same = open.iter().zip(groups).take_while(|(a, b)| a == *b).count();
+        self.close_to(same);
+        for g in &groups[same.min(groups.len())..] {
+            if !self.open(g) {
+                return;
+            }
+        }
+        self.selected_edge.set(None);
+        self.selected.set(HashSet::from([(*node).to_owned()]));
+    }
+
+    fn item(&self, node: Node) -> NodeItem {
+        self.owner.get_value().with(|| NodeItem::new(node))
+    }
+
+    /// Shows `nodes` and `edges`. A node id still there keeps its signals, so the canvas (keyed
+    /// by node id) redraws it from the new settings and position.
+    fn show(&self, nodes: &[Node], edges: &[Edge]) {
         let existing = self.index.get_untracked();
-        let items = def
-            .nodes
+        let items = nodes
             .iter()
             .map(|n| match existing.get(&n.id) {
                 Some(item) => {
@@ -143,14 +265,22 @@ impl Editor {
                     }
                     item.clone()
                 }
-                None => NodeItem::new(n.clone()),
+                None => self.item(n.clone()),
             })
             .collect();
         self.nodes.set(items);
-        self.edges.set(def.edges.clone());
-        self.selected.update(|s| s.retain(|id| def.nodes.iter().any(|n| &n.id == id)));
+        self.edges.set(edges.to_vec());
+        self.selected.update(|s| s.retain(|id| nodes.iter().any(|n| &n.id == id)));
         self.selected_edge.set(None);
         self.settled.update(|n| *n += 1);
+    }
+
+    /// Shows `def` (an undo or redo step).
+    fn load(&self, def: &Definition) {
+        self.name.set(def.name.clone());
+        self.description.set(def.description.clone());
+        self.publish_as.set(def.publish_as.clone().unwrap_or_default());
+        self.show(&def.nodes, &def.edges);
     }
 
     /// Call before a change: the state before it becomes the undo step.
@@ -165,15 +295,18 @@ impl Editor {
         self.redo.update_value(Vec::clear);
         self.can_undo.set(true);
         self.can_redo.set(false);
+        self.was_dirty.set_value(self.dirty.get_untracked());
         self.dirty.set(true);
     }
 
-    /// Forgets the last checkpoint (a drag that did not move anything).
+    /// Forgets the last checkpoint (a drag that did not move anything: a click on a node), and
+    /// with it the change it announced.
     pub fn drop_checkpoint(&self) {
         self.undo.update_value(|u| {
             u.pop();
         });
         self.can_undo.set(self.undo.with_value(|u| !u.is_empty()));
+        self.dirty.set(self.was_dirty.get_value());
     }
 
     pub fn undo(&self) {
@@ -207,7 +340,8 @@ impl Editor {
         let id = edit::unique_id(kind, &self.taken());
         let node = self.default_model.with_value(|m| edit::new_node(kind, &id, at, m))?;
         self.checkpoint();
-        self.nodes.update(|ns| ns.push(NodeItem::new(node)));
+        let item = self.item(node);
+        self.nodes.update(|ns| ns.push(item));
         self.selected.set(HashSet::from([id.clone()]));
         self.selected_edge.set(None);
         Some(id)
@@ -273,7 +407,8 @@ impl Editor {
         let (nodes, edges) = edit::paste(&nodes, &edges, &self.taken(), 30.0);
         self.checkpoint();
         self.selected.set(nodes.iter().map(|n| n.id.clone()).collect());
-        self.nodes.update(|ns| ns.extend(nodes.into_iter().map(NodeItem::new)));
+        let items: Vec<NodeItem> = nodes.into_iter().map(|n| self.item(n)).collect();
+        self.nodes.update(|ns| ns.extend(items));
         self.edges.update(|es| es.extend(edges));
         // A second paste lands further on.
         self.clipboard.update_value(|c| {
@@ -327,5 +462,112 @@ impl Editor {
         if let Some(b) = untrack(|| self.bounds()) {
             self.view.set(Viewport::fit(b, w, h));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use webplus::domain::pipeline::NodeKind;
+
+    use super::*;
+
+    /// A pipeline whose Loop `rounds` has a body of Input → Template → Output.
+    fn looped() -> Definition {
+        serde_json::from_value(json!({
+            "format": 1, "name": "Loop",
+            "nodes": [
+                {"id": "input", "type": "input", "fields": [{"name": "text", "type": "text"}]},
+                {"id": "rounds", "type": "loop", "inputs": [{"name": "text", "type": "text"}],
+                 "outputs": [{"name": "text", "type": "text"}], "until": "true", "max_iterations": 2,
+                 "body": {
+                    "nodes": [
+                        {"id": "input", "type": "input", "fields": [{"name": "text", "type": "text"}]},
+                        {"id": "step", "type": "template", "template": "{{ text }}!",
+                         "inputs": [{"name": "text", "type": "text"}]},
+                        {"id": "output", "type": "output", "results": [{"name": "text", "type": "text"}]}
+                    ],
+                    "edges": [
+                        {"from": {"node": "input", "port": "text"}, "to": {"node": "step", "port": "text"}},
+                        {"from": {"node": "step", "port": "text"}, "to": {"node": "output", "port": "text"}}
+                    ]
+                 }},
+                {"id": "output", "type": "output", "results": [{"name": "text", "type": "text"}]}
+            ],
+            "edges": [
+                {"from": {"node": "input", "port": "text"}, "to": {"node": "rounds", "port": "text"}},
+                {"from": {"node": "rounds", "port": "text"}, "to": {"node": "output", "port": "text"}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn body_ids(def: &Definition) -> Vec<String> {
+        let group = def.nodes.iter().find(|n| n.id == "rounds").unwrap();
+        group.body().unwrap().nodes.iter().map(|n| n.id.clone()).collect()
+    }
+
+    #[test]
+    fn a_body_is_edited_on_its_own_level_and_put_back_as_one_undo_step() {
+        Owner::new().with(body_edit)
+    }
+
+    fn body_edit() {
+        let start = looped();
+        let editor = Editor::new(&start, String::new());
+        assert!(!editor.open("input"), "an Input node has no body");
+        assert!(editor.open("rounds"));
+        assert_eq!(editor.path(), ["rounds"]);
+        let shown: Vec<String> = editor.nodes.with_untracked(|ns| ns.iter().map(|n| n.id.to_string()).collect());
+        assert_eq!(shown, ["input", "step", "output"]);
+        assert!(!editor.can_undo.get_untracked(), "the body starts with its own history");
+
+        let added = editor.add("template", Position { x: 10.0, y: 10.0 }).unwrap();
+        assert!(editor.can_undo.get_untracked());
+        // While the body is open, the whole pipeline already holds the change.
+        let whole = editor.pipeline();
+        assert_eq!(whole.nodes.len(), 3);
+        assert_eq!(body_ids(&whole), ["input", "step", "output", added.as_str()]);
+
+        editor.close();
+        assert!(editor.path().is_empty());
+        assert_eq!(editor.definition(), editor.pipeline());
+        assert_eq!(body_ids(&editor.definition()), ["input", "step", "output", added.as_str()]);
+        assert_eq!(editor.selected.get_untracked(), HashSet::from(["rounds".to_owned()]));
+        // The top level's nodes are back, with their own settings (both levels have an "input").
+        let input = editor.index.with_untracked(|i| i["input"].node.get_untracked());
+        assert_eq!(input, start.nodes[0]);
+
+        editor.undo();
+        assert_eq!(editor.definition().nodes, start.nodes);
+        editor.redo();
+        assert_eq!(body_ids(&editor.definition()), ["input", "step", "output", added.as_str()]);
+    }
+
+    #[test]
+    fn closing_an_unchanged_body_adds_no_undo_step_and_reveal_opens_the_way_to_a_node() {
+        Owner::new().with(close_and_reveal)
+    }
+
+    fn close_and_reveal() {
+        let editor = Editor::new(&looped(), String::new());
+        // A click on a node (a drag that moved nothing) changes nothing.
+        editor.checkpoint();
+        editor.drop_checkpoint();
+        assert!(!editor.dirty.get_untracked());
+        editor.open("rounds");
+        editor.close();
+        assert!(!editor.can_undo.get_untracked());
+        assert!(!editor.dirty.get_untracked());
+
+        editor.reveal("rounds/step");
+        assert_eq!(editor.path(), ["rounds"]);
+        assert_eq!(editor.selected.get_untracked(), HashSet::from(["step".to_owned()]));
+        let step = editor.index.with_untracked(|i| i["step"].node.get_untracked());
+        assert!(matches!(step.kind, NodeKind::Template { .. }));
+
+        editor.reveal("output");
+        assert!(editor.path().is_empty());
+        assert_eq!(editor.selected.get_untracked(), HashSet::from(["output".to_owned()]));
     }
 }

@@ -192,8 +192,29 @@ pub fn SettingsPanel(editor: Editor, choices: Choices) -> impl IntoView {
                 let set = Setter { editor, id: StoredValue::new(item.id.to_string()), node: item.node };
                 node_form(set, item.node.get_untracked(), choices).into_any()
             }
-            None => pipeline_form(editor).into_any(),
+            None if editor.scope.with(Vec::is_empty) => pipeline_form(editor).into_any(),
+            None => body_form(editor).into_any(),
         }
+    }
+}
+
+/// With a body open and nothing selected: what the body is and how it connects to its group.
+fn body_form(editor: Editor) -> impl IntoView {
+    let group = editor.path().pop().unwrap_or_default();
+    let count = move || editor.nodes.with(Vec::len);
+    view! {
+        <section class="settings" data-testid="body-settings">
+            <h2>{format!("Body of {group}")}</h2>
+            <p class="muted">
+                "Its Input node gets what the group gives each round (a Loop: its inputs, then each \
+                 round's results) or each item (an Iterate: item, index and its other inputs). Its \
+                 Output nodes give back the results the group's outputs are made of, by name."
+            </p>
+            <p class="muted">{move || format!("{} nodes. Select one to change its settings.", count())}</p>
+            <button type="button" class="button small" data-testid="close-body" on:click=move |_| editor.close()>
+                "Back to the level above"
+            </button>
+        </section>
     }
 }
 
@@ -359,11 +380,19 @@ fn kind_form(set: Setter, node: &Node, choices: StoredValue<Choices>) -> AnyView
             })
         })
     };
-    let body_note = || {
+    let body_note = move || {
         view! {
-            <p class="muted">
-                "Its body (the nodes run each round or for each item) is edited under \"As JSON\"."
-            </p>
+            <p class="muted">"Its body is the nodes run each round or for each item."</p>
+            <button
+                type="button"
+                class="button small"
+                data-testid="open-body"
+                on:click=move |_| {
+                    set.editor.open(&set.id.get_value());
+                }
+            >
+                "Open its body on the canvas"
+            </button>
         }
     };
     match &node.kind {
@@ -668,7 +697,7 @@ fn kind_form(set: Setter, node: &Node, choices: StoredValue<Choices>) -> AnyView
     }
 }
 
-/// Every problem, each naming its node and port; a click selects the node.
+/// Every problem, each naming its node and port; a click shows the node's level and selects it.
 #[component]
 pub fn ProblemsPanel(editor: Editor, problems: Memo<Vec<Problem>>) -> impl IntoView {
     view! {
@@ -683,7 +712,7 @@ pub fn ProblemsPanel(editor: Editor, problems: Memo<Vec<Problem>>) -> impl IntoV
                         <ul>
                             {ps.iter()
                                 .map(|p| {
-                                    let node = p.node.clone().map(|n| n.split('/').next().unwrap_or_default().to_owned());
+                                    let node = p.node.clone();
                                     let text = p.to_string();
                                     view! {
                                         <li>
@@ -692,8 +721,8 @@ pub fn ProblemsPanel(editor: Editor, problems: Memo<Vec<Problem>>) -> impl IntoV
                                                 class="link-button"
                                                 data-testid="problem"
                                                 on:click=move |_| {
-                                                    if let Some(id) = node.clone() {
-                                                        editor.selected.set(std::collections::HashSet::from([id]));
+                                                    if let Some(path) = &node {
+                                                        editor.reveal(path);
                                                     }
                                                 }
                                             >

@@ -63,6 +63,7 @@ e2e:
 ## Benchmarks (not tests): numbers go to docs/BENCHMARKS.md.
 bench:
 	cargo bench -p server --bench ttft
+	cargo bench -p server --bench streams
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
 	cargo bench -p webplus --bench render

@@ -4,7 +4,9 @@
 //! passages) and puts them first as a system message, fits the history into the model's window,
 //! and builds the provider request. [`PreparedAnswer::start`] starts the model; its stream
 //! records time to first token, active streams and, when it ends, the call's usage (one
-//! [`usage::UsageRecord`] per model call, whoever asked).
+//! [`usage::UsageRecord`] per model call, whoever asked). At most `max_streams` answers are
+//! prepared or streaming at once: one more is refused at once (429 with `Retry-After`), so an
+//! overloaded server keeps its streams fast instead of slowing them all.
 
 mod attachments;
 mod history;
@@ -15,6 +17,7 @@ pub mod usage;
 use std::{sync::Arc, time::Instant};
 
 use futures::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use history::fit_history;
 pub use sources::{Section, Source, context_message};
@@ -160,6 +163,8 @@ pub struct PreparedAnswer {
     call: usage::Call,
     /// The catalog's fallbacks for the model, tried in order if it fails before answering.
     fallbacks: Vec<Fallback>,
+    /// Its place among the `max_streams`, held until its stream ends.
+    permit: OwnedSemaphorePermit,
 }
 
 /// A model tried when the one before it could not start (connection refused, 429, 5xx).
@@ -176,11 +181,20 @@ pub struct Answers {
     sitechat: SiteChat,
     /// Where every started call's usage is stored (None: counters and logs only).
     ledger: Option<Ledger>,
+    /// One permit per answer prepared or streaming (`max_streams`).
+    streams: Arc<Semaphore>,
 }
 
 impl Answers {
     pub fn new(catalog: ModelCatalog, sitechat: SiteChat, ledger: Option<Ledger>) -> Self {
-        Self { catalog, sitechat, ledger }
+        let streams = Arc::new(Semaphore::new(crate::settings::DEFAULT_MAX_STREAMS));
+        Self { catalog, sitechat, ledger, streams }
+    }
+
+    /// At most `n` answers at once (at least 1).
+    pub fn max_streams(mut self, n: usize) -> Self {
+        self.streams = Arc::new(Semaphore::new(n.max(1)));
+        self
     }
 
     pub fn registry(&self) -> &Registry {
@@ -207,6 +221,10 @@ impl Answers {
     #[tracing::instrument(skip_all, fields(surface = req.surface.as_str(), model = %req.model), err(level = "info"))]
     pub async fn prepare(&self, req: AnswerRequest) -> Result<PreparedAnswer> {
         let started = Instant::now();
+        let Ok(permit) = Arc::clone(&self.streams).try_acquire_owned() else {
+            metrics::counter!("webplus_streams_refused_total").increment(1);
+            return Err(Error::RateLimited { retry_after_secs: 1 });
+        };
         req.params.check()?;
         let resolved = self.catalog.resolve(&req.model, &req.caller).await?;
         let (provider, model) = (resolved.provider, resolved.info);
@@ -261,7 +279,7 @@ impl Answers {
         let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
         call.ledger = self.ledger.clone();
         call.prices = resolved.prices;
-        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params, fallbacks })
+        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params, fallbacks, permit })
     }
 
     /// Knowledge bases by id (1 to 16), each of which the calling user must be able to read.
@@ -355,7 +373,7 @@ impl PreparedAnswer {
 
     /// [`PreparedAnswer::start`], also saying which model answers (a fallback's, when one did).
     pub async fn start_answer(self) -> Result<(ChatStream, ModelInfo), ProviderError> {
-        let Self { provider, request, call, model, fallbacks, .. } = self;
+        let Self { provider, request, call, model, fallbacks, permit, .. } = self;
         let mut next = fallbacks.into_iter();
         let (mut provider, mut request, mut call, mut model) = (provider, request, call, model);
         loop {
@@ -378,7 +396,7 @@ impl PreparedAnswer {
                 opened => opened,
             };
             match opened {
-                Ok(stream) => return Ok((instrument::instrument(stream, record), model)),
+                Ok(stream) => return Ok((instrument::instrument(stream, record, permit), model)),
                 Err(e) => {
                     let retry = matches!(e, ProviderError::Unavailable(_));
                     let Some(f) = next.next().filter(|_| retry) else {

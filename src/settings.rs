@@ -146,6 +146,9 @@ impl Default for SiteChatSettings {
     }
 }
 
+/// Answers generated at once unless `max_streams` says otherwise.
+pub const DEFAULT_MAX_STREAMS: usize = 5000;
+
 /// Everything the server and the admin commands are configured with. `Debug` shows the database URL
 /// without its password (secrets print as `Secret(..)`).
 #[derive(Clone, PartialEq, Deserialize)]
@@ -186,6 +189,9 @@ pub struct Settings {
     /// the other half is left to the work Web+ does off the runtime (SQLite, embeddings, the local
     /// model, password hashing) and the kernel's network stack.
     pub worker_threads: Option<usize>,
+    /// Answers being generated at once, all callers together (chat, widget, `/v1`, pipelines);
+    /// one more is refused with 429 and `Retry-After` rather than slowing every stream down.
+    pub max_streams: usize,
     pub local: LocalSettings,
     pub openai: Option<OpenAiSettings>,
     pub anthropic: Option<AnthropicSettings>,
@@ -216,6 +222,7 @@ impl std::fmt::Debug for Settings {
             metrics_token,
             metrics_addr,
             worker_threads,
+            max_streams,
             local,
             openai,
             anthropic,
@@ -242,6 +249,7 @@ impl std::fmt::Debug for Settings {
             .field("metrics_token", metrics_token)
             .field("metrics_addr", metrics_addr)
             .field("worker_threads", worker_threads)
+            .field("max_streams", max_streams)
             .field("local", local)
             .field("openai", openai)
             .field("anthropic", anthropic)
@@ -281,6 +289,7 @@ impl Settings {
             metrics_token: None,
             metrics_addr: None,
             worker_threads: None,
+            max_streams: DEFAULT_MAX_STREAMS,
             local: LocalSettings::default(),
             openai: None,
             anthropic: None,

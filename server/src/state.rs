@@ -82,7 +82,8 @@ impl Services {
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let answers = Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone()));
+        let answers =
+            Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone())).max_streams(settings.max_streams);
         let widget = Widget::new(
             sitechat.clone(),
             answers.clone(),

@@ -1,18 +1,20 @@
 //! The metrics and usage of an answer's stream: time to first token, active streams, and the
-//! call's usage record when the stream ends (or is dropped).
+//! call's usage record when the stream ends (or is dropped). The stream holds the answer's place
+//! among `max_streams` until then.
 
 use std::sync::Arc;
 
 use futures::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::usage::Recorder;
 use crate::providers::{ChatEvent, ChatStream};
 
 /// Wraps a provider stream to record time to first token, the number of active streams, and the
 /// call's usage.
-pub(super) fn instrument(stream: ChatStream, mut record: Recorder) -> ChatStream {
+pub(super) fn instrument(stream: ChatStream, mut record: Recorder, permit: OwnedSemaphorePermit) -> ChatStream {
     let provider: Arc<str> = Arc::from(record.provider());
-    let guard = ActiveStream::new(Arc::clone(&provider));
+    let guard = (ActiveStream::new(Arc::clone(&provider)), permit);
     let mut first = true;
     stream
         .map(move |ev| {

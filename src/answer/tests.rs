@@ -235,6 +235,25 @@ async fn an_unknown_model_is_named_in_the_error() {
 }
 
 #[tokio::test]
+async fn beyond_max_streams_an_answer_is_refused_at_once_until_a_stream_ends() {
+    let w = world().await;
+    let answers = w.answers.clone().max_streams(2);
+    let ask_hi = || ask(Caller::user(&w.owner), Grounding::None, question("Hi?"));
+    let prepared = answers.prepare(ask_hi()).await.unwrap();
+    let streaming = answers.prepare(ask_hi()).await.unwrap().start().await.unwrap();
+    assert!(matches!(answers.prepare(ask_hi()).await, Err(Error::RateLimited { retry_after_secs: 1 })));
+    // An answer prepared and dropped unstarted gives its place back, as does a stream read to its end.
+    drop(prepared);
+    let third = answers.prepare(ask_hi()).await.unwrap();
+    assert!(matches!(answers.prepare(ask_hi()).await, Err(Error::RateLimited { .. })));
+    let events: Vec<_> = streaming.collect().await;
+    assert_eq!(events.len(), 3, "the stream itself is untouched: {events:?}");
+    let fourth = answers.prepare(ask_hi()).await.unwrap();
+    assert!(matches!(answers.prepare(ask_hi()).await, Err(Error::RateLimited { .. })));
+    drop((third, fourth));
+}
+
+#[tokio::test]
 async fn every_started_call_writes_one_ledger_row_finished_stopped_or_refused() {
     let w = world().await;
     let start = |q: &'static str| {

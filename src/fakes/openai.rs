@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::serving::Serving;
 use axum::Router;
@@ -57,6 +57,13 @@ pub struct FakeOpenAiConfig {
     pub reply: Vec<String>,
     /// Pause before each content chunk, to make streaming observable in tests and benchmarks.
     pub chunk_delay: Duration,
+    /// Each pause is `chunk_delay` plus or minus up to this much (spread evenly, a fixed sequence
+    /// per answer), as a real model's tokens do not come like a clock.
+    pub chunk_jitter: Duration,
+    /// When set, each content chunk's text is `"<n>@<µs> "`: its number in the answer (from 0)
+    /// and when it was sent, in microseconds since this instant. A benchmark in the same process
+    /// reads from it how long each token took to reach it and that none was lost or reordered.
+    pub stamp: Option<Instant>,
     pub failure: Option<Failure>,
     /// Served by `POST /v1/embeddings` (vectors from [`crate::fakes::hashed_bag`]).
     pub embedding_models: Vec<FakeEmbeddingModel>,
@@ -69,6 +76,8 @@ impl Default for FakeOpenAiConfig {
             models: vec!["gpt-4o-mini".to_owned()],
             reply: word_tokens(DEFAULT_REPLY),
             chunk_delay: Duration::ZERO,
+            chunk_jitter: Duration::ZERO,
+            stamp: None,
             failure: None,
             embedding_models: FakeEmbeddingModel::openai_defaults(),
         }
@@ -100,6 +109,17 @@ impl FakeOpenAiConfig {
 
     pub fn chunk_delay(mut self, delay: Duration) -> Self {
         self.chunk_delay = delay;
+        self
+    }
+
+    pub fn chunk_jitter(mut self, jitter: Duration) -> Self {
+        self.chunk_jitter = jitter;
+        self
+    }
+
+    /// Stamps each content chunk (see [`FakeOpenAiConfig::stamp`]).
+    pub fn stamp(mut self, epoch: Instant) -> Self {
+        self.stamp = Some(epoch);
         self
     }
 

@@ -79,6 +79,7 @@ pub const KEYS: &[Key] = &[
     key("refresh_token_ttl_secs", "WEBPLUS_REFRESH_TOKEN_TTL_SECS", Number, "a whole number of seconds", "86400"),
     key("trust_proxy", "WEBPLUS_TRUST_PROXY", Bool, "true or false", "true"),
     key("worker_threads", "WEBPLUS_WORKER_THREADS", Number, "a whole number of threads from 1 to 1024", "2"),
+    key("max_streams", "WEBPLUS_MAX_STREAMS", Number, "a whole number of at least 1", "20000"),
     key(
         "public_url",
         "WEBPLUS_PUBLIC_URL",

@@ -293,6 +293,17 @@ fn ollama_and_bedrock_sections_are_declared_by_their_keys_and_say_what_is_wrong(
 }
 
 #[test]
+fn max_streams_has_a_default_is_taken_from_either_layer_and_zero_is_refused() {
+    assert_eq!(Settings::from_sources(None, &HashMap::new()).unwrap().max_streams, 5000);
+    let s = Settings::from_sources(None, &env(&[("WEBPLUS_MAX_STREAMS", "12")])).unwrap();
+    assert_eq!(s.max_streams, 12);
+    assert_eq!(Settings::from_sources(Some("max_streams = 3\n"), &HashMap::new()).unwrap().max_streams, 3);
+    let e = Settings::from_sources(None, &env(&[("WEBPLUS_MAX_STREAMS", "0")])).unwrap_err();
+    assert_eq!(e.key, "WEBPLUS_MAX_STREAMS");
+    assert!(e.to_string().contains("at least 1"), "{e}");
+}
+
+#[test]
 fn worker_threads_are_taken_from_either_layer_and_zero_is_refused() {
     assert_eq!(Settings::from_sources(None, &HashMap::new()).unwrap().worker_threads, None);
     let s = Settings::from_sources(None, &env(&[("WEBPLUS_WORKER_THREADS", "3")])).unwrap();

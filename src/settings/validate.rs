@@ -24,6 +24,9 @@ pub(super) fn validate(s: &Settings, origin: &Origin<'_>) -> Result<(), Settings
     if s.worker_threads.is_some_and(|n| !(1..=MAX_WORKER_THREADS).contains(&n)) {
         return Err(origin.invalid("worker_threads"));
     }
+    if s.max_streams == 0 {
+        return Err(origin.invalid("max_streams"));
+    }
     if s.local.max_concurrent == 0 {
         return Err(origin.invalid("local.max_concurrent"));
     }

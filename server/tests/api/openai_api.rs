@@ -6,7 +6,7 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use webplus::fakes::FakeOpenAiConfig;
 
-use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app, spawn_app_with};
+use crate::helpers::{FAKE_MODEL, TestApp, read_sse, spawn_app, spawn_app_in_with, spawn_app_with};
 
 async fn key(app: &TestApp) -> String {
     app.register("dev@example.com").await;
@@ -110,6 +110,38 @@ async fn a_streaming_completion_sends_chunks_then_done() {
     assert_eq!(keys(&chunks[1]["choices"][0]), ["delta", "finish_reason", "index", "logprobs"]);
     // The system message reached the upstream.
     assert_eq!(app.chat_requests().last().unwrap()["messages"][0]["role"], "system");
+}
+
+#[tokio::test]
+async fn beyond_max_streams_a_request_gets_429_with_retry_after_while_the_open_stream_goes_on() {
+    let dir = std::sync::Arc::new(webplus::storage::TempDb::new().await);
+    let slow = FakeOpenAiConfig::default().reply_text("one two three four").chunk_delay(Duration::from_millis(200));
+    let fake = std::sync::Arc::new(webplus::fakes::FakeOpenAi::start(slow).await);
+    let app = spawn_app_in_with(dir, fake, |s| s.max_streams = 1).await;
+    let key = key(&app).await;
+    let ask = || {
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&json!({ "model": FAKE_MODEL, "stream": true, "messages": [{ "role": "user", "content": "count" }] }))
+    };
+    let open = ask().send().await.unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+
+    let refused = ask().send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "rate_limit_error", "{body}");
+
+    // The stream already open is not slowed or cut by the refusal.
+    let frames = read_sse(open, Duration::from_secs(10)).await;
+    let text: String = frames
+        .iter()
+        .filter_map(|(_, d)| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(text, "one two three four");
 }
 
 #[tokio::test]

@@ -34,9 +34,12 @@ pub(super) fn response(id: String, request: ParsedRequest, config: FakeOpenAiCon
                 }
                 _ => {}
             }
-            if !config.chunk_delay.is_zero() {
-                tokio::time::sleep(config.chunk_delay).await;
+            let pause = pause(&config, &id, sent);
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
             }
+            let stamped = config.stamp.map(|epoch| format!("{sent}@{} ", epoch.elapsed().as_micros()));
+            let text = stamped.as_deref().unwrap_or(text);
             yield Ok(frames.chunk(Delta { content: Some(text), ..Delta::default() }, None));
         }
 
@@ -63,6 +66,24 @@ pub(super) fn response(id: String, request: ParsedRequest, config: FakeOpenAiCon
         yield Ok(Bytes::from_static(wire::SSE_DONE));
     };
     sse_response(Body::from_stream(body))
+}
+
+/// The pause before chunk `n` of answer `id`: the delay, moved by up to the jitter either way (a
+/// pseudo-random sequence per answer, so concurrent answers do not pause in step).
+fn pause(config: &FakeOpenAiConfig, id: &str, n: usize) -> Duration {
+    let jitter = config.chunk_jitter.as_micros() as i64;
+    if jitter == 0 {
+        return config.chunk_delay;
+    }
+    // SplitMix64 of the answer's FNV-1a hash and the chunk number: spread evenly over -jitter..=jitter.
+    let seed = id.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3));
+    let mut z = seed.wrapping_add(n as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let offset = (z % (2 * jitter as u64 + 1)) as i64 - jitter;
+    let micros = (config.chunk_delay.as_micros() as i64 + offset).max(0);
+    Duration::from_micros(micros as u64)
 }
 
 /// What every chunk of one answer has in common.

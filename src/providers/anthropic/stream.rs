@@ -64,6 +64,8 @@ pub(super) async fn start(
         return Err(errors::mid_stream(error, &ctx.errors()));
     }
     let stream = async_stream::stream! {
+        // Looked up once per stream, not per token.
+        let tokens = metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider));
         let mut state = State::default();
         let mut next = first;
         loop {
@@ -77,7 +79,7 @@ pub(super) async fn start(
                     break;
                 }
                 Ok(Some(delta)) => {
-                    metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider)).increment(1);
+                    tokens.increment(1);
                     yield Ok(delta);
                 }
                 Ok(None) => {}

@@ -49,11 +49,13 @@ pub(super) async fn start(send: ConverseStreamFluentBuilder, ctx: StreamContext)
     let mut state = State::default();
     let first = next_output(&mut upstream, &mut state, &ctx).await?;
     let stream = async_stream::stream! {
+        // Looked up once per stream, not per token.
+        let tokens = metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider));
         let mut item = Ok(first);
         loop {
             let more = matches!(item, Ok(ChatEvent::Delta(_)));
             if more {
-                metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider)).increment(1);
+                tokens.increment(1);
             }
             yield item;
             if !more {

@@ -38,6 +38,8 @@ pub(super) async fn start(
     }
     let provider = Arc::clone(&api.name);
     let stream = async_stream::stream! {
+        // Looked up once per stream, not per token.
+        let tokens = metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&provider));
         let mut next = first;
         loop {
             let Some(line) = next else {
@@ -50,7 +52,7 @@ pub(super) async fn start(
             }
             let text = line.message.as_ref().map(|m| m.content.as_str()).unwrap_or_default();
             if !text.is_empty() {
-                metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&provider)).increment(1);
+                tokens.increment(1);
                 yield Ok(ChatEvent::Delta(text.to_owned()));
             }
             if line.done {

@@ -3,14 +3,14 @@
 //! The HTTP side is plain reqwest rather than async-openai's `create_stream`: that one runs the
 //! request through reqwest-eventsource, which *reconnects* when a stream fails half-way, silently
 //! posting the same (billed) request again after the caller has given up on it, and which drops
-//! the error body of a failed request. async-openai still provides the request and chunk types.
+//! the error body of a failed request. async-openai still provides the request type; a chunk is
+//! read into [`ChunkIn`], the few fields Web+ uses, so the id, model and fingerprint every chunk
+//! repeats are skipped rather than allocated for every token.
 
 use std::{sync::Arc, time::Duration};
 
 use async_openai::error::ApiError;
-use async_openai::types::{
-    CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FinishReason as OpenAiFinish,
-};
+use async_openai::types::CreateChatCompletionRequest;
 use eventsource_stream::EventStreamError;
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, HeaderValue};
@@ -52,13 +52,15 @@ pub(super) async fn start(
     let stream = async_stream::stream! {
         let mut state = State::default();
         let mut next = first;
+        // Looked up once per stream, not per token.
+        let tokens = metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider));
         loop {
             let Some(chunk) = next else {
                 yield state.finish(&ctx);
                 break;
             };
             if let Some(text) = state.absorb(chunk) {
-                metrics::counter!("webplus_tokens_generated_total", "provider" => Arc::clone(&ctx.provider)).increment(1);
+                tokens.increment(1);
                 yield Ok(ChatEvent::Delta(text));
             }
             next = match upstream.next_chunk(&ctx).await {
@@ -114,10 +116,7 @@ impl Upstream {
     }
 
     /// The next chunk; `Ok(None)` at `[DONE]`.
-    async fn next_chunk(
-        &mut self,
-        ctx: &StreamContext,
-    ) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
+    async fn next_chunk(&mut self, ctx: &StreamContext) -> Result<Option<ChunkIn>, ProviderError> {
         loop {
             match self.events.next().await {
                 // Only `data` matters for Chat Completions; an event without any is skipped.
@@ -142,11 +141,42 @@ impl Upstream {
     }
 }
 
-fn parse_event(data: &str, ctx: &StreamContext) -> Result<Option<CreateChatCompletionStreamResponse>, ProviderError> {
+/// What Web+ reads of a `chat.completion.chunk`: unknown fields are skipped, `choices` is
+/// required (so an error object or anything else is not taken for an empty chunk).
+#[derive(serde::Deserialize)]
+pub(super) struct ChunkIn {
+    choices: Vec<ChoiceIn>,
+    #[serde(default)]
+    usage: Option<UsageIn>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChoiceIn {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    delta: Option<DeltaIn>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DeltaIn {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct UsageIn {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+}
+
+fn parse_event(data: &str, ctx: &StreamContext) -> Result<Option<ChunkIn>, ProviderError> {
     if data == "[DONE]" {
         return Ok(None);
     }
-    let chunk_error = match serde_json::from_str::<CreateChatCompletionStreamResponse>(data) {
+    let chunk_error = match serde_json::from_str::<ChunkIn>(data) {
         Ok(chunk) => return Ok(Some(chunk)),
         Err(e) => e,
     };
@@ -177,23 +207,17 @@ struct State {
 
 impl State {
     /// Takes in one chunk; returns its text, if any. Only choice 0 counts: Web+ never asks for `n > 1`.
-    fn absorb(&mut self, chunk: CreateChatCompletionStreamResponse) -> Option<String> {
+    fn absorb(&mut self, chunk: ChunkIn) -> Option<String> {
         if let Some(u) = chunk.usage {
             self.usage = Some(Usage::reported(u.prompt_tokens, u.completion_tokens));
         }
         let choice = chunk.choices.into_iter().find(|c| c.index == 0)?;
         if let Some(reason) = choice.finish_reason {
-            self.finish_reason = Some(match reason {
-                OpenAiFinish::Length => FinishReason::Length,
-                // Tools are never offered and a content-filter stop is still a stop: the text so
-                // far is all there will be.
-                OpenAiFinish::Stop
-                | OpenAiFinish::ContentFilter
-                | OpenAiFinish::ToolCalls
-                | OpenAiFinish::FunctionCall => FinishReason::Stop,
-            });
+            // Tools are never offered and a content-filter stop (or a reason this version does
+            // not know) is still a stop: the text so far is all there will be.
+            self.finish_reason = Some(if reason == "length" { FinishReason::Length } else { FinishReason::Stop });
         }
-        let text = choice.delta.content.filter(|t| !t.is_empty())?;
+        let text = choice.delta?.content.filter(|t| !t.is_empty())?;
         self.deltas = self.deltas.saturating_add(1);
         Some(text)
     }
@@ -213,5 +237,67 @@ impl State {
             counted: true,
         });
         Ok(ChatEvent::Finished { reason, usage })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> StreamContext {
+        StreamContext {
+            provider: Arc::from("openai"),
+            key: Secret::new("sk-test-0123456789".to_owned()),
+            idle_timeout: Duration::from_secs(1),
+            estimated_prompt_tokens: 7,
+        }
+    }
+
+    /// A chunk as OpenAI sends it, every field there.
+    const CHUNK: &str = r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":" Paris"},"logprobs":null,"finish_reason":null}],"usage":null}"#;
+
+    #[test]
+    fn text_finish_and_usage_are_read_and_the_rest_is_skipped() {
+        let mut state = State::default();
+        let first = parse_event(r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#, &ctx());
+        assert_eq!(state.absorb(first.unwrap().unwrap()), None, "an empty delta is no text");
+        assert_eq!(state.absorb(parse_event(CHUNK, &ctx()).unwrap().unwrap()).as_deref(), Some(" Paris"));
+        let end = r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#;
+        assert_eq!(state.absorb(parse_event(end, &ctx()).unwrap().unwrap()), None);
+        let usage = r#"{"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}"#;
+        state.absorb(parse_event(usage, &ctx()).unwrap().unwrap());
+        match state.finish(&ctx()).unwrap() {
+            ChatEvent::Finished { reason, usage } => {
+                assert_eq!(reason, FinishReason::Length);
+                assert_eq!((usage.prompt_tokens, usage.completion_tokens), (9, 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_event("[DONE]", &ctx()).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_error_object_or_anything_else_is_an_error_not_an_empty_chunk() {
+        let error = r#"{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}"#;
+        assert!(parse_event(error, &ctx()).is_err());
+        assert!(matches!(parse_event(r#"{"id":"x"}"#, &ctx()), Err(ProviderError::Failed(_))));
+        assert!(matches!(parse_event("not json", &ctx()), Err(ProviderError::Failed(_))));
+    }
+
+    #[test]
+    fn without_a_usage_chunk_the_chunks_are_counted() {
+        let mut state = State::default();
+        for _ in 0..3 {
+            state.absorb(parse_event(CHUNK, &ctx()).unwrap().unwrap());
+        }
+        let stop = r#"{"choices":[{"index":0,"delta":{},"finish_reason":"content_filter"}]}"#;
+        state.absorb(parse_event(stop, &ctx()).unwrap().unwrap());
+        match state.finish(&ctx()).unwrap() {
+            ChatEvent::Finished { reason, usage } => {
+                assert_eq!(reason, FinishReason::Stop);
+                assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.counted), (7, 3, true));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

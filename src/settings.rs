@@ -13,6 +13,7 @@ mod validate;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
+use crate::answer::AnswerStyle;
 use figment::{
     Figment,
     providers::{Format, Toml},
@@ -50,11 +51,20 @@ pub struct LocalSettings {
     pub max_concurrent: usize,
     /// Generations that may wait for a slot before new ones are refused.
     pub max_queue: usize,
+    /// How the local models answer from knowledge bases: `quote` the passages' sentences that
+    /// answer (exact, at once) or `generate` from the passages.
+    pub grounded_answers: AnswerStyle,
 }
 
 impl Default for LocalSettings {
     fn default() -> Self {
-        Self { model_path: None, model_id: "smollm2-135m".into(), max_concurrent: 1, max_queue: 16 }
+        Self {
+            model_path: None,
+            model_id: "smollm2-135m".into(),
+            max_concurrent: 1,
+            max_queue: 16,
+            grounded_answers: AnswerStyle::Quote,
+        }
     }
 }
 

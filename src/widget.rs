@@ -128,6 +128,7 @@ impl Widget {
             params: Params::default(),
             grounding: Grounding::Published(kb.clone()),
             history: History::FitToWindow,
+            style: None,
         };
         let prepared = self.inner.answers.prepare(request).await.map_err(|e| match e {
             Error::UnknownModel(model) => {

@@ -7,7 +7,8 @@
 //!
 //! Run: `make eval` (`cargo bench -p server --bench grounded`). Every chat model `/v1/models` offers is
 //! evaluated (on embedded defaults, the local one), or those in `WEBPLUS_EVAL_MODELS`
-//! (comma-separated); `WEBPLUS_EVAL_QUESTIONS=N` asks N of the questions, spread evenly (a
+//! (comma-separated), each with every answer style in `WEBPLUS_EVAL_STYLES` (`quote,generate` by
+//! default: the passages quoted, or the answer generated); `WEBPLUS_EVAL_QUESTIONS=N` asks N of the questions, spread evenly (a
 //! quicker run while working on answers; the table says how many). A server with remote connections set up is used by giving its address and an
 //! API key: `WEBPLUS_EVAL_URL`, `WEBPLUS_EVAL_API_KEY`. Writes docs/BENCHMARKS.md (section
 //! `grounded`) and every answer with its verdict to `$CARGO_TARGET_TMPDIR/grounded-<model>.json`.
@@ -37,6 +38,8 @@ struct Answer {
     sources: HashMap<usize, String>,
     /// Each source given: its file, sections and text.
     given: Vec<(String, String, String)>,
+    /// The sources as `/v1` sent them (with their sections), for the answers' file.
+    raw: Vec<Value>,
     /// Whether a source given is from the answering document and holds every expected fact.
     answer_given: bool,
     ttft: Duration,
@@ -46,6 +49,8 @@ struct Answer {
 /// What one model got.
 struct Run {
     model: String,
+    /// `answer_style`: `quote` or `generate`.
+    style: String,
     answers: Vec<(Question, Answer, Verdict)>,
 }
 
@@ -170,14 +175,20 @@ async fn ask_all(
         }
     };
     anyhow::ensure!(!models.is_empty(), "no model to evaluate");
+    let styles: Vec<String> = std::env::var("WEBPLUS_EVAL_STYLES")
+        .unwrap_or_else(|_| "quote,generate".into())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
     let doc_texts: HashMap<&str, &str> = docs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let mut runs = Vec::new();
-    for model in models {
+    for (model, style) in models.iter().flat_map(|m| styles.iter().map(move |s| (m.clone(), s.clone()))) {
         // The first call loads a local model: not part of any question's time.
-        ask(client, base, key, kb_id, &model, "Hello", &file_of).await?;
+        ask(client, base, key, kb_id, (&model, "generate"), "Hello", &file_of).await?;
         let mut answers = Vec::new();
         for q in questions {
-            let mut a = ask(client, base, key, kb_id, &model, &q.question, &file_of).await?;
+            let mut a = ask(client, base, key, kb_id, (&model, &style), &q.question, &file_of).await?;
             a.answer_given = q.doc.as_ref().is_some_and(|doc| {
                 a.given.iter().any(|(file, _, text)| {
                     let text = normalize(text);
@@ -188,7 +199,7 @@ async fn ask_all(
             let doc_text = q.doc.as_deref().and_then(|d| doc_texts.get(d).copied());
             let v = score(q, &a.text, &cited, doc_text);
             println!(
-                "{model} {:<28} {} {:>6.0} ms  {}",
+                "{model} {style} {:<28} {} {:>6.0} ms  {}",
                 q.id,
                 mark(&v),
                 a.total.as_secs_f64() * 1e3,
@@ -196,7 +207,7 @@ async fn ask_all(
             );
             answers.push((q.clone(), a, v));
         }
-        runs.push(Run { model, answers });
+        runs.push(Run { model, style, answers });
     }
     Ok(runs)
 }
@@ -206,7 +217,7 @@ async fn ask(
     base: &str,
     key: &str,
     kb_id: &str,
-    model: &str,
+    (model, style): (&str, &str),
     question: &str,
     file_of: &HashMap<String, String>,
 ) -> anyhow::Result<Answer> {
@@ -214,6 +225,7 @@ async fn ask(
         "model": model,
         "messages": [{"role": "user", "content": question}],
         "knowledge_bases": [kb_id],
+        "answer_style": style,
         "temperature": 0,
         "max_tokens": MAX_TOKENS,
         "stream": true,
@@ -224,6 +236,7 @@ async fn ask(
     anyhow::ensure!(status.is_success(), "{model}: {status}: {}", res.text().await.unwrap_or_default());
     let mut events = eventsource_stream::EventStream::new(res.bytes_stream());
     let (mut text, mut sources, mut given, mut ttft) = (String::new(), HashMap::new(), Vec::new(), None);
+    let mut raw = Vec::new();
     while let Some(event) = events.next().await {
         let data = event?.data;
         if data == "[DONE]" {
@@ -232,6 +245,7 @@ async fn ask(
         let chunk: Value = serde_json::from_str(&data)?;
         anyhow::ensure!(chunk.get("error").is_none(), "{model}: {chunk}");
         for s in chunk["sources"].as_array().into_iter().flatten() {
+            raw.push(s.clone());
             let (Some(n), Some(doc)) = (s["n"].as_u64(), s["document_id"].as_str()) else { continue };
             let file = file_of.get(doc).cloned().unwrap_or_else(|| doc.to_owned());
             let (heading, passages) = (s["heading_path"].as_str(), s["text"].as_str());
@@ -244,7 +258,7 @@ async fn ask(
         }
     }
     let total = started.elapsed();
-    Ok(Answer { text, sources, given, answer_given: false, ttft: ttft.unwrap_or(total), total })
+    Ok(Answer { text, sources, given, raw, answer_given: false, ttft: ttft.unwrap_or(total), total })
 }
 
 async fn call(key: &str, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
@@ -280,8 +294,8 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
     let answerable = questions.iter().filter(|q| q.doc.is_some()).count();
     let unanswerable = questions.len() - answerable;
     let mut table = String::from(
-        "| Model | Accuracy (answerable) | Citation accuracy | \"Don't know\" accuracy | All right | Answer given to the model | First token p50 / p90 | Answer p50 / p90 |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| Model | Answer style | Accuracy (answerable) | Citation accuracy | \"Don't know\" accuracy | All right | Answer given to the model | First token p50 / p90 | Answer p50 / p90 |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for run in runs {
         let count = |f: &dyn Fn(&Verdict) -> bool| run.answers.iter().filter(|(_, _, v)| f(v)).count();
@@ -295,8 +309,9 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
         let (t, a) = (Stats::of(&mut ttft), Stats::of(&mut total));
         let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
         table.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} / {} | {} / {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} |\n",
             run.model,
+            run.style,
             percent(right, answerable),
             percent(cited, answerable),
             percent(unknown, unanswerable),
@@ -314,11 +329,15 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
                 json!({"id": q.id, "question": q.question, "answer": a.text, "right": v.right,
                        "cited_right": v.cited_right, "problems": v.problems, "answer_given": a.answer_given, "section": q.section,
                        "sources": a.given.iter().map(|(f, h, t)| json!({"file": f, "sections": h, "text": t})).collect::<Vec<_>>(),
+                       "raw_sources": a.raw,
                        "ttft_ms": a.ttft.as_millis(), "total_ms": a.total.as_millis()})
             })
             .collect();
-        let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("grounded-{}.json", run.model.replace(['/', ':'], "_")));
+        let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "grounded-{}-{}.json",
+            run.model.replace(['/', ':'], "_"),
+            run.style
+        ));
         std::fs::write(&file, serde_json::to_string_pretty(&details)?)?;
         println!("answers and verdicts: {}", file.display());
     }

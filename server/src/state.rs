@@ -82,8 +82,9 @@ impl Services {
         if serving {
             sitechat.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let answers =
-            Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone())).max_streams(settings.max_streams);
+        let answers = Answers::new(catalog.clone(), sitechat.clone(), Some(ledger.clone()))
+            .max_streams(settings.max_streams)
+            .local_grounded_answers(settings.local.grounded_answers);
         let widget = Widget::new(
             sitechat.clone(),
             answers.clone(),

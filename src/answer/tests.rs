@@ -9,6 +9,7 @@ mod chat_settings;
 mod chat_titles;
 mod chat_transfer;
 mod chat_usage;
+mod quoting;
 
 use std::sync::{Arc, Mutex};
 
@@ -137,6 +138,7 @@ fn ask(caller: Caller, grounding: Grounding, messages: Vec<ChatMessage>) -> Answ
         params: Params::default(),
         grounding,
         history: History::AsSent,
+        style: None,
     }
 }
 

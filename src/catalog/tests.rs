@@ -271,6 +271,7 @@ async fn a_model_that_cannot_start_or_fails_before_its_first_token_hands_over_to
         params: Params::default(),
         grounding: Grounding::None,
         history: History::AsSent,
+        style: None,
     };
 
     s._fake.fail_next([AnthropicFailure::Overloaded]);

@@ -209,6 +209,7 @@ impl Chat {
                 params,
                 grounding: Grounding::Attached(attached),
                 history: History::FitToWindow,
+                style: None,
             })
             .await?;
         let sources = match prepared.sources.is_empty() {

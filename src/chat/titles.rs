@@ -56,6 +56,7 @@ impl Chat {
             params: Params { max_tokens: Some(24), temperature: Some(0.2), ..Params::default() },
             grounding: Grounding::None,
             history: History::FitToWindow,
+            style: None,
         };
         let written = async {
             let mut stream = self.answers.prepare(request).await.ok()?.start().await.ok()?;

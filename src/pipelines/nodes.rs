@@ -230,6 +230,7 @@ impl Nodes {
             },
             grounding: Grounding::None,
             history: History::AsSent,
+            style: None,
         };
         let public = |e: crate::Error| {
             e.log(report.run_id());

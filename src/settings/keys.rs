@@ -93,6 +93,7 @@ pub const KEYS: &[Key] = &[
     key("local.model_id", "WEBPLUS_LOCAL_MODEL_ID", Text, "a model id", "my-local-model"),
     key("local.max_concurrent", "WEBPLUS_LOCAL_MAX_CONCURRENT", Number, "a whole number of at least 1", "2"),
     key("local.max_queue", "WEBPLUS_LOCAL_MAX_QUEUE", Number, "a whole number", "32"),
+    key("local.grounded_answers", "WEBPLUS_LOCAL_GROUNDED_ANSWERS", Text, "quote or generate", "generate"),
     key(
         "openai.base_url",
         "WEBPLUS_OPENAI_BASE_URL",

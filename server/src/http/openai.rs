@@ -63,6 +63,7 @@ pub async fn chat_completions(
         params: body.params()?,
         grounding: body.knowledge_bases.clone().map_or(Grounding::None, Grounding::Readable),
         history: History::AsSent,
+        style: body.style()?,
     };
     let engine = |e: webplus::Error| ApiError::from_engine(e, &rid);
     let prepared = state.services.answers.prepare(request).await.map_err(engine)?;
@@ -89,6 +90,7 @@ async fn pipeline_completion(
             "knowledge_bases: a pipeline model answers from its own Knowledge retrieval nodes; leave knowledge_bases out",
         ));
     }
+    body.style()?;
     let message = body.messages()?.into_iter().rev().find(|m| m.role == Role::User).ok_or_else(|| {
         ApiError::invalid(
             "invalid_value",

@@ -45,6 +45,8 @@ async fn a_missing_local_model_is_explained_to_every_caller_without_its_path_and
     let app = spawn_app_configured(|s| {
         s.local.model_path = Some(gone.clone());
         s.default_model = s.local.model_id.clone();
+        // Quoting needs no model file: the widget would answer. Generating shows the error.
+        s.local.grounded_answers = webplus::answer::AnswerStyle::Generate;
     })
     .await;
     let model = app.settings.local.model_id.clone();

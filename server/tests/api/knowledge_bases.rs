@@ -303,6 +303,41 @@ async fn chat_completions_with_knowledge_bases_ground_the_answer_and_return_its_
 }
 
 #[tokio::test]
+async fn answer_style_quote_answers_with_the_sentence_that_holds_the_answer_without_a_model_call() {
+    let app = crawl_app().await;
+    let api = Api::new(&app, "owner@example.com").await;
+    let site = FakeSite::handbook().await;
+    let kb = api.create_kb("Handbook").await;
+    assert_eq!(api.crawl(&kb, &site).await["status"], "done");
+    let ask = |style: Value, kbs: Value| {
+        json!({ "model": crate::helpers::FAKE_MODEL, "knowledge_bases": kbs, "answer_style": style,
+                "messages": [{ "role": "user", "content": "What is the API rate limit?" }] })
+    };
+    let before = app.chat_requests().len();
+    let (s, v) = api.post("/v1/chat/completions", ask(json!("quote"), json!([kb]))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let answer = v["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(answer.contains("600 requests per minute") && answer.ends_with("[1]"), "{answer}");
+    assert!(v["sources"][0]["url"].as_str().unwrap().ends_with("/api"), "{v}");
+    assert_eq!(app.chat_requests().len(), before, "a quote calls no model");
+
+    // "generate" asks the model, as leaving it out does for a remote model.
+    let (s, v) = api.post("/v1/chat/completions", ask(json!("generate"), json!([kb]))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(app.chat_requests().len(), before + 1);
+
+    for (body, says) in [
+        (ask(json!("summarise"), json!([kb])), "use \"quote\" or \"generate\""),
+        (ask(json!("quote"), Value::Null), "give knowledge_bases or leave it out"),
+    ] {
+        let (s, v) = api.post("/v1/chat/completions", body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("answer_style: ") && message.contains(says), "{message}");
+    }
+}
+
+#[tokio::test]
 async fn a_cancelled_crawl_stops_and_says_so() {
     let app = crawl_app().await;
     let api = Api::new(&app, "owner@example.com").await;

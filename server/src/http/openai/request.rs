@@ -3,7 +3,7 @@
 use axum::extract::rejection::JsonRejection;
 use serde::Deserialize;
 use webplus::{
-    answer::Params,
+    answer::{AnswerStyle, Params},
     providers::{ChatMessage, Role},
 };
 
@@ -28,6 +28,9 @@ pub struct ChatCompletionRequest {
     pub n: Option<u32>,
     /// Extension: answer from these knowledge bases (ids the caller can read), citing them.
     pub knowledge_bases: Option<Vec<String>>,
+    /// Extension, with `knowledge_bases`: `quote` (the passages' own sentences that answer) or
+    /// `generate` (the model writes the answer); left out, the model's way.
+    pub answer_style: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +87,25 @@ impl ChatCompletionRequest {
             presence_penalty: self.presence_penalty,
             frequency_penalty: self.frequency_penalty,
         })
+    }
+
+    /// How a grounded answer is made, checked: only with `knowledge_bases`.
+    pub fn style(&self) -> Result<Option<AnswerStyle>, ApiError> {
+        let Some(style) = &self.answer_style else { return Ok(None) };
+        if self.knowledge_bases.is_none() {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "answer_style: it applies to answers from knowledge_bases; give knowledge_bases or leave it out",
+            ));
+        }
+        match style.as_str() {
+            "quote" => Ok(Some(AnswerStyle::Quote)),
+            "generate" => Ok(Some(AnswerStyle::Generate)),
+            other => Err(ApiError::invalid(
+                "invalid_value",
+                format!("answer_style: use \"quote\" or \"generate\" (got {other:?})"),
+            )),
+        }
     }
 
     /// The messages, checked: known roles, text content only.

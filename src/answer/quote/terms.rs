@@ -1,0 +1,67 @@
+//! Words as the quoting compares them: lower case, without the words every question has, and
+//! with their common English endings taken off ("refunds", "refunded" and "refund" are one term).
+
+/// Words that say nothing about what is asked (articles, pronouns, auxiliaries, question words).
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "done", "each", "for", "from", "get", "gets", "got",
+    "had", "has", "have", "having", "he", "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it",
+    "its", "it's", "just", "me", "more", "most", "much", "my", "need", "needs", "no", "not", "of", "off", "on", "once",
+    "one", "only", "or", "other", "our", "out", "over", "please", "s", "same", "she", "should", "so", "some", "still",
+    "such", "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
+    "too", "up", "us", "use", "very", "was", "we", "were", "what", "what's", "when", "where", "which", "while", "who",
+    "whom", "whose", "why", "will", "with", "would", "you", "your", "yours", "many", "long", "there's", "i'm", "i've",
+    "don't", "doesn't", "can't", "let", "know", "want", "like", "way", "thing", "things",
+];
+
+/// The terms of `text`, in order (repeats kept): words and numbers, lower-cased and stemmed,
+/// without stopwords.
+pub fn terms(text: &str) -> Vec<String> {
+    words(text).filter(|w| !STOPWORDS.contains(&w.as_str())).map(|w| stem(&w)).collect()
+}
+
+/// Lower-cased words: runs of letters and digits, keeping an apostrophe inside a word.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '’').replace('’', "'").to_lowercase())
+        .filter(|w| !w.is_empty())
+}
+
+/// A light suffix stripper (plurals, -ing, -ed, -ly): enough to match a question's word with the
+/// document's form of it, not a linguistic stemmer.
+pub fn stem(word: &str) -> String {
+    let w = word.strip_suffix("'s").unwrap_or(word);
+    if w.chars().any(|c| c.is_ascii_digit()) || w.chars().count() <= 3 {
+        return w.to_owned();
+    }
+    for (suffix, keep, min) in [
+        ("ies", "y", 5),
+        ("sses", "ss", 5),
+        ("ches", "ch", 5),
+        ("shes", "sh", 5),
+        ("xes", "x", 4),
+        ("ing", "", 6),
+        ("ied", "y", 5),
+        ("ed", "", 5),
+        ("ly", "", 6),
+        ("s", "", 4),
+    ] {
+        if let Some(base) = w.strip_suffix(suffix)
+            && w.len() >= min
+            && !(suffix == "s" && (base.ends_with('s') || base.ends_with('u') || base.ends_with('i')))
+        {
+            return format!("{base}{keep}");
+        }
+    }
+    w.to_owned()
+}
+
+/// How well a question's term matches a passage's: 1 for the same term, 0.7 when one starts with
+/// the other and both are long enough to mean it ("weigh" and "weight"), else 0.
+pub fn matches(question: &str, passage: &str) -> f32 {
+    if question == passage {
+        return 1.0;
+    }
+    let (short, long) = if question.len() <= passage.len() { (question, passage) } else { (passage, question) };
+    if short.len() >= 4 && long.starts_with(short) && !short.chars().any(|c| c.is_ascii_digit()) { 0.7 } else { 0.0 }
+}

@@ -1,0 +1,136 @@
+use super::units::{pieces, sentences};
+use super::*;
+use crate::answer::Section;
+
+fn source(n: usize, title: &str, sections: &[(&str, &str)]) -> Source {
+    Source {
+        n,
+        kb_id: "kb".into(),
+        document_id: format!("d{n}"),
+        url: None,
+        title: title.into(),
+        heading_path: String::new(),
+        text: String::new(),
+        score: 0.1,
+        sections: sections.iter().map(|(h, t)| Section { heading_path: (*h).into(), text: (*t).into() }).collect(),
+    }
+}
+
+fn docs() -> Vec<Source> {
+    vec![
+        source(
+            1,
+            "Refund policy",
+            &[
+                (
+                    "Refund window",
+                    "You can ask for a refund within 14 days of buying a subscription. After that, no refund \
+                     is given, e.g. for a plan renewed by mistake after 7 days.",
+                ),
+                ("Processing", "Once approved, the money reaches your card in 5–10 business days."),
+            ],
+        ),
+        source(
+            2,
+            "Quillmark Pricing",
+            &[(
+                "Plans",
+                "| Plan | Monthly billing | Storage | |---|---|---| | Plus | $6 per month | 50 GB | | Team | $11 per \
+                 seat per month | 200 GB per seat |",
+            )],
+        ),
+        source(
+            3,
+            "API reference",
+            &[(
+                "Rate limits",
+                "Plan | Requests per minute\nFree | 60\nTeam | 1,200\n\nToo many requests get status 429.",
+            )],
+        ),
+    ]
+}
+
+#[test]
+fn sentences_are_cut_at_their_end_but_not_after_an_abbreviation_or_inside_a_number() {
+    assert_eq!(
+        sentences("Version 4.3.0 added EPUB, e.g. for books. It costs $5.50 a month! Really? yes."),
+        ["Version 4.3.0 added EPUB, e.g. for books.", "It costs $5.50 a month!", "Really? yes."]
+    );
+}
+
+fn texts(text: &str) -> Vec<(String, String)> {
+    pieces(text)
+}
+
+fn pair(label: &str, text: &str) -> (String, String) {
+    (label.to_owned(), text.to_owned())
+}
+
+#[test]
+fn table_rows_are_read_with_their_header_and_lead_ins_label_what_follows() {
+    // A Markdown table as an uploaded file's paragraph keeps it, after its lead-in.
+    assert_eq!(
+        texts(
+            "Prices depend on the plan:\n\n| Plan | Price | Seats | |---|---|---| | Team | $11 | 3–250 | | Free | $0 | |"
+        ),
+        [
+            pair("Prices depend on the plan", "Team: Price $11; Seats 3–250"),
+            pair("Prices depend on the plan", "Free: Price $0")
+        ]
+    );
+    // The part of a table a later chunk holds: rows without their header.
+    assert_eq!(
+        texts("Memory | 4 GB RAM | | Weight | 412 g | | Battery life | Up to 24 hours"),
+        [pair("", "Memory: 4 GB RAM"), pair("", "Weight: 412 g"), pair("", "Battery life: Up to 24 hours")]
+    );
+    // An HTML table: a row per block, the first its header.
+    assert_eq!(
+        texts("Plan | Requests\n\nFree | 60\n\nTeam | 1,200\n\nOver the limit, you get 429."),
+        [pair("", "Free: Requests 60"), pair("", "Team: Requests 1,200"), pair("", "Over the limit, you get 429.")]
+    );
+    // A changelog's "Added" line and a sentence ending in a colon label their list.
+    assert_eq!(
+        texts("Added\n- EPUB export. Calendar view.\n\nThe fees are:\n- Opened: 8%"),
+        [pair("Added", "EPUB export."), pair("Added", "Calendar view."), pair("The fees are", "Opened: 8%")]
+    );
+}
+
+#[test]
+fn a_question_is_answered_by_the_sentence_or_row_that_holds_it_after_its_section_with_its_source() {
+    let docs = docs();
+    assert_eq!(
+        quote("How many days after buying a subscription can I ask for a refund?", &docs),
+        "Refund window: You can ask for a refund within 14 days of buying a subscription. [1]"
+    );
+    assert_eq!(
+        quote("How much storage does the Team plan have?", &docs),
+        "Plans: Team: Monthly billing $11 per seat per month; Storage 200 GB per seat [2]"
+    );
+    assert_eq!(
+        quote("How many requests per minute does Team get?", &docs),
+        "Rate limits: Team: Requests per minute 1,200 [3]"
+    );
+    assert_eq!(
+        quote("Once my refund is approved, how long until the money is on my card?", &docs),
+        "Processing: Once approved, the money reaches your card in 5–10 business days. [1]"
+    );
+}
+
+#[test]
+fn a_question_the_passages_do_not_answer_gets_no_quote() {
+    let docs = docs();
+    assert_eq!(quote("What is the phone number of customer support?", &docs), NOT_IN_DOCUMENTS);
+    assert_eq!(quote("Which programming language is it written in?", &docs), NOT_IN_DOCUMENTS);
+    assert_eq!(quote("How much is it?", &[]), NOT_IN_DOCUMENTS);
+}
+
+#[test]
+fn a_request_gets_every_relevant_piece_in_document_order() {
+    let answer = quote("Explain the refund policy in detail", &docs());
+    assert_eq!(
+        answer,
+        "- Refund window: You can ask for a refund within 14 days of buying a subscription. [1]\n\
+         - Refund window: After that, no refund is given, e.g. for a plan renewed by mistake after 7 days. [1]\n\
+         - Processing: Once approved, the money reaches your card in 5–10 business days. [1]"
+    );
+}

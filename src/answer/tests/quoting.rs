@@ -1,0 +1,98 @@
+//! Grounded answers quoted from the passages instead of generated: who quotes, what a quote is,
+//! and that it is recorded like any answer.
+
+use super::*;
+
+/// A provider named like the embedded one, whose model "tiny" always writes "generated".
+struct Local;
+
+#[async_trait::async_trait]
+impl ChatProvider for Local {
+    fn name(&self) -> &str {
+        "local"
+    }
+    async fn models(&self) -> Vec<ModelInfo> {
+        vec![ModelInfo { id: "tiny".into(), provider: "local".into(), context_window: 4_000 }]
+    }
+    async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let events = [
+            ChatEvent::Delta("generated".into()),
+            ChatEvent::Finished { reason: FinishReason::Stop, usage: Usage::reported(5, 1) },
+        ];
+        Ok(futures::stream::iter(events.map(Ok)).boxed())
+    }
+}
+
+async fn text_of(prepared: PreparedAnswer) -> String {
+    let events: Vec<_> = prepared.start().await.unwrap().collect().await;
+    assert!(matches!(events.last(), Some(Ok(ChatEvent::Finished { reason: FinishReason::Stop, .. }))), "{events:?}");
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            Ok(ChatEvent::Delta(t)) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn refunds_kb(w: &World) -> KnowledgeBaseRow {
+    let kb = w.sitechat.create_kb(&w.owner, "Docs", None).await.unwrap();
+    let page = "# Refunds\n\nRefunds take 14 days to reach your card. Shipping is free in France.";
+    w.sitechat.store_page_for_tests(&kb.id, "https://example.com/refunds", "Refunds", page).await.unwrap();
+    kb
+}
+
+#[tokio::test]
+async fn a_quoted_answer_is_the_sentence_that_answers_with_its_number_and_is_recorded_without_tokens() {
+    let w = world().await;
+    let kb = refunds_kb(&w).await;
+    let grounded = |q: &str, style| AnswerRequest {
+        style,
+        ..ask(Caller::user(&w.owner), Grounding::Attached(vec![kb.clone()]), question(q))
+    };
+    // The test provider is not a local one: it generates unless the request says quote.
+    let generated = w.answers.prepare(grounded("How long do refunds take?", None)).await.unwrap();
+    assert!(!generated.is_quoted());
+    assert_eq!(text_of(generated).await, "ok");
+
+    let quoted = w.answers.prepare(grounded("How long do refunds take?", Some(AnswerStyle::Quote))).await.unwrap();
+    assert!(quoted.is_quoted());
+    assert_eq!(quoted.sources.len(), 1);
+    assert_eq!(text_of(quoted.for_reply("c1", "r1")).await, "Refunds take 14 days to reach your card. [1]");
+    let unknown = w.answers.prepare(grounded("What is the support phone number?", Some(AnswerStyle::Quote)));
+    assert_eq!(text_of(unknown.await.unwrap()).await, NOT_IN_DOCUMENTS);
+    // Without knowledge there is nothing to quote: the model answers.
+    let plain = ask(Caller::user(&w.owner), Grounding::None, question("How long do refunds take?"));
+    let plain = w.answers.prepare(AnswerRequest { style: Some(AnswerStyle::Quote), ..plain }).await.unwrap();
+    assert!(!plain.is_quoted());
+
+    w.ledger.flush().await;
+    let mine = crate::storage::LedgerFilter { user_id: Some(w.owner.clone()), ..Default::default() };
+    let rows = w.sitechat.db().ledger_rows(&mine, 10).await.unwrap();
+    let quoted_rows: Vec<_> = rows.iter().filter(|r| r.output_tokens == Some(0)).collect();
+    assert_eq!(quoted_rows.len(), 2, "{rows:?}");
+    assert!(quoted_rows.iter().all(|r| r.outcome == "complete" && r.input_tokens == Some(0) && r.ttft_ms.is_some()));
+    assert!(quoted_rows.iter().any(|r| r.message_id.as_deref() == Some("r1")));
+}
+
+#[tokio::test]
+async fn the_local_models_quote_unless_the_setting_or_the_request_says_generate() {
+    let w = world().await;
+    let kb = refunds_kb(&w).await;
+    let catalog = ModelCatalog::start(w.sitechat.db().clone(), Registry::new(vec![Arc::new(Local)])).await.unwrap();
+    let req = |style| AnswerRequest {
+        model: "tiny".into(),
+        style,
+        ..ask(Caller::user(&w.owner), Grounding::Attached(vec![kb.clone()]), question("How long do refunds take?"))
+    };
+    let answers = Answers::new(catalog.clone(), w.sitechat.clone(), None);
+    assert_eq!(
+        text_of(answers.prepare(req(None)).await.unwrap()).await,
+        "Refunds take 14 days to reach your card. [1]"
+    );
+    assert_eq!(text_of(answers.prepare(req(Some(AnswerStyle::Generate))).await.unwrap()).await, "generated");
+    let generating = Answers::new(catalog, w.sitechat.clone(), None).local_grounded_answers(AnswerStyle::Generate);
+    assert_eq!(text_of(generating.prepare(req(None)).await.unwrap()).await, "generated");
+    let asked = text_of(generating.prepare(req(Some(AnswerStyle::Quote))).await.unwrap()).await;
+    assert!(asked.ends_with("[1]"), "{asked}");
+}

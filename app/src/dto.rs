@@ -277,6 +277,10 @@ pub struct ChatSettingsForm {
     pub seed: String,
     pub presence_penalty: String,
     pub frequency_penalty: String,
+    /// How answers from attached knowledge bases are made: `""` (the model's way), `"quote"` or
+    /// `"generate"`.
+    #[serde(default)]
+    pub answer_style: String,
 }
 
 /// The catalog model form: text as typed; blank means "from the price table or the provider".

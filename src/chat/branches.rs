@@ -197,7 +197,7 @@ impl Chat {
         if let Some(q) = question {
             messages.push(with_files(ChatMessage::new(Role::User, q.as_str()), &attachments));
         }
-        let params = Chat::apply(conv.settings.as_deref(), &mut messages);
+        let (params, style) = Chat::apply(conv.settings.as_deref(), &mut messages);
         let attached = self.db.conversation_knowledge_bases(user_id, &conv.id).await?;
         let prepared = self
             .answers
@@ -209,7 +209,7 @@ impl Chat {
                 params,
                 grounding: Grounding::Attached(attached),
                 history: History::FitToWindow,
-                style: None,
+                style,
             })
             .await?;
         let sources = match prepared.sources.is_empty() {

@@ -1,4 +1,5 @@
-//! Chat settings: a conversation's system prompt and sampling parameters, and each user's preset
+//! Chat settings: a conversation's system prompt, sampling parameters and answer style (quoted or
+//! generated answers from its knowledge bases), and each user's preset
 //! that new conversations start from (a copy: changing the preset later leaves existing
 //! conversations as they are). Stored as JSON with only what was set; a parameter left out takes
 //! the catalog model's default, then the provider's.
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Chat;
 use crate::{
     Error, Result,
-    answer::Params,
+    answer::{AnswerStyle, Params},
     providers::{ChatMessage, Role},
 };
 
@@ -25,6 +26,9 @@ pub struct ChatSettings {
     pub system: Option<String>,
     #[serde(skip_serializing_if = "Params::is_unset")]
     pub params: Params,
+    /// How answers from the attached knowledge bases are made; None: the model's way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_style: Option<AnswerStyle>,
 }
 
 impl ChatSettings {
@@ -95,13 +99,14 @@ impl Chat {
         Ok(self.preset(user_id).await?.to_json())
     }
 
-    /// What a question is asked with: the system prompt (as the first message) and the parameters.
-    pub(super) fn apply(settings: Option<&str>, messages: &mut Vec<ChatMessage>) -> Params {
-        let ChatSettings { system, params } = ChatSettings::from_json(settings);
+    /// What a question is asked with: the system prompt (as the first message), the parameters
+    /// and the answer style.
+    pub(super) fn apply(settings: Option<&str>, messages: &mut Vec<ChatMessage>) -> (Params, Option<AnswerStyle>) {
+        let ChatSettings { system, params, answer_style } = ChatSettings::from_json(settings);
         if let Some(system) = system {
             messages.insert(0, ChatMessage::new(Role::System, system));
         }
-        params
+        (params, answer_style)
     }
 }
 
@@ -115,6 +120,7 @@ mod tests {
         let s = ChatSettings {
             system: Some("  Be brief.  ".into()),
             params: Params { temperature: Some(0.5), ..Params::default() },
+            answer_style: None,
         }
         .checked()
         .unwrap();

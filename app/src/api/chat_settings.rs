@@ -1,4 +1,4 @@
-//! A conversation's parameters panel: its system prompt and sampling parameters, and the user's
+//! A conversation's parameters panel: its system prompt, sampling parameters and answer style, and the user's
 //! preset that new conversations start from (the engine's `webplus::chat::ChatSettings`).
 
 use leptos::prelude::*;
@@ -34,7 +34,11 @@ pub async fn save_chat_settings(
 /// The panel's text as settings and back: blank is "not set"; what does not parse names its field.
 #[cfg(feature = "ssr")]
 mod form {
-    use webplus::{Error, answer::Params, chat::ChatSettings};
+    use webplus::{
+        Error,
+        answer::{AnswerStyle, Params},
+        chat::ChatSettings,
+    };
 
     use crate::dto::ChatSettingsForm;
 
@@ -58,6 +62,12 @@ mod form {
                 presence_penalty: number("presence_penalty", &f.presence_penalty, decimal)?,
                 frequency_penalty: number("frequency_penalty", &f.frequency_penalty, decimal)?,
             },
+            answer_style: match f.answer_style.as_str() {
+                "" => None,
+                "quote" => Some(AnswerStyle::Quote),
+                "generate" => Some(AnswerStyle::Generate),
+                _ => return Err(Error::invalid("answer_style", "pick quote, generate, or the model's way")),
+            },
         })
     }
 
@@ -75,6 +85,11 @@ mod form {
             seed: text(p.seed),
             presence_penalty: text(p.presence_penalty),
             frequency_penalty: text(p.frequency_penalty),
+            answer_style: match s.answer_style {
+                None => String::new(),
+                Some(AnswerStyle::Quote) => "quote".into(),
+                Some(AnswerStyle::Generate) => "generate".into(),
+            },
         }
     }
 }

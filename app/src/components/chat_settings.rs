@@ -1,4 +1,5 @@
-//! The parameters panel of a conversation: its system prompt and sampling parameters, saved for
+//! The parameters panel of a conversation: its system prompt, sampling parameters and how answers
+//! from attached knowledge are made (quoted or written), saved for
 //! the conversation and, when asked, as the preset the user's new conversations start from.
 //! Loaded when first opened (nothing to fetch for readers who never open it).
 
@@ -11,8 +12,17 @@ use crate::{
 };
 
 /// The fields the server may name in an error (shown beside them; anything else goes on top).
-const FIELDS: &[&str] =
-    &["system", "temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty"];
+const FIELDS: &[&str] = &[
+    "system",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "answer_style",
+];
 
 /// The panel's text, one signal per field.
 #[derive(Clone, Copy)]
@@ -25,6 +35,7 @@ struct Fields {
     seed: RwSignal<String>,
     presence_penalty: RwSignal<String>,
     frequency_penalty: RwSignal<String>,
+    answer_style: RwSignal<String>,
 }
 
 impl Fields {
@@ -39,6 +50,7 @@ impl Fields {
             seed: s(),
             presence_penalty: s(),
             frequency_penalty: s(),
+            answer_style: s(),
         }
     }
 
@@ -51,6 +63,7 @@ impl Fields {
         self.seed.set(f.seed);
         self.presence_penalty.set(f.presence_penalty);
         self.frequency_penalty.set(f.frequency_penalty);
+        self.answer_style.set(f.answer_style);
     }
 
     fn read(self) -> ChatSettingsForm {
@@ -63,6 +76,7 @@ impl Fields {
             seed: self.seed.get_untracked(),
             presence_penalty: self.presence_penalty.get_untracked(),
             frequency_penalty: self.frequency_penalty.get_untracked(),
+            answer_style: self.answer_style.get_untracked(),
         }
     }
 }
@@ -168,6 +182,20 @@ pub fn ChatSettingsPanel(conversation_id: String) -> impl IntoView {
                         on:input=move |ev| f.stop.set(event_target_value(&ev))
                     ></textarea>
                     {move || error("stop").get().map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <div class="field">
+                    <label for="param-answer-style">"Answers from attached knowledge"</label>
+                    <select
+                        id="param-answer-style"
+                        data-testid="param-answer-style"
+                        prop:value=move || f.answer_style.get()
+                        on:change=move |ev| f.answer_style.set(event_target_value(&ev))
+                    >
+                        <option value="">"The model's way (local models quote)"</option>
+                        <option value="quote">"Quote the documents: exact sentences, at once"</option>
+                        <option value="generate">"Write an answer from them"</option>
+                    </select>
+                    {move || error("answer_style").get().map(|m| view! { <p class="field-error">{m}</p> })}
                 </div>
                 <label>
                     <input

@@ -23,6 +23,7 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     let preset = ChatSettings {
         system: Some("Answer in French.".into()),
         params: Params { temperature: Some(0.3), seed: Some(7), max_tokens: Some(64), ..Params::default() },
+        answer_style: None,
     };
     let saved = chat.save_preset(&w.owner, preset.clone()).await.unwrap();
     assert_eq!(saved, preset);
@@ -45,7 +46,8 @@ async fn settings_reach_the_model_and_new_conversations_start_from_the_preset() 
     assert_eq!(stored.dropped_params.as_deref(), Some("seed"), "the reply says what was not sent");
 
     // Changing the conversation's settings changes the next question, not the preset.
-    let cooler = ChatSettings { system: None, params: Params { temperature: Some(1.5), ..Params::default() } };
+    let cooler =
+        ChatSettings { params: Params { temperature: Some(1.5), ..Params::default() }, ..ChatSettings::default() };
     chat.save_settings(&w.owner, &conv.id, cooler).await.unwrap();
     let reply = chat.send_message(&w.owner, &conv.id, "Again?", None, &[]).await.unwrap().reply.row;
     let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");

@@ -96,3 +96,34 @@ async fn the_local_models_quote_unless_the_setting_or_the_request_says_generate(
     let asked = text_of(generating.prepare(req(Some(AnswerStyle::Quote))).await.unwrap()).await;
     assert!(asked.ends_with("[1]"), "{asked}");
 }
+
+#[tokio::test]
+async fn a_conversation_s_answer_style_reaches_its_questions_to_the_attached_knowledge() {
+    use crate::{
+        chat::{Chat, ChatSettings},
+        storage::MessageStatus,
+    };
+    let w = world().await;
+    let kb = refunds_kb(&w).await;
+    let db = w.sitechat.db().clone();
+    let provider = Arc::new(Recording::default());
+    let catalog = ModelCatalog::start(db.clone(), Registry::new(vec![provider.clone()])).await.unwrap();
+    let chat = Chat::new(db.clone(), Answers::new(catalog, w.sitechat.clone(), None), "r");
+    let conv = chat.create_conversation(&w.owner, None, None).await.unwrap();
+    db.set_conversation_knowledge_bases(&conv.id, std::slice::from_ref(&kb.id)).await.unwrap();
+    let ask = async |q: &str| {
+        let reply = chat.send_message(&w.owner, &conv.id, q, None, &[]).await.unwrap().reply.row;
+        let mut live = chat.generations().subscribe(&w.owner, &reply.id).expect("just started");
+        live.wait_for(|s| s.status != MessageStatus::Streaming).await.unwrap();
+        chat.message(&w.owner, &reply.id).await.unwrap().content
+    };
+
+    // The recording model is not a local one: it writes the answer.
+    assert_eq!(ask("How long do refunds take?").await, "ok 1");
+    let quoting = ChatSettings { answer_style: Some(AnswerStyle::Quote), ..ChatSettings::default() };
+    let saved = chat.save_settings(&w.owner, &conv.id, quoting.clone()).await.unwrap();
+    assert_eq!(saved, quoting);
+    assert_eq!(chat.settings(&w.owner, &conv.id).await.unwrap().answer_style, Some(AnswerStyle::Quote));
+    assert_eq!(ask("How long do refunds take?").await, "Refunds take 14 days to reach your card. [1]");
+    assert_eq!(provider.0.lock().unwrap().len(), 1, "the quote called no model");
+}

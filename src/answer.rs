@@ -73,7 +73,8 @@ pub enum AnswerStyle {
     /// The sentences, list items or table rows of the passages that answer the question, quoted
     /// with their `[n]` (no model call; "the documents don't say" when none does).
     Quote,
-    /// The model writes the answer from the passages.
+    /// The model writes the answer from the passages. A local model's answer with numbers the
+    /// passages do not have ends with a note saying so, and what the passages say.
     Generate,
 }
 
@@ -188,6 +189,8 @@ pub struct PreparedAnswer {
     fallbacks: Vec<Fallback>,
     /// The answer quoted from the passages, when it is quoted rather than generated.
     quoted: Option<String>,
+    /// The question and passages a generated answer's numbers are checked against.
+    checking: Option<(String, Vec<Source>)>,
     /// Its place among the `max_streams`, held until its stream ends.
     permit: OwnedSemaphorePermit,
 }
@@ -273,6 +276,10 @@ impl Answers {
             _ => AnswerStyle::Generate,
         });
         let quoted = (grounded && style == AnswerStyle::Quote).then(|| quote::quote(question(&req.messages), &sources));
+        // A local model's written answer is checked against the passages' numbers at its end.
+        let checking =
+            (grounded && style == AnswerStyle::Generate && provider.name() == "local" && !sources.is_empty())
+                .then(|| (question(&req.messages).to_owned(), sources.clone()));
         let context = match (&req.grounding, sources.is_empty()) {
             (Grounding::Published(_), _) | (_, false) => {
                 Some(ChatMessage::new(Role::System, context_message(&sources, model.context_window)))
@@ -322,7 +329,18 @@ impl Answers {
         let mut call = usage::Call::new(req.caller, req.surface, provider.name(), &model.id, started);
         call.ledger = self.ledger.clone();
         call.prices = resolved.prices;
-        Ok(PreparedAnswer { model, sources, provider, request, call, dropped_params, fallbacks, quoted, permit })
+        Ok(PreparedAnswer {
+            model,
+            sources,
+            provider,
+            request,
+            call,
+            dropped_params,
+            fallbacks,
+            quoted,
+            checking,
+            permit,
+        })
     }
 
     /// Knowledge bases by id (1 to 16), each of which the calling user must be able to read.
@@ -380,6 +398,26 @@ impl Answers {
     }
 }
 
+/// A generated answer's stream with, before its end, a note when the answer has numbers the
+/// passages do not ([`quote::check`]).
+fn with_check(stream: ChatStream, question: String, sources: Vec<Source>) -> ChatStream {
+    let mut text = String::new();
+    stream
+        .flat_map(move |ev| {
+            let mut out = Vec::with_capacity(2);
+            match &ev {
+                Ok(ChatEvent::Delta(piece)) => text.push_str(piece),
+                Ok(ChatEvent::Finished { .. }) => {
+                    out.extend(quote::check(&text, &question, &sources).map(|note| Ok(ChatEvent::Delta(note))));
+                }
+                Err(_) => {}
+            }
+            out.push(ev);
+            futures::stream::iter(out)
+        })
+        .boxed()
+}
+
 /// The last user message: what the knowledge bases are searched for (empty when there is none).
 fn question(messages: &[ChatMessage]) -> &str {
     messages.iter().rev().find(|m| m.role == Role::User).map_or("", |m| m.content.as_str())
@@ -426,7 +464,7 @@ impl PreparedAnswer {
 
     /// [`PreparedAnswer::start`], also saying which model answers (a fallback's, when one did).
     pub async fn start_answer(self) -> Result<(ChatStream, ModelInfo), ProviderError> {
-        let Self { provider, request, call, model, fallbacks, permit, quoted, .. } = self;
+        let Self { provider, request, call, model, fallbacks, permit, quoted, mut checking, .. } = self;
         if let Some(text) = quoted {
             // No model call: the quote is the whole answer, recorded (without tokens) like one.
             let events = [
@@ -458,7 +496,13 @@ impl PreparedAnswer {
                 opened => opened,
             };
             match opened {
-                Ok(stream) => return Ok((instrument::instrument(stream, record, permit), model)),
+                Ok(stream) => {
+                    let stream = match checking.take() {
+                        Some((question, sources)) => with_check(stream, question, sources),
+                        None => stream,
+                    };
+                    return Ok((instrument::instrument(stream, record, permit), model));
+                }
                 Err(e) => {
                     let retry = matches!(e, ProviderError::Unavailable(_));
                     let Some(f) = next.next().filter(|_| retry) else {

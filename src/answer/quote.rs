@@ -77,6 +77,80 @@ fn render(u: &Unit) -> String {
     }
 }
 
+/// The note added to a local model's generated answer whose numbers the passages do not have
+/// (the answer is kept, the user is told, and shown what the passages say instead); None when
+/// every number of the answer is in the passages or the question.
+pub fn check(answer: &str, question: &str, sources: &[Source]) -> Option<String> {
+    let mut known = numbers(question);
+    for s in sources {
+        for p in s.passages() {
+            known.extend(numbers(&p.text));
+            known.extend(numbers(&p.heading_path));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let unsupported: Vec<String> = numbers(&strip_citations(answer))
+        .into_iter()
+        .filter(|n| !known.contains(n) && seen.insert(n.clone()))
+        .collect();
+    if unsupported.is_empty() {
+        return None;
+    }
+    let listed = unsupported.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ");
+    let quoted = quote(question, sources);
+    Some(match quoted == NOT_IN_DOCUMENTS {
+        true => format!("\n\n*Check this answer: the documents do not have {listed}.*"),
+        false => format!("\n\n*Check this answer: the documents do not have {listed}. They say:* {quoted}"),
+    })
+}
+
+/// The numbers in a text as written, without thousands separators (`1,200` and `1200` are one).
+fn numbers(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut n = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let joins = matches!(c, '.' | ',') && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if c.is_ascii_digit() || (joins && c == '.') {
+                n.push(c);
+            } else if !joins {
+                break;
+            }
+            i += 1;
+        }
+        out.push(n);
+    }
+    out
+}
+
+/// The text without its `[n]` citation markers.
+fn strip_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if after[..close].split(',').all(|p| p.trim().parse::<usize>().is_ok()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Each unit's score: the weighted share of the question's terms it holds.
 fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
     let unit_terms: Vec<Vec<String>> = units.iter().map(|u| terms(&u.text)).collect();

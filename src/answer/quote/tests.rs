@@ -134,3 +134,17 @@ fn a_request_gets_every_relevant_piece_in_document_order() {
          - Processing: Once approved, the money reaches your card in 5–10 business days. [1]"
     );
 }
+
+#[test]
+fn a_written_answer_is_checked_against_the_passages_numbers() {
+    let docs = docs();
+    let q = "How many requests per minute does Team get?";
+    assert_eq!(check("Team gets 1200 requests a minute [3] (Free gets 60) [1, 2].", q, &docs), None);
+    let note = check("Team gets 1,500 requests a minute [3].", q, &docs).unwrap();
+    assert!(
+        note.contains("do not have “1500”") && note.ends_with("Rate limits: Team: Requests per minute 1,200 [3]"),
+        "{note}"
+    );
+    let note = check("Call 555-0100.", "What is the support phone number?", &docs).unwrap();
+    assert_eq!(note, "\n\n*Check this answer: the documents do not have “555”, “0100”.*");
+}

@@ -3,8 +3,8 @@
 
 use super::*;
 
-/// A provider named like the embedded one, whose model "tiny" always writes "generated".
-struct Local;
+/// A provider named like the embedded one, whose model "tiny" always writes the same text.
+struct Local(&'static str);
 
 #[async_trait::async_trait]
 impl ChatProvider for Local {
@@ -16,7 +16,7 @@ impl ChatProvider for Local {
     }
     async fn stream_chat(&self, _: ChatRequest) -> Result<ChatStream, ProviderError> {
         let events = [
-            ChatEvent::Delta("generated".into()),
+            ChatEvent::Delta(self.0.into()),
             ChatEvent::Finished { reason: FinishReason::Stop, usage: Usage::reported(5, 1) },
         ];
         Ok(futures::stream::iter(events.map(Ok)).boxed())
@@ -79,7 +79,8 @@ async fn a_quoted_answer_is_the_sentence_that_answers_with_its_number_and_is_rec
 async fn the_local_models_quote_unless_the_setting_or_the_request_says_generate() {
     let w = world().await;
     let kb = refunds_kb(&w).await;
-    let catalog = ModelCatalog::start(w.sitechat.db().clone(), Registry::new(vec![Arc::new(Local)])).await.unwrap();
+    let catalog =
+        ModelCatalog::start(w.sitechat.db().clone(), Registry::new(vec![Arc::new(Local("generated"))])).await.unwrap();
     let req = |style| AnswerRequest {
         model: "tiny".into(),
         style,
@@ -126,4 +127,27 @@ async fn a_conversation_s_answer_style_reaches_its_questions_to_the_attached_kno
     assert_eq!(chat.settings(&w.owner, &conv.id).await.unwrap().answer_style, Some(AnswerStyle::Quote));
     assert_eq!(ask("How long do refunds take?").await, "Refunds take 14 days to reach your card. [1]");
     assert_eq!(provider.0.lock().unwrap().len(), 1, "the quote called no model");
+}
+
+#[tokio::test]
+async fn a_local_model_s_written_answer_with_numbers_the_passages_lack_ends_with_a_check() {
+    let w = world().await;
+    let kb = refunds_kb(&w).await;
+    let answers_with = async |text: &'static str| {
+        let catalog = ModelCatalog::start(w.sitechat.db().clone(), Registry::new(vec![Arc::new(Local(text))]));
+        let answers = Answers::new(catalog.await.unwrap(), w.sitechat.clone(), None);
+        let req = AnswerRequest {
+            model: "tiny".into(),
+            style: Some(AnswerStyle::Generate),
+            ..ask(Caller::user(&w.owner), Grounding::Attached(vec![kb.clone()]), question("How long do refunds take?"))
+        };
+        text_of(answers.prepare(req).await.unwrap()).await
+    };
+    assert_eq!(
+        answers_with("They take 30 days, or 2 weeks [1].").await,
+        "They take 30 days, or 2 weeks [1].\n\n*Check this answer: the documents do not have “30”, “2”. They say:* \
+         Refunds take 14 days to reach your card. [1]"
+    );
+    // Numbers the passages (or the question) have, and citation numbers, pass.
+    assert_eq!(answers_with("14 days [1].").await, "14 days [1].");
 }

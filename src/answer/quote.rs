@@ -21,8 +21,16 @@ use super::Source;
 use terms::{matches, terms};
 use units::{Unit, units};
 
-/// The answer when no passage answers the question.
-pub const NOT_IN_DOCUMENTS: &str = "The documents don't say. The closest passages I found are listed as sources.";
+/// The answer when no passage answers the question (followed by a pointer to the sources when
+/// there are some).
+pub const NOT_IN_DOCUMENTS: &str = "The documents don't say.";
+
+fn not_found(sources: &[Source]) -> String {
+    match sources.is_empty() {
+        true => NOT_IN_DOCUMENTS.to_owned(),
+        false => format!("{NOT_IN_DOCUMENTS} The closest passages I found are listed as sources."),
+    }
+}
 
 // The weights below were chosen by a sweep over the grounded evaluation's questions and the
 // passages retrieval gave for them (`make eval`), so its figures for quoting are in-sample.
@@ -42,7 +50,7 @@ pub fn quote(question: &str, sources: &[Source]) -> String {
     let units = units(sources);
     let q = dedup(terms(question));
     if q.is_empty() || units.is_empty() {
-        return NOT_IN_DOCUMENTS.to_owned();
+        return not_found(sources);
     }
     let scored = score(question, &q, &units);
     let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
@@ -51,14 +59,14 @@ pub fn quote(question: &str, sources: &[Source]) -> String {
         picked.sort_by(|a, b| b.1.total_cmp(&a.1));
         picked.truncate(MAX_PIECES);
         if picked.is_empty() {
-            return NOT_IN_DOCUMENTS.to_owned();
+            return not_found(sources);
         }
         picked.sort_by_key(|&(i, _)| (units[i].rank, units[i].at));
         return picked.iter().map(|&(i, _)| format!("- {}", render(&units[i]))).collect::<Vec<_>>().join("\n");
     }
     match best {
         Some((i, s)) if s >= ANSWERED => render(&units[i]),
-        _ => NOT_IN_DOCUMENTS.to_owned(),
+        _ => not_found(sources),
     }
 }
 
@@ -98,7 +106,7 @@ pub fn check(answer: &str, question: &str, sources: &[Source]) -> Option<String>
     }
     let listed = unsupported.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ");
     let quoted = quote(question, sources);
-    Some(match quoted == NOT_IN_DOCUMENTS {
+    Some(match quoted.starts_with(NOT_IN_DOCUMENTS) {
         true => format!("\n\n*Check this answer: the documents do not have {listed}.*"),
         false => format!("\n\n*Check this answer: the documents do not have {listed}. They say:* {quoted}"),
     })

@@ -6,10 +6,13 @@
 //! The passages are cut into sentences, list items and table rows (read with their header). Each
 //! is scored by the question's terms it holds, each term weighted by how rare it is among them
 //! (a term the section's heading or the document's title holds counts half), by whether it has a
-//! number when the question asks for one, and slightly by its document's retrieval rank. A
-//! question gets the best piece with its `[n]`; a request ("Explain our refund policy") gets the
-//! relevant pieces in document order. When the best piece holds too little of the question, the
-//! answer says the documents don't say.
+//! number when the question asks for one, and by its document's retrieval rank (20% less per
+//! place). A question gets the best piece with its `[n]`; a request ("Explain our refund policy")
+//! gets the relevant pieces in document order. When the best piece holds too little of the
+//! question, the answer says the documents don't say.
+//!
+//! [`check`] is the other direction: a local model's written answer is checked for numbers the
+//! passages do not have.
 
 mod terms;
 mod units;

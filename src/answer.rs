@@ -280,33 +280,44 @@ impl Answers {
         let checking =
             (grounded && style == AnswerStyle::Generate && provider.name() == "local" && !sources.is_empty())
                 .then(|| (question(&req.messages).to_owned(), sources.clone()));
-        let context = match (&req.grounding, sources.is_empty()) {
-            (Grounding::Published(_), _) | (_, false) => {
-                Some(ChatMessage::new(Role::System, context_message(&sources, model.context_window)))
-            }
-            _ => None,
-        };
         let mut max_tokens = params.max_tokens;
-        let mut messages = req.messages;
-        let messages = match req.history {
-            History::AsSent => {
-                attachments::expand(&mut messages, provider.as_ref(), &model.id, resolved.vision, model.context_window);
-                messages
+        // A quote calls no model: there is no context to give it nor a window to fit.
+        let messages = if quoted.is_some() {
+            req.messages
+        } else {
+            let context = match (&req.grounding, sources.is_empty()) {
+                (Grounding::Published(_), _) | (_, false) => {
+                    Some(ChatMessage::new(Role::System, context_message(&sources, model.context_window)))
+                }
+                _ => None,
+            };
+            let mut messages = req.messages;
+            let mut messages = match req.history {
+                History::AsSent => {
+                    attachments::expand(
+                        &mut messages,
+                        provider.as_ref(),
+                        &model.id,
+                        resolved.vision,
+                        model.context_window,
+                    );
+                    messages
+                }
+                History::FitToWindow => {
+                    let reserve = max_tokens.map_or(REPLY_RESERVE.min(model.context_window / 4), |n| n as usize);
+                    max_tokens = Some(reserve as u32);
+                    let context_tokens =
+                        context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
+                    let available = model.context_window.saturating_sub(reserve + context_tokens);
+                    attachments::expand(&mut messages, provider.as_ref(), &model.id, resolved.vision, available);
+                    fit_history(provider.as_ref(), &model.id, messages, model.context_window, reserve + context_tokens)?
+                }
+            };
+            if let Some(c) = context {
+                messages.insert(0, c);
             }
-            History::FitToWindow => {
-                let reserve = max_tokens.map_or(REPLY_RESERVE.min(model.context_window / 4), |n| n as usize);
-                max_tokens = Some(reserve as u32);
-                let context_tokens =
-                    context.as_ref().map_or(0, |c| provider.count_tokens(&model.id, std::slice::from_ref(c)));
-                let available = model.context_window.saturating_sub(reserve + context_tokens);
-                attachments::expand(&mut messages, provider.as_ref(), &model.id, resolved.vision, available);
-                fit_history(provider.as_ref(), &model.id, messages, model.context_window, reserve + context_tokens)?
-            }
+            messages
         };
-        let mut messages = messages;
-        if let Some(c) = context {
-            messages.insert(0, c);
-        }
         let mut request = ChatRequest::new(model.id.clone(), messages);
         request.max_tokens = max_tokens;
         request.temperature = params.temperature;

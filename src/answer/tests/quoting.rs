@@ -58,6 +58,8 @@ async fn a_quoted_answer_is_the_sentence_that_answers_with_its_number_and_is_rec
     let quoted = w.answers.prepare(grounded("How long do refunds take?", Some(AnswerStyle::Quote))).await.unwrap();
     assert!(quoted.is_quoted());
     assert_eq!(quoted.sources.len(), 1);
+    // No model call follows, so no passages are put into a prompt and no window is fitted.
+    assert_eq!(quoted.request().messages, question("How long do refunds take?"));
     assert_eq!(text_of(quoted.for_reply("c1", "r1")).await, "Refunds take 14 days to reach your card. [1]");
     let unknown = w.answers.prepare(grounded("What is the support phone number?", Some(AnswerStyle::Quote)));
     let unknown = text_of(unknown.await.unwrap()).await;

@@ -1,5 +1,5 @@
 //! In-process vector index for one knowledge base (hnsw_rs builds the graph; `webplus-ann`
-//! searches a flat copy of it).
+//! searches a flat copy of it). Its keyword index (Tantivy) is in `index/keyword.rs`.
 //!
 //! The database is the source of truth; this index is a cache of it. Ids are the database row ids
 //! of chunks. hnsw_rs cannot delete, so a removed id stays in the graph as a tombstone and is
@@ -10,6 +10,7 @@
 //! its own fine-grained locks). Saving and rebuilding hold the write gate, so inserts and removes
 //! wait for them while searches carry on.
 
+mod keyword;
 mod live;
 mod persist;
 mod scan;
@@ -24,6 +25,7 @@ use webplus_ann::Graph;
 
 use crate::{Error, Result};
 
+pub use keyword::{KeywordBuilder, KeywordIndex, keyword_text};
 pub use persist::Fingerprint;
 pub use scan::ExactScan;
 /// The distance kernel (`1 - dot` of unit vectors), for callers that score vectors themselves.

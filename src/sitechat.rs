@@ -11,6 +11,7 @@ mod indexes;
 mod ingest;
 mod jobs;
 mod kbs;
+mod keywords;
 mod reembed;
 mod retrieve;
 #[cfg(feature = "fakes")]
@@ -27,18 +28,19 @@ pub use ingest::HEADING_SEPARATOR;
 pub(crate) use ingest::embed_error_on;
 pub use jobs::{JobKind, JobStatus, JobView};
 pub use kbs::{KbView, Publication};
+pub use keywords::Keywords;
 pub use retrieve::{Hit, keyword_query};
 pub use upload::UploadedFile;
 
 use crate::{
     net::AddressPolicy,
-    storage::{Db, KnowledgeBaseRow},
+    storage::{Db, KnowledgeBaseRow, NewChunk},
 };
 
 /// Limits and defaults for ingestion.
 #[derive(Debug, Clone)]
 pub struct SiteChatConfig {
-    /// Where vector indexes and uploaded files live.
+    /// Where vector and keyword indexes and uploaded files live.
     pub data_dir: PathBuf,
     /// Embedder id for new knowledge bases (a key of the `EmbedderSet`).
     pub default_embedding_model: String,
@@ -73,6 +75,7 @@ struct Inner {
     config: SiteChatConfig,
     embedders: EmbedderSet,
     indexes: Indexes,
+    keywords: Keywords,
     jobs: jobs::Runner,
     /// Where embedding calls are recorded and priced, and which models callers may pick (set
     /// once, at start-up).
@@ -82,9 +85,10 @@ struct Inner {
 impl SiteChat {
     pub fn new(db: Db, config: SiteChatConfig, embedders: EmbedderSet) -> Self {
         let indexes = Indexes::new(config.data_dir.join("indexes"), db.clone());
+        let keywords = Keywords::new(config.data_dir.join("keywords"), db.clone());
         let jobs = jobs::Runner::new(config.max_running_jobs);
         let meter = std::sync::OnceLock::new();
-        Self { inner: Arc::new(Inner { db, config, embedders, indexes, jobs, meter }) }
+        Self { inner: Arc::new(Inner { db, config, embedders, indexes, keywords, jobs, meter }) }
     }
 
     /// Records embedding calls through `meter` from now on, and lets its catalog say which
@@ -147,6 +151,29 @@ impl SiteChat {
         &self.inner.indexes
     }
 
+    pub fn keywords(&self) -> &Keywords {
+        &self.inner.keywords
+    }
+
+    /// Brings a knowledge base's vector and keyword indexes up to a change of its chunks that the
+    /// database already holds: `removed` chunk ids, and `added` (id, chunk).
+    pub(crate) async fn index_chunks(
+        &self,
+        kb_id: &str,
+        removed: &[i64],
+        added: Vec<(i64, NewChunk)>,
+    ) -> crate::Result<()> {
+        let mut vectors = Vec::with_capacity(added.len());
+        let mut texts = Vec::with_capacity(added.len());
+        for (id, chunk) in added {
+            vectors.push((id as u64, chunk.embedding));
+            texts.push((id, chunk.heading_path, chunk.text));
+        }
+        let (vectors, keywords) =
+            tokio::join!(self.indexes().apply(kb_id, removed, vectors), self.keywords().apply(kb_id, removed, texts));
+        vectors.and(keywords)
+    }
+
     /// Loads every knowledge base's vector index (from its files, or its stored vectors read and
     /// its graph rebuilt from them) and, meanwhile, the embedding models they use, in the
     /// background; searches of a knowledge base wait until it is loaded or its vectors are read.
@@ -182,6 +209,7 @@ impl SiteChat {
         };
         for id in ids {
             // One knowledge base's vectors read at a time; graphs to rebuild build meanwhile.
+            self.inner.keywords.warm_up(&id);
             if let Err(e) = self.inner.indexes.searchable(&id).await {
                 tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
             }

@@ -8,40 +8,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-/// The venv lives outside the repository and the target dir (`make clean` keeps it).
-fn venv() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("webplus/hnswlib-venv")
-}
-
 /// The venv's python with hnswlib and numpy, creating the venv on first use (`pip` compiles
 /// hnswlib's C++ with g++, about a minute).
 pub fn python() -> anyhow::Result<PathBuf> {
-    let dir = venv();
-    let python = dir.join("bin/python");
-    let ready =
-        |p: &Path| Command::new(p).args(["-c", "import hnswlib, numpy"]).output().is_ok_and(|o| o.status.success());
-    if ready(&python) {
-        return Ok(python);
-    }
-    eprintln!("installing hnswlib and numpy into {} (once) ...", dir.display());
-    run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "hnswlib", "numpy"]))?;
-    if !ready(&python) {
-        bail!("hnswlib still does not import from {}", python.display());
-    }
-    Ok(python)
-}
-
-fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
-    if !status.success() {
-        bail!("{cmd:?} failed ({status})");
-    }
-    Ok(())
+    crate::python_venv::python("hnswlib", &["hnswlib", "numpy"], "hnswlib, numpy")
 }
 
 /// One hnswlib index, built by the script from the files in `dir`.

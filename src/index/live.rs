@@ -7,13 +7,7 @@ use super::{Fingerprint, VectorIndex, read};
 
 impl VectorIndex {
     pub fn live_fingerprint(&self) -> Fingerprint {
-        let entries = read(&self.entries);
-        let ids = entries.live.keys();
-        Fingerprint {
-            count: entries.live.len() as u64,
-            max_id: ids.clone().copied().max().unwrap_or(0),
-            checksum: ids.fold(0u64, |sum, id| sum.wrapping_add(*id)),
-        }
+        Fingerprint::of_ids(read(&self.entries).live.keys().copied())
     }
 }
 

@@ -31,6 +31,19 @@ pub struct Fingerprint {
     pub checksum: u64,
 }
 
+impl Fingerprint {
+    /// The fingerprint of a set of row ids (each given once).
+    pub fn of_ids(ids: impl Iterator<Item = u64>) -> Self {
+        let (mut count, mut max_id, mut checksum) = (0, 0, 0u64);
+        for id in ids {
+            count += 1;
+            max_id = max_id.max(id);
+            checksum = checksum.wrapping_add(id);
+        }
+        Self { count, max_id, checksum }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Sidecar {
     format: u32,

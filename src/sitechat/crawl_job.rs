@@ -102,7 +102,7 @@ impl SiteChat {
             let gone = unseen.into_iter().filter(|d| d.url.as_deref().is_some_and(|u| summary.proves_gone(u)));
             for gone in gone {
                 if let Some(ids) = self.db().delete_document(&kb.id, &gone.id).await? {
-                    self.indexes().apply(&kb.id, &ids, Vec::new()).await?;
+                    self.index_chunks(&kb.id, &ids, Vec::new()).await?;
                     removed += 1;
                 }
             }

@@ -117,8 +117,7 @@ impl SiteChat {
     /// Replaces a stored document's chunks and updates the index.
     pub(super) async fn write_chunks(&self, kb_id: &str, doc_id: &str, chunks: Vec<NewChunk>) -> Result<()> {
         let (removed, added) = self.db().replace_chunks(kb_id, doc_id, &chunks).await?;
-        let vectors = added.into_iter().zip(chunks).map(|(id, c)| (id as u64, c.embedding)).collect();
-        self.indexes().apply(kb_id, &removed, vectors).await
+        self.index_chunks(kb_id, &removed, added.into_iter().zip(chunks).collect()).await
     }
 
     /// Chunks a document and embeds each chunk with its title and heading path in front.

@@ -89,6 +89,7 @@ impl SiteChat {
         self.inner.jobs.cancel_kb(id);
         self.db().delete_knowledge_base(user_id, id).await?;
         self.inner.indexes.forget(id);
+        self.inner.keywords.forget(id);
         let dir = self.inner.config.data_dir.join("files").join(id);
         if let Err(e) = tokio::fs::remove_dir_all(&dir).await
             && e.kind() != std::io::ErrorKind::NotFound
@@ -104,7 +105,7 @@ impl SiteChat {
         let removed = self.db().delete_document(kb_id, document_id).await?.ok_or(Error::NotFound("document"))?;
         // The index is saved with the next job or at shutdown, not per delete (a save writes every
         // vector); a crash before then only costs a rebuild from the database.
-        self.inner.indexes.apply(kb_id, &removed, Vec::new()).await?;
+        self.index_chunks(kb_id, &removed, Vec::new()).await?;
         let _ = tokio::fs::remove_file(self.file_path(kb_id, document_id)).await;
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Hybrid retrieval: keyword search (`storage/keyword.rs`) and vector search (HNSW) per knowledge base, fused
+//! Hybrid retrieval: keyword search (`sitechat/keywords.rs`) and vector search (HNSW) per knowledge base, fused
 //! by reciprocal rank fusion, all knowledge bases searched concurrently.
 
 use std::collections::HashMap;
@@ -117,13 +117,7 @@ impl SiteChat {
     async fn search_one(&self, kb: &KnowledgeBaseRow, query: &str, vector: &[f32], k: usize) -> Result<Vec<Hit>> {
         let want = CANDIDATES.max(k * 2);
         let started = std::time::Instant::now();
-        let keyword = async {
-            let found = match keyword_query(query) {
-                Some(terms) => self.db().keyword_search(&kb.id, &terms, want as u32).await,
-                None => Ok(Vec::new()),
-            };
-            (found, started.elapsed())
-        };
+        let keyword = async { (self.keywords().search(&kb.id, query, want).await, started.elapsed()) };
         let semantic = self.indexes().search(&kb.id, vector.to_vec(), want);
         let ((keyword, keyword_time), semantic) = tokio::join!(keyword, semantic);
         tracing::debug!(

@@ -1,0 +1,206 @@
+//! One keyword index (Tantivy, `index/keyword.rs`) per knowledge base, opened on first use from
+//! its directory if it matches the database, else rebuilt from the stored chunk texts.
+//!
+//! Searches never wait for a rebuild: until the index is ready they are answered by the
+//! database's own full-text search (`storage/keyword.rs`: FTS5 on SQLite, a tsvector on
+//! PostgreSQL), slower at scale but the same words. Writes wait for the index, so none is lost.
+//! One rebuild runs at a time (each holds an indexing buffer of about 100 MB).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{Semaphore, watch};
+
+use super::keyword_query;
+use crate::{
+    Error, Result,
+    index::{Fingerprint, KeywordIndex, keyword_text},
+    storage::Db,
+};
+
+#[cfg(test)]
+mod tests;
+
+/// Chunk texts read per query during a rebuild.
+const REBUILD_PAGE: u32 = 2_000;
+
+#[derive(Clone)]
+enum Phase {
+    Loading,
+    Ready(Arc<KeywordIndex>),
+    /// Logged where it happened; the slot is gone, so the next use tries again.
+    Failed,
+}
+
+type Slot = watch::Receiver<Phase>;
+
+pub struct Keywords {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    db: Db,
+    slots: Mutex<HashMap<String, Slot>>,
+    builds: Semaphore,
+    /// Tests hold rebuilds here (false) to search while one runs.
+    #[cfg(test)]
+    builds_open: watch::Sender<bool>,
+    #[cfg(test)]
+    rebuilt: std::sync::atomic::AtomicUsize,
+}
+
+impl Keywords {
+    pub fn new(dir: PathBuf, db: Db) -> Self {
+        let shared = Shared {
+            dir,
+            db,
+            slots: Mutex::default(),
+            builds: Semaphore::new(1),
+            #[cfg(test)]
+            builds_open: watch::Sender::new(true),
+            #[cfg(test)]
+            rebuilt: Default::default(),
+        };
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// The `limit` best chunks of a knowledge base for the words of `query` (chunk id, score),
+    /// best first: from its index when ready, else from the database while the index loads.
+    pub async fn search(&self, kb_id: &str, query: &str, limit: usize) -> Result<Vec<(i64, f64)>> {
+        let ready = match &*self.shared.slot(kb_id).borrow() {
+            Phase::Ready(index) => Some(index.clone()),
+            _ => None,
+        };
+        if let Some(index) = ready {
+            let query = query.to_owned();
+            let hits = blocking(move || index.search(&query, limit)).await?;
+            return Ok(hits.into_iter().map(|(id, score)| (id as i64, f64::from(score))).collect());
+        }
+        match keyword_query(query) {
+            Some(terms) => self.shared.db.keyword_search(kb_id, &terms, limit as u32).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Starts loading a knowledge base's index if nothing has (at start-up).
+    pub fn warm_up(&self, kb_id: &str) {
+        self.shared.slot(kb_id);
+    }
+
+    /// Removes chunks and adds others (id, heading path, text), after the database has them.
+    /// Waits for the index to load; an index that failed to load is rebuilt on its next use, from
+    /// the database, which already holds this change.
+    pub async fn apply(&self, kb_id: &str, removed: &[i64], added: Vec<(i64, String, String)>) -> Result<()> {
+        let Some(index) = self.ready(kb_id).await else { return Ok(()) };
+        let removed: Vec<u64> = removed.iter().map(|id| *id as u64).collect();
+        let added: Vec<(u64, String)> =
+            added.into_iter().map(|(id, path, text)| (id as u64, keyword_text(&path, &text))).collect();
+        let applied = blocking(move || index.apply(&removed, &added)).await;
+        if applied.is_err() {
+            // Its commit did not happen: rebuild it from the database on next use.
+            lock(&self.shared.slots).remove(kb_id);
+        }
+        applied
+    }
+
+    /// Drops a knowledge base's index and its files (the knowledge base was deleted).
+    pub fn forget(&self, kb_id: &str) {
+        lock(&self.shared.slots).remove(kb_id);
+        KeywordIndex::delete(&self.shared.dir_of(kb_id));
+    }
+
+    /// The index once loaded; None if its load failed.
+    async fn ready(&self, kb_id: &str) -> Option<Arc<KeywordIndex>> {
+        let mut slot = self.shared.slot(kb_id);
+        match slot.wait_for(|p| !matches!(p, Phase::Loading)).await.map(|p| p.clone()) {
+            Ok(Phase::Ready(index)) => Some(index),
+            _ => None,
+        }
+    }
+}
+
+impl Shared {
+    /// The slot of a knowledge base; a new one starts its load in a task of its own.
+    fn slot(self: &Arc<Self>, kb_id: &str) -> Slot {
+        let mut slots = lock(&self.slots);
+        if let Some(slot) = slots.get(kb_id) {
+            return slot.clone();
+        }
+        let (phase, slot) = watch::channel(Phase::Loading);
+        slots.insert(kb_id.to_owned(), slot.clone());
+        let (shared, kb_id) = (self.clone(), kb_id.to_owned());
+        tokio::spawn(async move {
+            match shared.load(&kb_id).await {
+                Ok(index) => {
+                    phase.send_replace(Phase::Ready(index));
+                }
+                Err(e) => {
+                    if !matches!(e, Error::NotFound(_)) {
+                        tracing::error!(kb = %kb_id, error = ?e, "loading a keyword index failed");
+                    }
+                    let mut slots = lock(&shared.slots);
+                    if slots.get(&kb_id).is_some_and(|s| s.same_channel(&phase.subscribe())) {
+                        slots.remove(&kb_id);
+                    }
+                    drop(slots);
+                    phase.send_replace(Phase::Failed);
+                }
+            }
+        });
+        slot
+    }
+
+    /// The index from its directory, or rebuilt from the chunk texts.
+    async fn load(&self, kb_id: &str) -> Result<Arc<KeywordIndex>> {
+        let started = std::time::Instant::now();
+        self.db.knowledge_base(kb_id).await?.ok_or(Error::NotFound("knowledge base"))?;
+        let f = self.db.chunk_fingerprint(kb_id).await?;
+        let expected = Fingerprint { count: f.count, max_id: f.max_id, checksum: f.checksum };
+        let dir = self.dir_of(kb_id);
+        let opened = {
+            let dir = dir.clone();
+            blocking(move || KeywordIndex::open(&dir, &expected)).await?
+        };
+        if let Some(index) = opened {
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::info!(kb = kb_id, chunks = index.len(), ms, "keyword index opened");
+            return Ok(Arc::new(index));
+        }
+        let _turn = self.builds.acquire().await.map_err(Error::internal)?;
+        #[cfg(test)]
+        let _ = self.builds_open.subscribe().wait_for(|open| *open).await;
+        let started = std::time::Instant::now();
+        let mut builder = blocking(move || KeywordIndex::build(&dir)).await?;
+        let mut after = 0;
+        loop {
+            let page = self.db.chunk_texts(kb_id, after, REBUILD_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.0;
+            let items: Vec<(u64, String)> =
+                page.into_iter().map(|(id, _, path, text)| (id as u64, keyword_text(&path, &text))).collect();
+            builder = blocking(move || builder.add(&items).map(|()| builder)).await?;
+        }
+        let index = blocking(move || builder.finish()).await?;
+        #[cfg(test)]
+        self.rebuilt.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(kb = kb_id, chunks = index.len(), ms, "keyword index rebuilt");
+        Ok(Arc::new(index))
+    }
+
+    /// Knowledge base ids are UUIDs: letters, digits and '-', which directory names accept.
+    fn dir_of(&self, kb_id: &str) -> PathBuf {
+        self.dir.join(format!("kb-{kb_id}"))
+    }
+}
+
+/// A panic while the map was held cannot leave it half-updated: poisoning is ignored.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(Error::internal)?
+}

@@ -146,3 +146,60 @@ async fn conversations_from_before_branches_become_single_branches() {
         sqlx::query_as("SELECT id, current_leaf_id FROM conversations ORDER BY id").fetch_all(&pool).await.unwrap();
     assert_eq!(leaves, [("c".to_string(), Some("m4".to_string())), ("e".to_string(), None)]);
 }
+
+/// Chunk ids are never handed out twice (on SQLite since migration 0020), so a saved index of a
+/// knowledge base can never pass for current after its newest chunks were replaced by as many
+/// others. Chunks written before the migration keep their ids and are still found by keyword.
+#[tokio::test]
+async fn chunk_ids_are_never_reused_and_older_chunks_keep_theirs() {
+    use std::borrow::Cow;
+
+    let temp = super::TempDb::new().await;
+    let backend = super::Backend::of_url(temp.url()).unwrap();
+    let pool = super::Db::pool_for(temp.url()).await.unwrap();
+    let before = sqlx::migrate::Migrator {
+        migrations: Cow::Owned(backend.migrator().iter().filter(|m| m.version < 20).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) \
+         VALUES ('u', 'u@example.com', 'h', 'user', 1, 1)",
+        "INSERT INTO knowledge_bases (id, owner_id, name, embedding_model, embedding_dims, created_at, updated_at) \
+         VALUES ('kb', 'u', 'docs', 'test:hashed', 4, 1, 1)",
+        "INSERT INTO documents (id, kb_id, source, kind, title, content_hash, bytes, created_at, updated_at) \
+         VALUES ('d', 'kb', 'file', 'markdown', 'Pricing', 'h', 1, 1, 1)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    let mut old_ids = Vec::new();
+    for (ord, text) in ["Seats cost 12 euros.", "Invoices go out monthly."].into_iter().enumerate() {
+        let insert = "INSERT INTO chunks (document_id, kb_id, ord, heading_path, text, embedding) \
+                      VALUES ('d', 'kb', $1, 'Pricing', $2, $3) RETURNING id";
+        let id: i64 =
+            sqlx::query_scalar(insert).bind(ord as i64).bind(text).bind(vec![0u8; 16]).fetch_one(&pool).await.unwrap();
+        old_ids.push(id);
+    }
+    pool.close().await;
+
+    // The remaining migrations run here.
+    let db = super::Db::connect(temp.url()).await.unwrap();
+    let found = db.keyword_search("kb", &["invoices".to_string()], 10).await.unwrap();
+    assert_eq!(found.iter().map(|h| h.0).collect::<Vec<_>>(), [old_ids[1]], "kept its id and its keywords");
+    let chunk = |text: &str| super::NewChunk {
+        ord: 0,
+        heading_path: "Pricing".into(),
+        text: text.into(),
+        embedding: vec![0.5; 4],
+    };
+    // The newest chunks replaced by as many: the new ones get ids never used before.
+    let (removed, added) =
+        db.replace_chunks("kb", "d", &[chunk("Seats are free."), chunk("No invoices.")]).await.unwrap();
+    assert_eq!(removed, old_ids);
+    let newest = *old_ids.iter().max().unwrap();
+    assert!(added.iter().all(|id| *id > newest), "{added:?} after {old_ids:?}");
+    let (_, again) = db.replace_chunks("kb", "d", &[chunk("Seats cost 9 euros.")]).await.unwrap();
+    assert!(again[0] > *added.iter().max().unwrap(), "{again:?} after {added:?}");
+    let found = db.keyword_search("kb", &["seats".to_string()], 10).await.unwrap();
+    assert_eq!(found.iter().map(|h| h.0).collect::<Vec<_>>(), again, "the triggers keep FTS in step");
+}

@@ -296,7 +296,7 @@ async fn main() -> anyhow::Result<()> {
          **Retrieval with {big} chunks** in one knowledge base (vectors: 200 Gaussian clusters in 384-d, σ 0.08; \
          text: Zipf-distributed words), {QUERIES} six-word queries, one at a time:\n\n\
          | path | p50 | p90 | p99 |\n|---|---|---|---|\n\
-         | `POST /api/v1/knowledge-bases/{{id}}/search`, k 5 (HTTP + query embedding + FTS5 BM25 + HNSW + fusion) | {a50} | {a90} | {a99} |\n\
+         | `POST /api/v1/knowledge-bases/{{id}}/search`, k 5 (HTTP + query embedding + keyword index (Tantivy BM25) + HNSW + fusion) | {a50} | {a90} | {a99} |\n\
          | baseline: exact scan of the same vectors for the top 10 (no HTTP, no embedding, no keywords) | {s50} | {s90} | {s99} |\n\
          | of which: embedding one query with the local model (in this process) | {e50} | {e90} | {e99} |\n\n\
          **Start-up with {big} chunks**: process spawn → `/ready`, → first search answered, the same search \

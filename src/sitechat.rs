@@ -14,6 +14,7 @@ mod kbs;
 mod keywords;
 mod reembed;
 mod retrieve;
+mod slots;
 #[cfg(feature = "fakes")]
 mod testing;
 mod upload;
@@ -175,8 +176,10 @@ impl SiteChat {
     }
 
     /// Loads every knowledge base's vector index (from its files, or its stored vectors read and
-    /// its graph rebuilt from them) and, meanwhile, the embedding models they use, in the
-    /// background; searches of a knowledge base wait until it is loaded or its vectors are read.
+    /// its graph rebuilt from them), its keyword index (opened, or rebuilt from the chunk texts)
+    /// and, meanwhile, the embedding models they use, in the background; searches of a knowledge
+    /// base wait until its vectors are loaded or read (never for its keyword index: the database
+    /// answers until it is ready).
     pub fn warm_up(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {

@@ -5,15 +5,16 @@
 //! cancel it. While a graph is rebuilt, searches are answered by an exact scan of the stored
 //! vectors ([`ExactScan`], read first and then fed to the build) instead of waiting for it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
 #[cfg(test)]
 mod tests;
 
+use super::slots::{Slots, blocking, lock};
 use crate::{
     Error, Result,
     index::{ExactScan, Fingerprint, IndexParams, VectorIndex},
@@ -44,7 +45,7 @@ pub struct Indexes {
 struct Shared {
     dir: PathBuf,
     db: Db,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Slots<Phase>,
     /// Changed since last saved.
     dirty: Mutex<HashSet<String>>,
     /// Tests hold builds here (false) to search while a graph is being built.
@@ -57,7 +58,7 @@ impl Indexes {
         let shared = Shared {
             dir,
             db,
-            slots: Mutex::default(),
+            slots: Slots::default(),
             dirty: Mutex::default(),
             #[cfg(test)]
             builds_open: watch::Sender::new(true),
@@ -103,10 +104,7 @@ impl Indexes {
             Ok(phase) => phase,
             Err(_) => {
                 // The load's task ended without a result (it panicked): the next use tries again.
-                let mut slots = lock(&self.shared.slots);
-                if slots.get(kb_id).is_some_and(|s| s.same_channel(&slot)) {
-                    slots.remove(kb_id);
-                }
+                self.shared.slots.remove_if(kb_id, &slot);
                 return Err(Error::internal(anyhow::anyhow!("the vector index load of {kb_id} stopped")));
             }
         };
@@ -117,7 +115,7 @@ impl Indexes {
     /// graph is being built).
     #[cfg(test)]
     fn scanning(&self, kb_id: &str) -> bool {
-        lock(&self.shared.slots).get(kb_id).is_some_and(|s| matches!(*s.borrow(), Phase::Scanning(_)))
+        self.shared.slots.read(kb_id, |p| matches!(p, Phase::Scanning(_))).unwrap_or(false)
     }
 
     /// Adds vectors (new chunks) and hides removed chunk ids; visible to the next search.
@@ -136,7 +134,7 @@ impl Indexes {
         .await?;
         if over_ratio {
             // Tombstones piled up: the next search rebuilds a compact graph from the database.
-            lock(&self.shared.slots).remove(kb_id);
+            self.shared.slots.remove(kb_id);
         }
         self.shared.mark_dirty(kb_id);
         Ok(())
@@ -144,7 +142,7 @@ impl Indexes {
 
     /// Drops a knowledge base's index (it was deleted or re-embedded) and its files.
     pub fn forget(&self, kb_id: &str) {
-        lock(&self.shared.slots).remove(kb_id);
+        self.shared.slots.remove(kb_id);
         lock(&self.shared.dirty).remove(kb_id);
         VectorIndex::delete_files(&self.shared.dir, &file_name(kb_id));
     }
@@ -152,10 +150,11 @@ impl Indexes {
     /// Saves one index if it changed since it was last saved (an index still loading has nothing
     /// to save yet: it is marked changed when it is ready).
     pub async fn save(&self, kb_id: &str) -> Result<()> {
-        let ready = lock(&self.shared.slots).get(kb_id).and_then(|s| match &*s.borrow() {
+        let ready = self.shared.slots.read(kb_id, |p| match p {
             Phase::Ready(index) => Some(index.clone()),
             _ => None,
         });
+        let ready = ready.flatten();
         let Some(index) = ready else { return Ok(()) };
         if !lock(&self.shared.dirty).remove(kb_id) {
             return Ok(());
@@ -185,15 +184,8 @@ impl Indexes {
 impl Shared {
     /// The slot of a knowledge base; a new one starts its load in a task of its own.
     fn slot(self: &Arc<Self>, kb_id: &str) -> Slot {
-        let mut slots = lock(&self.slots);
-        if let Some(slot) = slots.get(kb_id) {
-            return slot.clone();
-        }
-        let (phase, slot) = watch::channel(Phase::Loading);
-        slots.insert(kb_id.to_owned(), slot.clone());
-        let (shared, kb_id) = (self.clone(), kb_id.to_owned());
-        tokio::spawn(async move { shared.load(kb_id, phase).await });
-        slot
+        let (shared, id) = (self.clone(), kb_id.to_owned());
+        self.slots.get_or_load(kb_id, Phase::Loading, move |phase| async move { shared.load(id, phase).await })
     }
 
     async fn load(&self, kb_id: String, phase: watch::Sender<Phase>) {
@@ -207,12 +199,8 @@ impl Shared {
             }
             Err(e) => {
                 tracing::error!(kb = %kb_id, error = ?e, "loading a vector index failed");
-                let mut slots = lock(&self.slots);
                 // The next use tries again, unless the slot was replaced meanwhile.
-                if slots.get(&kb_id).is_some_and(|s| s.same_channel(&phase.subscribe())) {
-                    slots.remove(&kb_id);
-                }
-                drop(slots);
+                self.slots.remove_if(&kb_id, &phase.subscribe());
                 phase.send_replace(Phase::Failed(Arc::new(e)));
             }
         }
@@ -310,16 +298,7 @@ fn failure(phase: Phase) -> Error {
     }
 }
 
-/// A panic while one of these locks was held cannot leave a map half-updated: poisoning is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Knowledge base ids are UUIDs: letters, digits and '-', which index file names accept.
 fn file_name(kb_id: &str) -> String {
     format!("kb-{kb_id}")
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(Error::internal)?
 }

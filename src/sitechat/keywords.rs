@@ -6,13 +6,13 @@
 //! PostgreSQL), slower at scale but the same words. Writes wait for the index, so none is lost.
 //! One rebuild runs at a time (each holds an indexing buffer of about 100 MB).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use tokio::sync::{Semaphore, watch};
 
 use super::keyword_query;
+use super::slots::{Slots, blocking};
 use crate::{
     Error, Result,
     index::{Fingerprint, KeywordIndex, keyword_text},
@@ -42,7 +42,7 @@ pub struct Keywords {
 struct Shared {
     dir: PathBuf,
     db: Db,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Slots<Phase>,
     builds: Semaphore,
     /// Tests hold rebuilds here (false) to search while one runs.
     #[cfg(test)]
@@ -56,7 +56,7 @@ impl Keywords {
         let shared = Shared {
             dir,
             db,
-            slots: Mutex::default(),
+            slots: Slots::default(),
             builds: Semaphore::new(1),
             #[cfg(test)]
             builds_open: watch::Sender::new(true),
@@ -100,14 +100,14 @@ impl Keywords {
         let applied = blocking(move || index.apply(&removed, &added)).await;
         if applied.is_err() {
             // Its commit did not happen: rebuild it from the database on next use.
-            lock(&self.shared.slots).remove(kb_id);
+            self.shared.slots.remove(kb_id);
         }
         applied
     }
 
     /// Drops a knowledge base's index and its files (the knowledge base was deleted).
     pub fn forget(&self, kb_id: &str) {
-        lock(&self.shared.slots).remove(kb_id);
+        self.shared.slots.remove(kb_id);
         KeywordIndex::delete(&self.shared.dir_of(kb_id));
     }
 
@@ -124,32 +124,21 @@ impl Keywords {
 impl Shared {
     /// The slot of a knowledge base; a new one starts its load in a task of its own.
     fn slot(self: &Arc<Self>, kb_id: &str) -> Slot {
-        let mut slots = lock(&self.slots);
-        if let Some(slot) = slots.get(kb_id) {
-            return slot.clone();
-        }
-        let (phase, slot) = watch::channel(Phase::Loading);
-        slots.insert(kb_id.to_owned(), slot.clone());
-        let (shared, kb_id) = (self.clone(), kb_id.to_owned());
-        tokio::spawn(async move {
-            match shared.load(&kb_id).await {
+        let (shared, id) = (self.clone(), kb_id.to_owned());
+        self.slots.get_or_load(kb_id, Phase::Loading, move |phase| async move {
+            match shared.load(&id).await {
                 Ok(index) => {
                     phase.send_replace(Phase::Ready(index));
                 }
                 Err(e) => {
                     if !matches!(e, Error::NotFound(_)) {
-                        tracing::error!(kb = %kb_id, error = ?e, "loading a keyword index failed");
+                        tracing::error!(kb = %id, error = ?e, "loading a keyword index failed");
                     }
-                    let mut slots = lock(&shared.slots);
-                    if slots.get(&kb_id).is_some_and(|s| s.same_channel(&phase.subscribe())) {
-                        slots.remove(&kb_id);
-                    }
-                    drop(slots);
+                    shared.slots.remove_if(&id, &phase.subscribe());
                     phase.send_replace(Phase::Failed);
                 }
             }
-        });
-        slot
+        })
     }
 
     /// The index from its directory, or rebuilt from the chunk texts.
@@ -194,13 +183,4 @@ impl Shared {
     fn dir_of(&self, kb_id: &str) -> PathBuf {
         self.dir.join(format!("kb-{kb_id}"))
     }
-}
-
-/// A panic while the map was held cannot leave it half-updated: poisoning is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(Error::internal)?
 }

@@ -49,7 +49,7 @@ async fn kb(db: &Db) -> (String, String, Vec<i64>) {
 }
 
 fn is_ready(keywords: &Keywords, kb: &str) -> bool {
-    super::lock(&keywords.shared.slots).get(kb).is_some_and(|s| matches!(*s.borrow(), Phase::Ready(_)))
+    keywords.shared.slots.read(kb, |p| matches!(p, Phase::Ready(_))).unwrap_or(false)
 }
 
 fn first(hits: &[(i64, f64)]) -> Option<i64> {

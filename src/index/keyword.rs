@@ -25,7 +25,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::Fingerprint;
 use crate::{Error, Result};
 
-/// The analyzer's name in the index's tokenizer registry.
+/// The analyzer's name in the index's tokenizer registry, stored in each index's schema. Rename it
+/// (`webplus_en_2`, …) whenever [`analyzer`] changes: an index saved with another name is rebuilt,
+/// so its terms are never read with another analysis than they were written with.
 const ANALYZER: &str = "webplus_en";
 /// Indexing memory per writer: Tantivy's minimum for one-off updates (a document's chunks), more
 /// for a rebuild so that 100k chunks make few segments.
@@ -88,6 +90,16 @@ impl KeywordIndex {
             return Ok(None);
         }
         let fields = fields(&index.schema())?;
+        let analyzer = match index.schema().get_field_entry(fields.text).field_type() {
+            tantivy::schema::FieldType::Str(options) => {
+                options.get_indexing_options().map(|o| o.tokenizer().to_owned())
+            }
+            _ => None,
+        };
+        if analyzer.as_deref() != Some(ANALYZER) {
+            tracing::info!(dir = %dir.display(), ?analyzer, "keyword index written with another analysis; rebuilding it");
+            return Ok(None);
+        }
         let this = Self::from_index(index, fields, BTreeSet::new())?;
         let ids = this.stored_ids()?;
         if Fingerprint::of_ids(ids.iter().copied()) != *expected {

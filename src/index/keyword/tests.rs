@@ -99,3 +99,31 @@ fn a_stale_missing_or_broken_index_is_not_opened() {
     KeywordIndex::delete(&dir);
     assert!(!dir.exists());
 }
+
+#[test]
+fn an_index_written_with_another_analysis_is_not_opened() {
+    use tantivy::schema::{FAST, INDEXED, Schema, TextFieldIndexing, TextOptions};
+
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("kw");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The same fields and a current fingerprint, but terms from an older analyzer.
+    let mut builder = Schema::builder();
+    let id = builder.add_u64_field("id", INDEXED | FAST);
+    let indexing = TextFieldIndexing::default().set_tokenizer("default");
+    let text = builder.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
+    let index = tantivy::Index::create_in_dir(&dir, builder.build()).unwrap();
+    let writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+    let mut doc = tantivy::TantivyDocument::default();
+    doc.add_u64(id, 1);
+    doc.add_text(text, "Seats cost 12 euros.");
+    writer.add_document(doc).unwrap();
+    let fingerprint = Fingerprint::of_ids([1].into_iter());
+    super::commit(writer, &fingerprint).unwrap();
+    assert!(KeywordIndex::open(&dir, &fingerprint).unwrap().is_none());
+    // Rebuilt, it opens.
+    let mut rebuilt = KeywordIndex::build(&dir).unwrap();
+    rebuilt.add(&[(1, "Seats cost 12 euros.".into())]).unwrap();
+    rebuilt.finish().unwrap();
+    assert!(KeywordIndex::open(&dir, &fingerprint).unwrap().is_some());
+}

@@ -67,6 +67,7 @@ bench:
 	cargo bench -p server --bench sitechat
 	cargo bench -p webplus --bench vector_index
 	cargo bench -p webplus --bench keyword_search
+	cargo bench -p webplus --bench embedding
 	cargo bench -p webplus --bench render
 	cargo bench -p webplus --bench pipeline --features fakes
 

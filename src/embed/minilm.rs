@@ -12,11 +12,16 @@ use std::{
 use async_trait::async_trait;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::{EmbedError, Embedder, check_texts, l2_normalize};
+use bert::Bert;
+
+mod bert;
+mod gelu;
+mod matmul;
 
 pub const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 pub const DIMS: usize = 384;
@@ -133,7 +138,7 @@ impl Embedder for LocalMiniLm {
 }
 
 struct Model {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
 }
 
@@ -169,7 +174,7 @@ impl Model {
         // Read into memory rather than memory-mapped: 90 MB, and no `unsafe`.
         let weights = std::fs::read(dir.join("model.safetensors")).map_err(failed)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).map_err(failed)?;
-        let bert = BertModel::load(vb, &config).map_err(failed)?;
+        let bert = Bert::load(vb, &config).map_err(failed)?;
         Ok(Self { bert, tokenizer })
     }
 
@@ -187,7 +192,7 @@ impl Model {
         let mask = tensor(Encoding::get_attention_mask)?;
 
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let hidden = self.bert.forward(&ids, &type_ids, Some(&mask))?; // (texts, tokens, DIMS)
+            let hidden = self.bert.forward(&ids, &type_ids, &mask)?; // (texts, tokens, DIMS)
             // Mean over the real tokens only, so padding never changes a text's vector.
             let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (texts, tokens, 1)
             let summed = hidden.broadcast_mul(&weights)?.sum(1)?; // (texts, DIMS)

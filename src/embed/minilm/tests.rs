@@ -109,3 +109,35 @@ async fn a_sentence_matches_a_reference_implementation() {
         assert!((v[0][i] - expected).abs() < 1e-4, "component {i}: {} instead of {expected}", v[0][i]);
     }
 }
+
+/// The encoder (`bert.rs`: half-precision weights, its own matrix multiplication and GELU) against
+/// candle-transformers' `BertModel` in full precision on the same files, for a short query, a
+/// sentence, a chunk-sized text and one cut at MAX_TOKENS, alone and padded in one batch.
+#[tokio::test]
+async fn the_encoder_agrees_with_candle_transformers_bert_in_full_precision() {
+    use candle_transformers::models::bert::BertModel;
+
+    let texts = strings(&[
+        "refund policy days",
+        "How long do I have to return a product I bought online?",
+        &"Plans are billed monthly or yearly; the yearly plan costs less per seat. ".repeat(14),
+        &"word ".repeat(400),
+    ]);
+    let ours = MODEL.embed(&texts).await.unwrap();
+
+    let dir = LocalMiniLm::default_dir();
+    let model = Model::load(&dir).unwrap();
+    let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).unwrap();
+    let reference = BertModel::load(vb, &config).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let encoding = model.tokenizer.encode(text.as_str(), true).unwrap();
+        let tensor = |part: &[u32]| Tensor::new(part, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let hidden = reference.forward(&tensor(encoding.get_ids()), &tensor(encoding.get_type_ids()), None).unwrap();
+        let mut expected = hidden.mean(1).unwrap().squeeze(0).unwrap().to_vec1::<f32>().unwrap();
+        l2_normalize(&mut expected);
+        let similarity = cosine(&ours[i], &expected);
+        assert!(similarity > 0.9999, "text {i}: cosine {similarity}");
+    }
+}

@@ -351,6 +351,9 @@ test('open a loop\'s body on the canvas, change it there, and find the change sa
   await page.goto(builderUrl);
   await expect(page.getByTestId('builder-version')).toHaveText('version 2');
   await expect(node(page, 'revise')).toContainText('7 inside');
+  // The node is in the server's HTML before the page is hydrated: a click before then is lost
+  // (this test timed out that way once on the release bundle). Save is enabled at hydration.
+  await expect(page.getByTestId('save-pipeline')).toBeEnabled();
   await node(page, 'revise').click();
   await page.getByTestId('open-body').click();
   await expect(page.getByTestId('scope-current')).toHaveText('body of revise');

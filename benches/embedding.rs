@@ -1,19 +1,27 @@
 //! The local embedder (all-MiniLM-L6-v2, issue 13 §1), side by side in one run:
-//! - Web+'s `LocalMiniLm` (`src/embed/minilm/bert.rs`: half-precision weights packed once, its own
-//!   matrix multiplication and GELU), what ingestion and search use;
+//! - Web+'s `LocalMiniLm` (`src/embed/minilm/bert.rs`: ragged batches without padding,
+//!   half-precision weights packed once, its own matrix multiplication, attention and GELU), what
+//!   ingestion and search use;
+//! - ONNX Runtime (the `onnxruntime` Python package, installed into a venv by this bench) on the
+//!   same model in fp32: `embedding_onnx_baseline.py` builds the ONNX file from the same
+//!   safetensors once and fuses it with onnxruntime's BERT optimizer (what a user of ORT runs);
 //! - candle-transformers' `BertModel` in full precision, what Web+ ran until 2026-12-03 (the
 //!   same tokenizer, mean pooling and normalisation, batches of the same size).
 //!
 //! Queries: 200 questions of 6–14 words, one at a time (what a search embeds). Chunks: 256
 //! texts of about 1,200 characters of English prose (the chunker's size), in batches of
-//! `BATCH_SIZE`. Both on every core (candle's threads and ours). 3 rounds, the two interleaved;
-//! medians of the rounds. Also the cosine between the two vectors of each text. Run:
+//! `BATCH_SIZE`. All on every core, with as many threads. 3 rounds, the three interleaved; medians
+//! of the rounds. Also the cosine between Web+'s vector of each text and the others'. Run:
 //! `cargo bench -p webplus --bench embedding` (needs `webplus models fetch`; writes its section of
 //! docs/BENCHMARKS.md; `QUICK=1` for one round, docs left alone).
 
 #[path = "doc_section.rs"]
 mod doc_section;
+#[path = "python_venv.rs"]
+mod python_venv;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -21,6 +29,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::Value;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use webplus::embed::minilm::{BATCH_SIZE, MAX_TOKENS};
 use webplus::embed::{Embedder, LocalMiniLm, cosine, l2_normalize};
@@ -93,6 +102,69 @@ impl Baseline {
     }
 }
 
+/// ONNX Runtime through `embedding_onnx_baseline.py`: one JSON line per command.
+struct OnnxRuntime {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+    start: Value,
+}
+
+impl OnnxRuntime {
+    fn start(dir: &std::path::Path, threads: usize, queries: &[String], chunks: &[String]) -> anyhow::Result<Self> {
+        let packages = ["onnx", "onnxruntime", "tokenizers", "numpy", "safetensors", "sympy"];
+        let python = python_venv::python("onnxruntime", &packages, &packages.join(", "))?;
+        let venv = python.parent().and_then(|bin| bin.parent()).context("the venv's directory")?;
+        let texts = tempfile::tempdir()?;
+        for (name, lines) in [("queries.txt", queries), ("chunks.txt", chunks)] {
+            std::fs::write(texts.path().join(name), lines.join("\n"))?;
+        }
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/embedding_onnx_baseline.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .arg(dir)
+            .arg(venv.join("all-minilm-l6-v2-fp32.onnx"))
+            .args([threads, BATCH_SIZE, MAX_TOKENS].map(|n| n.to_string()))
+            .arg(texts.path().join("queries.txt"))
+            .arg(texts.path().join("chunks.txt"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting embedding_onnx_baseline.py")?;
+        let stdin = child.stdin.take().context("script stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("script stdout")?);
+        let mut ort = Self { child, stdin, stdout, start: Value::Null };
+        ort.start = ort.ask(None)?;
+        // The script has read the texts: the directory may go.
+        drop(texts);
+        Ok(ort)
+    }
+
+    fn ask(&mut self, command: Option<&str>) -> anyhow::Result<Value> {
+        if let Some(c) = command {
+            writeln!(self.stdin, "{c}")?;
+        }
+        let mut line = String::new();
+        self.stdout.read_line(&mut line)?;
+        anyhow::ensure!(!line.is_empty(), "embedding_onnx_baseline.py exited early (its error is above)");
+        Ok(serde_json::from_str(&line)?)
+    }
+
+    /// Query latencies (ms) and the chunks' time (s) of one round.
+    fn round(&mut self) -> anyhow::Result<(Vec<f64>, f64)> {
+        let answer = self.ask(Some("round"))?;
+        let times: Vec<f64> = serde_json::from_value(answer["query_ms"].clone())?;
+        Ok((times, answer["chunks_secs"].as_f64().context("no chunks_secs")?))
+    }
+}
+
+impl Drop for OnnxRuntime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -142,22 +214,40 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let mean_tokens = tokens.iter().sum::<usize>() as f64 / tokens.len() as f64;
 
-    let (mut web, mut base) = (Rounds::default(), Rounds::default());
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut ort = OnnxRuntime::start(&dir, threads, &queries, &chunks)?;
+    let selftest = ort.ask(Some("selftest"))?;
+    anyhow::ensure!(selftest["selftest"] == "ok", "ONNX Runtime's self-test failed: {selftest}");
+    let ort_version = ort.start["version"].as_str().unwrap_or("?").to_owned();
+    // Both graphs were timed when the file was built; the faster one is what runs.
+    let ort_kept = ort.start["graph"].as_str().unwrap_or("?").to_owned();
+    let ort_graph = format!(
+        "the {ort_kept} graph, the faster of the plain one and the one onnxruntime's BERT optimizer fused into {}",
+        ort.start["fused"]
+    );
+    println!("ONNX Runtime {ort_version}: {ort_graph}; against float64 NumPy {}", selftest["lowest_cosine"]);
+
+    let (mut web, mut onnx, mut base) = (Rounds::default(), Rounds::default(), Rounds::default());
     for round in 0..rounds {
-        for (name, rounds) in [("Web+", &mut web), ("candle BertModel", &mut base)] {
-            let embed = |texts: &[String]| -> anyhow::Result<Vec<Vec<f32>>> {
-                if name == "Web+" { Ok(runtime.block_on(ours.embed(texts))?) } else { baseline.embed(texts) }
-            };
-            let mut times = Vec::with_capacity(QUERIES);
-            for q in &queries {
+        for (name, rounds) in [("Web+", &mut web), ("ONNX Runtime", &mut onnx), ("candle BertModel", &mut base)] {
+            let (mut times, chunks_secs) = if name == "ONNX Runtime" {
+                ort.round()?
+            } else {
+                let embed = |texts: &[String]| -> anyhow::Result<Vec<Vec<f32>>> {
+                    if name == "Web+" { Ok(runtime.block_on(ours.embed(texts))?) } else { baseline.embed(texts) }
+                };
+                let mut times = Vec::with_capacity(QUERIES);
+                for q in &queries {
+                    let started = Instant::now();
+                    embed(std::slice::from_ref(q))?;
+                    times.push(started.elapsed().as_secs_f64() * 1e3);
+                }
                 let started = Instant::now();
-                embed(std::slice::from_ref(q))?;
-                times.push(started.elapsed().as_secs_f64() * 1e3);
-            }
+                embed(&chunks)?;
+                (times, started.elapsed().as_secs_f64())
+            };
             times.sort_by(f64::total_cmp);
-            let started = Instant::now();
-            embed(&chunks)?;
-            let per_s = CHUNKS as f64 / started.elapsed().as_secs_f64();
+            let per_s = CHUNKS as f64 / chunks_secs;
             println!(
                 "round {round} {name}: query p50 {:.2} ms p90 {:.2} ms, chunks {per_s:.1}/s",
                 percentile(&times, 0.5),
@@ -169,37 +259,59 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
-    let texts: Vec<String> = queries.iter().take(50).chain(chunks.iter().take(64)).cloned().collect();
-    let (a, b) = (runtime.block_on(ours.embed(&texts))?, baseline.embed(&texts)?);
-    let similarities: Vec<f64> = a.iter().zip(&b).map(|(x, y)| f64::from(cosine(x, y))).collect();
-    let lowest = similarities.iter().copied().fold(1.0, f64::min);
-    println!("cosine Web+ vs full precision: lowest {lowest:.7} over {} texts", similarities.len());
+    let (some_queries, some_chunks) = (50, 64);
+    let texts: Vec<String> =
+        queries.iter().take(some_queries).chain(chunks.iter().take(some_chunks)).cloned().collect();
+    let ours_vectors = runtime.block_on(ours.embed(&texts))?;
+    let lowest = |others: &[Vec<f32>]| -> f64 {
+        ours_vectors.iter().zip(others).map(|(x, y)| f64::from(cosine(x, y))).fold(1.0, f64::min)
+    };
+    let lowest_candle = lowest(&baseline.embed(&texts)?);
+    let ort_vectors: Vec<Vec<f32>> =
+        serde_json::from_value(ort.ask(Some(&format!("vectors {some_queries} {some_chunks}")))?["vectors"].clone())?;
+    anyhow::ensure!(ort_vectors.len() == texts.len(), "ONNX Runtime returned {} vectors", ort_vectors.len());
+    let lowest_ort = lowest(&ort_vectors);
+    drop(ort);
+    println!(
+        "lowest cosine of Web+'s vectors to ONNX Runtime's {lowest_ort:.7}, to candle's {lowest_candle:.7} ({} texts)",
+        texts.len()
+    );
 
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let row = |name: &str, r: Rounds| {
+    let row = |name: &str, r: &Rounds| {
         format!(
             "| {name} | {:.2} ms | {:.2} ms | {:.1} |",
-            median(r.query_p50),
-            median(r.query_p90),
-            median(r.chunks_per_s)
+            median(r.query_p50.clone()),
+            median(r.query_p90.clone()),
+            median(r.chunks_per_s.clone())
         )
     };
-    let (web_chunks, base_chunks) = (median(web.chunks_per_s.clone()), median(base.chunks_per_s.clone()));
-    let (web_query, base_query) = (median(web.query_p50.clone()), median(base.query_p50.clone()));
+    let ratio = |a: &Rounds, b: &Rounds| {
+        (
+            median(b.query_p50.clone()) / median(a.query_p50.clone()),
+            median(a.chunks_per_s.clone()) / median(b.chunks_per_s.clone()),
+        )
+    };
+    let ((query_vs_ort, chunks_vs_ort), (query_vs_candle, chunks_vs_candle)) = (ratio(&web, &onnx), ratio(&web, &base));
+    let web_query = median(web.query_p50.clone());
+    let met = |yes: bool| if yes { "met" } else { "not met" };
     let body = format!(
         "## Local embeddings (`cargo bench -p webplus --bench embedding`)\n\n\
-         all-MiniLM-L6-v2 on the CPU, {threads} threads, {date}. Queries: {QUERIES} questions of 6–14 words, \
+         all-MiniLM-L6-v2 on the CPU, {threads} threads each, {date}. Queries: {QUERIES} questions of 6–14 words, \
          one at a time. Chunks: {CHUNKS} texts of about {CHUNK_CHARS} characters of English prose ({mean_tokens:.0} \
-         tokens on average, at most {MAX_TOKENS}), in batches of {BATCH_SIZE}. Medians of {rounds} interleaved rounds.\n\n\
-         | embedder | query p50 | query p90 | chunks/s |\n|---|---|---|---|\n{}\n{}\n\n\
-         Web+ / candle: queries **{:.2}×** as fast (p50), chunks **{:.2}×**. Lowest cosine between the two \
-         embedders' vectors of the same text: {lowest:.7} ({} texts). Goals (issue 13 §1): a query under 5 ms; \
-         chunks/s ≥ 1.0× ONNX Runtime's (not measured here: see the notes).",
-        row("Web+ (`LocalMiniLm`: half-precision weights packed at load, own matmul and GELU)", web),
-        row("candle-transformers `BertModel`, full precision (Web+ until 2026-12-03)", base),
-        base_query / web_query,
-        web_chunks / base_chunks,
-        similarities.len(),
+         tokens on average, at most {MAX_TOKENS}), in batches of {BATCH_SIZE}. Medians of {rounds} interleaved rounds. \
+         ONNX Runtime {ort_version} from PyPI, fp32: {ort_graph}; timed in Python around tokenising, `run` and \
+         pooling, as a user of it would call it.\n\n\
+         | embedder | query p50 | query p90 | chunks/s |\n|---|---|---|---|\n{}\n{}\n{}\n\n\
+         Web+ / ONNX Runtime: queries **{query_vs_ort:.2}×** as fast (p50), chunks **{chunks_vs_ort:.2}×**; \
+         Web+ / candle: queries {query_vs_candle:.2}×, chunks {chunks_vs_candle:.2}×. Lowest cosine between Web+'s \
+         vector of a text and ONNX Runtime's: **{lowest_ort:.7}**; candle's: {lowest_candle:.7} ({} texts). Goals \
+         (issue 13 §1): chunks/s ≥ 1.0× ONNX Runtime's with cosine ≥ 0.999: {}; a query under 5 ms: {}.",
+        row("Web+ (`LocalMiniLm`: ragged batches, half-precision weights packed at load, own kernels)", &web),
+        row(&format!("ONNX Runtime, fp32, {ort_kept} graph"), &onnx),
+        row("candle-transformers `BertModel`, full precision (Web+ until 2026-12-03)", &base),
+        texts.len(),
+        met(chunks_vs_ort >= 1.0 && lowest_ort >= 0.999),
+        met(web_query < 5.0),
         date = time::OffsetDateTime::now_utc().date(),
     );
     println!("{body}");

@@ -1,6 +1,7 @@
 //! The local default embedder: sentence-transformers' all-MiniLM-L6-v2 (BERT, 6 layers, 384 dims),
-//! run with candle on the CPU. Mean pooling over the real tokens, then L2 normalisation, as the
-//! sentence-transformers pipeline of this model does.
+//! run on the CPU by our own encoder (`minilm/bert.rs`; candle reads the checkpoint). Mean pooling
+//! over the real tokens, then L2 normalisation, as the sentence-transformers pipeline of this model
+//! does.
 
 use std::{
     fmt::Display,
@@ -10,18 +11,20 @@ use std::{
 };
 
 use async_trait::async_trait;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
-use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::{EmbedError, Embedder, check_texts, l2_normalize};
 use bert::Bert;
 
+mod attention;
 mod bert;
 mod gelu;
 mod matmul;
+mod norm;
 
 pub const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 pub const DIMS: usize = 384;
@@ -29,7 +32,7 @@ pub const DIMS: usize = 384;
 /// `max_seq_length` for this model. It was fine-tuned on pairs of at most 128 tokens, so quality
 /// already fades past 128 (the limit in its tokenizer.json, which we raise); chunk well below this.
 pub const MAX_TOKENS: usize = 256;
-/// Texts per forward pass, padded to the longest of them.
+/// Texts per forward pass (no padding: each text's tokens only).
 pub const BATCH_SIZE: usize = 32;
 /// The model directory's name under `local::default_models_dir()`.
 pub const DIR_NAME: &str = "all-minilm-l6-v2";
@@ -167,9 +170,8 @@ impl Model {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(failed)?;
-        // tokenizer.json pads every text to 128 tokens; padding to the longest text of the batch
-        // gives the same vectors (padding is masked) for less work.
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        // tokenizer.json pads every text to 128 tokens; the encoder takes each text's own tokens.
+        tokenizer.with_padding(None);
 
         // Read into memory rather than memory-mapped: 90 MB, and no `unsafe`.
         let weights = std::fs::read(dir.join("model.safetensors")).map_err(failed)?;
@@ -182,24 +184,9 @@ impl Model {
     fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let encodings = self.tokenizer.encode_batch(inputs, true).map_err(failed)?;
-        let shape = (encodings.len(), encodings.first().map_or(0, Encoding::len));
-        let tensor = |part: fn(&Encoding) -> &[u32]| {
-            let flat: Vec<u32> = encodings.iter().flat_map(|e| part(e).iter().copied()).collect();
-            Tensor::from_vec(flat, shape, &Device::Cpu).map_err(failed)
-        };
-        let ids = tensor(Encoding::get_ids)?;
-        let type_ids = tensor(Encoding::get_type_ids)?;
-        let mask = tensor(Encoding::get_attention_mask)?;
-
-        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let hidden = self.bert.forward(&ids, &type_ids, &mask)?; // (texts, tokens, DIMS)
-            // Mean over the real tokens only, so padding never changes a text's vector.
-            let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (texts, tokens, 1)
-            let summed = hidden.broadcast_mul(&weights)?.sum(1)?; // (texts, DIMS)
-            let counts = weights.sum(1)?; // (texts, 1); at least 2: [CLS] and [SEP]
-            summed.broadcast_div(&counts)?.to_vec2::<f32>()
-        };
-        let mut vectors = run().map_err(failed)?;
+        let tokens: Vec<_> = encodings.iter().map(|e| (e.get_ids(), e.get_type_ids())).collect();
+        // The mean over each text's tokens, then unit length: sentence-transformers' pooling.
+        let mut vectors = self.bert.mean_pooled(&tokens).map_err(failed)?;
         vectors.iter_mut().for_each(|v| l2_normalize(v));
         Ok(vectors)
     }

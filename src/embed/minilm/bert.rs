@@ -1,45 +1,73 @@
-//! The BERT encoder of all-MiniLM-L6-v2, for inference on the CPU: candle tensors for the
-//! embeddings, attention and layer norms; our own dense layers and GELU.
+//! The BERT encoder of all-MiniLM-L6-v2, for inference on the CPU, on plain buffers of `f32`.
 //!
 //! candle-transformers' `BertModel` computes the same thing (a test checks the two agree to a
 //! cosine of 0.9999); this one exists for speed (`cargo bench -p webplus --bench embedding`):
+//! - A batch is ragged: each text's tokens are consecutive rows, and no row is padding. A batch
+//!   of one long chunk and 31 short ones computes their tokens, not 32 × the longest.
 //! - Dense layers go through [`PackedWeight`] (`matmul.rs`): the weights packed once at load, in
 //!   half precision. candle's `Linear` re-packed all 42 MB of them on every call, which was 42% of
 //!   a search query's time (`gemm_common::pack_operands::pack_lhs` in `perf`), and a query is
 //!   bound by reading the weights from memory, which half precision halves.
-//! - GELU runs over the dense layer's output before it becomes a tensor, vectorised (`gelu.rs`)
-//!   instead of one libm `erff` call per value.
+//! - Attention (`attention.rs`), layer norms (`norm.rs`) and GELU (`gelu.rs`, applied to the
+//!   intermediate layer's outputs as they come out of the multiplication) are loops the compiler
+//!   vectorises, over buffers kept from one batch to the next: every candle op allocated its
+//!   output, and mapping and zeroing those pages was a quarter of a batch's time.
 //! - Query, key and value are one dense layer, and the attention scale is folded into the query's
-//!   weights. An input without padding skips the attention mask.
+//!   weights.
+//!
+//! candle is used to read the checkpoint only.
 
-use candle_core::{DType, Module, Result, Storage, Tensor};
-use candle_nn::{LayerNorm, VarBuilder};
+use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
-use super::{gelu::gelu_in_place, matmul::PackedWeight};
+use super::{
+    attention::{self, attend},
+    gelu::gelu_in_place,
+    matmul::PackedWeight,
+    norm::Norm,
+};
 
 pub(super) struct Bert {
-    word_embeddings: Tensor,
-    position_embeddings: Tensor,
-    token_type_embeddings: Tensor,
-    embeddings_norm: LayerNorm,
+    /// vocab × hidden, row-major; likewise the position and token type tables.
+    word_embeddings: Vec<f32>,
+    position_embeddings: Vec<f32>,
+    token_type_embeddings: Vec<f32>,
+    embeddings_norm: Norm,
     layers: Vec<Layer>,
+    hidden: usize,
     heads: usize,
     head_size: usize,
+    /// Buffers of finished batches, for the next one.
+    spare: Mutex<Vec<Buffers>>,
 }
 
 struct Layer {
     /// Query (pre-scaled), key and value: (3 × hidden) × hidden.
-    qkv: Dense,
-    attention_out: Dense,
-    attention_norm: LayerNorm,
-    intermediate: Dense,
-    output: Dense,
-    output_norm: LayerNorm,
+    qkv: PackedWeight,
+    attention_out: PackedWeight,
+    attention_norm: Norm,
+    intermediate: PackedWeight,
+    output: PackedWeight,
+    output_norm: Norm,
 }
 
-/// `x · Wᵀ + b`, `W` (out × in) as in the checkpoint, packed at load.
-struct Dense(PackedWeight);
+/// One batch's working memory, each rows × some width.
+#[derive(Default)]
+struct Buffers {
+    /// The hidden state between layers.
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    context: Vec<f32>,
+    product: Vec<f32>,
+    inner: Vec<f32>,
+}
+
+/// One text's word piece ids and token type ids (the same length, at least one).
+pub(super) type Text<'a> = (&'a [u32], &'a [u32]);
 
 impl Bert {
     /// The encoder from a checkpoint's tensors, with or without the `bert.` prefix.
@@ -54,52 +82,77 @@ impl Bert {
             candle_core::bail!("{hidden} hidden units do not split into {heads} attention heads");
         }
         let head_size = hidden / heads;
-        let norm = |vb: VarBuilder| candle_nn::layer_norm(hidden, config.layer_norm_eps, vb);
+        if !attention::supports(head_size) {
+            candle_core::bail!("attention heads of {head_size} values are not supported (32 and 64 are)");
+        }
         let embeddings = vb.pp("embeddings");
+        let table = |rows: usize, name: &str| embeddings.get((rows, hidden), name)?.flatten_all()?.to_vec1();
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, head_size))
             .collect::<Result<_>>()?;
         Ok(Self {
-            word_embeddings: embeddings.get((config.vocab_size, hidden), "word_embeddings.weight")?,
-            position_embeddings: embeddings
-                .get((config.max_position_embeddings, hidden), "position_embeddings.weight")?,
-            token_type_embeddings: embeddings.get((config.type_vocab_size, hidden), "token_type_embeddings.weight")?,
-            embeddings_norm: norm(embeddings.pp("LayerNorm"))?,
+            word_embeddings: table(config.vocab_size, "word_embeddings.weight")?,
+            position_embeddings: table(config.max_position_embeddings, "position_embeddings.weight")?,
+            token_type_embeddings: table(config.type_vocab_size, "token_type_embeddings.weight")?,
+            embeddings_norm: norm(embeddings.pp("LayerNorm"), config)?,
             layers,
+            hidden,
             heads,
             head_size,
+            spare: Mutex::new(Vec::new()),
         })
     }
 
-    /// The last hidden state, (texts × tokens × hidden), for `ids`, `type_ids` and `mask` (all
-    /// texts × tokens, u32; the mask 1 for real tokens, 0 for padding).
-    pub(super) fn forward(&self, ids: &Tensor, type_ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let (texts, tokens) = ids.dims2()?;
-        if tokens > self.position_embeddings.dim(0)? {
-            candle_core::bail!(
-                "{tokens} tokens are more than the model's {} positions",
-                self.position_embeddings.dim(0)?
-            );
+    /// Each text's last hidden states averaged over its tokens (`hidden` values per text).
+    pub(super) fn mean_pooled(&self, texts: &[Text]) -> Result<Vec<Vec<f32>>> {
+        let hidden = self.hidden;
+        let positions = self.position_embeddings.len() / hidden;
+        let mut spans: Vec<Range<usize>> = Vec::with_capacity(texts.len());
+        let mut rows = 0;
+        for (ids, types) in texts {
+            if ids.is_empty() || ids.len() != types.len() {
+                candle_core::bail!("a text needs at least one token, and a token type for each");
+            }
+            if ids.len() > positions {
+                candle_core::bail!("{} tokens are more than the model's {positions} positions", ids.len());
+            }
+            spans.push(rows..rows + ids.len());
+            rows += ids.len();
         }
-        let rows = texts * tokens;
-        let words = self.word_embeddings.index_select(&ids.flatten_all()?, 0)?;
-        let types = self.token_type_embeddings.index_select(&type_ids.flatten_all()?, 0)?;
-        let positions = self.position_embeddings.narrow(0, 0, tokens)?.repeat((texts, 1))?;
-        let mut hidden = self.embeddings_norm.forward(&((words + types)? + positions)?)?; // (rows, hidden)
-
-        // Padding gets a large negative score before the softmax, so it has no weight.
-        let padded = mask.min_keepdim(1)?.flatten_all()?.to_vec1::<u32>()?.contains(&0);
-        let bias = if padded {
-            let blocked = (1.0 - mask.to_dtype(DType::F32)?)?.affine(f64::from(f32::MIN), 0.0)?;
-            Some(blocked.reshape((texts, 1, 1, tokens))?)
-        } else {
-            None
-        };
+        let mut buffers = self.spare.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
+        self.embed_tokens(texts, &mut buffers.x)?;
         for layer in &self.layers {
-            hidden = layer.forward(&hidden, (texts, tokens), bias.as_ref(), self.heads, self.head_size)?;
+            layer.forward(&mut buffers, &spans, self.heads, self.head_size);
         }
-        debug_assert_eq!(hidden.dim(0)?, rows);
-        hidden.reshape((texts, tokens, ()))
+        let pooled = spans
+            .iter()
+            .map(|span| {
+                let mut mean = vec![0.0f32; hidden];
+                for row in buffers.x[span.start * hidden..span.end * hidden].chunks_exact(hidden) {
+                    mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+                }
+                mean.iter_mut().for_each(|m| *m /= span.len() as f32);
+                mean
+            })
+            .collect();
+        self.spare.lock().unwrap_or_else(PoisonError::into_inner).push(buffers);
+        Ok(pooled)
+    }
+
+    /// Word + token type + position embeddings of every token, normalised, into `x`.
+    fn embed_tokens(&self, texts: &[Text], x: &mut Vec<f32>) -> Result<()> {
+        let hidden = self.hidden;
+        x.clear();
+        for (ids, types) in texts {
+            for (position, (id, kind)) in ids.iter().zip(*types).enumerate() {
+                let word = table_row(&self.word_embeddings, *id, hidden, "token id")?;
+                let kind = table_row(&self.token_type_embeddings, *kind, hidden, "token type")?;
+                let place = &self.position_embeddings[position * hidden..(position + 1) * hidden];
+                x.extend(word.iter().zip(kind).zip(place).map(|((w, k), p)| (w + k) + p));
+            }
+        }
+        self.embeddings_norm.apply(x, None);
+        Ok(())
     }
 }
 
@@ -113,77 +166,55 @@ impl Layer {
             Ok(((vb.get((hidden, hidden), "weight")? * scale)?, (vb.get(hidden, "bias")? * scale)?))
         };
         let (query, key, value) = (part("self.query", scale)?, part("self.key", 1.0)?, part("self.value", 1.0)?);
-        let qkv = Dense::new(
-            &Tensor::cat(&[&query.0, &key.0, &value.0], 0)?,
-            &Tensor::cat(&[&query.1, &key.1, &value.1], 0)?,
-        )?;
-        let norm = |vb: VarBuilder| candle_nn::layer_norm(hidden, config.layer_norm_eps, vb);
+        let qkv =
+            dense(&Tensor::cat(&[&query.0, &key.0, &value.0], 0)?, &Tensor::cat(&[&query.1, &key.1, &value.1], 0)?)?;
+        let load = |vb: VarBuilder, inputs: usize, outputs: usize| {
+            dense(&vb.get((outputs, inputs), "weight")?, &vb.get(outputs, "bias")?)
+        };
         Ok(Self {
             qkv,
-            attention_out: Dense::load(attention.pp("output.dense"), hidden, hidden)?,
-            attention_norm: norm(attention.pp("output.LayerNorm"))?,
-            intermediate: Dense::load(vb.pp("intermediate.dense"), hidden, inner)?,
-            output: Dense::load(vb.pp("output.dense"), inner, hidden)?,
-            output_norm: norm(vb.pp("output.LayerNorm"))?,
+            attention_out: load(attention.pp("output.dense"), hidden, hidden)?,
+            attention_norm: norm(attention.pp("output.LayerNorm"), config)?,
+            intermediate: load(vb.pp("intermediate.dense"), hidden, inner)?,
+            output: load(vb.pp("output.dense"), inner, hidden)?,
+            output_norm: norm(vb.pp("output.LayerNorm"), config)?,
         })
     }
 
-    /// `x` is (texts · tokens) × hidden; so is the result.
-    fn forward(
-        &self,
-        x: &Tensor,
-        (texts, tokens): (usize, usize),
-        bias: Option<&Tensor>,
-        heads: usize,
-        head_size: usize,
-    ) -> Result<Tensor> {
-        let qkv = self.qkv.forward(x)?.reshape((texts, tokens, 3, heads, head_size))?;
-        // Each (texts × heads × tokens × head_size).
-        let part = |i: usize| qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous();
-        let (query, key, value) = (part(0)?, part(1)?, part(2)?);
-        let scores = query.matmul(&key.t()?)?; // (texts × heads × tokens × tokens)
-        let scores = match bias {
-            Some(bias) => scores.broadcast_add(bias)?,
-            None => scores,
-        };
-        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = weights.matmul(&value)?.transpose(1, 2)?.reshape((texts * tokens, heads * head_size))?;
-        let attended = self.attention_norm.forward(&(self.attention_out.forward(&context)? + x)?)?;
-        let inner = self.intermediate.forward_with(&attended, gelu_in_place)?;
-        self.output_norm.forward(&(self.output.forward(&inner)? + attended)?)
+    /// `buffers.x` (rows × hidden) through the layer, in place.
+    fn forward(&self, b: &mut Buffers, spans: &[Range<usize>], heads: usize, head_size: usize) {
+        self.qkv.multiply_into(&b.x, &mut b.qkv);
+        b.context.resize(b.x.len(), 0.0);
+        attend(&b.qkv, spans, heads, head_size, &mut b.context);
+        self.attention_out.multiply_into(&b.context, &mut b.product);
+        self.attention_norm.apply(&mut b.product, Some(&b.x));
+        std::mem::swap(&mut b.x, &mut b.product);
+        self.intermediate.multiply_then(&b.x, &mut b.inner, |values| gelu_in_place(values));
+        self.output.multiply_into(&b.inner, &mut b.product);
+        self.output_norm.apply(&mut b.product, Some(&b.x));
+        std::mem::swap(&mut b.x, &mut b.product);
     }
 }
 
-impl Dense {
-    fn load(vb: VarBuilder, inputs: usize, outputs: usize) -> Result<Self> {
-        Self::new(&vb.get((outputs, inputs), "weight")?, &vb.get(outputs, "bias")?)
+/// Row `i` of a table of rows of `hidden` values, or an error naming `what` was out of range.
+fn table_row<'a>(table: &'a [f32], i: u32, hidden: usize, what: &str) -> Result<&'a [f32]> {
+    let at = i as usize * hidden;
+    match table.get(at..at + hidden) {
+        Some(row) => Ok(row),
+        None => candle_core::bail!("{what} {i} is outside the model's table"),
     }
+}
 
-    fn new(weight: &Tensor, bias: &Tensor) -> Result<Self> {
-        let (outputs, inputs) = weight.dims2()?;
-        let packed = PackedWeight::pack(&weight.flatten_all()?.to_vec1()?, &bias.to_vec1()?, outputs, inputs);
-        packed.map(Self).map_err(candle_core::Error::Msg)
-    }
+/// `x · Wᵀ + b` with `W` (out × in) as in the checkpoint, packed.
+fn dense(weight: &Tensor, bias: &Tensor) -> Result<PackedWeight> {
+    let (outputs, inputs) = weight.dims2()?;
+    PackedWeight::pack(&weight.flatten_all()?.to_vec1()?, &bias.to_vec1()?, outputs, inputs)
+        .map_err(candle_core::Error::Msg)
+}
 
-    /// `x` is rows × in; the result rows × out.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_with(x, |_| ())
-    }
-
-    /// [`Dense::forward`], then `then` applied to the result's values (an activation) before they
-    /// become a tensor.
-    fn forward_with(&self, x: &Tensor, then: impl FnOnce(&mut [f32])) -> Result<Tensor> {
-        let x = x.contiguous()?;
-        let rows = x.dim(0)?;
-        let mut product = {
-            let (storage, layout) = x.storage_and_layout();
-            let Storage::Cpu(values) = &*storage else {
-                candle_core::bail!("the encoder runs on the CPU");
-            };
-            let start = layout.start_offset();
-            self.0.multiply(&values.as_slice::<f32>()?[start..start + x.elem_count()])
-        };
-        then(&mut product);
-        Tensor::from_vec(product, (rows, self.0.outputs()), x.device())
-    }
+/// A layer norm's parameters, under either of the names checkpoints use (candle_nn resolves them).
+fn norm(vb: VarBuilder, config: &Config) -> Result<Norm> {
+    let loaded = candle_nn::layer_norm(config.hidden_size, config.layer_norm_eps, vb)?;
+    let Some(beta) = loaded.bias() else { candle_core::bail!("a layer norm without a bias") };
+    Ok(Norm { gamma: loaded.weight().to_vec1()?, beta: beta.to_vec1()?, eps: config.layer_norm_eps as f32 })
 }

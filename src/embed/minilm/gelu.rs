@@ -5,14 +5,11 @@
 //! Stegun's 7.1.26 (absolute error under 1.5e-7) with `exp` by range reduction and a polynomial,
 //! branch-free, so a loop over a slice runs in vector registers.
 
-use rayon::prelude::*;
-
-/// Values per parallel work item.
-const CHUNK: usize = 16 * 1024;
-
-/// `x ← x · Φ(x) = 0.5 · x · (1 + erf(x / √2))` for every value.
+/// `x ← x · Φ(x) = 0.5 · x · (1 + erf(x / √2))` for every value. The encoder runs it on each
+/// 32 outputs of the intermediate dense layer as they are computed (`PackedWeight::multiply_then`).
+#[inline(always)]
 pub(super) fn gelu_in_place(values: &mut [f32]) {
-    values.par_chunks_mut(CHUNK).for_each(|chunk| chunk.iter_mut().for_each(|x| *x = gelu(*x)));
+    values.iter_mut().for_each(|x| *x = gelu(*x));
 }
 
 #[inline(always)]
@@ -31,21 +28,26 @@ fn erf(x: f32) -> f32 {
     y.copysign(x)
 }
 
-/// e^x for x ≤ 0 (all erf needs), relative error about 1e-7; 0 below -87 (where e^x underflows).
+/// e^x for x ≤ 0 (all erf and a softmax need), relative error about 1e-7; 0 below -87 (where e^x
+/// underflows). Integer conversions go through the bits of a float (adding 1.5 · 2²³ rounds to an
+/// integer held in the low bits of the sum), because a saturating `as i32` cast has no vector
+/// instruction: with it the compiler ran this one value at a time.
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(super) fn exp(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0;
     let x = x.max(-87.0);
     // x = n·ln 2 + r, |r| ≤ ln 2 / 2; e^x = 2^n · e^r.
-    let n = (x * std::f32::consts::LOG2_E).round();
+    let shifted = x.mul_add(std::f32::consts::LOG2_E, ROUND);
+    let n = shifted - ROUND;
     let r = n.mul_add(-std::f32::consts::LN_2, x);
     // e^r by its Taylor polynomial to r⁷/7! (error under 3e-8 relative on that interval).
     let mut p: f32 = 1.0 / 5040.0;
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
         p = p.mul_add(r, c);
     }
-    // 2^n from the exponent bits: n ≥ -126 here, a normal float.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    p * scale
+    // 2^n from the exponent bits: n (the low bits of `shifted`) is at least -126, a normal float.
+    let n = shifted.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+    p * f32::from_bits(((n + 127) as u32) << 23)
 }
 
 #[cfg(test)]

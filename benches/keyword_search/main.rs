@@ -13,18 +13,17 @@
 
 #[path = "../doc_section.rs"]
 mod doc_section;
+#[path = "../python_child.rs"]
+mod python_child;
 #[path = "../python_venv.rs"]
 mod python_venv;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use serde_json::Value;
 use webplus::index::KeywordIndex;
 use webplus::storage::{Db, NewChunk, NewDocument, UserStatus};
 
@@ -101,31 +100,11 @@ async fn main() -> anyhow::Result<()> {
     };
     std::fs::write(dir.path().join("texts.txt"), texts.join("\n"))?;
     std::fs::write(dir.path().join("queries.txt"), queries.join("\n"))?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keyword_search/tantivy_baseline.py");
     let index_dir = dir.path().join("tantivy-py");
     std::fs::create_dir_all(&index_dir)?;
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .arg(dir.path().join("texts.txt"))
-        .arg(dir.path().join("queries.txt"))
-        .arg(&index_dir)
-        .arg(K.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting tantivy_baseline.py")?;
-    let mut stdin = child.stdin.take().context("script stdin")?;
-    let mut stdout = BufReader::new(child.stdout.take().context("script stdout")?);
-    let mut ask = |command: Option<&str>| -> anyhow::Result<Value> {
-        if let Some(c) = command {
-            writeln!(stdin, "{c}")?;
-        }
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        anyhow::ensure!(!line.is_empty(), "tantivy_baseline.py exited early (its error is above)");
-        Ok(serde_json::from_str(&line)?)
-    };
-    let started_msg = ask(None)?;
+    let args = [dir.path().join("texts.txt"), dir.path().join("queries.txt"), index_dir, K.to_string().into()];
+    let (mut tantivy, started_msg) =
+        python_child::PythonChild::start(&python, "benches/keyword_search/tantivy_baseline.py", &args)?;
     // "tantivy v0.27.0, index_format v7"
     let py_version = started_msg["version"].as_str().unwrap_or("?").trim_start_matches("tantivy ").to_owned();
     let py_build = started_msg["build_secs"].as_f64().unwrap_or(f64::NAN);
@@ -148,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
             lat.push(started.elapsed());
         }
         rounds[1].push(Pcts::of(lat));
-        let us = ask(Some("round"))?;
+        let us = tantivy.ask("round")?;
         let lat = us["us"]
             .as_array()
             .context("no latencies")?
@@ -168,9 +147,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Agreement of the result lists (ids as line numbers).
-    let py_top: Vec<Vec<u64>> = serde_json::from_value(ask(Some("top"))?["top"].clone())?;
-    drop(stdin);
-    let _ = child.wait();
+    let py_top: Vec<Vec<u64>> = serde_json::from_value(tantivy.ask("top")?["top"].clone())?;
+    drop(tantivy);
     let mut vs_py = 0.0;
     let mut vs_fts = 0.0;
     for (i, q) in queries.iter().enumerate() {

@@ -12,6 +12,8 @@ mod baseline;
 mod data;
 #[path = "../doc_section.rs"]
 mod doc_section;
+#[path = "../python_child.rs"]
+mod python_child;
 #[path = "../python_venv.rs"]
 mod python_venv;
 mod report;

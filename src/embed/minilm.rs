@@ -23,6 +23,9 @@ use bert::Bert;
 mod attention;
 mod bert;
 mod gelu;
+/// The vectorisable e^x of x ≤ 0 the encoder computes GELU and softmax with (also the local
+/// model's attention, `local::llama`).
+pub(crate) use gelu::exp;
 mod matmul;
 mod norm;
 

@@ -117,7 +117,18 @@ impl KeywordIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_dir(dir, schema).map_err(tantivy_error)?;
         register(&index);
-        let writer = index.writer_with_num_threads(1, BUILD_BUDGET).map_err(tantivy_error)?;
+        // Tantivy's indexing and merging threads start with the writer and inherit the priority of
+        // the thread that starts them: a short-lived one at background priority, so that a
+        // rebuild (seconds at 100k chunks) yields the cores to searches.
+        let writer = std::thread::scope(|s| {
+            s.spawn(|| {
+                webplus_ann::background_priority();
+                index.writer_with_num_threads(1, BUILD_BUDGET)
+            })
+            .join()
+        })
+        .map_err(|_| internal("starting the index writer panicked".into()))?
+        .map_err(tantivy_error)?;
         Ok(KeywordBuilder { index, writer, fields, ids: BTreeSet::new() })
     }
 

@@ -1,4 +1,4 @@
-//! Loading a GGUF llama model with candle, and the token-by-token generation loop.
+//! Loading a GGUF llama model, and the token-by-token generation loop.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,9 +12,9 @@ use candle_core::quantized::gguf_file::{Content, TensorInfo};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
 use super::chat_template::ChatTemplate;
+use super::llama::{Llama, MAX_SEQ_LEN};
 use super::tokenizer::Tokenizer;
 use crate::providers::FinishReason;
 
@@ -28,7 +28,7 @@ const PROMPT_CHUNK: usize = 256;
 pub struct Vocab {
     pub tokenizer: Tokenizer,
     pub template: ChatTemplate,
-    /// Usable context: the model's `llama.context_length`, capped by candle's rotary table.
+    /// Usable context: the model's `llama.context_length`, capped by the rotary table's length.
     pub context_window: usize,
     /// Tokens that end the assistant's turn (`<|im_end|>`, eos).
     pub stop_ids: Vec<u32>,
@@ -52,7 +52,7 @@ impl Vocab {
             .and_then(|v| v.to_u32().ok())
             .map(|n| n as usize)
             .unwrap_or(MAX_SEQ_LEN);
-        // candle precomputes rotary embeddings for MAX_SEQ_LEN positions; past it, forward fails.
+        // The rotary tables cover MAX_SEQ_LEN positions; past it, forward fails.
         let context_window = trained.min(MAX_SEQ_LEN);
         let mut stop_ids: Vec<u32> = tokenizer.special_id("<|im_end|>").into_iter().chain(tokenizer.eos_id).collect();
         stop_ids.dedup();
@@ -71,28 +71,32 @@ fn read_header(path: &Path) -> anyhow::Result<Content> {
 /// faster than its Q4_1 ones on x86 (prompt processing about twice as fast), at the price of about
 /// 50 MB more memory for SmolLM2-135M. The conversion goes through f32, so it adds no error
 /// beyond Q8_0's rounding of values that Q4_1 already rounded.
-pub fn load_weights(path: &Path, requantize_q4_1: bool) -> anyhow::Result<ModelWeights> {
+pub fn load_weights(path: &Path, requantize_q4_1: bool) -> anyhow::Result<Llama> {
     let started = Instant::now();
     let device = Device::Cpu;
     let mut reader = BufReader::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?);
     let content = Content::read(&mut reader).with_context(|| format!("{} is not a valid GGUF file", path.display()))?;
     let weights = if requantize_q4_1 && content.tensor_infos.values().any(|t| t.ggml_dtype == GgmlDType::Q4_1) {
-        // candle's loader reads tensors by name from a reader, so we hand it a rewritten copy of the
+        // The loader reads tensors by name from a reader, so we hand it a rewritten copy of the
         // tensor data: same metadata, Q4_1 tensors replaced by Q8_0 ones.
-        let (content, data) = requantized(content, &mut reader, &device)?;
-        ModelWeights::from_gguf(content, &mut Cursor::new(data), &device)
+        let (content, data) = requantized(content, &mut reader, &device, GgmlDType::Q4_1, GgmlDType::Q8_0)?;
+        Llama::from_gguf(content, &mut Cursor::new(data), &device)
     } else {
-        ModelWeights::from_gguf(content, &mut reader, &device)
+        Llama::from_gguf(content, &mut reader, &device)
     }
     .with_context(|| format!("cannot load the model weights from {}", path.display()))?;
     tracing::info!(path = %path.display(), elapsed_ms = started.elapsed().as_millis() as u64, requantize_q4_1, "local model loaded");
     Ok(weights)
 }
 
-fn requantized<R: std::io::Read + std::io::Seek>(
+/// The tensors of `content` with those of type `from` converted to `to`, as new content and the
+/// tensor data it points into.
+pub(super) fn requantized<R: std::io::Read + std::io::Seek>(
     content: Content,
     reader: &mut R,
     device: &Device,
+    from: GgmlDType,
+    to: GgmlDType,
 ) -> anyhow::Result<(Content, Vec<u8>)> {
     let mut data = Vec::new();
     let mut infos = HashMap::with_capacity(content.tensor_infos.len());
@@ -102,11 +106,7 @@ fn requantized<R: std::io::Read + std::io::Seek>(
     names.sort_by_key(|(_, info)| info.offset);
     for (name, info) in names {
         let tensor = info.read(reader, content.tensor_data_offset, device)?;
-        let tensor = if info.ggml_dtype == GgmlDType::Q4_1 {
-            QTensor::quantize(&tensor.dequantize(device)?, GgmlDType::Q8_0)?
-        } else {
-            tensor
-        };
+        let tensor = if info.ggml_dtype == from { QTensor::quantize(&tensor.dequantize(device)?, to)? } else { tensor };
         let offset = data.len() as u64;
         data.extend_from_slice(&tensor.data()?);
         infos.insert(name.clone(), TensorInfo { ggml_dtype: tensor.dtype(), shape: tensor.shape().clone(), offset });
@@ -140,7 +140,7 @@ pub struct Outcome {
 /// passed on). `on_token` returns `Break` to cancel; `should_stop` is also polled between prompt
 /// chunks, so a cancelled long prompt does not run to the end.
 pub fn generate(
-    weights: &mut ModelWeights,
+    weights: &mut Llama,
     vocab: &Vocab,
     prompt: &[u32],
     params: &GenerateParams,

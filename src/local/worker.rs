@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use candle_transformers::models::quantized_llama::ModelWeights;
 use tokio::sync::mpsc;
 
+use super::llama::Llama;
 use super::model::{self, GenerateParams, Vocab};
 use super::tokenizer::IncrementalDecoder;
 use crate::providers::{ChatEvent, ProviderError, Usage};
@@ -47,7 +47,7 @@ struct Shared {
     running: AtomicUsize,
     tokens_generated: AtomicU64,
     /// Loaded once, on the first job, then cloned per thread (clones share the weight tensors).
-    weights: Mutex<Option<ModelWeights>>,
+    weights: Mutex<Option<Llama>>,
 }
 
 pub struct WorkerPool {
@@ -132,7 +132,7 @@ impl WorkerPool {
 }
 
 fn worker_loop(shared: &Shared, jobs: &Mutex<Receiver<Job>>) {
-    let mut weights: Option<ModelWeights> = None;
+    let mut weights: Option<Llama> = None;
     loop {
         // Holding the lock while blocked in `recv` is fine: exactly one idle thread waits for the
         // next job, the others wait for the lock.
@@ -170,7 +170,7 @@ fn worker_loop(shared: &Shared, jobs: &Mutex<Receiver<Job>>) {
 
 /// The shared weights, loading them on first use. The lock is held while loading so concurrent
 /// first jobs load the file once.
-fn shared_weights(shared: &Shared) -> anyhow::Result<ModelWeights> {
+fn shared_weights(shared: &Shared) -> anyhow::Result<Llama> {
     let mut slot = shared.weights.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(w) = slot.as_ref() {
         return Ok(w.clone());
@@ -180,7 +180,7 @@ fn shared_weights(shared: &Shared) -> anyhow::Result<ModelWeights> {
     Ok(w)
 }
 
-fn run_job(shared: &Shared, weights: &mut ModelWeights, job: Job) {
+fn run_job(shared: &Shared, weights: &mut Llama, job: Job) {
     let Job { prompt, params, vocab, events } = job;
     let mut decoder = IncrementalDecoder::new();
     let result = model::generate(

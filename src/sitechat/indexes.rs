@@ -206,6 +206,34 @@ impl Shared {
         }
     }
 
+    /// A knowledge base's stored vectors, in id order: its ids split into one range per core, each
+    /// read page by page in a task of its own (so on a connection and a core of its own). Decoding
+    /// the rows is most of what a first start waits for. The last range is open-ended, so chunks
+    /// added since `ids` was read are read too, as a single reader would have.
+    async fn read_vectors(&self, kb_id: &str, ids: std::ops::RangeInclusive<i64>) -> Result<Vec<(i64, Vec<f32>)>> {
+        let parts = std::thread::available_parallelism().map_or(1, usize::from) as i64;
+        let (first, last) = (*ids.start(), *ids.end());
+        let width = ((last - first + 1) / parts).max(1);
+        let reads = (0..parts).map(|part| {
+            // Ids in `after + 1 ..= up_to`.
+            let after = if part == 0 { i64::MIN } else { first - 1 + part * width };
+            let up_to = if part == parts - 1 { i64::MAX } else { first - 1 + (part + 1) * width };
+            let (db, kb_id) = (self.db.clone(), kb_id.to_owned());
+            tokio::spawn(async move {
+                let (mut rows, mut after) = (Vec::new(), after);
+                loop {
+                    let page = db.chunk_vectors(&kb_id, after, up_to, REBUILD_PAGE).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.0;
+                    rows.extend(page);
+                }
+                Ok::<_, Error>(rows)
+            })
+        });
+        let parts = futures::future::try_join_all(reads).await.map_err(Error::internal)?;
+        Ok(parts.into_iter().collect::<Result<Vec<_>>>()?.concat())
+    }
+
     /// The index from its files, or built from the stored vectors (then with the build's gauge).
     async fn load_or_build(
         &self,
@@ -231,14 +259,10 @@ impl Shared {
             return Ok((Arc::new(index), None));
         }
         let mut scan = ExactScan::new(dims);
-        let mut after = 0;
-        loop {
-            let page = self.db.chunk_vectors(kb_id, after, REBUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.0;
-            // A vector of other dimensions is left from an interrupted model switch: skip it.
-            for (id, v) in page.iter().filter(|(_, v)| v.len() == dims) {
-                scan.push(*id as u64, v)?;
+        // A vector of other dimensions is left from an interrupted model switch: skip it.
+        for (id, v) in self.read_vectors(kb_id, f.min_id as i64..=f.max_id as i64).await? {
+            if v.len() == dims {
+                scan.push(id as u64, &v)?;
             }
         }
         let scan = Arc::new(scan);

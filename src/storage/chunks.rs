@@ -32,6 +32,8 @@ pub struct ChunkFingerprint {
     pub count: u64,
     pub max_id: u64,
     pub checksum: u64,
+    /// Not part of the fingerprint: where the ids start, so a rebuild can split their range.
+    pub min_id: u64,
 }
 
 pub fn encode_vector(v: &[f32]) -> Vec<u8> {
@@ -79,15 +81,24 @@ impl Db {
         Ok((removed, added))
     }
 
-    /// One page of a knowledge base's chunks (id and embedding) after `after_id`, for index rebuilds.
-    pub async fn chunk_vectors(&self, kb_id: &str, after_id: i64, limit: u32) -> Result<Vec<(i64, Vec<f32>)>> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT id, embedding FROM chunks WHERE kb_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(kb_id)
-                .bind(after_id)
-                .bind(limit as i64)
-                .fetch_all(self.pool())
-                .await?;
+    /// One page of a knowledge base's chunks (id and embedding) with ids in `after_id + 1 ..= up_to`,
+    /// in id order, for index rebuilds.
+    pub async fn chunk_vectors(
+        &self,
+        kb_id: &str,
+        after_id: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<f32>)>> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, embedding FROM chunks WHERE kb_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4",
+        )
+        .bind(kb_id)
+        .bind(after_id)
+        .bind(up_to)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(|(id, b)| (id, decode_vector(&b))).collect())
     }
 
@@ -127,13 +138,14 @@ impl Db {
 
     pub async fn chunk_fingerprint(&self, kb_id: &str) -> Result<ChunkFingerprint> {
         // PostgreSQL sums BIGINTs as NUMERIC, which does not decode as i64: cast the sum back.
-        let (count, max_id, sum): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id), 0) AS BIGINT) FROM chunks WHERE kb_id = $1",
+        let (count, min_id, max_id, sum): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id), 0) AS BIGINT) \
+             FROM chunks WHERE kb_id = $1",
         )
         .bind(kb_id)
         .fetch_one(self.pool())
         .await?;
-        Ok(ChunkFingerprint { count: count as u64, max_id: max_id as u64, checksum: sum as u64 })
+        Ok(ChunkFingerprint { count: count as u64, max_id: max_id as u64, checksum: sum as u64, min_id: min_id as u64 })
     }
 
     /// The chunks with these ids that belong to `kb_id`, with their documents (any order).

@@ -33,7 +33,7 @@ fn erf(x: f32) -> f32 {
 /// integer held in the low bits of the sum), because a saturating `as i32` cast has no vector
 /// instruction: with it the compiler ran this one value at a time.
 #[inline(always)]
-pub(super) fn exp(x: f32) -> f32 {
+pub(crate) fn exp(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0;
     let x = x.max(-87.0);
     // x = n·ln 2 + r, |r| ≤ ln 2 / 2; e^x = 2^n · e^r.

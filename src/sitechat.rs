@@ -210,6 +210,10 @@ impl SiteChat {
             Ok(ids) => ids,
             Err(e) => return tracing::error!(error = ?e, "listing knowledge bases failed"),
         };
+        // First searches wait for the vectors, not for keyword indexes (the database answers
+        // meanwhile): keyword rebuilds, which read every chunk's text, wait until every
+        // knowledge base's vectors are read, so the reads have the cores and the database.
+        let paused = self.inner.keywords.pause_rebuilds();
         for id in ids {
             // One knowledge base's vectors read at a time; graphs to rebuild build meanwhile.
             self.inner.keywords.warm_up(&id);
@@ -217,6 +221,7 @@ impl SiteChat {
                 tracing::error!(kb = %id, error = ?e, "loading a vector index failed");
             }
         }
+        drop(paused);
     }
 
     /// Stops running jobs and saves the vector indexes (at shutdown).

@@ -44,9 +44,8 @@ struct Shared {
     db: Db,
     slots: Slots<Phase>,
     builds: Semaphore,
-    /// Tests hold rebuilds here (false) to search while one runs.
-    #[cfg(test)]
-    builds_open: watch::Sender<bool>,
+    /// Rebuilds start only while this is true ([`Keywords::pause_rebuilds`]).
+    rebuilds_open: watch::Sender<bool>,
     #[cfg(test)]
     rebuilt: std::sync::atomic::AtomicUsize,
 }
@@ -58,8 +57,7 @@ impl Keywords {
             db,
             slots: Slots::default(),
             builds: Semaphore::new(1),
-            #[cfg(test)]
-            builds_open: watch::Sender::new(true),
+            rebuilds_open: watch::Sender::new(true),
             #[cfg(test)]
             rebuilt: Default::default(),
         };
@@ -87,6 +85,14 @@ impl Keywords {
     /// Starts loading a knowledge base's index if nothing has (at start-up).
     pub fn warm_up(&self, kb_id: &str) {
         self.shared.slot(kb_id);
+    }
+
+    /// Keeps rebuilds from starting until the guard is dropped; indexes whose files match still
+    /// open meanwhile, and searches are answered by the database. Start-up holds rebuilds (each
+    /// reads every chunk's text) while it reads the stored vectors that first searches wait for.
+    pub fn pause_rebuilds(&self) -> RebuildsPaused {
+        self.shared.rebuilds_open.send_replace(false);
+        RebuildsPaused(self.shared.clone())
     }
 
     /// Removes chunks and adds others (id, heading path, text), after the database has them.
@@ -118,6 +124,15 @@ impl Keywords {
             Ok(Phase::Ready(index)) => Some(index),
             _ => None,
         }
+    }
+}
+
+/// Rebuilds wait while this lives ([`Keywords::pause_rebuilds`]).
+pub struct RebuildsPaused(Arc<Shared>);
+
+impl Drop for RebuildsPaused {
+    fn drop(&mut self) {
+        self.0.rebuilds_open.send_replace(true);
     }
 }
 
@@ -158,8 +173,7 @@ impl Shared {
             return Ok(Arc::new(index));
         }
         let _turn = self.builds.acquire().await.map_err(Error::internal)?;
-        #[cfg(test)]
-        let _ = self.builds_open.subscribe().wait_for(|open| *open).await;
+        let _ = self.rebuilds_open.subscribe().wait_for(|open| *open).await;
         let started = std::time::Instant::now();
         let mut builder = blocking(move || KeywordIndex::build(&dir)).await?;
         let mut after = 0;

@@ -1,6 +1,6 @@
 //! The keyword indexes over a real database (whichever `WEBPLUS_TEST_DATABASE_URL` names): built
-//! from the stored chunks, kept up to date, reopened after a restart, rebuilt when stale, and
-//! searches answered by the database while a rebuild runs.
+//! from the stored chunks, kept up to date, reopened after a restart (also while rebuilds are
+//! paused), rebuilt when stale, and searches answered by the database while a rebuild waits or runs.
 
 use std::sync::atomic::Ordering;
 
@@ -61,11 +61,11 @@ async fn searches_are_answered_by_the_database_during_a_rebuild_then_by_the_inde
     let (db, temp) = temp_db().await;
     let (kb, _, ids) = kb(&db).await;
     let keywords = Keywords::new(temp.path().join("keywords"), db.clone());
-    keywords.shared.builds_open.send_replace(false);
+    let paused = keywords.pause_rebuilds();
     let hits = keywords.search(&kb, "Team plan seat", 10).await.unwrap();
     assert_eq!(first(&hits), Some(ids[1]), "the database answers meanwhile: {hits:?}");
     assert!(!is_ready(&keywords, &kb));
-    keywords.shared.builds_open.send_replace(true);
+    drop(paused);
     assert!(keywords.ready(&kb).await.is_some());
     assert_eq!(keywords.shared.rebuilt.load(Ordering::SeqCst), 1);
     let hits = keywords.search(&kb, "Team plan seat", 10).await.unwrap();
@@ -103,9 +103,12 @@ async fn changes_are_applied_kept_across_a_restart_and_a_stale_index_is_rebuilt(
     assert!(keywords.search(&kb, "seat euros", 10).await.unwrap().is_empty());
     drop(keywords);
 
-    // A restart opens the files: no rebuild.
+    // A restart opens the files: no rebuild, so opening does not wait while rebuilds are paused
+    // (as start-up pauses them).
     let reopened = Keywords::new(dir.clone(), db.clone());
+    let paused = reopened.pause_rebuilds();
     assert!(reopened.ready(&kb).await.is_some());
+    drop(paused);
     assert_eq!(reopened.shared.rebuilt.load(Ordering::SeqCst), 0);
     assert_eq!(first(&reopened.search(&kb, "keepers", 10).await.unwrap()), Some(added[0]));
     drop(reopened);

@@ -5,7 +5,9 @@ pub mod chunk;
 pub mod files;
 pub mod html;
 pub mod markdown;
+pub mod plain_text;
 
 pub use chunk::{Block, Chunk, ChunkConfig, Document, chunk};
 pub use files::{ExtractedFile, FileError, FileKind, FileLimits, extract as extract_file, sniff as sniff_file};
-pub use markdown::{markdown_to_blocks, text_to_blocks};
+pub use markdown::markdown_to_blocks;
+pub use plain_text::text_to_blocks;

@@ -1,4 +1,4 @@
-//! Markdown and plain-text files to blocks.
+//! Markdown to blocks.
 //!
 //! Only the structure chunking needs survives: headings (for the citation path), paragraphs, list
 //! items and code. Inline markup, links and raw HTML become their text.
@@ -81,25 +81,6 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
     blocks
 }
 
-/// Plain text: paragraphs are separated by blank lines; line breaks inside one are reflowed.
-pub fn text_to_blocks(text: &str) -> Vec<Block> {
-    let mut blocks = Vec::new();
-    let mut para = String::new();
-    for line in text.lines().chain([""]) {
-        if line.trim().is_empty() {
-            let text = collapse(&para);
-            if !text.is_empty() {
-                blocks.push(Block::Paragraph(text));
-            }
-            para.clear();
-        } else {
-            para.push_str(line);
-            para.push(' ');
-        }
-    }
-    blocks
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,13 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_paragraphs_split_on_blank_lines() {
-        let text = "First line\nsame paragraph.\n\n  \n\nSecond\tparagraph.\n";
-        assert_eq!(
-            text_to_blocks(text),
-            vec![Block::Paragraph("First line same paragraph.".into()), Block::Paragraph("Second paragraph.".into())]
-        );
-        assert!(text_to_blocks(" \n\n\t\n").is_empty());
+    fn blank_markdown_has_no_blocks() {
         assert!(markdown_to_blocks("  \n\n").is_empty());
     }
 }

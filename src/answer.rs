@@ -32,6 +32,7 @@ pub use usage::{Caller, Outcome, ReplyRef, Surface, UsageReceipt, UsageRecord};
 use crate::{
     Error, Result,
     catalog::ModelCatalog,
+    embed::metered::EmbedFor,
     ledger::Ledger,
     providers::{
         ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason, ModelInfo, Prices, ProviderError,
@@ -265,7 +266,7 @@ impl Answers {
         let resolved = self.catalog.resolve(&req.model, &req.caller).await?;
         let (provider, model) = (resolved.provider, resolved.info);
         let params = req.params.clone().or_defaults(&resolved.defaults);
-        let sources = self.retrieve(&req).await?;
+        let (sources, embedding_model) = self.retrieve(&req).await?;
         let grounded = match &req.grounding {
             Grounding::None => false,
             Grounding::Attached(kbs) => !kbs.is_empty(),
@@ -275,7 +276,10 @@ impl Answers {
             "local" => self.local_grounded,
             _ => AnswerStyle::Generate,
         });
-        let quoted = (grounded && style == AnswerStyle::Quote).then(|| quote::quote(question(&req.messages), &sources));
+        let quoted = match grounded && style == AnswerStyle::Quote {
+            true => Some(self.quote(&req, &sources, embedding_model.as_deref()).await),
+            false => None,
+        };
         // A local model's written answer is checked against the passages' numbers at its end.
         let checking =
             (grounded && style == AnswerStyle::Generate && provider.name() == "local" && !sources.is_empty())
@@ -391,12 +395,13 @@ impl Answers {
         Ok(Source::from_hits(hits))
     }
 
-    /// The passages for the last user message from the knowledge bases the request may use.
-    async fn retrieve(&self, req: &AnswerRequest) -> Result<Vec<Source>> {
+    /// The passages for the last user message from the knowledge bases the request may use, and
+    /// the embedding model of the first knowledge base.
+    async fn retrieve(&self, req: &AnswerRequest) -> Result<(Vec<Source>, Option<String>)> {
         let kbs = match &req.grounding {
-            Grounding::None => return Ok(Vec::new()),
+            Grounding::None => return Ok((Vec::new(), None)),
             Grounding::Readable(ids) => self.readable_kbs(&req.caller, ids).await?,
-            Grounding::Attached(kbs) if kbs.is_empty() => return Ok(Vec::new()),
+            Grounding::Attached(kbs) if kbs.is_empty() => return Ok((Vec::new(), None)),
             Grounding::Attached(kbs) => kbs.clone(),
             Grounding::Published(kb) => vec![kb.clone()],
         };
@@ -405,7 +410,29 @@ impl Answers {
             return Err(Error::invalid("messages", "knowledge_bases needs a user message to search for"));
         }
         let hits = self.sitechat.search_kbs(&kbs, question, SOURCES_PER_ANSWER, &req.caller, req.surface).await?;
-        Ok(Source::from_hits(hits))
+        Ok((Source::from_hits(hits), kbs.first().map(|kb| kb.embedding_model.clone())))
+    }
+
+    /// The answer quoted from the passages: the pieces weighed by the words they share with the
+    /// question and by how close they are in meaning (embedded with the knowledge base's model;
+    /// by words alone when that fails, which is logged).
+    async fn quote(&self, req: &AnswerRequest, sources: &[Source], model: Option<&str>) -> String {
+        let question = question(&req.messages);
+        let pieces = quote::quotable(sources);
+        let meaning = match model {
+            Some(model) if !pieces.is_empty() => {
+                let who = EmbedFor { caller: req.caller.clone(), surface: req.surface, knowledge_base_id: None };
+                match self.sitechat.similarities(model, question, &pieces, who).await {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "quoting by words alone: the pieces could not be embedded");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        quote::quote_weighed(question, sources, meaning.as_deref())
     }
 }
 

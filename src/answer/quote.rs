@@ -7,7 +7,9 @@
 //! is scored by the question's terms it holds, each term weighted by how rare it is among them
 //! (a term the section's heading or the document's title holds counts half), by whether it has a
 //! number when the question asks for one, and by its document's retrieval rank (20% less per
-//! place). A question gets the best piece with its `[n]`; a request ("Explain our refund policy")
+//! place). With the knowledge base's embedder at hand, half of a question's score is how close
+//! the piece is to it in meaning, so a paraphrase finds its answer and an unrelated piece that
+//! shares a word or two is not quoted. A question gets the best piece with its `[n]`; a request ("Explain our refund policy")
 //! gets the relevant pieces in document order. When the best piece holds too little of the
 //! question, the answer says the documents don't say.
 //!
@@ -45,20 +47,51 @@ const CONTEXT: f32 = 0.5;
 const NO_NUMBER: f32 = 0.6;
 /// Each place down the retrieval order costs a piece this share of its score (at most 4 places).
 const RANK: f32 = 0.2;
+/// With embeddings: the share of a piece's score that is its closeness in meaning to the
+/// question (a cosine rescaled so that [`MEANING_FLOOR`] is 0 and 1 is 1).
+const MEANING: f32 = 0.5;
+/// A cosine at or below this counts as unrelated (all-MiniLM-L6-v2 puts unrelated sentences
+/// about 0.1 to 0.35 apart).
+const MEANING_FLOOR: f32 = 0.4;
 /// The most pieces a request (not a question) is answered with.
 const MAX_PIECES: usize = 8;
 
-/// The answer to `question` quoted from `sources` (Markdown, citing each piece's source as `[n]`).
+/// The answer to `question` quoted from `sources` (Markdown, citing each piece's source as `[n]`),
+/// from the words pieces share with the question alone.
 pub fn quote(question: &str, sources: &[Source]) -> String {
+    quote_weighed(question, sources, None)
+}
+
+/// What each quotable piece of `sources` says, as it is compared in meaning with the question:
+/// its section's heading and label, then its text (in the order [`quote_weighed`] takes
+/// similarities in).
+pub fn quotable(sources: &[Source]) -> Vec<String> {
+    units(sources)
+        .iter()
+        .map(|u| format!("{}{}", lead(u).map(|l| format!("{l}: ")).unwrap_or_default(), u.text))
+        .collect()
+}
+
+/// [`quote`], with how close in meaning each of [`quotable`]'s pieces is to the question
+/// (cosines of their embeddings) weighed beside the words they share.
+pub fn quote_weighed(question: &str, sources: &[Source], meaning: Option<&[f32]>) -> String {
     let units = units(sources);
     let q = dedup(terms(question));
     if q.is_empty() || units.is_empty() {
         return not_found(sources);
     }
-    let scored = score(question, &q, &units);
+    let lexical = score(question, &q, &units);
+    let mut scored = lexical.clone();
+    if let Some(meaning) = meaning.filter(|m| m.len() == units.len()) {
+        let (alpha, floor) = (MEANING, MEANING_FLOOR);
+        for ((i, s), m) in scored.iter_mut().zip(meaning) {
+            let rank = 1.0 - RANK * units[*i].rank.min(4) as f32;
+            *s = (1.0 - alpha) * *s + alpha * rank * ((m - floor) / (1.0 - floor)).max(0.0);
+        }
+    }
     let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
     if !is_question(question) {
-        let mut picked: Vec<(usize, f32)> = scored.iter().copied().filter(|&(_, s)| s > 0.0).collect();
+        let mut picked: Vec<(usize, f32)> = lexical.iter().copied().filter(|&(_, s)| s > 0.0).collect();
         picked.sort_by(|a, b| b.1.total_cmp(&a.1));
         picked.truncate(MAX_PIECES);
         if picked.is_empty() {
@@ -76,16 +109,21 @@ pub fn quote(question: &str, sources: &[Source]) -> String {
 /// A piece as quoted: after its section's heading and its label, which often hold what the
 /// piece alone leaves out (a changelog's version, a list's subject), then its `[n]`.
 fn render(u: &Unit) -> String {
+    match lead(u) {
+        None => format!("{} [{}]", u.text, u.n),
+        Some(lead) => format!("{lead}: {} [{}]", u.text, u.n),
+    }
+}
+
+/// What a piece is quoted after: its section's heading and its label (a long label alone).
+fn lead(u: &Unit) -> Option<String> {
     let heading = u.heading.rsplit(crate::sitechat::HEADING_SEPARATOR).next().unwrap_or("");
     let lead = if u.label.split_whitespace().count() > 6 {
         u.label.clone()
     } else {
         [heading, u.label.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
     };
-    match lead.is_empty() {
-        true => format!("{} [{}]", u.text, u.n),
-        false => format!("{lead}: {} [{}]", u.text, u.n),
-    }
+    (!lead.is_empty()).then_some(lead)
 }
 
 /// The note added to a local model's generated answer whose numbers the passages do not have

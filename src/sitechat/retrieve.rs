@@ -9,7 +9,10 @@ use super::{SiteChat, ingest::embed_error};
 use crate::{
     Error, Result,
     answer::{Caller, Surface},
-    embed::metered::{EmbedFor, embed_recorded},
+    embed::{
+        cosine,
+        metered::{EmbedFor, embed_recorded},
+    },
     storage::KnowledgeBaseRow,
 };
 
@@ -112,6 +115,20 @@ impl SiteChat {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.chunk_id.cmp(&b.chunk_id)));
         hits.truncate(k);
         Ok(hits)
+    }
+
+    /// How close in meaning each of `texts` is to `query` (cosine of their embeddings with
+    /// `model`, one embedding call, a ledger row of `who`'s): what quoting weighs beside the
+    /// words a piece shares with the question.
+    pub async fn similarities(&self, model: &str, query: &str, texts: &[String], who: EmbedFor) -> Result<Vec<f32>> {
+        let embedder = self.embedders().get(model)?;
+        let input: Vec<String> = std::iter::once(query.to_owned()).chain(texts.iter().cloned()).collect();
+        let (vectors, _) = embed_recorded(embedder.as_ref(), model, &input, self.meter(), who).await;
+        let vectors = vectors.map_err(embed_error)?;
+        let Some((q, rest)) = vectors.split_first() else {
+            return Err(Error::internal(anyhow::anyhow!("the embedder returned no vectors")));
+        };
+        Ok(rest.iter().map(|v| cosine(q, v)).collect())
     }
 
     async fn search_one(&self, kb: &KnowledgeBaseRow, query: &str, vector: &[f32], k: usize) -> Result<Vec<Hit>> {

@@ -150,3 +150,23 @@ fn a_written_answer_is_checked_against_the_passages_numbers() {
     let note = check("Call 555-0100.", "What is the support phone number?", &docs).unwrap();
     assert_eq!(note, "\n\n*Check this answer: the documents do not have “555”, “0100”.*");
 }
+
+#[test]
+fn closeness_in_meaning_picks_the_piece_a_paraphrase_asks_for_and_refuses_an_unrelated_one() {
+    let sources = docs();
+    let pieces = quotable(&sources);
+    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
+    let question = "Once approved, how long until the money shows up?";
+    // By words alone the refund window sentence is as close as the processing one ("approved",
+    // "money" against "refund"): meaning decides.
+    let mut meaning = vec![0.1; pieces.len()];
+    meaning[at("5–10 business days")] = 0.8;
+    let quoted = quote_weighed(question, &sources, Some(&meaning));
+    assert!(quoted.contains("5–10 business days") && quoted.ends_with("[1]"), "{quoted}");
+    // Nothing close in meaning and few words shared: the documents don't say.
+    let unrelated = "Which colour is the storage box?";
+    let quoted = quote_weighed(unrelated, &sources, Some(&vec![0.1; pieces.len()]));
+    assert!(quoted.starts_with(NOT_IN_DOCUMENTS), "{quoted}");
+    // Similarities that do not match the pieces are ignored (words alone).
+    assert_eq!(quote_weighed(question, &sources, Some(&[0.9])), quote(question, &sources));
+}

@@ -20,8 +20,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-site_tools() {
+wasm_target() {
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+}
+
+site_tools() {
+  wasm_target
   local want
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
@@ -78,6 +82,8 @@ cargo_tool() { # name version: `cargo install --locked` unless that version is a
 ADVISORY_DB="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs/advisory-db-3157b0e258782691"
 
 lint_tools() {
+  # The UI's clippy runs check the WASM build.
+  wasm_target
   cargo_tool cargo-deny 0.20.2
   # Newer cargo-shear releases need a newer rustc than this toolchain.
   cargo_tool cargo-shear 1.6.0

@@ -9,9 +9,9 @@
 //! number when the question asks for one, and by its document's retrieval rank (20% less per
 //! place). With the knowledge base's embedder at hand, half of a question's score is how close
 //! the piece is to it in meaning, so a paraphrase finds its answer and an unrelated piece that
-//! shares a word or two is not quoted. A question gets the best piece with its `[n]`; a request ("Explain our refund policy")
-//! gets the relevant pieces in document order. When the best piece holds too little of the
-//! question, the answer says the documents don't say.
+//! shares a word or two is not quoted. A question gets the best piece with its `[n]`; a request
+//! ("Explain our refund policy") gets the relevant pieces in document order. When the best piece
+//! holds too little of the question, the answer says the documents don't say.
 //!
 //! [`check`] is the other direction: a local model's written answer is checked for numbers the
 //! passages do not have.
@@ -43,7 +43,8 @@ fn not_found(sources: &[Source]) -> String {
 const ANSWERED: f32 = 0.3;
 /// A question's term found only in a piece's section heading, title or label counts this much.
 const CONTEXT: f32 = 0.5;
-/// A piece without a number, for a question that asks for one, keeps this share of its score.
+/// A piece without a number, for a question that asks for one, keeps this share of its score
+/// (of the words it shares with the question and of its closeness in meaning alike).
 const NO_NUMBER: f32 = 0.6;
 /// Each place down the retrieval order costs a piece this share of its score (at most 4 places).
 const RANK: f32 = 0.2;
@@ -83,10 +84,15 @@ pub fn quote_weighed(question: &str, sources: &[Source], meaning: Option<&[f32]>
     let lexical = score(question, &q, &units);
     let mut scored = lexical.clone();
     if let Some(meaning) = meaning.filter(|m| m.len() == units.len()) {
-        let (alpha, floor) = (MEANING, MEANING_FLOOR);
+        let wants_number = wants_number(question);
         for ((i, s), m) in scored.iter_mut().zip(meaning) {
-            let rank = 1.0 - RANK * units[*i].rank.min(4) as f32;
-            *s = (1.0 - alpha) * *s + alpha * rank * ((m - floor) / (1.0 - floor)).max(0.0);
+            let u = &units[*i];
+            let mut close = ((m - MEANING_FLOOR) / (1.0 - MEANING_FLOOR)).max(0.0);
+            // A piece without the number asked for is no closer for being about the same thing.
+            if wants_number && !has_number(u) {
+                close *= NO_NUMBER;
+            }
+            *s = (1.0 - MEANING) * *s + MEANING * (1.0 - RANK * u.rank.min(4) as f32) * close;
         }
     }
     let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
@@ -226,7 +232,7 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
                 .map(|(t, w)| w * best_match(t, &unit_terms[i]).max(CONTEXT * best_match(t, &context_terms[i])))
                 .sum();
             let mut s = held / total;
-            if wants_number && !format!("{}{}", u.text, u.label).chars().any(|c| c.is_ascii_digit()) {
+            if wants_number && !has_number(u) {
                 s *= NO_NUMBER;
             }
             (i, s * (1.0 - RANK * u.rank.min(4) as f32))
@@ -258,6 +264,11 @@ const NUMBER_WORDS: &[&str] = &[
     "release", "date", "year", "percent", "rate", "limit", "maximum", "minimum", "smallest", "largest", "biggest",
     "number", "credit", "uptime", "amount", "total", "big", "fast", "often", "soon", "far", "long",
 ];
+
+/// Whether a piece's text or label has a number.
+fn has_number(u: &Unit) -> bool {
+    u.text.chars().chain(u.label.chars()).any(|c| c.is_ascii_digit())
+}
 
 /// Whether the question asks for an amount, a date, a time or a version.
 fn wants_number(question: &str) -> bool {

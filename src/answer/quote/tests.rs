@@ -170,3 +170,26 @@ fn closeness_in_meaning_picks_the_piece_a_paraphrase_asks_for_and_refuses_an_unr
     // Similarities that do not match the pieces are ignored (words alone).
     assert_eq!(quote_weighed(question, &sources, Some(&[0.9])), quote(question, &sources));
 }
+
+#[test]
+fn a_piece_close_in_meaning_but_without_the_number_asked_for_loses_to_the_one_with_it() {
+    let sources = vec![source(
+        1,
+        "Refund policy",
+        &[(
+            "Processing time",
+            "Once a refund is approved, it is sent back to your original payment method right away, but banks \
+             take time to show it. Card refunds usually appear on your statement within 5–10 business days.",
+        )],
+    )];
+    let pieces = quotable(&sources);
+    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
+    let question = "Once my refund is approved, how long until the money shows up on my card?";
+    // As the knowledge base's embedder put them in the evaluation: the sentence without the
+    // number a little closer to the question than the one with it.
+    let mut meaning = vec![0.1; pieces.len()];
+    meaning[at("right away")] = 0.78;
+    meaning[at("5–10 business days")] = 0.76;
+    let quoted = quote_weighed(question, &sources, Some(&meaning));
+    assert!(quoted.contains("5–10 business days"), "{quoted}");
+}

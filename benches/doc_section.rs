@@ -1,10 +1,19 @@
-//! Writes a benchmark's section of docs/BENCHMARKS.md (shared by the engine's benches).
+//! Writes a benchmark's section of docs/BENCHMARKS.md (shared by every Rust benchmark, the
+//! engine's and the server's).
 
 use std::path::Path;
 
+/// Set (to anything but `0`) for runs whose tables are not to be kept, such as a sweep of
+/// settings: the section is printed as always, and the document is left as it is.
+pub const NO_WRITE: &str = "WEBPLUS_BENCH_NO_WRITE";
+
 /// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` (markers kept), or
-/// adds the section before "## Notes" (or at the end) the first time.
+/// adds the section before "## Notes" (or at the end) the first time. Says which it did.
 pub fn write_section(path: &Path, name: &str, body: &str) -> std::io::Result<()> {
+    if std::env::var(NO_WRITE).is_ok_and(|v| !v.is_empty() && v != "0") {
+        println!("{NO_WRITE} is set: the {name} section of {} is left as it is", path.display());
+        return Ok(());
+    }
     let doc = std::fs::read_to_string(path)?;
     let (open, close) = (format!("<!-- bench:{name} -->"), format!("<!-- /bench:{name} -->"));
     let section = format!("{open}\n{}\n{close}", body.trim_end());
@@ -15,5 +24,7 @@ pub fn write_section(path: &Path, name: &str, body: &str) -> std::io::Result<()>
             None => format!("{}\n{section}\n", doc.trim_end()),
         },
     };
-    std::fs::write(path, doc)
+    std::fs::write(path, doc)?;
+    println!("the {name} section of {} is written", path.display());
+    Ok(())
 }

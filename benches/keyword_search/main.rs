@@ -207,7 +207,6 @@ async fn main() -> anyhow::Result<()> {
             "keyword_search",
             &report,
         )?;
-        println!("written to docs/BENCHMARKS.md");
     }
     db.close().await;
     Ok(())

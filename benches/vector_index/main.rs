@@ -112,7 +112,6 @@ fn main() -> anyhow::Result<()> {
             "vector_index",
             &body,
         )?;
-        println!("written to docs/BENCHMARKS.md");
     }
     Ok(())
 }

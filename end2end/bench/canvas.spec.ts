@@ -140,6 +140,9 @@ test('a pipeline of 500 nodes and 600 edges: opening and dragging', async ({ pag
   const path = resolve(__dirname, '../../docs/BENCHMARKS.md');
   const doc = readFileSync(path, 'utf8');
   const re = /<!-- bench:canvas -->[\s\S]*?<!-- \/bench:canvas -->/;
-  writeFileSync(path, re.test(doc) ? doc.replace(re, section) : doc.replace('\n## Notes', `\n${section}\n\n## Notes`));
+  // As the Rust benchmarks (benches/doc_section.rs): a sweep's tables are printed, not kept.
+  const noWrite = !['', '0'].includes(process.env.WEBPLUS_BENCH_NO_WRITE ?? '');
+  if (noWrite) console.log(section);
+  else writeFileSync(path, re.test(doc) ? doc.replace(re, section) : doc.replace('\n## Notes', `\n${section}\n\n## Notes`));
   expect(frames.moved).not.toBeNull();
 });

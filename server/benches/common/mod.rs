@@ -4,6 +4,8 @@
 
 pub mod bedrock;
 pub mod direct;
+#[path = "../../../benches/doc_section.rs"]
+mod doc_section;
 pub mod first_text;
 pub mod upstreams;
 
@@ -119,16 +121,9 @@ pub fn today() -> String {
         .to_string()
 }
 
-/// Replaces the section between `<!-- bench:NAME -->` markers (or appends it).
+/// Writes `body` as the section `name` of `path` (from the repository's root): the engine's
+/// benchmarks' writer (`benches/doc_section.rs`), so both honour `WEBPLUS_BENCH_NO_WRITE`.
 pub fn write_section(path: &str, name: &str, body: &str) -> std::io::Result<()> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-    let (start, end) = (format!("<!-- bench:{name} -->"), format!("<!-- /bench:{name} -->"));
-    let old = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| "# Benchmarks\n\nNumbers written by the benchmarks themselves; rerun to refresh.\n".into());
-    let section = format!("{start}\n{body}{end}");
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], section, &old[b + end.len()..]),
-        _ => format!("{}\n{}\n", old.trim_end(), section),
-    };
-    std::fs::write(path, new)
+    doc_section::write_section(&path, name, body)
 }

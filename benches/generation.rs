@@ -53,6 +53,17 @@ const WORDS: &[&str] = &[
     "is", "are", "was", "can", "will", "with", "for", "from", "about", "after", "before", "every", "and", "or", "not",
 ];
 
+/// The CPU's model name, as /proc/cpuinfo gives it.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
 /// One round of one side.
 #[derive(Debug, Clone, Copy)]
 struct Timing {
@@ -188,14 +199,14 @@ fn main() -> anyhow::Result<()> {
     let met = |ratio: f64| if ratio >= 0.8 { "met" } else { "not met" };
     let body = format!(
         "## Local generation (`cargo bench -p webplus --bench generation`)\n\n\
-         SmolLM2-135M-Instruct, `{file}`, on the CPU with {threads} threads each, {date}. One chat prompt of \
+         SmolLM2-135M-Instruct, `{file}`, on the CPU ({cpu}) with {threads} threads each, {date}. One chat prompt of \
          {prompt_len} tokens (the same token ids for both), then {GENERATED} tokens, greedy, from an empty cache. \
          TTFT: from the call to the first generated token. Prompt tokens/s: prompt tokens ÷ TTFT. Generated \
          tokens/s: the {after} tokens after the first ÷ their time. Medians of {rounds} interleaved rounds, after \
          one untimed run each. llama.cpp through llama-cpp-python {version} (built from its PyPI sdist for this \
          CPU), timed in Python around `Llama.generate`, as a user of it would call it.\n\n\
          | engine | TTFT ({prompt_len}-token prompt) | prompt tokens/s | generated tokens/s |\n|---|---|---|---|\n\
-         | Web+ (`local::llama`: Q4_1 re-quantised to Q8_0 at load and widened for candle's repacked kernels; own attention cache) | {w_ttft:.1} ms | {w_prompt:.0} | {w_gen:.1} |\n\
+         | Web+ (`local::llama`: Q4_1 re-quantised to Q8_0 at load; widened for candle's repacked kernels where the CPU has them, else prompts multiplied in f32; own attention cache) | {w_ttft:.1} ms | {w_prompt:.0} | {w_gen:.1} |\n\
          | llama.cpp (llama-cpp-python {version}) | {b_ttft:.1} ms | {b_prompt:.0} | {b_gen:.1} |\n\n\
          Web+ / llama.cpp: prompt **{prompt_ratio:.2}×**, generation **{gen_ratio:.2}×**. Goals (issue 13 §4): \
          both ≥ 0.8×: prompt {}, generation {}. The two greedy continuations agree on their first {same} of \
@@ -206,6 +217,7 @@ fn main() -> anyhow::Result<()> {
         prompt_len = prompt.len(),
         after = GENERATED - 1,
         date = time::OffsetDateTime::now_utc().date(),
+        cpu = cpu_model(),
     );
     println!("{body}");
     if !quick {

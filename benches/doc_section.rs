@@ -1,5 +1,5 @@
 //! Writes a benchmark's section of docs/BENCHMARKS.md (shared by every Rust benchmark, the
-//! engine's and the server's).
+//! engine's and the server's), and names the CPU its table was measured on.
 
 use std::path::Path;
 
@@ -27,4 +27,16 @@ pub fn write_section(path: &Path, name: &str, body: &str) -> std::io::Result<()>
     std::fs::write(path, doc)?;
     println!("the {name} section of {} is written", path.display());
     Ok(())
+}
+
+/// The CPU's model name, as /proc/cpuinfo gives it, for a table's header.
+#[allow(dead_code)] // not every benchmark names the CPU
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
 }

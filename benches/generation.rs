@@ -1,6 +1,7 @@
 //! Local generation (SmolLM2-135M, GGUF; issue 13 §4), side by side in one run:
 //! - Web+'s `local::model::generate` on the weights as the local provider loads them
-//!   (`local::llama`: Q4_1 matrices re-quantised to Q8_0 at load, run by candle's kernels);
+//!   (`local::llama`: where the CPU has candle's repacked kernels, Q4_1 matrices re-quantised to Q8_0
+//!   at load; elsewhere the file's Q4_1 as it is, single tokens by `local::q4_1`);
 //! - llama.cpp through `llama-cpp-python` (built from its PyPI sdist into a venv by this bench,
 //!   once; about ten minutes on 2 cores), through `generation_llamacpp_baseline.py`.
 //!
@@ -52,17 +53,6 @@ const WORDS: &[&str] = &[
     "password", "login", "email", "contact", "office", "company", "history", "founded", "city", "product", "battery",
     "is", "are", "was", "can", "will", "with", "for", "from", "about", "after", "before", "every", "and", "or", "not",
 ];
-
-/// The CPU's model name, as /proc/cpuinfo gives it.
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
 
 /// One round of one side.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +187,7 @@ fn main() -> anyhow::Result<()> {
     let ((w_ttft, w_prompt, w_gen), (b_ttft, b_prompt, b_gen)) = (summary(&web), summary(&base));
     let (prompt_ratio, gen_ratio) = (w_prompt / b_prompt, w_gen / b_gen);
     let met = |ratio: f64| if ratio >= 0.8 { "met" } else { "not met" };
+    let q8_0 = webplus::local::llama::q8_0_is_faster_than_q4_1();
     let body = format!(
         "## Local generation (`cargo bench -p webplus --bench generation`)\n\n\
          SmolLM2-135M-Instruct, `{file}`, on the CPU ({cpu}) with {threads} threads each, {date}. One chat prompt of \
@@ -206,18 +197,28 @@ fn main() -> anyhow::Result<()> {
          one untimed run each. llama.cpp through llama-cpp-python {version} (built from its PyPI sdist for this \
          CPU), timed in Python around `Llama.generate`, as a user of it would call it.\n\n\
          | engine | TTFT ({prompt_len}-token prompt) | prompt tokens/s | generated tokens/s |\n|---|---|---|---|\n\
-         | Web+ (`local::llama`: Q4_1 re-quantised to Q8_0 at load; widened for candle's repacked kernels where the CPU has them, else prompts multiplied in f32; own attention cache) | {w_ttft:.1} ms | {w_prompt:.0} | {w_gen:.1} |\n\
+         | Web+ (`local::llama`, {path}; own attention cache) | {w_ttft:.1} ms | {w_prompt:.0} | {w_gen:.1} |\n\
          | llama.cpp (llama-cpp-python {version}) | {b_ttft:.1} ms | {b_prompt:.0} | {b_gen:.1} |\n\n\
          Web+ / llama.cpp: prompt **{prompt_ratio:.2}×**, generation **{gen_ratio:.2}×**. Goals (issue 13 §4): \
          both ≥ 0.8×: prompt {}, generation {}. The two greedy continuations agree on their first {same} of \
-         {GENERATED} tokens (Web+ computes with Q8_0 weights, llama.cpp with the file's Q4_1).",
+         {GENERATED} tokens ({agreement}).",
         met(prompt_ratio),
         met(gen_ratio),
         file = gguf.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
         prompt_len = prompt.len(),
         after = GENERATED - 1,
         date = time::OffsetDateTime::now_utc().date(),
-        cpu = cpu_model(),
+        cpu = doc_section::cpu_model(),
+        path = if q8_0 {
+            "this CPU has candle's repacked kernels: Q4_1 re-quantised to Q8_0 at load and widened for them"
+        } else {
+            "this CPU lacks candle's repacked kernels: the file's Q4_1 as it is, single tokens by `local::q4_1`'s AVX2 kernel, prompts multiplied in f32"
+        },
+        agreement = if q8_0 {
+            "Web+ computes with Q8_0 weights, llama.cpp with the file's Q4_1"
+        } else {
+            "both read the file's Q4_1; Web+ multiplies prompts in f32, llama.cpp with 8-bit activations"
+        },
     );
     println!("{body}");
     if !quick {

@@ -67,15 +67,18 @@ fn read_header(path: &Path) -> anyhow::Result<Content> {
 
 /// Loads the weights on the CPU.
 ///
-/// With `requantize_q4_1`, Q4_1 matrices are converted to Q8_0 first: candle's Q8_0 kernels are far
-/// faster than its Q4_1 ones on x86 (prompt processing about twice as fast), at the price of about
-/// 50 MB more memory for SmolLM2-135M. The conversion goes through f32, so it adds no error
-/// beyond Q8_0's rounding of values that Q4_1 already rounded.
+/// With `requantize_q4_1`, Q4_1 matrices are converted to Q8_0 first where that is faster
+/// ([`crate::local::llama::q8_0_is_faster_than_q4_1`]): candle's Q8_0 kernels are far faster than
+/// its Q4_1 ones on x86 (prompt processing about twice as fast), at the price of about 50 MB more
+/// memory for SmolLM2-135M. The conversion goes through f32, so it adds no error beyond Q8_0's
+/// rounding of values that Q4_1 already rounded. On CPUs with AVX2 but without candle's repacked
+/// kernels, Q4_1 stays: single tokens run on `local::q4_1`'s kernel, prompts in f32.
 pub fn load_weights(path: &Path, requantize_q4_1: bool) -> anyhow::Result<Llama> {
     let started = Instant::now();
     let device = Device::Cpu;
     let mut reader = BufReader::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?);
     let content = Content::read(&mut reader).with_context(|| format!("{} is not a valid GGUF file", path.display()))?;
+    let requantize_q4_1 = requantize_q4_1 && crate::local::llama::q8_0_is_faster_than_q4_1();
     let weights = if requantize_q4_1 && content.tensor_infos.values().any(|t| t.ggml_dtype == GgmlDType::Q4_1) {
         // The loader reads tensors by name from a reader, so we hand it a rewritten copy of the
         // tensor data: same metadata, Q4_1 tensors replaced by Q8_0 ones.

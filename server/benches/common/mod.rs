@@ -6,6 +6,7 @@ pub mod bedrock;
 pub mod direct;
 #[path = "../../../benches/doc_section.rs"]
 mod doc_section;
+pub use doc_section::cpu_model;
 pub mod first_text;
 pub mod upstreams;
 
@@ -98,16 +99,6 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(100);
     Ok(Duration::from_micros((user + system) * 1_000_000 / hz))
-}
-
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }
 
 pub fn today() -> String {

@@ -210,7 +210,7 @@ fn main() -> anyhow::Result<()> {
         date = time::OffsetDateTime::now_utc().date(),
         cpu = doc_section::cpu_model(),
         path = if q8_0 {
-            "this CPU has candle's repacked kernels: Q4_1 re-quantised to Q8_0 at load and widened for them"
+            "Q4_1 re-quantised to Q8_0 at load, widened for candle's repacked kernels where the CPU has them"
         } else {
             "this CPU lacks candle's repacked kernels: the file's Q4_1 as it is, single tokens by `local::q4_1`'s AVX2 kernel, prompts multiplied in f32"
         },

@@ -68,7 +68,8 @@ pub fn matmul(weights: &[u8], outputs: usize, inputs: usize, x: &[f32]) -> Resul
         for activation in &activations {
             for o in outs.clone() {
                 let row = &weights[o * row_bytes..(o + 1) * row_bytes];
-                part.push(if vector { dot_vector(row, activation) } else { dot_scalar(row, activation) });
+                // SAFETY: `vector` is `vector_kernel()`.
+                part.push(if vector { unsafe { dot_vector(row, activation) } } else { dot_scalar(row, activation) });
             }
         }
         *results[item].lock().unwrap_or_else(|e| e.into_inner()) = part;
@@ -142,11 +143,14 @@ fn dot_scalar(row: &[u8], x: &[Q8Block]) -> f32 {
         .sum()
 }
 
-/// [`dot_scalar`] with AVX2 where [`vector_kernel`] holds.
-fn dot_vector(row: &[u8], x: &[Q8Block]) -> f32 {
+/// [`dot_scalar`] with AVX2.
+///
+/// # Safety
+/// Only where [`vector_kernel`] holds: on x86_64 it runs AVX2 and FMA instructions.
+unsafe fn dot_vector(row: &[u8], x: &[Q8Block]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: called only where `vector_kernel()` found AVX2 and FMA.
+        // SAFETY: the caller found AVX2 and FMA (`vector_kernel`).
         unsafe { dot_avx2(row, x) }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -247,9 +251,15 @@ mod tests {
                 let got = out[r * outputs + o];
                 assert!((f64::from(got) - expected).abs() < 1e-3, "row {r}, output {o}: {got} vs {expected}");
                 let row = &bytes[o * row_bytes..(o + 1) * row_bytes];
-                let (vector, scalar) = (dot_vector(row, &activation), dot_scalar(row, &activation));
-                assert!((vector - scalar).abs() < 1e-4, "row {r}, output {o}: {vector} vs {scalar}");
-                assert_eq!(got, if vector_kernel() { vector } else { scalar });
+                let scalar = dot_scalar(row, &activation);
+                if vector_kernel() {
+                    // SAFETY: `vector_kernel()` holds.
+                    let vector = unsafe { dot_vector(row, &activation) };
+                    assert!((vector - scalar).abs() < 1e-4, "row {r}, output {o}: {vector} vs {scalar}");
+                    assert_eq!(got, vector);
+                } else {
+                    assert_eq!(got, scalar);
+                }
             }
         }
     }

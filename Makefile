@@ -46,7 +46,7 @@ setup-test:
 # (.ci/postgres.sh installs and starts it, and stops it when the tests end, failed or not).
 # Only the tests that touch a database run twice: the engine's unit tests and the API tests.
 unit:
-	cargo test -p webplus -p webplus-ann -p server --features webplus/fakes --no-fail-fast
+	cargo test -p webplus -p webplus-ann -p webplus-quant -p server --features webplus/fakes --no-fail-fast
 	cargo test -p app --features ssr
 	.ci/postgres.sh run cargo test -p webplus --lib -p server --test api --features webplus/fakes --no-fail-fast
 
@@ -93,7 +93,7 @@ eval: models
 ## make lint: formatting, clippy on the server and WASM targets, unused dependencies, supply chain.
 lint: setup-lint
 	cargo fmt --all --check
-	cargo clippy -p webplus -p webplus-ann -p server --all-targets --features webplus/fakes -- -D warnings
+	cargo clippy -p webplus -p webplus-ann -p webplus-quant -p server --all-targets --features webplus/fakes -- -D warnings
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -12,7 +12,6 @@ pub mod chat_template;
 pub mod fetch;
 pub mod llama;
 pub mod model;
-mod q4_1;
 pub mod tokenizer;
 pub mod worker;
 

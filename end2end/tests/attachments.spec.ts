@@ -88,7 +88,10 @@ test('a PDF, code and an image go with a question, the answer uses the PDF, chip
   await page.reload();
   await expect(page.locator('[data-testid="message"][data-role="user"]').last().getByTestId('attachment')).toHaveCount(3);
 
-  // A file that cannot be read is refused with its name; nothing waits to be sent.
+  // A file that cannot be read is refused with its name; nothing waits to be sent. setInputFiles
+  // does not wait for the input to be enabled, and before hydration no handler would see the files
+  // (CI of f3db05b failed here that way on the release bundle).
+  await expect(page.getByTestId('attach-input')).toBeEnabled();
   expectConsoleErrors(/status of 400 .*\/api\/v1\/attachments/);
   await page.getByTestId('attach-input').setInputFiles([
     { name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from([0x4d, 0x5a, 0x90, 0, 3, 0]) },

@@ -27,7 +27,7 @@ use candle_transformers::quantized_nn::RmsNorm;
 
 use crate::embed::minilm::exp;
 use crate::index::dot;
-use crate::local::q4_1;
+use webplus_quant::q4_1;
 
 /// Positions the rotary tables cover: the longest context this model runs.
 pub const MAX_SEQ_LEN: usize = 4096;
@@ -109,13 +109,10 @@ impl Linear {
 
 /// Whether Q4_1 matrices run fastest re-quantized to Q8_0 on this CPU: where candle's repacked
 /// kernels run, or where [`q4_1`]'s vector kernel does not. Elsewhere (AVX2 without VNNI) single
-/// tokens read the file's Q4_1 as it is, 20 bytes per 32 weights instead of Q8_0's 34.
-///
-/// Also in debug builds: the dev profile optimises dependencies (candle) but not this crate, so
-/// [`q4_1`]'s kernel would run unoptimised there, many times slower than candle's (the dev
-/// end-to-end run's streamed chat answer did not finish in 5 minutes).
+/// tokens read the file's Q4_1 as it is, 20 bytes per 32 weights instead of Q8_0's 34. Debug
+/// builds take the same path: the kernel's crate (`quant/`) is optimised in the dev profile.
 pub fn q8_0_is_faster_than_q4_1() -> bool {
-    cfg!(debug_assertions) || repacked_kernels() || !q4_1::vector_kernel()
+    repacked_kernels() || !q4_1::vector_kernel()
 }
 
 /// Whether candle's repacked Q8_0 kernels run on this CPU (its `repack_x86::select`).

@@ -1,7 +1,7 @@
 //! Local generation (SmolLM2-135M, GGUF; issue 13 §4), side by side in one run:
 //! - Web+'s `local::model::generate` on the weights as the local provider loads them
 //!   (`local::llama`: where the CPU has candle's repacked kernels, Q4_1 matrices re-quantised to Q8_0
-//!   at load; elsewhere the file's Q4_1 as it is, single tokens by `local::q4_1`);
+//!   at load; elsewhere the file's Q4_1 as it is, single tokens by `webplus_quant::q4_1`, quant/);
 //! - llama.cpp through `llama-cpp-python` (built from its PyPI sdist into a venv by this bench,
 //!   once; about ten minutes on 2 cores), through `generation_llamacpp_baseline.py`.
 //!
@@ -212,7 +212,7 @@ fn main() -> anyhow::Result<()> {
         path = if q8_0 {
             "Q4_1 re-quantised to Q8_0 at load, widened for candle's repacked kernels where the CPU has them"
         } else {
-            "this CPU lacks candle's repacked kernels: the file's Q4_1 as it is, single tokens by `local::q4_1`'s AVX2 kernel, prompts multiplied in f32"
+            "this CPU lacks candle's repacked kernels: the file's Q4_1 as it is, single tokens by `webplus_quant::q4_1`'s AVX2 kernel, prompts multiplied in f32"
         },
         agreement = if q8_0 {
             "Web+ computes with Q8_0 weights, llama.cpp with the file's Q4_1"

@@ -3,7 +3,9 @@
 //! are uploaded into a knowledge base, and each question is asked through `/v1/chat/completions`
 //! with `knowledge_bases`, streamed, at temperature 0. Each answer is scored automatically
 //! (`grounded/score.rs`): the expected facts, no number the document does not have, citations of
-//! the answering document, and "the documents don't say" where they don't.
+//! the answering document, and "the documents don't say" where they don't. The questions come in
+//! two sets, reported apart: `questions.json`, which the quoting was tuned on, and
+//! `questions-held-out.json`, which nothing was chosen by.
 //!
 //! Run: `make eval` (`cargo bench -p server --bench grounded`). Every chat model `/v1/models` offers is
 //! evaluated (on embedded defaults, the local one), or those in `WEBPLUS_EVAL_MODELS`
@@ -27,7 +29,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use common::{Stats, admin_api_key, cpu_model, free_port, today, wait_ready, write_section};
-use score::{Question, Verdict, citations, normalize, score};
+use score::{Question, Verdict, citations, load_questions, normalize, score};
 
 /// Tokens an answer may have (the answers asked for are a sentence or two).
 const MAX_TOKENS: u32 = 200;
@@ -57,11 +59,19 @@ struct Run {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/grounded");
-    let mut questions: Vec<Question> = serde_json::from_str(&std::fs::read_to_string(dir.join("questions.json"))?)?;
-    let all = questions.len();
-    if let Some(n) = std::env::var("WEBPLUS_EVAL_QUESTIONS").ok().and_then(|n| n.parse::<usize>().ok()) {
-        questions = sample(questions, n);
-    }
+    let (held_out, tuning): (Vec<Question>, Vec<Question>) =
+        load_questions(&dir)?.into_iter().partition(|q| q.held_out);
+    let all = tuning.len() + held_out.len();
+    let questions = match std::env::var("WEBPLUS_EVAL_QUESTIONS").ok().and_then(|n| n.parse::<usize>().ok()) {
+        // Each set keeps its share of the questions asked.
+        Some(n) => {
+            let from_held_out = (n * held_out.len()).div_ceil(all.max(1));
+            let mut picked = sample(tuning, n.saturating_sub(from_held_out));
+            picked.extend(sample(held_out, from_held_out));
+            picked
+        }
+        None => tuning.into_iter().chain(held_out).collect(),
+    };
     let mut docs = Vec::new();
     for entry in std::fs::read_dir(dir.join("docs"))? {
         let path = entry?.path();
@@ -290,22 +300,25 @@ fn percent(part: usize, whole: usize) -> String {
     format!("{:.0}% ({part}/{whole})", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
-fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyhow::Result<()> {
-    let answerable = questions.iter().filter(|q| q.doc.is_some()).count();
-    let unanswerable = questions.len() - answerable;
+/// The table of every run's scores over the questions of one set (held out or not).
+fn table(runs: &[Run], held_out: bool) -> String {
     let mut table = String::from(
         "| Model | Answer style | Accuracy (answerable) | Citation accuracy | \"Don't know\" accuracy | All right | Answer given to the model | First token p50 / p90 | Answer p50 / p90 |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );
     for run in runs {
-        let count = |f: &dyn Fn(&Verdict) -> bool| run.answers.iter().filter(|(_, _, v)| f(v)).count();
+        let answers: Vec<&(Question, Answer, Verdict)> =
+            run.answers.iter().filter(|(q, _, _)| q.held_out == held_out).collect();
+        let answerable = answers.iter().filter(|(q, _, _)| q.doc.is_some()).count();
+        let unanswerable = answers.len() - answerable;
+        let count = |f: &dyn Fn(&Verdict) -> bool| answers.iter().filter(|(_, _, v)| f(v)).count();
         let right = count(&|v| v.answerable && v.right);
         let cited = count(&|v| v.cited_right == Some(true));
         let unknown = count(&|v| !v.answerable && v.right);
         let all = count(&|v| v.right && v.cited_right != Some(false));
-        let given = run.answers.iter().filter(|(_, a, _)| a.answer_given).count();
-        let mut ttft: Vec<Duration> = run.answers.iter().map(|(_, a, _)| a.ttft).collect();
-        let mut total: Vec<Duration> = run.answers.iter().map(|(_, a, _)| a.total).collect();
+        let given = answers.iter().filter(|(_, a, _)| a.answer_given).count();
+        let mut ttft: Vec<Duration> = answers.iter().map(|(_, a, _)| a.ttft).collect();
+        let mut total: Vec<Duration> = answers.iter().map(|(_, a, _)| a.total).collect();
         let (t, a) = (Stats::of(&mut ttft), Stats::of(&mut total));
         let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
         table.push_str(&format!(
@@ -315,18 +328,30 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
             percent(right, answerable),
             percent(cited, answerable),
             percent(unknown, unanswerable),
-            percent(all, questions.len()),
+            percent(all, answers.len()),
             percent(given, answerable),
             s(t.p50),
             s(t.p90),
             s(a.p50),
             s(a.p90),
         ));
+    }
+    table
+}
+
+fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyhow::Result<()> {
+    let set = |held_out: bool| questions.iter().filter(move |q| q.held_out == held_out);
+    let answerable = set(false).filter(|q| q.doc.is_some()).count();
+    let unanswerable = set(false).count() - answerable;
+    let held_answerable = set(true).filter(|q| q.doc.is_some()).count();
+    let held_unanswerable = set(true).count() - held_answerable;
+    let (table, held_table) = (table(runs, false), table(runs, true));
+    for run in runs {
         let details: Vec<Value> = run
             .answers
             .iter()
             .map(|(q, a, v)| {
-                json!({"id": q.id, "question": q.question, "answer": a.text, "right": v.right,
+                json!({"id": q.id, "held_out": q.held_out, "question": q.question, "answer": a.text, "right": v.right,
                        "cited_right": v.cited_right, "problems": v.problems, "answer_given": a.answer_given, "section": q.section,
                        "sources": a.given.iter().map(|(f, h, t)| json!({"file": f, "sections": h, "text": t})).collect::<Vec<_>>(),
                        "raw_sources": a.raw,
@@ -341,10 +366,10 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
         std::fs::write(&file, serde_json::to_string_pretty(&details)?)?;
         println!("answers and verdicts: {}", file.display());
     }
-    print!("{table}");
+    print!("{table}\nHeld-out questions:\n{held_table}");
     let body = format!(
         "## Grounded answers\n\n\
-         {date}, {cpu}. {q} ({answerable} answered by the documents, {unanswerable} not) over \
+         {date}, {cpu}. {q} in two sets over \
          {docs} documents (`server/benches/grounded/`: product docs, policies, a changelog, pricing \
          tables, an HTML API reference, a plain-text SLA, a long company history), uploaded into one \
          knowledge base and asked through `/v1/chat/completions` with `knowledge_bases`, streamed, \
@@ -354,7 +379,14 @@ fn report(runs: &[Run], questions: &[Question], all: usize, docs: usize) -> anyh
          document; *\"don't know\" accuracy* needs a plain \"the documents don't say\" and no invented \
          number; *all right* counts answers right on every count; *answer given to the model* counts \
          the answerable questions where retrieval gave the model a passage of the answering document \
-         holding every expected fact. Reproduce: `make eval`.\n\n{table}\n",
+         holding every expected fact. Reproduce: `make eval`.\n\n\
+         **The tuning set** (`questions.json`: {answerable} answered by the documents, {unanswerable} \
+         not). How answers are quoted was chosen by reading these questions' answers, so its rows \
+         here are in-sample.\n\n{table}\n\
+         **The held-out set** (`questions-held-out.json`: {held_answerable} answered, \
+         {held_unanswerable} not), written on 2026-12-05 by someone who had not read the answering \
+         code, and not used since to choose anything: what a user's own questions may expect.\n\n\
+         {held_table}\n",
         date = today(),
         cpu = cpu_model(),
         q = match questions.len() == all {

@@ -4,7 +4,7 @@
 #[path = "../benches/grounded/score.rs"]
 mod score;
 
-use score::{Question, citations, normalize, score};
+use score::{Question, citations, load_questions, normalize, score};
 
 fn question(doc: Option<&str>, facts: &[&[&str]], forbid: &[&str]) -> Question {
     Question {
@@ -14,6 +14,7 @@ fn question(doc: Option<&str>, facts: &[&[&str]], forbid: &[&str]) -> Question {
         section: None,
         facts: facts.iter().map(|alts| alts.iter().map(|a| a.to_string()).collect()).collect(),
         forbid: forbid.iter().map(|f| f.to_string()).collect(),
+        held_out: false,
     }
 }
 
@@ -86,12 +87,19 @@ fn citation_markers_list_markers_and_separators_are_not_numbers_of_the_answer() 
 #[test]
 fn the_data_set_is_consistent() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/grounded");
-    let questions: Vec<Question> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("questions.json")).unwrap()).unwrap();
-    let answerable = questions.iter().filter(|q| q.doc.is_some()).count();
-    assert!(answerable >= 40 && questions.len() - answerable >= 8, "{answerable} of {}", questions.len());
+    let (held_out, questions): (Vec<Question>, Vec<Question>) =
+        load_questions(&dir).unwrap().into_iter().partition(|q| q.held_out);
+    for (set, at_least) in [(&questions, (40, 8)), (&held_out, (20, 4))] {
+        let answerable = set.iter().filter(|q| q.doc.is_some()).count();
+        assert!(answerable >= at_least.0 && set.len() - answerable >= at_least.1, "{answerable} of {}", set.len());
+    }
+    // No question is in both sets, by id or by wording.
+    let mut seen = std::collections::HashSet::new();
+    for q in questions.iter().chain(&held_out) {
+        assert!(seen.insert(q.id.clone()) && seen.insert(normalize(&q.question)), "{} twice", q.id);
+    }
     let mut docs = std::collections::BTreeSet::new();
-    for q in &questions {
+    for q in questions.iter().chain(&held_out) {
         let Some(doc) = &q.doc else {
             assert!(q.facts.is_empty(), "{}", q.id);
             continue;

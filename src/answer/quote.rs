@@ -6,10 +6,13 @@
 //! The passages are cut into sentences, list items and table rows (read with their header). Each
 //! is scored by the question's terms it holds, each term weighted by how rare it is among them
 //! (a term the section's heading or the document's title holds counts half), by whether it has a
-//! number when the question asks for one, and by its document's retrieval rank (20% less per
-//! place). With the knowledge base's embedder at hand, half of a question's score is how close
-//! the piece is to it in meaning, so a paraphrase finds its answer and an unrelated piece that
-//! shares a word or two is not quoted. A question gets the best piece with its `[n]`; a request
+//! number when the question asks for one (in its text or in the heading it is quoted after), and
+//! by its document's retrieval rank (20% less per place). With the knowledge base's embedder at
+//! hand, half of a question's score is how close the piece is to it in meaning, so a paraphrase
+//! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece
+//! written "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the
+//! question names scores half as much again: the question asks for that row, not for another that
+//! mentions the key among its values. A question gets the best piece with its `[n]`; a request
 //! ("Explain our refund policy") gets the relevant pieces in document order. When the best piece
 //! holds too little of the question, the answer says the documents don't say.
 //!
@@ -54,6 +57,9 @@ const MEANING: f32 = 0.5;
 /// A cosine at or below this counts as unrelated (all-MiniLM-L6-v2 puts unrelated sentences
 /// about 0.1 to 0.35 apart).
 const MEANING_FLOOR: f32 = 0.4;
+/// A piece written "key: value" whose key the question names ("Severity 1", the "Plus" plan)
+/// scores this much more.
+const KEY_NAMED: f32 = 0.5;
 /// The most pieces a request (not a question) is answered with.
 const MAX_PIECES: usize = 8;
 
@@ -93,6 +99,12 @@ pub fn quote_weighed(question: &str, sources: &[Source], meaning: Option<&[f32]>
                 close *= NO_NUMBER;
             }
             *s = (1.0 - MEANING) * *s + MEANING * (1.0 - RANK * u.rank.min(4) as f32) * close;
+        }
+    }
+    // A question that names a row's key (its first cell) asks for that row.
+    for (i, s) in scored.iter_mut() {
+        if names_key(&q, &units[*i]) {
+            *s *= 1.0 + KEY_NAMED;
         }
     }
     let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
@@ -240,6 +252,13 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
         .collect()
 }
 
+/// Whether every term of the piece's key is among the question's terms `q`, as it is: a word
+/// that only begins like one of them ("charge", "charging") does not name the key.
+fn names_key(q: &[String], u: &Unit) -> bool {
+    let key = u.key().map(terms).unwrap_or_default();
+    !key.is_empty() && key.iter().all(|k| q.contains(k))
+}
+
 fn dedup(mut terms: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     terms.retain(|t| seen.insert(t.clone()));
@@ -265,9 +284,16 @@ const NUMBER_WORDS: &[&str] = &[
     "number", "credit", "uptime", "amount", "total", "big", "fast", "often", "soon", "far", "long",
 ];
 
-/// Whether a piece's text or label has a number.
+/// Whether a piece as quoted has a number: in its text, or in the heading and label it is quoted
+/// after (a changelog's items are under their version and date), not counting a section's own
+/// number ("4. RESPONSE-TIME TARGETS").
 fn has_number(u: &Unit) -> bool {
-    u.text.chars().chain(u.label.chars()).any(|c| c.is_ascii_digit())
+    let lead = lead(u).unwrap_or_default();
+    let lead = match lead.split_once(". ") {
+        Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '.') => rest,
+        _ => &lead,
+    };
+    u.text.chars().chain(lead.chars()).any(|c| c.is_ascii_digit())
 }
 
 /// Whether the question asks for an amount, a date, a time or a version.

@@ -26,6 +26,23 @@ pub struct Question {
     /// Texts a right answer does not contain (the tempting wrong numbers).
     #[serde(default)]
     pub forbid: Vec<String>,
+    /// From `questions-held-out.json`: never looked at while choosing how answers are made
+    /// (set when the file is read, not written in it).
+    #[serde(skip)]
+    pub held_out: bool,
+}
+
+/// Both question sets in `dir`: `questions.json` (the tuning set), then `questions-held-out.json`
+/// with each of its questions marked `held_out`.
+pub fn load_questions(dir: &std::path::Path) -> anyhow::Result<Vec<Question>> {
+    let read = |file: &str| -> anyhow::Result<Vec<Question>> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(dir.join(file))?)?)
+    };
+    let mut questions = read("questions.json")?;
+    let mut held_out = read("questions-held-out.json")?;
+    held_out.iter_mut().for_each(|q| q.held_out = true);
+    questions.append(&mut held_out);
+    Ok(questions)
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

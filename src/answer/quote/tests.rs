@@ -88,6 +88,14 @@ fn table_rows_are_read_with_their_header_and_lead_ins_label_what_follows() {
         texts("Plan | Requests\n\nFree | 60\n\nTeam | 1,200\n\nOver the limit, you get 429."),
         [pair("", "Free: Requests 60"), pair("", "Team: Requests 1,200"), pair("", "Over the limit, you get 429.")]
     );
+    // A plain-text table whose rows are numbered: the number is read after its column's header.
+    assert_eq!(
+        texts("Severity | Plus | Enterprise\n\n1 | 8 business hours | 30 minutes\n\n2 | 1 business day | 2 hours"),
+        [
+            pair("", "Severity 1: Plus 8 business hours; Enterprise 30 minutes"),
+            pair("", "Severity 2: Plus 1 business day; Enterprise 2 hours")
+        ]
+    );
     // A changelog's "Added" line and a sentence ending in a colon label their list.
     assert_eq!(
         texts("Added\n- EPUB export. Calendar view.\n\nThe fees are:\n- Opened: 8%"),
@@ -192,4 +200,80 @@ fn a_piece_close_in_meaning_but_without_the_number_asked_for_loses_to_the_one_wi
     meaning[at("5–10 business days")] = 0.76;
     let quoted = quote_weighed(question, &sources, Some(&meaning));
     assert!(quoted.contains("5–10 business days"), "{quoted}");
+}
+
+#[test]
+fn a_changelog_item_has_the_version_and_date_its_heading_gives_it() {
+    let sources = vec![source(
+        1,
+        "Quillmark Changelog",
+        &[
+            ("4.3.1 — 2026-04-22", "Fixed\n- The calendar view showed notes one day early."),
+            ("3.6.0 — 2025-03-18", "Added\n- A backlinks panel that lists every note linking to the current note."),
+        ],
+    )];
+    let pieces = quotable(&sources);
+    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
+    let question = "When did the backlinks panel come out?";
+    // As the evaluation's embedder put them: the item a little closer than the unrelated one. The
+    // item's date is in its heading, which the quote gives, so it is not a piece without a number.
+    let mut meaning = vec![0.3; pieces.len()];
+    meaning[at("backlinks panel")] = 0.6;
+    assert_eq!(
+        quote_weighed(question, &sources, Some(&meaning)),
+        "3.6.0 — 2025-03-18, Added: A backlinks panel that lists every note linking to the current note. [1]"
+    );
+}
+
+#[test]
+fn a_sections_own_number_is_not_the_number_a_question_asks_for() {
+    let numbered = |heading: &str| Unit {
+        n: 1,
+        rank: 0,
+        heading: heading.into(),
+        title: String::new(),
+        label: String::new(),
+        text: "The targets below are the time until an engineer first replies.".into(),
+        at: 0,
+    };
+    assert!(!has_number(&numbered("4. RESPONSE-TIME TARGETS")));
+    assert!(has_number(&numbered("3.6.0 — 2025-03-18")));
+    assert!(has_number(&numbered("Founding (2017)")));
+}
+
+#[test]
+fn a_question_that_names_a_rows_key_gets_that_row_not_one_that_mentions_it() {
+    let sources = vec![source(
+        1,
+        "Quillmark Pricing",
+        &[
+            (
+                "Plans",
+                "| Plan | Monthly billing | Storage | |---|---|---| | Plus | $6 per month | 50 GB | | Team | $11 per \
+                 seat per month | 200 GB per seat |",
+            ),
+            (
+                "Add-ons",
+                "| Add-on | Price | Available on | |---|---|---| | Extra storage (100 GB) | $3 per month | Plus, Team |",
+            ),
+        ],
+    )];
+    let pieces = quotable(&sources);
+    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
+    let question = "How much storage do I get with Plus?";
+    // Both rows hold "storage" and "Plus"; as the evaluation's embedder put them, the add-on's is
+    // the closer in meaning. Only the plan's row is the one the question names ("Plus").
+    let mut meaning = vec![0.2; pieces.len()];
+    meaning[at("Extra storage")] = 0.67;
+    meaning[at("Plus: Monthly")] = 0.54;
+    assert_eq!(
+        quote_weighed(question, &sources, Some(&meaning)),
+        "Plans: Plus: Monthly billing $6 per month; Storage 50 GB [1]"
+    );
+    // A word that only begins like the key's does not name it ("charge", "Charging").
+    let units = units::units(&sources);
+    let plus = units.iter().find(|u| u.key() == Some("Plus")).unwrap();
+    assert!(names_key(&terms("What does Plus cost?"), plus));
+    assert!(!names_key(&terms("What does a plusher plan cost?"), plus));
+    assert_eq!(units.iter().find(|u| u.text.starts_with("Extra")).and_then(Unit::key), Some("Extra storage (100 GB)"));
 }

@@ -20,6 +20,19 @@ pub struct Unit {
     pub at: usize,
 }
 
+impl Unit {
+    /// What the piece is about when it is written "key: value" with a short key: a table row's
+    /// first cell ("Severity 1", "Plus") or a list item's lead ("Enterprise: 99.95%").
+    pub fn key(&self) -> Option<&str> {
+        let (key, _) = self.text.split_once(": ")?;
+        let words = key.split_whitespace().count();
+        (words > 0 && words <= KEY_WORDS && !key.contains(['.', '!', '?', ';'])).then_some(key)
+    }
+}
+
+/// The most words a key has.
+const KEY_WORDS: usize = 4;
+
 /// Every unit of the sources' passages, each once.
 pub fn units(sources: &[Source]) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
@@ -168,9 +181,17 @@ fn markdown_table(line: &str) -> Option<Vec<String>> {
     Some(rows)
 }
 
-/// A row read with its header: "first cell: Header value; Header value".
+/// A row read with its header: "first cell: Header value; Header value". A first cell that is a
+/// bare number ("1" in a severity table) says nothing alone, so it is read after its header
+/// ("Severity 1").
 fn labelled(header: &[String], row: &[String]) -> String {
     let mut out = row.first().cloned().unwrap_or_default();
+    if let Some(h) = header.first().filter(|h| !h.is_empty())
+        && !out.is_empty()
+        && out.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+    {
+        out = format!("{h} {out}");
+    }
     let rest: Vec<String> = header
         .iter()
         .zip(row)

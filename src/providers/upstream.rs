@@ -132,3 +132,39 @@ fn has_content_type(response: &reqwest::Response, expected: &[&str]) -> bool {
     let actual = actual.trim_start().to_ascii_lowercase();
     expected.iter().any(|e| actual.starts_with(e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::{Instant, sleep};
+
+    /// A response whose body sends "1" at once, "2" and "3" 600 ms apart, then nothing.
+    fn pausing_response() -> reqwest::Response {
+        let body = async_stream::stream! {
+            for (i, chunk) in ["1", "2", "3"].into_iter().enumerate() {
+                if i > 0 {
+                    sleep(Duration::from_millis(600)).await;
+                }
+                yield Ok::<_, std::io::Error>(Bytes::from_static(chunk.as_bytes()));
+            }
+            std::future::pending::<()>().await;
+        };
+        reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(body)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_idle_timeout_counts_from_the_last_read_and_ends_a_silent_body() {
+        let started = Instant::now();
+        let got: Vec<_> = body_bytes(pausing_response(), Duration::from_secs(1)).collect().await;
+        // Each read waits less than the timeout (the whole body takes longer than it): all three
+        // arrive, then a second of silence after the last ends the stream.
+        let chunks: Vec<&[u8]> = got.iter().filter_map(|r| r.as_ref().ok().map(|b| &b[..])).collect();
+        assert_eq!(chunks, [b"1", b"2", b"3"]);
+        assert!(matches!(got.last(), Some(Err(BodyError::Silent))), "{got:?}");
+        let silent_after = started.elapsed();
+        assert!(
+            silent_after >= Duration::from_millis(2200) && silent_after < Duration::from_millis(2300),
+            "{silent_after:?}"
+        );
+    }
+}

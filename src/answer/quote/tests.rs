@@ -159,21 +159,29 @@ fn a_written_answer_is_checked_against_the_passages_numbers() {
     assert_eq!(note, "\n\n*Check this answer: the documents do not have “555”, “0100”.*");
 }
 
+/// Cosines for the quotable pieces of `sources` (in [`quotable`]'s order): `close`'s for the
+/// piece holding each needle, `rest` for the others.
+fn closeness(sources: &[Source], rest: f32, close: &[(&str, f32)]) -> Vec<f32> {
+    let pieces = quotable(sources);
+    let mut meaning = vec![rest; pieces.len()];
+    for (needle, cosine) in close {
+        meaning[pieces.iter().position(|p| p.contains(needle)).expect(needle)] = *cosine;
+    }
+    meaning
+}
+
 #[test]
 fn closeness_in_meaning_picks_the_piece_a_paraphrase_asks_for_and_refuses_an_unrelated_one() {
     let sources = docs();
-    let pieces = quotable(&sources);
-    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
     let question = "Once approved, how long until the money shows up?";
     // By words alone the refund window sentence is as close as the processing one ("approved",
     // "money" against "refund"): meaning decides.
-    let mut meaning = vec![0.1; pieces.len()];
-    meaning[at("5–10 business days")] = 0.8;
+    let meaning = closeness(&sources, 0.1, &[("5–10 business days", 0.8)]);
     let quoted = quote_weighed(question, &sources, Some(&meaning));
     assert!(quoted.contains("5–10 business days") && quoted.ends_with("[1]"), "{quoted}");
     // Nothing close in meaning and few words shared: the documents don't say.
     let unrelated = "Which colour is the storage box?";
-    let quoted = quote_weighed(unrelated, &sources, Some(&vec![0.1; pieces.len()]));
+    let quoted = quote_weighed(unrelated, &sources, Some(&closeness(&sources, 0.1, &[])));
     assert!(quoted.starts_with(NOT_IN_DOCUMENTS), "{quoted}");
     // Similarities that do not match the pieces are ignored (words alone).
     assert_eq!(quote_weighed(question, &sources, Some(&[0.9])), quote(question, &sources));
@@ -190,14 +198,10 @@ fn a_piece_close_in_meaning_but_without_the_number_asked_for_loses_to_the_one_wi
              take time to show it. Card refunds usually appear on your statement within 5–10 business days.",
         )],
     )];
-    let pieces = quotable(&sources);
-    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
     let question = "Once my refund is approved, how long until the money shows up on my card?";
     // As the knowledge base's embedder put them in the evaluation: the sentence without the
     // number a little closer to the question than the one with it.
-    let mut meaning = vec![0.1; pieces.len()];
-    meaning[at("right away")] = 0.78;
-    meaning[at("5–10 business days")] = 0.76;
+    let meaning = closeness(&sources, 0.1, &[("right away", 0.78), ("5–10 business days", 0.76)]);
     let quoted = quote_weighed(question, &sources, Some(&meaning));
     assert!(quoted.contains("5–10 business days"), "{quoted}");
 }
@@ -212,13 +216,10 @@ fn a_changelog_item_has_the_version_and_date_its_heading_gives_it() {
             ("3.6.0 — 2025-03-18", "Added\n- A backlinks panel that lists every note linking to the current note."),
         ],
     )];
-    let pieces = quotable(&sources);
-    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
     let question = "When did the backlinks panel come out?";
     // As the evaluation's embedder put them: the item a little closer than the unrelated one. The
     // item's date is in its heading, which the quote gives, so it is not a piece without a number.
-    let mut meaning = vec![0.3; pieces.len()];
-    meaning[at("backlinks panel")] = 0.6;
+    let meaning = closeness(&sources, 0.3, &[("backlinks panel", 0.6)]);
     assert_eq!(
         quote_weighed(question, &sources, Some(&meaning)),
         "3.6.0 — 2025-03-18, Added: A backlinks panel that lists every note linking to the current note. [1]"
@@ -258,14 +259,10 @@ fn a_question_that_names_a_rows_key_gets_that_row_not_one_that_mentions_it() {
             ),
         ],
     )];
-    let pieces = quotable(&sources);
-    let at = |needle: &str| pieces.iter().position(|p| p.contains(needle)).expect(needle);
     let question = "How much storage do I get with Plus?";
     // Both rows hold "storage" and "Plus"; as the evaluation's embedder put them, the add-on's is
     // the closer in meaning. Only the plan's row is the one the question names ("Plus").
-    let mut meaning = vec![0.2; pieces.len()];
-    meaning[at("Extra storage")] = 0.67;
-    meaning[at("Plus: Monthly")] = 0.54;
+    let meaning = closeness(&sources, 0.2, &[("Extra storage", 0.67), ("Plus: Monthly", 0.54)]);
     assert_eq!(
         quote_weighed(question, &sources, Some(&meaning)),
         "Plans: Plus: Monthly billing $6 per month; Storage 50 GB [1]"

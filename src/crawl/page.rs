@@ -89,6 +89,7 @@ pub fn content_hash(page: &Page) -> String {
             Block::Paragraph(text) => ("p".to_owned(), text),
             Block::ListItem(text) => ("li".to_owned(), text),
             Block::Code(text) => ("pre".to_owned(), text),
+            Block::TableRow(text) => ("tr".to_owned(), text),
         };
         // Separators that can't occur in text keep "a" + "bc" apart from "ab" + "c".
         hasher.update(b"\0");

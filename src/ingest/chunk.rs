@@ -4,16 +4,39 @@
 //! citation and its text is about one thing. Sections longer than a chunk are cut between blocks,
 //! then between sentences, then words, then characters; each later chunk of a section starts with the
 //! tail of the one before (the overlap), so a fact straddling a cut is still found whole.
+//!
+//! A table is chunked apart from the prose around it: its rows in groups of `TABLE_ROWS`, each
+//! group after the table's first row (its header). A whole table's vector is about no row in
+//! particular, so a question about one row ("How much does it weigh?") did not find it; a small
+//! group's vector is about those rows, and the header says what their cells mean.
 
 use std::ops::Range;
 
 /// One structural piece of a document, as parsed from Markdown, text or HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
-    Heading { level: u8, text: String },
+    Heading {
+        level: u8,
+        text: String,
+    },
     Paragraph(String),
     ListItem(String),
     Code(String),
+    /// One row of a table, its cells joined by ` | `; a run of rows is one table, the first its header.
+    TableRow(String),
+}
+
+impl Block {
+    /// The block's text, whatever its kind.
+    pub fn text(&self) -> &str {
+        match self {
+            Block::Heading { text, .. }
+            | Block::Paragraph(text)
+            | Block::ListItem(text)
+            | Block::Code(text)
+            | Block::TableRow(text) => text,
+        }
+    }
 }
 
 /// A parsed document and where it came from (what a citation shows).
@@ -47,6 +70,9 @@ impl Default for ChunkConfig {
     }
 }
 
+/// How many rows (after the header) a table's chunk holds at most.
+pub const TABLE_ROWS: usize = 3;
+
 /// A piece of a section and the separator that joins it to the piece before.
 struct Piece {
     text: String,
@@ -63,7 +89,11 @@ pub fn chunk(doc: &Document, config: &ChunkConfig) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut stack: Vec<(u8, String)> = Vec::new();
     let mut pieces: Vec<Piece> = Vec::new();
+    let mut table: Vec<String> = Vec::new();
     for block in &doc.blocks {
+        if !matches!(block, Block::TableRow(_)) {
+            end_table(&stack, std::mem::take(&mut table), (max, piece_limit), &mut pieces, &mut chunks);
+        }
         match block {
             Block::Heading { level, text } => {
                 let text = collapse(text);
@@ -82,8 +112,19 @@ pub fn chunk(doc: &Document, config: &ChunkConfig) -> Vec<Chunk> {
                 }
             }
             Block::Code(text) => split(text.trim_matches('\n').trim_end(), piece_limit, CODE, "\n\n", &mut pieces),
+            Block::TableRow(text) => {
+                let text = collapse(text);
+                if !text.is_empty() {
+                    table.push(text);
+                    if table.len() == 2 {
+                        // A table after all: the prose before it is chunked on its own.
+                        emit_section(&stack, std::mem::take(&mut pieces), max, overlap, &mut chunks);
+                    }
+                }
+            }
         }
     }
+    end_table(&stack, table, (max, piece_limit), &mut pieces, &mut chunks);
     emit_section(&stack, pieces, max, overlap, &mut chunks);
     chunks
 }
@@ -111,6 +152,59 @@ fn emit_section(stack: &[(u8, String)], pieces: Vec<Piece>, max: usize, overlap:
     if !current.is_empty() {
         push(current, out);
     }
+}
+
+/// Ends a run of table rows: one row alone is prose (a piece of its section); two or more are a
+/// table, chunked by `emit_table`.
+fn end_table(
+    stack: &[(u8, String)],
+    mut rows: Vec<String>,
+    (max, piece_limit): (usize, usize),
+    pieces: &mut Vec<Piece>,
+    out: &mut Vec<Chunk>,
+) {
+    match rows.len() {
+        0 => {}
+        1 => split(&rows.remove(0), piece_limit, PROSE, "\n\n", pieces),
+        _ => emit_table(stack, rows, max, out),
+    }
+}
+
+/// Chunks a table's rows, `TABLE_ROWS` at a time after its header row, as many as fit in `max`.
+/// A row too long to follow the header is cut as prose, in chunks of its own.
+fn emit_table(stack: &[(u8, String)], rows: Vec<String>, max: usize, out: &mut Vec<Chunk>) {
+    let heading_path: Vec<String> = stack.iter().map(|(_, t)| t.clone()).collect();
+    let mut rows = rows.into_iter();
+    let Some(header) = rows.next() else { return };
+    if len(&header) > max / 2 {
+        // No room to repeat it: the table is read as prose.
+        let mut long = Vec::new();
+        std::iter::once(header).chain(rows).for_each(|row| split(&row, max, PROSE, "\n\n", &mut long));
+        return emit_section(stack, long, max, 0, out);
+    }
+    let mut body: Vec<String> = Vec::new();
+    let push = |body: &mut Vec<String>, out: &mut Vec<Chunk>| {
+        if !body.is_empty() {
+            let text: Vec<&str> = std::iter::once(header.as_str()).chain(body.iter().map(String::as_str)).collect();
+            out.push(Chunk { text: text.join("\n\n"), heading_path: heading_path.clone(), index: out.len() });
+            body.clear();
+        }
+    };
+    for row in rows {
+        if len(&header) + 2 + len(&row) > max {
+            push(&mut body, out);
+            let mut long = Vec::new();
+            split(&row, max, PROSE, "\n\n", &mut long);
+            emit_section(stack, long, max, 0, out);
+            continue;
+        }
+        let size = len(&header) + body.iter().map(|r| 2 + len(r)).sum::<usize>();
+        if body.len() == TABLE_ROWS || size + 2 + len(&row) > max {
+            push(&mut body, out);
+        }
+        body.push(row);
+    }
+    push(&mut body, out);
 }
 
 /// How to cut a too-long text: each level in turn, finer only where a unit is still too long.

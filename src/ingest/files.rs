@@ -139,11 +139,11 @@ pub fn extract(file_name: &str, kind: FileKind, bytes: &[u8], limits: &FileLimit
         FileKind::Docx => docx::extract(&name, bytes, limits)?,
         _ => text::extract(&name, kind, bytes)?,
     };
-    let chars: usize = blocks.iter().map(|b| block_text(b).chars().count()).sum();
+    let chars: usize = blocks.iter().map(|b| b.text().chars().count()).sum();
     if chars > limits.max_extracted_chars {
         return Err(too_much_text(&name, limits));
     }
-    if blocks.iter().all(|b| block_text(b).trim().is_empty()) {
+    if blocks.iter().all(|b| b.text().trim().is_empty()) {
         return Err(FileError::Empty { name, reason: "the file has no text to add" });
     }
     Ok(ExtractedFile { title, blocks, kind })
@@ -164,7 +164,7 @@ pub fn plain_text(file_name: &str, kind: FileKind, bytes: &[u8], limits: &FileLi
             let blocks = file.blocks.iter().map(|b| match b {
                 Block::Heading { level, text } => format!("{} {text}", "#".repeat(usize::from(*level).clamp(1, 6))),
                 Block::ListItem(text) => format!("- {text}"),
-                Block::Paragraph(text) | Block::Code(text) => text.clone(),
+                Block::Paragraph(text) | Block::Code(text) | Block::TableRow(text) => text.clone(),
             });
             blocks.collect::<Vec<_>>().join("\n\n")
         }
@@ -176,12 +176,6 @@ pub fn plain_text(file_name: &str, kind: FileKind, bytes: &[u8], limits: &FileLi
         return Err(FileError::Empty { name, reason: "the file has no text" });
     }
     Ok(text)
-}
-
-fn block_text(block: &Block) -> &str {
-    match block {
-        Block::Heading { text, .. } | Block::Paragraph(text) | Block::ListItem(text) | Block::Code(text) => text,
-    }
 }
 
 fn too_much_text(name: &str, limits: &FileLimits) -> FileError {

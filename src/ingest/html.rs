@@ -124,7 +124,9 @@ fn walk(el: ElementRef, blocks: &mut Vec<Block>, inline: &mut String) {
                             .map(text_of)
                             .filter(|t| !t.is_empty())
                             .collect();
-                        push_text(&cells.join(" | "), false, blocks);
+                        if !cells.is_empty() {
+                            blocks.push(Block::TableRow(cells.join(" | ")));
+                        }
                     }
                     "br" => inline.push(' '),
                     // Inline markup adds no space: `<b>un</b>done` is one word.
@@ -179,9 +181,8 @@ fn text_of(el: ElementRef) -> String {
     let mut sink = Vec::new();
     walk(el, &mut sink, &mut out);
     for block in sink {
-        let (Block::Heading { text, .. } | Block::Paragraph(text) | Block::ListItem(text) | Block::Code(text)) = block;
         out.push(' ');
-        out.push_str(&text);
+        out.push_str(block.text());
     }
     collapse(&out)
 }

@@ -1,9 +1,10 @@
 //! Markdown to blocks.
 //!
 //! Only the structure chunking needs survives: headings (for the citation path), paragraphs, list
-//! items and code. Inline markup, links and raw HTML become their text.
+//! items, code and table rows (cells joined by ` | `, empty cells kept so every row has the
+//! header's columns). Inline markup, links and raw HTML become their text.
 
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::chunk::{Block, collapse};
 
@@ -39,7 +40,9 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
         };
         blocks.extend(block);
     };
-    for event in Parser::new(markdown) {
+    // The cells of the table row being read, when one is.
+    let mut row: Option<Vec<String>> = None;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
         let default = if item_depth > 0 { Kind::Item } else { Kind::Paragraph };
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -50,6 +53,18 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<Block> {
                 flush(&mut buf, kind, &mut blocks);
                 item_depth += 1;
                 kind = Kind::Item;
+            }
+            Event::Start(Tag::TableHead | Tag::TableRow) => {
+                flush(&mut buf, kind, &mut blocks);
+                row = Some(Vec::new());
+            }
+            Event::Start(Tag::TableCell) => buf.clear(),
+            Event::End(TagEnd::TableCell) => row.get_or_insert_default().push(collapse(&std::mem::take(&mut buf))),
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => {
+                let cells = row.take().unwrap_or_default();
+                if cells.iter().any(|c| !c.is_empty()) {
+                    blocks.push(Block::TableRow(cells.join(" | ")));
+                }
             }
             Event::Start(Tag::CodeBlock(_)) => {
                 flush(&mut buf, kind, &mut blocks);
@@ -115,6 +130,23 @@ mod tests {
                 Block::ListItem("one more of one".into()),
                 Block::ListItem("two".into()),
                 Block::ListItem("two a".into()),
+                Block::Paragraph("After.".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_table_gives_its_header_and_rows_as_table_rows_keeping_empty_cells() {
+        let md = "## Specs\n\nWhat it has:\n\n| Spec | Value | Note |\n|---|---|---|\n| **Weight** | 412 g | |\n\
+                  | | 5 mm | thin |\n\nAfter.\n";
+        assert_eq!(
+            markdown_to_blocks(md),
+            vec![
+                heading(2, "Specs"),
+                Block::Paragraph("What it has:".into()),
+                Block::TableRow("Spec | Value | Note".into()),
+                Block::TableRow("Weight | 412 g | ".into()),
+                Block::TableRow(" | 5 mm | thin".into()),
                 Block::Paragraph("After.".into()),
             ]
         );

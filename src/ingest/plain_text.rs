@@ -4,8 +4,8 @@
 //!
 //! Reflowing a column table would run its cells together ("below 99.0% 10% below 95.0% 25%"), so
 //! nothing could tell which value belongs to which row. Its rows become blocks of their own: with
-//! a header, paragraphs of `cell | cell` after the header row's, as HTML table rows are stored (what
-//! quoting reads as "row: Header value"); without one, list items "first cell: the rest", which the
+//! a header, table rows `cell | cell` after the header row, as HTML table rows are (what quoting
+//! reads as "row: Header value"); without one, list items "first cell: the rest", which the
 //! sentence before them introduces.
 
 use super::chunk::{Block, collapse};
@@ -117,7 +117,7 @@ fn table(lines: &[&str]) -> Option<Vec<Block>> {
     Some(
         rows.into_iter()
             .map(|row| match header {
-                true => Block::Paragraph(row.join(" | ")),
+                true => Block::TableRow(row.join(" | ")),
                 false => {
                     let rest: Vec<&str> = row[1..].iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
                     Block::ListItem(format!("{}: {}", row[0], rest.join(" ")))
@@ -164,9 +164,9 @@ mod tests {
         assert_eq!(
             text_to_blocks(text),
             vec![
-                para("Severity | Plus | Enterprise"),
-                para("1 | 8 business hours | 30 minutes"),
-                para("2 | 1 business day | 2 hours"),
+                Block::TableRow("Severity | Plus | Enterprise".into()),
+                Block::TableRow("1 | 8 business hours | 30 minutes".into()),
+                Block::TableRow("2 | 1 business day | 2 hours".into()),
             ]
         );
         // A header without a rule: words over rows of numbers.
@@ -176,9 +176,9 @@ mod tests {
         assert_eq!(
             text_to_blocks(credits),
             vec![
-                para("Monthly uptime | Service credit"),
-                para("below the commitment but at least 99.0% | 10%"),
-                para("below 95.0% | 50%"),
+                Block::TableRow("Monthly uptime | Service credit".into()),
+                Block::TableRow("below the commitment but at least 99.0% | 10%".into()),
+                Block::TableRow("below 95.0% | 50%".into()),
             ]
         );
     }

@@ -117,8 +117,5 @@ impl SiteChat {
 }
 
 fn block_len(b: &crate::ingest::Block) -> usize {
-    use crate::ingest::Block as B;
-    match b {
-        B::Heading { text, .. } | B::Paragraph(text) | B::ListItem(text) | B::Code(text) => text.len(),
-    }
+    b.text().len()
 }

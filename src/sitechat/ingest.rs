@@ -37,6 +37,7 @@ impl Incoming {
                 Block::Paragraph(t) => (10, t),
                 Block::ListItem(t) => (11, t),
                 Block::Code(t) => (12, t),
+                Block::TableRow(t) => (13, t),
             };
             h.update([0, tag]);
             h.update(text.as_bytes());

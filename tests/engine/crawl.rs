@@ -89,12 +89,7 @@ impl Run {
 }
 
 fn text_of(page: &CrawledPage) -> String {
-    let texts = page.blocks.iter().map(|b| match b {
-        Block::Heading { text, .. } | Block::Paragraph(text) | Block::ListItem(text) | Block::Code(text) => {
-            text.as_str()
-        }
-    });
-    texts.collect::<Vec<_>>().join("\n")
+    page.blocks.iter().map(Block::text).collect::<Vec<_>>().join("\n")
 }
 
 fn sorted(paths: &[&str]) -> Vec<String> {

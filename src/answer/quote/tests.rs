@@ -68,7 +68,8 @@ fn pair(label: &str, text: &str) -> (String, String) {
 
 #[test]
 fn table_rows_are_read_with_their_header_and_lead_ins_label_what_follows() {
-    // A Markdown table as an uploaded file's paragraph keeps it, after its lead-in.
+    // A Markdown table stored as one paragraph (chunks stored before tables were read as rows),
+    // after its lead-in.
     assert_eq!(
         texts(
             "Prices depend on the plan:\n\n| Plan | Price | Seats | |---|---|---| | Team | $11 | 3–250 | | Free | $0 | |"
@@ -95,6 +96,12 @@ fn table_rows_are_read_with_their_header_and_lead_ins_label_what_follows() {
             pair("", "Severity 1: Plus 8 business hours; Enterprise 30 minutes"),
             pair("", "Severity 2: Plus 1 business day; Enterprise 2 hours")
         ]
+    );
+    // Two chunks of one table joined (each after the header): the header is read once; a row
+    // whose first cell is empty keeps its columns.
+    assert_eq!(
+        texts("Spec | Value | Note\n\nWeight | 412 g |\n\nSpec | Value | Note\n\n| 5 mm | thin"),
+        [pair("", "Weight: Value 412 g"), pair("", "Value 5 mm; Note thin")]
     );
     // A changelog's "Added" line and a sentence ending in a colon label their list.
     assert_eq!(

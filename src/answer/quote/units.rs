@@ -75,7 +75,9 @@ pub fn pieces(text: &str) -> Vec<(String, String)> {
         let width = cells(lines[0]).len();
         if lines.len() >= 2 && width >= 2 && lines.iter().all(|l| cells(l).len() == width) {
             let header = cells(lines[0]);
-            out.extend(lines[1..].iter().map(|row| (label.clone(), labelled(&header, &cells(row)))));
+            // Two chunks of one table, joined, repeat its header: once is enough.
+            let rows = lines[1..].iter().map(|row| cells(row)).filter(|row| *row != header);
+            out.extend(rows.map(|row| (label.clone(), labelled(&header, &row))));
             continue;
         }
         for (j, line) in lines.iter().enumerate() {
@@ -147,16 +149,22 @@ fn table_rows(line: &str) -> Option<Vec<String>> {
     Some(rows)
 }
 
-/// The cells of a line written as `a | b | c`.
+/// The cells of a line written as `a | b | c` (or `| a | b |`). A stored row keeps its empty cells,
+/// so `| b | c` is a row whose first cell is empty.
 fn cells(line: &str) -> Vec<String> {
     if !line.contains(" | ") {
         return Vec::new();
     }
-    line.trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect()
+    let line = match line.strip_prefix('|').and_then(|l| l.strip_suffix('|')) {
+        Some(inner) => inner,
+        None => line,
+    };
+    line.split('|').map(|c| c.trim().to_owned()).collect()
 }
 
-/// A Markdown table kept as one line (`| A | B | |---|---| | a | b |`, how the paragraph of an
-/// uploaded Markdown file's table is stored), as labelled rows; None when the line is no table.
+/// A Markdown table kept as one line (`| A | B | |---|---| | a | b |`, how an uploaded Markdown
+/// file's table was stored before tables were read row by row: chunks stored then still hold it),
+/// as labelled rows; None when the line is no table.
 fn markdown_table(line: &str) -> Option<Vec<String>> {
     if !line.starts_with('|') {
         return None;
@@ -199,11 +207,11 @@ fn labelled(header: &[String], row: &[String]) -> String {
         .filter(|(_, v)| !v.is_empty())
         .map(|(h, v)| if h.is_empty() { v.clone() } else { format!("{h} {v}") })
         .collect();
-    if !rest.is_empty() {
-        out.push_str(": ");
-        out.push_str(&rest.join("; "));
+    match (out.is_empty(), rest.is_empty()) {
+        (_, true) => out,
+        (true, false) => rest.join("; "),
+        (false, false) => format!("{out}: {}", rest.join("; ")),
     }
-    out
 }
 
 /// Words after which a full stop does not end a sentence.

@@ -149,3 +149,47 @@ fn a_paragraph_cut_in_two_repeats_the_end_of_the_first_part_at_the_start_of_the_
         assert!(chunks.iter().any(|c| c.text.contains(s.as_str())), "{s} is whole somewhere");
     }
 }
+
+fn row(text: &str) -> Block {
+    Block::TableRow(text.into())
+}
+
+fn texts(chunks: &[Chunk]) -> Vec<&str> {
+    chunks.iter().map(|c| c.text.as_str()).collect()
+}
+
+#[test]
+fn a_table_is_chunked_apart_from_its_prose_a_few_rows_at_a_time_each_after_its_header() {
+    let mut blocks = vec![h(2, "Specs"), p("The tablet's specifications:"), row("Spec | Value")];
+    let rows: Vec<String> = (1..=TABLE_ROWS * 2 + 1).map(|i| format!("Row {i} | {i} g")).collect();
+    blocks.extend(rows.iter().map(|r| row(r)));
+    blocks.push(p("Prose after the table."));
+    let chunks = chunk(&doc(blocks), &ChunkConfig::default());
+    let mut want = vec!["The tablet's specifications:".to_owned()];
+    for group in rows.chunks(TABLE_ROWS) {
+        want.push(format!("Spec | Value\n\n{}", group.join("\n\n")));
+    }
+    want.push("Prose after the table.".into());
+    assert_eq!(texts(&chunks), want);
+    assert!(chunks.iter().all(|c| c.heading_path == ["Specs"]));
+    assert_eq!(chunks.iter().map(|c| c.index).collect::<Vec<_>>(), (0..want.len()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_table_chunk_stays_within_the_size_and_a_row_too_long_for_it_is_cut_as_prose() {
+    let long = format!("Notes | {}", "word ".repeat(60).trim_end());
+    let blocks = vec![row("Name | Value"), row("a | 1"), row("b | 2"), row(&long), row("c | 3")];
+    let chunks = chunk(&doc(blocks), &small(120, 20));
+    assert!(chunks.iter().all(|c| c.text.chars().count() <= 120), "{chunks:#?}");
+    assert_eq!(chunks[0].text, "Name | Value\n\na | 1\n\nb | 2");
+    assert!(chunks[1].text.starts_with("Notes | word") && !chunks[1].text.contains("Name"), "{chunks:#?}");
+    assert_eq!(chunks.last().map(|c| c.text.as_str()), Some("Name | Value\n\nc | 3"));
+    let words: usize = chunks.iter().map(|c| c.text.matches("word").count()).sum();
+    assert_eq!(words, 60, "every word of the long row is kept once");
+}
+
+#[test]
+fn a_lone_table_row_is_prose_of_its_section() {
+    let chunks = chunk(&doc(vec![p("Before."), row("only | row"), p("After.")]), &ChunkConfig::default());
+    assert_eq!(texts(&chunks), vec!["Before.\n\nonly | row\n\nAfter."]);
+}

@@ -13,7 +13,7 @@ fn ingest(name: &str) -> Result<ExtractedFile, FileError> {
 }
 
 fn all_text(file: &ExtractedFile) -> String {
-    file.blocks.iter().map(block_text).collect::<Vec<_>>().join("\n")
+    file.blocks.iter().map(Block::text).collect::<Vec<_>>().join("\n")
 }
 
 #[test]

@@ -44,8 +44,8 @@ fn the_main_content_is_kept_and_chrome_scripts_and_boilerplate_are_dropped() {
             Block::ListItem("First point".into()),
             Block::ListItem("Nested point".into()),
             Block::ListItem("Second point".into()),
-            Block::Paragraph("Key | Value".into()),
-            Block::Paragraph("a | 1".into()),
+            Block::TableRow("Key | Value".into()),
+            Block::TableRow("a | 1".into()),
         ]
     );
 }

@@ -1,8 +1,8 @@
 //! The document body (`word/document.xml`) to blocks, in one streaming pass.
 //!
 //! Paragraphs become headings (by style or outline level), list items (numbering on the paragraph
-//! or its style) or plain paragraphs. A table row becomes one paragraph of its cells joined by
-//! " | ", which keeps a row's facts together for retrieval. Tracked-change property snapshots are
+//! or its style) or plain paragraphs. A table row becomes one table-row block of its cells joined
+//! by " | ", which keeps a row's facts together for retrieval. Tracked-change property snapshots are
 //! skipped (they describe the old formatting), as are deleted runs (`w:delText`, never read) and
 //! the `mc:Fallback` copy of text boxes Word writes for old readers (it would double their text).
 
@@ -145,7 +145,7 @@ impl Walker<'_> {
                 let Some(table) = self.tables.last_mut() else { return };
                 let cells: Vec<String> = table.row.drain(..).filter(|c| !c.is_empty()).collect();
                 if !cells.is_empty() {
-                    self.blocks.push(Block::Paragraph(cells.join(" | ")));
+                    self.blocks.push(Block::TableRow(cells.join(" | ")));
                 }
             }
             "tbl" => drop(self.tables.pop()),

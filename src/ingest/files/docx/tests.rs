@@ -42,8 +42,8 @@ fn the_handbook_gives_its_title_headings_list_table_rows_and_paragraphs_in_order
             Block::ListItem("Polish the Fresnel lens".into()),
             Block::ListItem("Record the weather in the log".into()),
             heading(2, "Supplies"),
-            Block::Paragraph("Item | Quantity".into()),
-            Block::Paragraph("Paraffin barrels | Twelve".into()),
+            Block::TableRow("Item | Quantity".into()),
+            Block::TableRow("Paraffin barrels | Twelve".into()),
             Block::Paragraph("Purple herons nest on the northern cliff every April.".into()),
         ]
     );
@@ -108,7 +108,7 @@ fn a_table_cell_with_two_paragraphs_stays_one_cell_and_empty_rows_vanish() {
            <w:tc><w:p/></w:tc><w:tc><w:p><w:r><w:t>north</w:t></w:r></w:p></w:tc></w:tr>
            <w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl>"#,
     );
-    assert_eq!(blocks, vec![Block::Paragraph("Cape Wrath | north".into())]);
+    assert_eq!(blocks, vec![Block::TableRow("Cape Wrath | north".into())]);
 }
 
 #[test]

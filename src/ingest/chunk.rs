@@ -71,7 +71,7 @@ impl Default for ChunkConfig {
 }
 
 /// How many rows (after the header) a table's chunk holds at most.
-pub const TABLE_ROWS: usize = 3;
+const TABLE_ROWS: usize = 3;
 
 /// A piece of a section and the separator that joins it to the piece before.
 struct Piece {
@@ -166,45 +166,46 @@ fn end_table(
     match rows.len() {
         0 => {}
         1 => split(&rows.remove(0), piece_limit, PROSE, "\n\n", pieces),
-        _ => emit_table(stack, rows, max, out),
+        _ => emit_table(stack, &rows, max, out),
     }
 }
 
 /// Chunks a table's rows, `TABLE_ROWS` at a time after its header row, as many as fit in `max`.
 /// A row too long to follow the header is cut as prose, in chunks of its own.
-fn emit_table(stack: &[(u8, String)], rows: Vec<String>, max: usize, out: &mut Vec<Chunk>) {
+fn emit_table(stack: &[(u8, String)], rows: &[String], max: usize, out: &mut Vec<Chunk>) {
     let heading_path: Vec<String> = stack.iter().map(|(_, t)| t.clone()).collect();
-    let mut rows = rows.into_iter();
-    let Some(header) = rows.next() else { return };
-    if len(&header) > max / 2 {
+    let Some((header, rest)) = rows.split_first() else { return };
+    if len(header) > max / 2 {
         // No room to repeat it: the table is read as prose.
-        let mut long = Vec::new();
-        std::iter::once(header).chain(rows).for_each(|row| split(&row, max, PROSE, "\n\n", &mut long));
-        return emit_section(stack, long, max, 0, out);
+        return emit_prose(stack, rows, max, out);
     }
-    let mut body: Vec<String> = Vec::new();
-    let push = |body: &mut Vec<String>, out: &mut Vec<Chunk>| {
+    let mut body: Vec<&str> = Vec::new();
+    let push = |body: &mut Vec<&str>, out: &mut Vec<Chunk>| {
         if !body.is_empty() {
-            let text: Vec<&str> = std::iter::once(header.as_str()).chain(body.iter().map(String::as_str)).collect();
+            let text: Vec<&str> = std::iter::once(header.as_str()).chain(body.drain(..)).collect();
             out.push(Chunk { text: text.join("\n\n"), heading_path: heading_path.clone(), index: out.len() });
-            body.clear();
         }
     };
-    for row in rows {
-        if len(&header) + 2 + len(&row) > max {
+    for row in rest {
+        if len(header) + 2 + len(row) > max {
             push(&mut body, out);
-            let mut long = Vec::new();
-            split(&row, max, PROSE, "\n\n", &mut long);
-            emit_section(stack, long, max, 0, out);
+            emit_prose(stack, std::slice::from_ref(row), max, out);
             continue;
         }
-        let size = len(&header) + body.iter().map(|r| 2 + len(r)).sum::<usize>();
-        if body.len() == TABLE_ROWS || size + 2 + len(&row) > max {
+        let size = len(header) + body.iter().map(|r| 2 + len(r)).sum::<usize>();
+        if body.len() == TABLE_ROWS || size + 2 + len(row) > max {
             push(&mut body, out);
         }
         body.push(row);
     }
     push(&mut body, out);
+}
+
+/// Chunks table rows as prose of their section, without overlap: rows that cannot follow their header.
+fn emit_prose(stack: &[(u8, String)], rows: &[String], max: usize, out: &mut Vec<Chunk>) {
+    let mut pieces = Vec::new();
+    rows.iter().for_each(|row| split(row, max, PROSE, "\n\n", &mut pieces));
+    emit_section(stack, pieces, max, 0, out);
 }
 
 /// How to cut a too-long text: each level in turn, finer only where a unit is still too long.

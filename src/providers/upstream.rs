@@ -95,22 +95,34 @@ pub(super) async fn open(
 }
 
 /// The body's bytes with the idle timeout applied to each network read, and capped.
+///
+/// One timer serves the whole body: before each read its deadline moves later, which tokio does
+/// without touching its timer wheel, where a fresh `timeout` per read would add and remove an
+/// entry for every token.
 fn body_bytes(response: reqwest::Response, idle_timeout: Duration) -> BodyBytes {
     let mut body = response.bytes_stream();
     let bytes = async_stream::stream! {
         let mut seen = 0usize;
+        let silence = tokio::time::sleep(idle_timeout);
+        tokio::pin!(silence);
         loop {
-            match tokio::time::timeout(idle_timeout, body.next()).await {
-                Err(_) => {
-                    yield Err(BodyError::Silent);
-                    break;
-                }
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
+            silence.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+            let next = tokio::select! {
+                biased;
+                next = body.next() => Some(next),
+                () = &mut silence => None,
+            };
+            let Some(next) = next else {
+                yield Err(BodyError::Silent);
+                break;
+            };
+            match next {
+                None => break,
+                Some(Err(e)) => {
                     yield Err(BodyError::Http(e));
                     break;
                 }
-                Ok(Some(Ok(chunk))) => {
+                Some(Ok(chunk)) => {
                     seen += chunk.len();
                     if seen > MAX_STREAM_BYTES {
                         yield Err(BodyError::TooLarge);

@@ -9,8 +9,8 @@ mod response;
 use axum::{
     Json,
     extract::{State, rejection::JsonRejection},
-    http::HeaderMap,
-    response::{IntoResponse, Response, Sse, sse::Event},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
 };
 use futures::StreamExt;
 use webplus::{
@@ -120,9 +120,10 @@ async fn reply(
         return Ok((headers, Json(response::completion(&meta, text, finish, usage))).into_response());
     }
     let include_usage = body.stream_options.as_ref().is_some_and(|o| o.include_usage);
-    let sse = response::sse_stream(stream, meta, include_usage, rid);
-    let sse = Sse::new(sse.map(|data| Ok::<_, std::convert::Infallible>(Event::default().data(data))));
-    Ok((headers, sse).into_response())
+    let events = response::sse_stream(stream, meta, include_usage, rid);
+    let body = axum::body::Body::from_stream(events.map(Ok::<_, std::convert::Infallible>));
+    let kind = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
+    Ok((headers, kind, body).into_response())
 }
 
 fn completion_id() -> String {

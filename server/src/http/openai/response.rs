@@ -3,7 +3,7 @@
 
 use futures::{Stream, StreamExt};
 
-use crate::http::sse_json;
+use axum::body::Bytes;
 use serde::Serialize;
 use webplus::{
     answer::Source,
@@ -161,11 +161,17 @@ struct Chunk<'a> {
     object: &'static str,
     created: u64,
     model: &'a str,
-    choices: Vec<ChunkChoice<'a>>,
+    /// One choice, or none (the usage chunk): a list of one or none, without a `Vec` per token.
+    #[serde(serialize_with = "one_or_none")]
+    choices: Option<ChunkChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     usage: Option<UsageOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sources: Option<&'a [SourceOut]>,
+}
+
+fn one_or_none<S: serde::Serializer>(choice: &Option<ChunkChoice<'_>>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(choice)
 }
 
 #[derive(Serialize)]
@@ -215,52 +221,129 @@ impl Meta {
             object: "chat.completion.chunk",
             created: self.created,
             model: &self.model,
-            choices: vec![ChunkChoice { index: 0, delta, logprobs: None, finish_reason: finish }],
+            choices: Some(ChunkChoice { index: 0, delta, logprobs: None, finish_reason: finish }),
             usage: None,
             sources: None,
         }
     }
 
-    fn frame(&self, delta: Delta<'_>, finish: Option<&'static str>) -> String {
-        sse_json(&self.chunk(delta, finish))
+    fn frame(&self, delta: Delta<'_>, finish: Option<&'static str>) -> Bytes {
+        sse_frame(&self.chunk(delta, finish))
     }
 }
 
-/// The `data:` payloads of a streamed completion, ending with `[DONE]`. An error mid-stream becomes
+/// One server-sent event, `data: <v as JSON>` and the blank line that ends it, written into one
+/// buffer. Compact JSON has no line breaks, so it is one `data:` line as it is; a token costs one
+/// allocation here (axum's `Event` grows its buffer piece by piece and scans each for newlines).
+fn sse_frame(v: &impl Serialize) -> Bytes {
+    let mut frame = Vec::with_capacity(FRAME_CAPACITY);
+    frame.extend_from_slice(b"data: ");
+    // Serializing these types cannot fail (no maps with non-string keys, no failing Serialize).
+    let _ = serde_json::to_writer(&mut frame, v);
+    frame.extend_from_slice(b"\n\n");
+    Bytes::from(frame)
+}
+
+/// Room for a chunk with a short token: its fixed fields are about 150 bytes.
+const FRAME_CAPACITY: usize = 256;
+
+/// The frames of an answer's text chunks. Everything but the text is the same in every one (id,
+/// object, created, model, the choice's other fields), so it is serialized once, from the same
+/// [`Chunk`] as every other frame, and each token only adds its text as a JSON string.
+struct TextFrames {
+    /// `data: {…"delta":{"content":`
+    head: Vec<u8>,
+    /// `},"logprobs":null,"finish_reason":null}]}` and the blank line.
+    tail: Vec<u8>,
+}
+
+impl TextFrames {
+    fn new(meta: &Meta) -> Option<Self> {
+        let empty = sse_frame(&meta.chunk(Delta { content: Some(""), ..Delta::default() }, None));
+        const CONTENT: &[u8] = br#""content":"#;
+        let at = empty.windows(CONTENT.len() + 2).rposition(|w| w.starts_with(CONTENT) && w.ends_with(b"\"\""))?;
+        let (head, rest) = empty.split_at(at + CONTENT.len());
+        Some(Self { head: head.to_vec(), tail: rest[2..].to_vec() })
+    }
+
+    fn frame(&self, text: &str) -> Bytes {
+        let mut frame = Vec::with_capacity(self.head.len() + text.len() + 2 + self.tail.len());
+        frame.extend_from_slice(&self.head);
+        // A string always serializes.
+        let _ = serde_json::to_writer(&mut frame, text);
+        frame.extend_from_slice(&self.tail);
+        Bytes::from(frame)
+    }
+}
+
+/// The server-sent events of a streamed completion, ending with `[DONE]`. An error mid-stream becomes
 /// an `{"error": …}` frame (as OpenAI sends) and ends the stream without `[DONE]`.
 pub fn sse_stream(
     mut stream: ChatStream,
     meta: Meta,
     include_usage: bool,
     request_id: String,
-) -> impl Stream<Item = String> {
+) -> impl Stream<Item = Bytes> {
     async_stream::stream! {
+        let text_frames = TextFrames::new(&meta);
         let mut first = meta.chunk(Delta { role: Some("assistant"), content: Some("") }, None);
         first.sources = meta.sources.as_deref();
-        yield sse_json(&first);
+        yield sse_frame(&first);
         while let Some(ev) = stream.next().await {
             match ev {
-                Ok(ChatEvent::Delta(t)) => yield meta.frame(Delta { content: Some(&t), ..Delta::default() }, None),
+                Ok(ChatEvent::Delta(t)) => yield match &text_frames {
+                    Some(frames) => frames.frame(&t),
+                    None => meta.frame(Delta { content: Some(&t), ..Delta::default() }, None),
+                },
                 Ok(ChatEvent::Finished { reason: r, usage }) => {
                     yield meta.frame(Delta::default(), Some(reason(r)));
                     if include_usage {
                         let mut last = meta.chunk(Delta::default(), None);
-                        last.choices.clear();
+                        last.choices = None;
                         last.usage = Some(usage.into());
-                        yield sse_json(&last);
+                        yield sse_frame(&last);
                     }
-                    yield "[DONE]".to_string();
+                    yield done();
                     return;
                 }
                 Err(e) => {
                     let api = crate::http::ApiError::from_engine(e.into(), &request_id);
-                    yield sse_json(&api.body());
+                    yield sse_frame(&api.body());
                     return;
                 }
             }
         }
         // The provider ended without a finish event: close the way OpenAI does.
         yield meta.frame(Delta::default(), Some("stop"));
-        yield "[DONE]".to_string();
+        yield done();
+    }
+}
+
+fn done() -> Bytes {
+    Bytes::from_static(b"data: [DONE]\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_frame_is_its_chunk_serialized_whole() {
+        let meta = Meta { id: "chatcmpl-1".into(), created: 7, model: "openai/gpt-4o-mini".into(), sources: None };
+        let frames = TextFrames::new(&meta).expect("the content field is found");
+        for text in ["t", " Paris", "a \"quote\" and a \\", "two\nlines\r\n", "🦀 and \u{1}", "\"content\":\"\""] {
+            let whole = meta.frame(Delta { content: Some(text), ..Delta::default() }, None);
+            assert_eq!(frames.frame(text), whole, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_usage_chunk_has_no_choices() {
+        let meta = Meta { id: "c".into(), created: 1, model: "m".into(), sources: None };
+        let mut last = meta.chunk(Delta::default(), None);
+        last.choices = None;
+        let frame = sse_frame(&last);
+        assert!(frame.starts_with(b"data: {") && frame.ends_with(b"}\n\n"), "{frame:?}");
+        assert!(std::str::from_utf8(&frame).unwrap().contains(r#""choices":[]"#), "{frame:?}");
     }
 }

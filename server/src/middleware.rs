@@ -1,6 +1,7 @@
 //! The middleware stack, outermost first: request id, tracing, panic catcher, metrics, security
 //! headers, `Cache-Control`, allowed hosts, CORS, compression, body limit, CSRF origin check, session
-//! refresh, server-fn statuses.
+//! refresh, server-fn statuses. The Leptos routes alone also keep each render's reactive owner
+//! (`reactive_owner`, applied in `startup`).
 //!
 //! The widget's routes share the outer layers but not CORS (they answer it per knowledge base) nor
 //! the cookie layers: their requests lose `Cookie` and `Authorization` instead.
@@ -11,6 +12,7 @@ mod cache_control;
 mod csrf;
 mod http_metrics;
 mod no_credentials;
+pub mod reactive_owner;
 mod security_headers;
 mod server_fn_status;
 mod session_refresh;

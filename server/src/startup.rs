@@ -171,7 +171,8 @@ fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(crate::middleware::reactive_owner::keep));
     // The bundle: a file's `.br`/`.gz` twin (compressed once, at the highest level, by
     // .ci/build-site.sh) is sent when the browser takes it; otherwise the compression layer
     // compresses on the fly, faster but larger (the WASM: 664 KB at brotli 11 vs 877 KB).

@@ -195,9 +195,8 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// When set, `/metrics` is served only on this address (a second listener), not on `addr`.
     pub metrics_addr: Option<SocketAddr>,
-    /// Threads of the async runtime (HTTP, streaming). `None`: half the CPU cores, at least one;
-    /// the other half is left to the work Web+ does off the runtime (SQLite, embeddings, the local
-    /// model, password hashing) and the kernel's network stack.
+    /// Threads of the async runtime (HTTP, streaming). `None`: one per CPU core
+    /// (`server/src/runtime.rs` has the measurements behind that).
     pub worker_threads: Option<usize>,
     /// Answers being generated at once, all callers together (chat, widget, `/v1`, pipelines);
     /// one more is refused with 429 and `Retry-After` rather than slowing every stream down.

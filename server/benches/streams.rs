@@ -58,6 +58,25 @@ struct Target {
     model: String,
 }
 
+/// One level: straight from the fake, through the pass-through, through Web+; then both relays
+/// again with the second round's number of async workers.
+struct Row {
+    n: usize,
+    direct: Level,
+    floor: Level,
+    web: Level,
+    other: Option<(Level, Level)>,
+}
+
+/// Every path's level in a row, in the order the report names them.
+fn all(r: &Row) -> Vec<&Level> {
+    let mut levels = vec![&r.direct, &r.floor, &r.web];
+    if let Some((f, t)) = &r.other {
+        levels.extend([f, t]);
+    }
+    levels
+}
+
 /// What one level of one path measured.
 struct Level {
     transit: Stats,
@@ -80,21 +99,47 @@ async fn bench() -> anyhow::Result<()> {
     )
     .await;
     let max = *LEVELS.iter().max().context("no levels")?;
-    let mut server = WebPlus::start(&fake, max)?;
+    let mut server = WebPlus::start(&fake, max, None)?;
     // Beside it, one whose limit is the smallest level: that many streams, then one more.
     let small = *LEVELS.iter().min().context("no levels")?;
-    let mut limited = WebPlus::start(&fake, small)?;
+    let mut limited = WebPlus::start(&fake, small, None)?;
     let floor_port = free_port()?;
     let mut floor_proc = pass_through::spawn(floor_port, &fake.base_url())?;
+    // And both relays again with the other number of async workers an operator would weigh
+    // (`worker_threads`): one per core, or one when that is the default.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let default_workers = server::runtime::default_worker_threads();
+    let workers = Workers { default: default_workers, other: if default_workers < cores { cores } else { 1 } };
+    let mut second = (workers.other != workers.default)
+        .then(|| -> anyhow::Result<Second> {
+            let floor_port = free_port()?;
+            Ok(Second {
+                web: WebPlus::start(&fake, max, Some(workers.other))?,
+                floor: pass_through::spawn_with(floor_port, &fake.base_url(), Some(workers.other))?,
+                floor_port,
+            })
+        })
+        .transpose()?;
 
     let measured = async {
         let direct =
             Target { url: format!("{}/chat/completions", fake.base_url()), key: fake.api_key(), model: MODEL.into() };
         let floor = Target { url: format!("http://127.0.0.1:{floor_port}/chat/completions"), ..direct.clone() };
         let through = server.target().await?;
-        // Warm both relays up (connections, code paths) with a small level not reported.
+        let second_targets = match &second {
+            Some(s) => {
+                let url = format!("http://127.0.0.1:{}/chat/completions", s.floor_port);
+                Some((Target { url, ..direct.clone() }, s.web.target().await?))
+            }
+            None => None,
+        };
+        // Warm the relays up (connections, code paths) with a small level not reported.
         run_level(&floor, 20, epoch, None, false).await?;
         run_level(&through, 20, epoch, None, false).await?;
+        if let Some((floor, through)) = &second_targets {
+            run_level(floor, 20, epoch, None, false).await?;
+            run_level(through, 20, epoch, None, false).await?;
+        }
         let mut rows = Vec::new();
         for n in LEVELS {
             let d = run_level(&direct, n, epoch, None, false).await?;
@@ -106,21 +151,49 @@ async fn bench() -> anyhow::Result<()> {
                 ms(f.transit.p99),
                 ms(t.transit.p99)
             );
-            rows.push((n, d, f, t));
+            rows.push(Row { n, direct: d, floor: f, web: t, other: None });
+        }
+        // Each relay keeps its idle connections to the fake, which are open files of this process
+        // until the relay ends: the default pair is stopped before the second round.
+        for child in [&mut server.child, &mut floor_proc] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let (Some(s), Some((floor, through))) = (&second, &second_targets) {
+            for row in &mut rows {
+                let n = row.n;
+                let f = run_level(floor, n, epoch, Some(s.floor.id()), false).await?;
+                let t = run_level(through, n, epoch, Some(s.web.child.id()), false).await?;
+                println!(
+                    "{n} streams, worker_threads = {}: floor p99 {}, Web+ p99 {}",
+                    workers.other,
+                    ms(f.transit.p99),
+                    ms(t.transit.p99)
+                );
+                row.other = Some((f, t));
+            }
         }
         let limit = run_level(&limited.target().await?, small, epoch, Some(limited.child.id()), true).await?;
         anyhow::Ok((rows, limit))
     }
     .await;
-    for child in [&mut server.child, &mut limited.child, &mut floor_proc] {
+    let extra = second.as_mut().into_iter().flat_map(|s| [&mut s.web.child, &mut s.floor]);
+    for child in [&mut server.child, &mut limited.child, &mut floor_proc].into_iter().chain(extra) {
         let _ = child.kill();
         let _ = child.wait();
     }
     let (rows, limit) = measured?;
-    let report = report(&rows, &limit, small);
+    let report = report(&rows, &limit, small, workers);
     println!("{report}");
     write_section("docs/BENCHMARKS.md", "streams", &report)?;
     Ok(())
+}
+
+/// The second round's relays: a Web+ and a pass-through with the other number of workers.
+struct Second {
+    web: WebPlus,
+    floor: std::process::Child,
+    floor_port: u16,
 }
 
 /// A release `webplus serve` relaying to the fake, with `max_streams` set, and its API key.
@@ -132,7 +205,8 @@ struct WebPlus {
 }
 
 impl WebPlus {
-    fn start(fake: &FakeOpenAi, max_streams: usize) -> anyhow::Result<WebPlus> {
+    /// With `worker_threads` when given, else the default runtime.
+    fn start(fake: &FakeOpenAi, max_streams: usize, worker_threads: Option<usize>) -> anyhow::Result<WebPlus> {
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
         let bin = env!("CARGO_BIN_EXE_webplus");
@@ -145,6 +219,9 @@ impl WebPlus {
                 .env("WEBPLUS_OPENAI_BASE_URL", fake.base_url())
                 .env("WEBPLUS_OPENAI_API_KEY", fake.api_key())
                 .env("WEBPLUS_OPENAI_MODELS", MODEL);
+            if let Some(n) = worker_threads {
+                c.env("WEBPLUS_WORKER_THREADS", n.to_string());
+            }
         };
         let key = admin_api_key(bin, &env)?;
         let mut c = Command::new(bin);
@@ -303,12 +380,23 @@ async fn one_more(client: &reqwest::Client, target: &Target) -> anyhow::Result<(
     Ok((res.status().as_u16(), retry))
 }
 
-fn report(rows: &[(usize, Level, Level, Level)], limit: &Level, small: usize) -> String {
+/// The async workers of the first round's relays (the default) and of the second round's.
+#[derive(Clone, Copy)]
+struct Workers {
+    default: usize,
+    other: usize,
+}
+
+fn report(rows: &[Row], limit: &Level, small: usize, workers: Workers) -> String {
+    let Workers { default, other: k } = workers;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = |n: usize| if n == 1 { "1 worker".to_owned() } else { format!("{n} workers") };
+    let (dw, kw) = (threads(default), threads(k));
     let cpu =
         |l: &Level| l.cpu_per_1000_tokens.map(|c| format!("{:.1} ms", c.as_secs_f64() * 1000.0)).unwrap_or_default();
     let table: String = rows
         .iter()
-        .map(|(n, d, f, t)| {
+        .map(|Row { n, direct: d, floor: f, web: t, .. }| {
             format!(
                 "| {n} | {} / {} | {} / {} | {} / {} | **{}** | {} | {:.1} KB | {:.1} KB | {} | {} | {}/{n} | {} lost, {} out of order |\n",
                 ms(d.transit.p50),
@@ -329,15 +417,45 @@ fn report(rows: &[(usize, Level, Level, Level)], limit: &Level, small: usize) ->
             )
         })
         .collect();
-    let errors: String = rows
+    let other: String = rows
         .iter()
-        .flat_map(|(n, d, f, t)| {
-            [("direct", d), ("pass-through", f), ("Web+", t)]
-                .into_iter()
-                .flat_map(move |(path, l)| l.errors.iter().map(move |e| format!("- {n} streams, {path}: {e}\n")))
+        .filter_map(|r| r.other.as_ref().map(|pc| (r, pc)))
+        .map(|(Row { n, direct: d, floor: f, web: t, .. }, (f2, t2))| {
+            format!(
+                "| {n} | **{}** | {} | {} | {} | {} | {} | {:.1} KB | {:.1} KB | {}/{n} |\n",
+                ms_minus(t.transit.p99, d.transit.p99),
+                ms_minus(t2.transit.p99, d.transit.p99),
+                ms_minus(f.transit.p99, d.transit.p99),
+                ms_minus(f2.transit.p99, d.transit.p99),
+                cpu(t),
+                cpu(t2),
+                t2.rss_per_stream_kb.unwrap_or_default(),
+                f2.rss_per_stream_kb.unwrap_or_default(),
+                t2.clients_ok,
+            )
         })
         .collect();
-    let tokens: usize = rows.iter().map(|(_, _, _, t)| t.tokens).sum();
+    let other = match other.is_empty() {
+        true => String::new(),
+        false => format!(
+            "The same levels again, after the default relays are stopped, through a second Web+ and a second \
+             pass-through with {kw} (`worker_threads = {k}`) instead of the default {dw}. Added p99 is \
+             against the first round's direct run of the level.\n\n\
+             | streams | Web+ added p99: {dw} (default) | Web+ added p99: {kw} | pass-through added p99: {dw} | pass-through: {kw} | Web+ CPU per 1,000 tokens: {dw} | {kw} | memory per stream, {kw}: Web+ | pass-through | Web+ ({kw}) clients with every token in order |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n\
+             {other}\n"
+        ),
+    };
+    let errors: String =
+        rows.iter()
+            .flat_map(|r| {
+                let names = ["direct", "pass-through", "Web+", "pass-through, second round", "Web+, second round"];
+                names.into_iter().zip(all(r)).flat_map(move |(path, l)| {
+                    l.errors.iter().map(move |e| format!("- {} streams, {path}: {e}\n", r.n))
+                })
+            })
+            .collect();
+    let tokens: usize = rows.iter().map(|r| r.web.tokens).sum();
     let over = match &limit.over_limit {
         Some((status, retry)) => format!(
             "The limit: a second Web+ with `max_streams` = {small} and {small} clients streaming. With every one of \
@@ -351,14 +469,14 @@ fn report(rows: &[(usize, Level, Level, Level)], limit: &Level, small: usize) ->
         None => "The request beyond the limit was not sent.".to_owned(),
     };
     let goal = |met: bool| if met { "met" } else { "not met" };
-    let verdict = rows.last().map(|(n, d, _, t)| {
+    let verdict = rows.last().map(|Row { n, direct: d, web: t, .. }| {
         format!(
             "Goals at {n} streams: added p99 under 5 ms: {} ({}); under 30 KB per stream: {} ({:.1} KB); no token lost: {}.",
             goal(t.transit.p99.saturating_sub(d.transit.p99) < GOAL_ADDED_P99),
             ms_minus(t.transit.p99, d.transit.p99),
             goal(t.rss_per_stream_kb.is_some_and(|kb| kb < GOAL_RSS_PER_STREAM_KB)),
             t.rss_per_stream_kb.unwrap_or_default(),
-            goal(rows.iter().all(|(_, d, f, t)| d.lost + f.lost + t.lost == 0 && t.out_of_order == 0)),
+            goal(rows.iter().all(|r| all(r).iter().all(|l| l.lost == 0) && r.web.out_of_order == 0)),
         )
     });
     format!(
@@ -369,22 +487,22 @@ fn report(rows: &[(usize, Level, Level, Level)], limit: &Level, small: usize) ->
          and the clients share the bench's runtime). Each level runs three ways in turn: straight from the \
          fake, through a bare pass-through proxy on Web+'s stack in its own process (the floor of any proxy), \
          and through one release `webplus serve` (API key, usage ledger on). Both relays run the runtime \
-         `webplus serve` builds by default: one worker thread on two cores. Added = a relay's p99 minus \
+         `webplus serve` builds by default: {dw} on {cores} cores. Added = a relay's p99 minus \
          direct p99. Memory = the relay's resident memory with every stream open minus before the level, \
          per stream. CPU = the relay's user + system time over the level per 1,000 tokens relayed.\n\n\
          | streams | direct p50 / p99 | pass-through p50 / p99 | Web+ p50 / p99 | Web+ added p99 | pass-through added p99 | memory per stream: Web+ | pass-through | CPU per 1,000 tokens: Web+ | pass-through | Web+ clients with every token in order | tokens |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|\n\
          {table}\n\
          {}\n\n\
+         {other}\
          {over}\n\n\
          {}\
-         {tokens} tokens relayed by Web+ in all. Machine: {} cores, {}. Measured {}.\n",
+         {tokens} tokens relayed by Web+ in all. Machine: {cores} cores, {}. Measured {}.\n",
         RAMP.as_secs(),
         INTERVAL.as_millis(),
         JITTER.as_millis(),
         verdict.unwrap_or_default(),
         if errors.is_empty() { String::new() } else { format!("Errors (first of each):\n{errors}\n") },
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         cpu_model(),
         today(),
     )

@@ -1,20 +1,23 @@
 //! The async runtime `webplus` runs on.
 //!
-//! Fewer threads than cores, by default half: each time a task wakes another, tokio's
-//! multi-thread scheduler wakes an idle worker to share the work, and on a small machine (above
-//! all a virtual one, where that wake-up is an interrupt between virtual CPUs) those wake-ups cost
-//! more than the work. Measured with the TTFT bench on 2 virtual cores (docs/BENCHMARKS.md,
-//! 2026-12-01, two rounds each way alternating): one worker instead of two added 0.30–0.43 ms
-//! instead of 0.35–0.53 ms at p50 (lower for every provider in both rounds) and used 514–614 µs of
-//! CPU per streamed request instead of 690–752 µs. The rest of the cores run what Web+ does off
-//! the runtime: SQLite, embeddings, the local model, password hashing. Many concurrent streams may
-//! want more workers (`worker_threads`): a many-streams benchmark is where to decide that.
+//! One async worker per core by default, as tokio's own default. Measured 2026-12-05 on 2
+//! virtual cores (AMD EPYC), the streams bench (docs/BENCHMARKS.md, "Many streams at once"), one
+//! Web+ per setting in the same run, three runs: 1,000 concurrent streams added 2.2–10.6 ms at p99
+//! with two workers against 32–65 ms with one, where every relayed token queued behind one busy
+//! thread; 5,000 streams 4.1–6.3 s against 7.0–10.3 s. The price is paid by a lone request: the
+//! TTFT bench, two rounds each way alternating, added 0.26–0.36 ms at p50 with two workers
+//! against 0.21–0.30 ms with one (each time tokio wakes an idle worker to share the work, a wake-up
+//! between virtual CPUs), and 476–605 µs of CPU per streamed request against 412–462 µs. Tens
+//! of microseconds on one request beside a model's first token, against tens of milliseconds
+//! for everyone under load: the default takes the load. What Web+ does off the runtime (SQLite,
+//! embeddings, the local model, password hashing) runs on threads of its own either way;
+//! `worker_threads` sets another number (1 for the lowest single-request latency).
 
 use std::num::NonZeroUsize;
 
-/// Async worker threads when the settings name none: half the cores, at least one.
+/// Async worker threads when the settings name none: one per core.
 pub fn default_worker_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get).div_ceil(2).max(1)
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
 /// The multi-thread runtime with `worker_threads` (the settings' value) or the default.

@@ -19,20 +19,34 @@ use axum::{
 /// The argument that makes the bench binary run as the pass-through instead.
 pub const ARG: &str = "--pass-through";
 
-/// Starts the pass-through as a child process of this binary: `127.0.0.1:port` → `upstream`.
+/// Starts the pass-through as a child process of this binary: `127.0.0.1:port` → `upstream`, on
+/// the runtime `webplus serve` builds by default.
 pub fn spawn(port: u16, upstream: &str) -> std::io::Result<Child> {
-    Command::new(std::env::current_exe()?).args([ARG, &port.to_string(), upstream]).stdout(Stdio::null()).spawn()
+    spawn_with(port, upstream, None)
 }
 
-/// Runs the pass-through when this process was started as one (`ARG port upstream`); `None` when
-/// it was not.
+/// [`spawn`], with `worker_threads` async workers instead of the default (as Web+'s setting of
+/// that name gives them).
+pub fn spawn_with(port: u16, upstream: &str, worker_threads: Option<usize>) -> std::io::Result<Child> {
+    let mut args = vec![ARG.to_owned(), port.to_string(), upstream.to_owned()];
+    args.extend(worker_threads.map(|n| n.to_string()));
+    Command::new(std::env::current_exe()?).args(args).stdout(Stdio::null()).spawn()
+}
+
+/// Runs the pass-through when this process was started as one (`ARG port upstream [workers]`);
+/// `None` when it was not.
 pub fn run_if_asked() -> Option<anyhow::Result<()>> {
     let args: Vec<String> = std::env::args().collect();
     let at = args.iter().position(|a| a == ARG)?;
     let (Some(port), Some(upstream)) = (args.get(at + 1), args.get(at + 2)) else {
         return Some(Err(anyhow::anyhow!("usage: {ARG} <port> <upstream base URL>")));
     };
-    Some(serve(port.clone(), upstream.trim_end_matches('/').to_owned()))
+    let workers = match args.get(at + 3).map(|w| w.parse::<usize>()) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => return Some(Err(anyhow::anyhow!("worker threads: {e}"))),
+    };
+    Some(serve(port.clone(), upstream.trim_end_matches('/').to_owned(), workers))
 }
 
 #[derive(Clone)]
@@ -41,9 +55,9 @@ struct Upstream {
     base: String,
 }
 
-fn serve(port: String, base: String) -> anyhow::Result<()> {
-    // The same runtime `webplus serve` runs on by default (server/src/runtime.rs).
-    server::runtime::build(None)?.block_on(async move {
+fn serve(port: String, base: String, workers: Option<usize>) -> anyhow::Result<()> {
+    // The same runtime `webplus serve` runs on (server/src/runtime.rs).
+    server::runtime::build(workers)?.block_on(async move {
         // TCP_NODELAY both ways, as Web+ sets it (server/src/startup.rs, providers/upstream.rs).
         let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);

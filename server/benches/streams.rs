@@ -109,7 +109,7 @@ async fn bench() -> anyhow::Result<()> {
     // (`worker_threads`): one per core, or one when that is the default.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let default_workers = server::runtime::default_worker_threads();
-    let workers = Workers { default: default_workers, other: if default_workers < cores { cores } else { 1 } };
+    let workers = Workers { cores, default: default_workers, other: if default_workers < cores { cores } else { 1 } };
     let mut second = (workers.other != workers.default)
         .then(|| -> anyhow::Result<Second> {
             let floor_port = free_port()?;
@@ -380,16 +380,17 @@ async fn one_more(client: &reqwest::Client, target: &Target) -> anyhow::Result<(
     Ok((res.status().as_u16(), retry))
 }
 
-/// The async workers of the first round's relays (the default) and of the second round's.
+/// The machine's cores, and the async workers of the first round's relays (the default) and of
+/// the second round's.
 #[derive(Clone, Copy)]
 struct Workers {
+    cores: usize,
     default: usize,
     other: usize,
 }
 
 fn report(rows: &[Row], limit: &Level, small: usize, workers: Workers) -> String {
-    let Workers { default, other: k } = workers;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Workers { cores, default, other: k } = workers;
     let threads = |n: usize| if n == 1 { "1 worker".to_owned() } else { format!("{n} workers") };
     let (dw, kw) = (threads(default), threads(k));
     let cpu =

@@ -1,7 +1,7 @@
 //! The middleware stack, outermost first: request id, tracing, panic catcher, metrics, security
 //! headers, `Cache-Control`, allowed hosts, CORS, compression, body limit, CSRF origin check, session
-//! refresh, server-fn statuses. The Leptos routes alone also keep each render's reactive owner
-//! (`reactive_owner`, applied in `startup`).
+//! refresh, server-fn statuses. The Leptos routes alone also render each page on one thread
+//! (`page_threads`, applied in `startup`) and keep each render's reactive owner (`reactive_owner`).
 //!
 //! The widget's routes share the outer layers but not CORS (they answer it per knowledge base) nor
 //! the cookie layers: their requests lose `Cookie` and `Authorization` instead.
@@ -12,7 +12,8 @@ mod cache_control;
 mod csrf;
 mod http_metrics;
 mod no_credentials;
-pub mod reactive_owner;
+pub mod page_threads;
+mod reactive_owner;
 mod security_headers;
 mod server_fn_status;
 mod session_refresh;

@@ -11,7 +11,9 @@
 //! of microseconds on one request beside a model's first token, against tens of milliseconds
 //! for everyone under load: the default takes the load. What Web+ does off the runtime (SQLite,
 //! embeddings, the local model, password hashing) runs on threads of its own either way;
-//! `worker_threads` sets another number (1 for the lowest single-request latency).
+//! `worker_threads` sets another number (1 for the lowest single-request latency). Pages render
+//! on as many single-thread runtimes beside this one (`middleware/page_threads.rs`: Leptos's
+//! server rendering breaks hydration when a page's tasks run on a second worker).
 
 use std::num::NonZeroUsize;
 

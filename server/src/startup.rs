@@ -166,13 +166,15 @@ fn router(state: AppState) -> Router {
     let routes = ROUTES.clone();
     let server_state = state.server_state();
     let ctx = server_state.clone();
+    let workers = state.settings.worker_threads.unwrap_or_else(crate::runtime::default_worker_threads);
+    let page_threads = crate::middleware::page_threads::PageThreads::new(workers);
     let leptos = Router::new()
         .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(ctx.clone()), {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::from_fn(crate::middleware::reactive_owner::keep));
+        .layer(axum::middleware::from_fn_with_state(page_threads, crate::middleware::page_threads::confine));
     // The bundle: a file's `.br`/`.gz` twin (compressed once, at the highest level, by
     // .ci/build-site.sh) is sent when the browser takes it; otherwise the compression layer
     // compresses on the fly, faster but larger (the WASM: 664 KB at brotli 11 vs 877 KB).

@@ -9,7 +9,7 @@
 //! as a flaky e2e check with two workers) or another request's contexts (its tags go to that
 //! request's `<head>`).
 //!
-//! [`keep`] wraps the page handler so that every poll starts with the owner that the previous poll
+//! [`KeepOwner`] wraps each Leptos request ([`super::page_threads`] applies it) so that every poll starts with the owner that the previous poll
 //! of the same request ended with, and puts the thread's own owner back afterwards: the owner
 //! behaves as a task-local, which is what that code assumes. It holds the owner weakly, so it never
 //! keeps a finished render alive.
@@ -20,13 +20,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use axum::{extract::Request, middleware::Next, response::Response};
 use leptos::reactive::owner::{Owner, WeakOwner};
-
-/// Middleware for the Leptos routes: see the module docs.
-pub async fn keep(req: Request, next: Next) -> Response {
-    KeepOwner::new(next.run(req)).await
-}
 
 /// A future that carries the reactive owner its last poll ended with into its next poll.
 pub struct KeepOwner<F> {

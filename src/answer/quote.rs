@@ -5,9 +5,10 @@
 //!
 //! The passages are cut into sentences, list items and table rows (read with their header). Each
 //! is scored by the question's terms it holds, each term weighted by how rare it is among them
-//! (a term the section's heading or the document's title holds counts half), by whether it has a
-//! number when the question asks for one (in its text or in the heading it is quoted after), and
-//! by its document's retrieval rank (20% less per place). With the knowledge base's embedder at
+//! (a term the section's heading or the document's title holds counts half; a version or a
+//! decimal is one term), by whether it has a number when the question asks for one (in its text
+//! or in the heading it is quoted after; a version when it asks which release), and by its
+//! document's retrieval rank (20% less per place). With the knowledge base's embedder at
 //! hand, half of a question's score is how close the piece is to it in meaning, so a paraphrase
 //! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece
 //! written "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the
@@ -46,8 +47,9 @@ fn not_found(sources: &[Source]) -> String {
 const ANSWERED: f32 = 0.3;
 /// A question's term found only in a piece's section heading, title or label counts this much.
 const CONTEXT: f32 = 0.5;
-/// A piece without a number, for a question that asks for one, keeps this share of its score
-/// (of the words it shares with the question and of its closeness in meaning alike).
+/// A piece without a number, for a question that asks for one (or without a version, for one
+/// that asks which release), keeps this share of its score (of the words it shares with the
+/// question and of its closeness in meaning alike).
 const NO_NUMBER: f32 = 0.6;
 /// Each place down the retrieval order costs a piece this share of its score (at most 4 places).
 const RANK: f32 = 0.2;
@@ -90,12 +92,12 @@ pub fn quote_weighed(question: &str, sources: &[Source], meaning: Option<&[f32]>
     let lexical = score(question, &q, &units);
     let mut scored = lexical.clone();
     if let Some(meaning) = meaning.filter(|m| m.len() == units.len()) {
-        let wants_number = wants_number(question);
+        let asked = asked(question);
         for ((i, s), m) in scored.iter_mut().zip(meaning) {
             let u = &units[*i];
             let mut close = ((m - MEANING_FLOOR) / (1.0 - MEANING_FLOOR)).max(0.0);
             // A piece without the number asked for is no closer for being about the same thing.
-            if wants_number && !has_number(u) {
+            if !holds(u, asked) {
                 close *= NO_NUMBER;
             }
             *s = (1.0 - MEANING) * *s + MEANING * (1.0 - RANK * u.rank.min(4) as f32) * close;
@@ -233,7 +235,7 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
         })
         .collect();
     let total: f32 = weights.iter().sum();
-    let wants_number = wants_number(question);
+    let asked = asked(question);
     units
         .iter()
         .enumerate()
@@ -244,7 +246,7 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
                 .map(|(t, w)| w * best_match(t, &unit_terms[i]).max(CONTEXT * best_match(t, &context_terms[i])))
                 .sum();
             let mut s = held / total;
-            if wants_number && !has_number(u) {
+            if !holds(u, asked) {
                 s *= NO_NUMBER;
             }
             (i, s * (1.0 - RANK * u.rank.min(4) as f32))
@@ -288,12 +290,58 @@ const NUMBER_WORDS: &[&str] = &[
 /// after (a changelog's items are under their version and date), not counting a section's own
 /// number ("4. RESPONSE-TIME TARGETS").
 fn has_number(u: &Unit) -> bool {
+    quoted_without_section_number(u).chars().any(|c| c.is_ascii_digit())
+}
+
+/// Whether a piece as quoted has a version (or another dotted number: "4.2.0", "22.04"), in its
+/// text or in the heading and label it is quoted after ("4.2.0 — 2026-02-17"), not counting a
+/// section's own number.
+fn has_version(u: &Unit) -> bool {
+    terms(&quoted_without_section_number(u)).iter().any(|t| t.contains('.') && t.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// A piece's text after its heading and label as quoted, without a section's own number
+/// ("4. RESPONSE-TIME TARGETS").
+fn quoted_without_section_number(u: &Unit) -> String {
     let lead = lead(u).unwrap_or_default();
     let lead = match lead.split_once(". ") {
         Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '.') => rest,
         _ => &lead,
     };
-    u.text.chars().chain(lead.chars()).any(|c| c.is_ascii_digit())
+    format!("{lead} {}", u.text)
+}
+
+/// What kind of answer a question asks for, as far as numbers go.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Asked {
+    /// Anything.
+    Anything,
+    /// An amount, a date, a time.
+    Number,
+    /// A release: "In which release did …", "What version …".
+    Version,
+}
+
+/// What `question` asks for.
+fn asked(question: &str) -> Asked {
+    let q = question.to_lowercase();
+    let version = ["which release", "what release", "which version", "what version", "which update"];
+    if version.iter().any(|p| q.contains(p)) {
+        Asked::Version
+    } else if wants_number(question) {
+        Asked::Number
+    } else {
+        Asked::Anything
+    }
+}
+
+/// Whether piece `u` holds the kind of number asked for.
+fn holds(u: &Unit, asked: Asked) -> bool {
+    match asked {
+        Asked::Anything => true,
+        Asked::Number => has_number(u),
+        Asked::Version => has_version(u),
+    }
 }
 
 /// Whether the question asks for an amount, a date, a time or a version.

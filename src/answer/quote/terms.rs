@@ -20,11 +20,30 @@ pub fn terms(text: &str) -> Vec<String> {
     words(text).filter(|w| !STOPWORDS.contains(&w.as_str())).map(|w| stem(&w)).collect()
 }
 
-/// Lower-cased words: runs of letters and digits, keeping an apostrophe inside a word.
+/// Lower-cased words: runs of letters and digits, keeping an apostrophe inside a word and a dot
+/// between digits (a version or a decimal is one term: "2.0" is not "1.0" with another "2").
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .map(|w| w.trim_matches(|c| c == '\'' || c == '’').replace('’', "'").to_lowercase())
-        .filter(|w| !w.is_empty())
+    let chars: Vec<char> = text.chars().collect();
+    let splits = |i: usize| {
+        let c = chars[i];
+        let in_number =
+            c == '.' && i > 0 && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        !(c.is_alphanumeric() || c == '\'' || c == '’' || in_number)
+    };
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for i in 0..=chars.len() {
+        if i == chars.len() || splits(i) {
+            let w = word.trim_matches(|c| c == '\'' || c == '’').replace('’', "'").to_lowercase();
+            if !w.is_empty() {
+                out.push(w);
+            }
+            word.clear();
+        } else {
+            word.push(chars[i]);
+        }
+    }
+    out.into_iter()
 }
 
 /// A light suffix stripper (plurals, -ing, -ed, -ly): enough to match a question's word with the

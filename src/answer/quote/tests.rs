@@ -281,3 +281,56 @@ fn a_question_that_names_a_rows_key_gets_that_row_not_one_that_mentions_it() {
     assert!(!names_key(&terms("What does a plusher plan cost?"), plus));
     assert_eq!(units.iter().find(|u| u.text.starts_with("Extra")).and_then(Unit::key), Some("Extra storage (100 GB)"));
 }
+
+#[test]
+fn a_version_or_a_decimal_is_one_term() {
+    assert_eq!(terms("Quillmark 2.0 (v4.3.1) costs $5.50."), ["quillmark", "2.0", "v4.3.1", "cost", "5.50"]);
+    // A sentence's end is not a decimal point.
+    assert_eq!(terms("Released in 2020. 3 months later"), ["releas", "2020", "3", "month", "later"]);
+    let sources = vec![source(
+        1,
+        "Quillmark Changelog",
+        &[
+            ("4.2.1 — 2026-03-03", "Fixed\n- Sync could stall on notes with many checklist items."),
+            ("4.1.2 — 2025-12-10", "Fixed\n- Handwritten pages lost their order after a rename."),
+        ],
+    )];
+    // Split at their dots, both versions were the terms "4", "2" and "1", a tie.
+    assert_eq!(
+        quote("What was fixed in 4.2.1?", &sources),
+        "4.2.1 — 2026-03-03, Fixed: Sync could stall on notes with many checklist items. [1]"
+    );
+}
+
+#[test]
+fn a_question_for_a_release_gets_a_piece_with_a_version() {
+    let sources = vec![
+        source(
+            1,
+            "Getting started",
+            &[("System requirements", "Quillmark runs on:\n- Windows 10 or later\n- Android 12 or later")],
+        ),
+        source(
+            2,
+            "Quillmark Changelog",
+            &[(
+                "4.2.0 — 2026-02-17",
+                "Changed\n- The minimum supported Android version is now Android 12 (previously Android 10).",
+            )],
+        ),
+    ];
+    let question = "In which release did Quillmark stop supporting Android 10 and require Android 12?";
+    // As in the evaluation (its embedder gave 0.84 and 0.62): the requirement closer in meaning
+    // than the change, which is also a place down the retrieval order. Only the change says which
+    // release.
+    let meaning = closeness(&sources, 0.5, &[("Android 12 or later", 0.84), ("minimum supported", 0.72)]);
+    assert_eq!(
+        quote_weighed(question, &sources, Some(&meaning)),
+        "4.2.0 — 2026-02-17, Changed: The minimum supported Android version is now Android 12 (previously Android \
+         10). [2]"
+    );
+    assert_eq!(asked(question), Asked::Version);
+    assert_eq!(asked("What version of Ubuntu do I need?"), Asked::Version);
+    assert_eq!(asked("How long do refunds take?"), Asked::Number);
+    assert_eq!(asked("Who founded Larkspur Labs?"), Asked::Anything);
+}

@@ -6,9 +6,10 @@
 //! between. On a multi-thread runtime those tasks run on another worker *during* a step, and the
 //! HTML then disagrees with what the browser hydrates from the serialized data: a hydration
 //! panic (`tachys` `hydration.rs`, "entered unreachable code"), and a page whose controls never
-//! come alive. Measured 2026-12-05 (2 cores, the release bundle, 150 reloads of `/pipelines` by
-//! one logged-in user while another process kept a core busy): 6 panics with two async workers,
-//! none with one; and none with two workers and this module.
+//! come alive (stop 47's CI). Measured 2026-12-05 (2 cores, the release bundle on a debug server,
+//! reloads of `/pipelines` by one logged-in user while another process kept a core busy): with
+//! two async workers 6 of 150 and 4 of 300 reloads panicked, with one worker none of 150, and
+//! with two workers and this module none of 150 and none of 300.
 //!
 //! So page requests run on a pool of single-thread runtimes (`tokio_util`'s `LocalPoolHandle`,
 //! as many threads as async workers): a request, every task its render spawns, and the polling

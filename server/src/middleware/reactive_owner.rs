@@ -9,10 +9,10 @@
 //! as a flaky e2e check with two workers) or another request's contexts (its tags go to that
 //! request's `<head>`).
 //!
-//! [`KeepOwner`] wraps each Leptos request ([`super::page_threads`] applies it) so that every poll starts with the owner that the previous poll
-//! of the same request ended with, and puts the thread's own owner back afterwards: the owner
-//! behaves as a task-local, which is what that code assumes. It holds the owner weakly, so it never
-//! keeps a finished render alive.
+//! [`KeepOwner`] wraps each Leptos request ([`super::page_threads`] applies it) so that every poll
+//! starts with the owner that the previous poll of the same request ended with, and puts the
+//! thread's own owner back afterwards: the owner behaves as a task-local, which is what that code
+//! assumes. It holds the owner weakly, so it never keeps a finished render alive.
 
 use std::{
     future::Future,

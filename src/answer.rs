@@ -422,7 +422,7 @@ impl Answers {
         let meaning = match model {
             Some(model) if !pieces.is_empty() => {
                 let who = EmbedFor { caller: req.caller.clone(), surface: req.surface, knowledge_base_id: None };
-                match self.sitechat.similarities(model, question, &pieces, who).await {
+                match self.sitechat.similarities(model, &quote::for_meaning(question, sources), &pieces, who).await {
                     Ok(m) => Some(m),
                     Err(e) => {
                         tracing::warn!(error = %e, "quoting by words alone: the pieces could not be embedded");

@@ -4,18 +4,20 @@
 //! soon as retrieval is.
 //!
 //! The passages are cut into sentences, list items and table rows (read with their header). Each
-//! is scored by the question's terms it holds, each term weighted by how rare it is among them
-//! (a term the section's heading or the document's title holds counts half; a version or a
-//! decimal is one term), by whether it has a number when the question asks for one (in its text
-//! or in the heading it is quoted after; a version when it asks which release), and by its
-//! document's retrieval rank (20% less per place). With the knowledge base's embedder at
-//! hand, half of a question's score is how close the piece is to it in meaning, so a paraphrase
-//! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece
-//! written "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the
-//! question names scores half as much again: the question asks for that row, not for another that
-//! mentions the key among its values. A question gets the best piece with its `[n]`; a request
-//! ("Explain our refund policy") gets the relevant pieces in document order. When the best piece
-//! holds too little of the question, the answer says the documents don't say.
+//! is scored by the question's terms it holds, each term weighted by how rare it is among them (a
+//! term the section's heading, the document's title or the sentence before it holds counts half:
+//! they say what "it" or "the round" is; a version or a decimal is one term; an acronym matches
+//! the words it stands for, "CTO" and "chief technology officer"), by whether it has a number when
+//! the question asks for one (in its text or in the heading it is quoted after; a version when it
+//! asks which release), and by its document's retrieval rank (20% less per place). With the
+//! knowledge base's embedder at hand, half of a question's score is how close the piece is to it
+//! in meaning (the question compared with its acronyms spelled out), so a paraphrase finds its
+//! answer and an unrelated piece that shares a word or two is not quoted. A piece written "key:
+//! value" (a table row, a list item like "Enterprise: 99.95%") whose key the question names
+//! scores half as much again: the question asks for that row, not for another that mentions the
+//! key among its values. A question gets the best piece with its `[n]`; a request ("Explain our
+//! refund policy") gets the relevant pieces in document order. When the best piece holds too
+//! little of the question, the answer says the documents don't say.
 //!
 //! [`check`] is the other direction: a local model's written answer is checked for numbers the
 //! passages do not have.
@@ -222,9 +224,17 @@ fn strip_citations(text: &str) -> String {
 
 /// Each unit's score: the weighted share of the question's terms it holds.
 fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
-    let unit_terms: Vec<Vec<String>> = units.iter().map(|u| terms(&u.text)).collect();
+    let acronyms = acronyms(question);
+    let unit_terms: Vec<Vec<String>> = units
+        .iter()
+        .map(|u| {
+            let mut ts = terms(&u.text);
+            ts.extend(spelled_out(&acronyms, &u.text));
+            ts
+        })
+        .collect();
     let context_terms: Vec<Vec<String>> =
-        units.iter().map(|u| terms(&format!("{} {} {}", u.title, u.heading, u.label))).collect();
+        units.iter().map(|u| terms(&format!("{} {} {} {}", u.title, u.heading, u.label, u.before))).collect();
     let n = units.len() as f32;
     let best_match = |t: &str, ts: &[String]| ts.iter().map(|u| matches(t, u)).fold(0.0, f32::max);
     let weights: Vec<f32> = q
@@ -250,6 +260,69 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
                 s *= NO_NUMBER;
             }
             (i, s * (1.0 - RANK * u.rank.min(4) as f32))
+        })
+        .collect()
+}
+
+/// The acronyms a question uses ("CTO", "EU"), lower-cased as they are among its terms.
+fn acronyms(question: &str) -> Vec<String> {
+    question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| (2..=5).contains(&w.len()) && w.chars().all(|c| c.is_ascii_uppercase()))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Which of `acronyms` `text` spells out, as consecutive words with those initials ("chief
+/// technology officer" for "cto"). A two-letter one needs capitalised words ("European Union"):
+/// "each user" is not the EU.
+fn spelled_out(acronyms: &[String], text: &str) -> Vec<String> {
+    spellings(acronyms, text).into_iter().map(|(a, _)| a).collect()
+}
+
+/// Each of `acronyms` that `text` spells out, with the words that spell it (as written).
+fn spellings(acronyms: &[String], text: &str) -> Vec<(String, String)> {
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    acronyms
+        .iter()
+        .filter_map(|a| {
+            let k = a.len();
+            let ws = words.windows(k).find(|ws| {
+                ws.iter().zip(a.chars()).all(|(w, c)| {
+                    let first = w.chars().next().unwrap_or(' ');
+                    first.to_ascii_lowercase() == c && (k > 2 || first.is_uppercase())
+                })
+            })?;
+            Some((a.clone(), ws.join(" ")))
+        })
+        .collect()
+}
+
+/// The question as its meaning is compared with the pieces': each acronym it uses that a piece
+/// spells out is followed by those words ("the current CTO (chief technology officer)"), which
+/// an embedder that does not know the acronym would miss.
+pub fn for_meaning(question: &str, sources: &[Source]) -> String {
+    let acronyms = acronyms(question);
+    if acronyms.is_empty() {
+        return question.to_owned();
+    }
+    let mut spelled: Vec<(String, String)> = Vec::new();
+    for u in units(sources) {
+        for (a, words) in spellings(&acronyms, &u.text) {
+            if !spelled.iter().any(|(b, _)| *b == a) {
+                spelled.push((a, words));
+            }
+        }
+    }
+    question
+        .split_inclusive(|c: char| !c.is_alphanumeric())
+        .map(|part| {
+            let word = part.trim_end_matches(|c: char| !c.is_alphanumeric());
+            let upper = word.chars().all(|c| c.is_ascii_uppercase());
+            match spelled.iter().find(|(a, _)| upper && word.to_lowercase() == *a) {
+                Some((_, words)) => format!("{word} ({words}){}", &part[word.len()..]),
+                None => part.to_owned(),
+            }
         })
         .collect()
 }

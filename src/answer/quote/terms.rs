@@ -9,15 +9,25 @@ const STOPWORDS: &[&str] = &[
     "its", "it's", "just", "me", "more", "most", "much", "my", "need", "needs", "no", "not", "of", "off", "on", "once",
     "one", "only", "or", "other", "our", "out", "over", "please", "s", "same", "she", "should", "so", "some", "still",
     "such", "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
-    "too", "up", "us", "use", "very", "was", "we", "were", "what", "what's", "when", "where", "which", "while", "who",
-    "whom", "whose", "why", "will", "with", "would", "you", "your", "yours", "many", "long", "there's", "i'm", "i've",
-    "don't", "doesn't", "can't", "let", "know", "want", "like", "way", "thing", "things",
+    "up", "us", "use", "very", "was", "we", "were", "what", "what's", "when", "where", "which", "while", "who", "whom",
+    "whose", "why", "will", "with", "would", "you", "your", "yours", "many", "long", "there's", "i'm", "i've", "don't",
+    "doesn't", "can't", "let", "know", "want", "like", "way", "thing", "things",
 ];
 
 /// The terms of `text`, in order (repeats kept): words and numbers, lower-cased and stemmed,
-/// without stopwords.
+/// without stopwords. "Many" and "much" after "too" are kept: "too many requests" asks for the
+/// one that is about too many of them.
 pub fn terms(text: &str) -> Vec<String> {
-    words(text).filter(|w| !STOPWORDS.contains(&w.as_str())).map(|w| stem(&w)).collect()
+    let mut before = String::new();
+    let mut out = Vec::new();
+    for w in words(text) {
+        let excess = before == "too" && (w == "many" || w == "much");
+        if excess || !STOPWORDS.contains(&w.as_str()) {
+            out.push(stem(&w));
+        }
+        before = w;
+    }
+    out
 }
 
 /// Lower-cased words: runs of letters and digits, keeping an apostrophe inside a word and a dot

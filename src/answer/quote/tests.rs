@@ -242,6 +242,7 @@ fn a_sections_own_number_is_not_the_number_a_question_asks_for() {
         title: String::new(),
         label: String::new(),
         text: "The targets below are the time until an engineer first replies.".into(),
+        before: String::new(),
         at: 0,
     };
     assert!(!has_number(&numbered("4. RESPONSE-TIME TARGETS")));
@@ -333,4 +334,72 @@ fn a_question_for_a_release_gets_a_piece_with_a_version() {
     assert_eq!(asked("What version of Ubuntu do I need?"), Asked::Version);
     assert_eq!(asked("How long do refunds take?"), Asked::Number);
     assert_eq!(asked("Who founded Larkspur Labs?"), Asked::Anything);
+}
+
+#[test]
+fn too_many_is_what_a_question_asks_about() {
+    let sources = vec![source(
+        1,
+        "API reference",
+        &[(
+            "Error codes",
+            "Status | Meaning\n400 | The request is malformed.\n413 | The request body is too large.\n429 | Too many \
+             requests. Wait and retry.",
+        )],
+    )];
+    assert_eq!(terms("too many requests"), ["too", "many", "request"]);
+    assert_eq!(terms("how many requests"), ["request"]);
+    assert_eq!(
+        quote("Which status does the API return when I send too many requests?", &sources),
+        "Error codes: Status 429: Meaning Too many requests. Wait and retry. [1]"
+    );
+}
+
+#[test]
+fn an_acronym_matches_the_words_it_stands_for() {
+    let sources = vec![source(
+        1,
+        "The story of Larkspur Labs",
+        &[(
+            "Leadership",
+            "Noor Haddad leads design. In September 2024 Anneke Visser joined as chief technology officer.",
+        )],
+    )];
+    assert_eq!(
+        quote("Who is the CTO?", &sources),
+        "Leadership: In September 2024 Anneke Visser joined as chief technology officer. [1]"
+    );
+    assert_eq!(
+        for_meaning("Who is the CTO, and is there a CFO?", &sources),
+        "Who is the CTO (chief technology officer), and is there a CFO?"
+    );
+    // Two letters need capitals: "each user" is not the EU.
+    assert!(spelled_out(&acronyms("Is it in the EU?"), "Stored for each user.").is_empty());
+    assert_eq!(spelled_out(&acronyms("Is it in the EU?"), "Stored in the European Union."), ["eu"]);
+}
+
+#[test]
+fn a_sentence_is_read_with_the_one_before_it() {
+    let sources = vec![source(
+        1,
+        "Privacy Policy",
+        &[(
+            "Who we are",
+            "The controller of your personal data is Larkspur Labs, Lda., Porto, Portugal. Our Data Protection \
+             Officer is Helena Marques.\n\nWe protect the data you store with encryption. Our officers cannot \
+             read it.",
+        )],
+    )];
+    // The second sentence holds "data protection officer", the first "Larkspur Labs" and "data",
+    // and the question's rarest terms are "larkspur" and "lab" here (as in the evaluation):
+    // read alone, the first sentence won.
+    assert_eq!(
+        quote("Who is Larkspur Labs' data protection officer?", &sources),
+        "Who we are: Our Data Protection Officer is Helena Marques. [1]"
+    );
+    let units = units(&sources);
+    assert_eq!(units[1].before, units[0].text);
+    // A paragraph's first sentence has nothing before it.
+    assert_eq!((units[0].before.as_str(), units[2].before.as_str()), ("", ""));
+    assert_eq!(units[3].before, units[2].text);
 }

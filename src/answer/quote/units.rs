@@ -16,6 +16,9 @@ pub struct Unit {
     /// What introduces it: a list's or table's lead-in ("Refunds take:", "**Added**").
     pub label: String,
     pub text: String,
+    /// The sentence before it in its paragraph (empty for a paragraph's first sentence, a list
+    /// item or a table row): what "it" or "the round" in its text refers to.
+    pub before: String,
     /// Its place among all units, in document order within a source.
     pub at: usize,
 }
@@ -38,7 +41,7 @@ pub fn units(sources: &[Source]) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
     for (rank, s) in sources.iter().enumerate() {
         for p in s.passages() {
-            for (label, text) in pieces(&p.text) {
+            for (label, text, before) in pieces_in_context(&p.text) {
                 if out.iter().any(|u| u.n == s.n && u.text == text) {
                     continue;
                 }
@@ -49,6 +52,7 @@ pub fn units(sources: &[Source]) -> Vec<Unit> {
                     title: s.title.clone(),
                     label,
                     text,
+                    before,
                     at: out.len(),
                 });
             }
@@ -57,10 +61,17 @@ pub fn units(sources: &[Source]) -> Vec<Unit> {
     out
 }
 
-/// A passage's text as quotable pieces, each with its label: tables row by row, lists item by
-/// item, prose sentence by sentence. A sentence ending in `:` before a list or a table, or a
-/// short line before a list ("Added"), labels what follows instead of being a piece itself.
+/// [`pieces_in_context`] without the sentences before them.
+#[cfg(test)]
 pub fn pieces(text: &str) -> Vec<(String, String)> {
+    pieces_in_context(text).into_iter().map(|(label, text, _)| (label, text)).collect()
+}
+
+/// A passage's text as quotable pieces, each with its label and the sentence before it in its
+/// paragraph (or an empty string): tables row by row, lists item by item, prose sentence by
+/// sentence. A sentence ending in `:` before a list or a table, or a short line before a list
+/// ("Added"), labels what follows instead of being a piece itself.
+fn pieces_in_context(text: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let mut lead = String::new();
     for block in blocks(text) {
@@ -69,7 +80,7 @@ pub fn pieces(text: &str) -> Vec<(String, String)> {
         if let [line] = lines[..]
             && let Some(rows) = table_rows(line)
         {
-            out.extend(rows.into_iter().map(|r| (label.clone(), r)));
+            out.extend(rows.into_iter().map(|r| (label.clone(), r, String::new())));
             continue;
         }
         let width = cells(lines[0]).len();
@@ -77,12 +88,12 @@ pub fn pieces(text: &str) -> Vec<(String, String)> {
             let header = cells(lines[0]);
             // Two chunks of one table, joined, repeat its header: once is enough.
             let rows = lines[1..].iter().map(|row| cells(row)).filter(|row| *row != header);
-            out.extend(rows.map(|row| (label.clone(), labelled(&header, &row))));
+            out.extend(rows.map(|row| (label.clone(), labelled(&header, &row), String::new())));
             continue;
         }
         for (j, line) in lines.iter().enumerate() {
             if let Some(item) = line.strip_prefix("- ") {
-                out.extend(sentences(item).into_iter().map(|s| (label.clone(), s)));
+                out.extend(in_context(&label, sentences(item)));
                 continue;
             }
             let before_items = lines.get(j + 1).is_some_and(|l| l.starts_with("- "));
@@ -101,10 +112,16 @@ pub fn pieces(text: &str) -> Vec<(String, String)> {
                 }
             }
             let own = if before_items { String::new() } else { label.clone() };
-            out.extend(ss.into_iter().map(|s| (own.clone(), s)));
+            out.extend(in_context(&own, ss));
         }
     }
     out
+}
+
+/// A paragraph's sentences with their label, each with the one before it.
+fn in_context(label: &str, sentences: Vec<String>) -> Vec<(String, String, String)> {
+    let befores = std::iter::once(String::new()).chain(sentences.iter().cloned());
+    sentences.iter().cloned().zip(befores).map(|(s, before)| (label.to_owned(), s, before)).collect()
 }
 
 /// The passage's blocks (split at blank lines), with the rows of an HTML table (a block each,

@@ -230,6 +230,7 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
         .map(|u| {
             let mut ts = terms(&u.text);
             ts.extend(spelled_out(&acronyms, &u.text));
+            ts.extend(currency_names(&u.text));
             ts
         })
         .collect();
@@ -393,6 +394,8 @@ enum Asked {
     Number,
     /// A release: "In which release did …", "What version …".
     Version,
+    /// An amount in one currency ("How much is it in euros?"), by its sign.
+    Money(char),
 }
 
 /// What `question` asks for.
@@ -401,6 +404,8 @@ fn asked(question: &str) -> Asked {
     let version = ["which release", "what release", "which version", "what version", "which update"];
     if version.iter().any(|p| q.contains(p)) {
         Asked::Version
+    } else if let Some(sign) = currency(question).filter(|_| wants_number(question)) {
+        Asked::Money(sign)
     } else if wants_number(question) {
         Asked::Number
     } else {
@@ -414,7 +419,35 @@ fn holds(u: &Unit, asked: Asked) -> bool {
         Asked::Anything => true,
         Asked::Number => has_number(u),
         Asked::Version => has_version(u),
+        Asked::Money(sign) => has_number(u) && names_currency(&quoted_without_section_number(u), sign),
     }
+}
+
+/// Currencies: a sign and the words that name it. An amount in another currency is not the one
+/// asked for: "the Quillpad costs $449" does not say what it costs in euros.
+const CURRENCIES: &[(char, &[&str])] = &[
+    ('€', &["euro", "euros", "eur"]),
+    ('$', &["dollar", "dollars", "usd"]),
+    ('£', &["sterling", "gbp"]),
+    ('¥', &["yen", "jpy"]),
+];
+
+/// Whether `text` names the currency of `sign`: the sign, or one of its words as a word
+/// ("European" is not the euro).
+fn names_currency(text: &str, sign: char) -> bool {
+    let words = CURRENCIES.iter().find(|(s, _)| *s == sign).map(|(_, ws)| *ws).unwrap_or_default();
+    text.contains(sign)
+        || text.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(&w.to_lowercase().as_str()))
+}
+
+/// The names of the currencies whose signs `text` has, as terms ("$449" is in dollars).
+fn currency_names(text: &str) -> Vec<String> {
+    CURRENCIES.iter().filter(|(s, _)| text.contains(*s)).flat_map(|(_, ws)| ws.iter().flat_map(|w| terms(w))).collect()
+}
+
+/// The currency a question names, by its sign.
+fn currency(question: &str) -> Option<char> {
+    CURRENCIES.iter().map(|(s, _)| *s).find(|s| names_currency(question, *s))
 }
 
 /// Whether the question asks for an amount, a date, a time or a version.

@@ -16,8 +16,8 @@ pub struct Unit {
     /// What introduces it: a list's or table's lead-in ("Refunds take:", "**Added**").
     pub label: String,
     pub text: String,
-    /// The sentence before it in its paragraph (empty for a paragraph's first sentence, a list
-    /// item or a table row): what "it" or "the round" in its text refers to.
+    /// The sentence before it in its paragraph or list item (empty for the first one, and for a
+    /// table row): what "it" or "the round" in its text refers to.
     pub before: String,
     /// Its place among all units, in document order within a source.
     pub at: usize,

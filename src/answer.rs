@@ -38,12 +38,18 @@ use crate::{
         ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason, ModelInfo, Prices, ProviderError,
         Registry, Role, Usage,
     },
-    sitechat::SiteChat,
+    sitechat::{Hit, SiteChat},
     storage::KnowledgeBaseRow,
 };
 
 /// Passages retrieved for each question.
 pub const SOURCES_PER_ANSWER: usize = 5;
+/// Passages searched for a quoted answer: past the best [`SOURCES_PER_ANSWER`], those from the
+/// same documents (at most [`MORE_QUOTED`]) are quoted from too: an answer is often a later
+/// section of a document that was found.
+const SEARCHED_FOR_QUOTE: usize = 20;
+/// The most passages a quoted answer adds to the best ones.
+const MORE_QUOTED: usize = 5;
 /// Knowledge bases one request may search.
 pub const MAX_KNOWLEDGE_BASES: usize = 16;
 /// Tokens kept free for the reply when the history is fitted (at most a quarter of the window).
@@ -266,7 +272,6 @@ impl Answers {
         let resolved = self.catalog.resolve(&req.model, &req.caller).await?;
         let (provider, model) = (resolved.provider, resolved.info);
         let params = req.params.clone().or_defaults(&resolved.defaults);
-        let (sources, embedding_model) = self.retrieve(&req).await?;
         let grounded = match &req.grounding {
             Grounding::None => false,
             Grounding::Attached(kbs) => !kbs.is_empty(),
@@ -276,8 +281,16 @@ impl Answers {
             "local" => self.local_grounded,
             _ => AnswerStyle::Generate,
         });
-        let quoted = match grounded && style == AnswerStyle::Quote {
-            true => Some(self.quote(&req, &sources, embedding_model.as_deref()).await),
+        let quoting = grounded && style == AnswerStyle::Quote;
+        let searched = if quoting { SEARCHED_FOR_QUOTE } else { SOURCES_PER_ANSWER };
+        let (mut hits, embedding_model) = self.retrieve(&req, searched).await?;
+        let more = more_from_the_same_documents(&mut hits);
+        let mut sources = Source::from_hits(hits.clone());
+        let quoted = match quoting {
+            true => {
+                let best = std::mem::replace(&mut sources, Source::from_hits(hits.into_iter().chain(more).collect()));
+                Some(self.quote(&req, &sources, &best, embedding_model.as_deref()).await)
+            }
             false => None,
         };
         // A local model's written answer is checked against the passages' numbers at its end.
@@ -395,9 +408,9 @@ impl Answers {
         Ok(Source::from_hits(hits))
     }
 
-    /// The passages for the last user message from the knowledge bases the request may use, and
-    /// the embedding model of the first knowledge base.
-    async fn retrieve(&self, req: &AnswerRequest) -> Result<(Vec<Source>, Option<String>)> {
+    /// The best `k` passages for the last user message from the knowledge bases the request may
+    /// use, and the embedding model of the first knowledge base.
+    async fn retrieve(&self, req: &AnswerRequest, k: usize) -> Result<(Vec<Hit>, Option<String>)> {
         let kbs = match &req.grounding {
             Grounding::None => return Ok((Vec::new(), None)),
             Grounding::Readable(ids) => self.readable_kbs(&req.caller, ids).await?,
@@ -409,14 +422,14 @@ impl Answers {
         if question.trim().is_empty() {
             return Err(Error::invalid("messages", "knowledge_bases needs a user message to search for"));
         }
-        let hits = self.sitechat.search_kbs(&kbs, question, SOURCES_PER_ANSWER, &req.caller, req.surface).await?;
-        Ok((Source::from_hits(hits), kbs.first().map(|kb| kb.embedding_model.clone())))
+        let hits = self.sitechat.search_kbs(&kbs, question, k, &req.caller, req.surface).await?;
+        Ok((hits, kbs.first().map(|kb| kb.embedding_model.clone())))
     }
 
     /// The answer quoted from the passages: the pieces weighed by the words they share with the
     /// question and by how close they are in meaning (embedded with the knowledge base's model;
     /// by words alone when that fails, which is logged).
-    async fn quote(&self, req: &AnswerRequest, sources: &[Source], model: Option<&str>) -> String {
+    async fn quote(&self, req: &AnswerRequest, sources: &[Source], best: &[Source], model: Option<&str>) -> String {
         let question = question(&req.messages);
         let pieces = quote::quotable(sources);
         let meaning = match model {
@@ -432,8 +445,18 @@ impl Answers {
             }
             _ => None,
         };
-        quote::quote_weighed(question, sources, meaning.as_deref())
+        quote::quote_weighed(question, sources, best, meaning.as_deref())
     }
+}
+
+/// Keeps the best [`SOURCES_PER_ANSWER`] of `hits` and returns, of the others, the best
+/// [`MORE_QUOTED`] from the same documents.
+fn more_from_the_same_documents(hits: &mut Vec<Hit>) -> Vec<Hit> {
+    let rest = hits.split_off(hits.len().min(SOURCES_PER_ANSWER));
+    rest.into_iter()
+        .filter(|h| hits.iter().any(|b| b.kb_id == h.kb_id && b.document_id == h.document_id))
+        .take(MORE_QUOTED)
+        .collect()
 }
 
 /// A generated answer's stream with, before its end, a note when the answer has numbers the

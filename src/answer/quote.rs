@@ -3,10 +3,11 @@
 //! passages in seconds and then often changes their numbers; a quote is exact, cited, and ready as
 //! soon as retrieval is.
 //!
-//! The passages are cut into sentences, list items and table rows (read with their header). Each
-//! is scored by the question's terms it holds, each term weighted by how rare it is among them (a
-//! term the section's heading, the document's title or the sentence before it holds counts half:
-//! they say what "it" or "the round" is; a version or a decimal is one term; an acronym matches
+//! The passages (the best ones, and more of the same documents) are cut into sentences, list items
+//! and table rows (read with their header). Each is scored by the question's terms it holds, each
+//! term weighted by how rare it is among the best passages' pieces (a term the section's heading,
+//! the document's title or the sentence before it holds counts half: they say what "it" or "the
+//! round" is; a version or a decimal is one term; an acronym matches
 //! the words it stands for, "CTO" and "chief technology officer"), by whether it has a number when
 //! the question asks for one (in its text or in the heading it is quoted after; a version when it
 //! asks which release), and by its document's retrieval rank (20% less per place). With the
@@ -70,7 +71,7 @@ const MAX_PIECES: usize = 8;
 /// The answer to `question` quoted from `sources` (Markdown, citing each piece's source as `[n]`),
 /// from the words pieces share with the question alone.
 pub fn quote(question: &str, sources: &[Source]) -> String {
-    quote_weighed(question, sources, None)
+    quote_weighed(question, sources, sources, None)
 }
 
 /// What each quotable piece of `sources` says, as it is compared in meaning with the question:
@@ -84,14 +85,17 @@ pub fn quotable(sources: &[Source]) -> Vec<String> {
 }
 
 /// [`quote`], with how close in meaning each of [`quotable`]'s pieces is to the question
-/// (cosines of their embeddings) weighed beside the words they share.
-pub fn quote_weighed(question: &str, sources: &[Source], meaning: Option<&[f32]>) -> String {
-    let units = units(sources);
+/// (cosines of their embeddings) weighed beside the words they share, and how rare each of the
+/// question's terms is measured among the pieces of `rare_among` (the best passages, of which
+/// `sources` may hold more): a piece's score then does not depend on how many more were searched.
+pub fn quote_weighed(question: &str, sources: &[Source], rare_among: &[Source], meaning: Option<&[f32]>) -> String {
     let q = dedup(terms(question));
+    let weights = weights(question, &q, &units(rare_among));
+    let units = units(sources);
     if q.is_empty() || units.is_empty() {
         return not_found(sources);
     }
-    let lexical = score(question, &q, &units);
+    let lexical = score(question, &q, &units, &weights);
     let mut scored = lexical.clone();
     if let Some(meaning) = meaning.filter(|m| m.len() == units.len()) {
         let asked = asked(question);
@@ -222,10 +226,11 @@ fn strip_citations(text: &str) -> String {
     out
 }
 
-/// Each unit's score: the weighted share of the question's terms it holds.
-fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
+/// The terms of each unit's text (with the acronyms of the question it spells out, and the
+/// names of the currencies it writes as signs).
+fn unit_terms(question: &str, units: &[Unit]) -> Vec<Vec<String>> {
     let acronyms = acronyms(question);
-    let unit_terms: Vec<Vec<String>> = units
+    units
         .iter()
         .map(|u| {
             let mut ts = terms(&u.text);
@@ -233,18 +238,31 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
             ts.extend(currency_names(&u.text));
             ts
         })
-        .collect();
-    let context_terms: Vec<Vec<String>> =
-        units.iter().map(|u| terms(&format!("{} {} {} {}", u.title, u.heading, u.label, u.before))).collect();
+        .collect()
+}
+
+/// How well `t` matches the best of `ts`.
+fn best_match(t: &str, ts: &[String]) -> f32 {
+    ts.iter().map(|u| matches(t, u)).fold(0.0, f32::max)
+}
+
+/// Each of the question's terms `q` weighed by how rare it is among `units`' texts.
+fn weights(question: &str, q: &[String], units: &[Unit]) -> Vec<f32> {
+    let unit_terms = unit_terms(question, units);
     let n = units.len() as f32;
-    let best_match = |t: &str, ts: &[String]| ts.iter().map(|u| matches(t, u)).fold(0.0, f32::max);
-    let weights: Vec<f32> = q
-        .iter()
+    q.iter()
         .map(|t| {
             let df = unit_terms.iter().filter(|ts| best_match(t, ts) > 0.0).count() as f32;
             (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
         })
-        .collect();
+        .collect()
+}
+
+/// Each unit's score: the share of the question's terms `q` it holds, each by its weight.
+fn score(question: &str, q: &[String], units: &[Unit], weights: &[f32]) -> Vec<(usize, f32)> {
+    let unit_terms = unit_terms(question, units);
+    let context_terms: Vec<Vec<String>> =
+        units.iter().map(|u| terms(&format!("{} {} {} {}", u.title, u.heading, u.label, u.before))).collect();
     let total: f32 = weights.iter().sum();
     let asked = asked(question);
     units
@@ -253,7 +271,7 @@ fn score(question: &str, q: &[String], units: &[Unit]) -> Vec<(usize, f32)> {
         .map(|(i, u)| {
             let held: f32 = q
                 .iter()
-                .zip(&weights)
+                .zip(weights)
                 .map(|(t, w)| w * best_match(t, &unit_terms[i]).max(CONTEXT * best_match(t, &context_terms[i])))
                 .sum();
             let mut s = held / total;

@@ -184,14 +184,14 @@ fn closeness_in_meaning_picks_the_piece_a_paraphrase_asks_for_and_refuses_an_unr
     // By words alone the refund window sentence is as close as the processing one ("approved",
     // "money" against "refund"): meaning decides.
     let meaning = closeness(&sources, 0.1, &[("5–10 business days", 0.8)]);
-    let quoted = quote_weighed(question, &sources, Some(&meaning));
+    let quoted = quote_weighed(question, &sources, &sources, Some(&meaning));
     assert!(quoted.contains("5–10 business days") && quoted.ends_with("[1]"), "{quoted}");
     // Nothing close in meaning and few words shared: the documents don't say.
     let unrelated = "Which colour is the storage box?";
-    let quoted = quote_weighed(unrelated, &sources, Some(&closeness(&sources, 0.1, &[])));
+    let quoted = quote_weighed(unrelated, &sources, &sources, Some(&closeness(&sources, 0.1, &[])));
     assert!(quoted.starts_with(NOT_IN_DOCUMENTS), "{quoted}");
     // Similarities that do not match the pieces are ignored (words alone).
-    assert_eq!(quote_weighed(question, &sources, Some(&[0.9])), quote(question, &sources));
+    assert_eq!(quote_weighed(question, &sources, &sources, Some(&[0.9])), quote(question, &sources));
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn a_piece_close_in_meaning_but_without_the_number_asked_for_loses_to_the_one_wi
     // As the knowledge base's embedder put them in the evaluation: the sentence without the
     // number a little closer to the question than the one with it.
     let meaning = closeness(&sources, 0.1, &[("right away", 0.78), ("5–10 business days", 0.76)]);
-    let quoted = quote_weighed(question, &sources, Some(&meaning));
+    let quoted = quote_weighed(question, &sources, &sources, Some(&meaning));
     assert!(quoted.contains("5–10 business days"), "{quoted}");
 }
 
@@ -228,7 +228,7 @@ fn a_changelog_item_has_the_version_and_date_its_heading_gives_it() {
     // item's date is in its heading, which the quote gives, so it is not a piece without a number.
     let meaning = closeness(&sources, 0.3, &[("backlinks panel", 0.6)]);
     assert_eq!(
-        quote_weighed(question, &sources, Some(&meaning)),
+        quote_weighed(question, &sources, &sources, Some(&meaning)),
         "3.6.0 — 2025-03-18, Added: A backlinks panel that lists every note linking to the current note. [1]"
     );
 }
@@ -272,7 +272,7 @@ fn a_question_that_names_a_rows_key_gets_that_row_not_one_that_mentions_it() {
     // the closer in meaning. Only the plan's row is the one the question names ("Plus").
     let meaning = closeness(&sources, 0.2, &[("Extra storage", 0.67), ("Plus: Monthly", 0.54)]);
     assert_eq!(
-        quote_weighed(question, &sources, Some(&meaning)),
+        quote_weighed(question, &sources, &sources, Some(&meaning)),
         "Plans: Plus: Monthly billing $6 per month; Storage 50 GB [1]"
     );
     // A word that only begins like the key's does not name it ("charge", "Charging").
@@ -326,7 +326,7 @@ fn a_question_for_a_release_gets_a_piece_with_a_version() {
     // release.
     let meaning = closeness(&sources, 0.5, &[("Android 12 or later", 0.84), ("minimum supported", 0.72)]);
     assert_eq!(
-        quote_weighed(question, &sources, Some(&meaning)),
+        quote_weighed(question, &sources, &sources, Some(&meaning)),
         "4.2.0 — 2026-02-17, Changed: The minimum supported Android version is now Android 12 (previously Android \
          10). [2]"
     );
@@ -410,10 +410,10 @@ fn an_amount_in_another_currency_is_not_the_one_asked_for() {
     // As in the evaluation, whose embedder put the question 0.68 from the piece: close enough, with
     // "Quillpad" and "cost" shared, to be quoted when any amount would do.
     let meaning = closeness(&sources, 0.68, &[]);
-    let euros = quote_weighed("How much does the Quillpad cost in euros?", &sources, Some(&meaning));
+    let euros = quote_weighed("How much does the Quillpad cost in euros?", &sources, &sources, Some(&meaning));
     assert!(euros.starts_with(NOT_IN_DOCUMENTS), "{euros}");
     assert_eq!(
-        quote_weighed("How much does the Quillpad cost?", &sources, Some(&meaning)),
+        quote_weighed("How much does the Quillpad cost?", &sources, &sources, Some(&meaning)),
         "The Quillpad costs $449 and includes the Quill Stylus. [1]"
     );
     assert_eq!(
@@ -423,4 +423,31 @@ fn an_amount_in_another_currency_is_not_the_one_asked_for() {
     assert_eq!(asked("What does it cost in €?"), Asked::Money('€'));
     assert_eq!(asked("Who founded the euro office?"), Asked::Anything);
     assert_eq!(asked("How long are backups of European accounts kept?"), Asked::Number);
+}
+
+#[test]
+fn a_terms_rarity_is_measured_among_the_best_passages_not_among_the_more_searched() {
+    let question = "How long is the Quillpad warranty in Canada?";
+    let best = vec![source(
+        1,
+        "Hardware",
+        &[("Warranty", "The Quillpad warranty lasts 2 years. Each Quillpad ships with a stylus.")],
+    )];
+    // A later passage of the same document, found by a wider search, that holds "Quillpad warranty"
+    // in each sentence (but no number, which "how long" asks for).
+    let mut searched = best.clone();
+    searched[0].sections.push(Section {
+        heading_path: "Claims".into(),
+        text: "The Quillpad warranty does not cover a cracked screen. The Quillpad warranty covers the stylus. \
+               A Quillpad warranty claim needs the receipt."
+            .into(),
+    });
+    let answer = quote(question, &best);
+    assert_eq!(answer, "Warranty: The Quillpad warranty lasts 2 years. [1]");
+    // Quoted from all of them, the terms weighed among the best: the same answer.
+    assert_eq!(quote_weighed(question, &searched, &best, None), answer);
+    // Weighed among all of them, "Quillpad" and "warranty" would be common, "Canada" (in none) would
+    // weigh most, and the answer would be refused.
+    let all = quote_weighed(question, &searched, &searched, None);
+    assert!(all.starts_with(NOT_IN_DOCUMENTS), "{all}");
 }

@@ -154,3 +154,27 @@ async fn a_local_model_s_written_answer_with_numbers_the_passages_lack_ends_with
     // Numbers the passages (or the question) have, and citation numbers, pass.
     assert_eq!(answers_with("14 days [1].").await, "14 days [1].");
 }
+
+#[test]
+fn a_quote_adds_the_next_best_passages_of_the_documents_found_and_no_others() {
+    let hit = |chunk_id: i64, document_id: &str| Hit {
+        chunk_id,
+        kb_id: "kb".into(),
+        document_id: document_id.into(),
+        url: None,
+        file_name: None,
+        title: document_id.into(),
+        heading_path: String::new(),
+        text: format!("chunk {chunk_id}"),
+        score: 1.0 / chunk_id as f32,
+    };
+    let docs = ["a", "b", "a", "c", "a", "d", "b", "e", "c", "a", "a", "a", "a", "a"];
+    let mut hits: Vec<Hit> = docs.iter().enumerate().map(|(i, d)| hit(i as i64 + 1, d)).collect();
+    let more = more_from_the_same_documents(&mut hits);
+    assert_eq!(hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    // "d" and "e" are not among the best documents; at most five are added.
+    assert_eq!(more.iter().map(|h| h.chunk_id).collect::<Vec<_>>(), [7, 9, 10, 11, 12]);
+    let mut few = vec![hit(1, "a")];
+    assert!(more_from_the_same_documents(&mut few).is_empty());
+    assert_eq!(few.len(), 1);
+}

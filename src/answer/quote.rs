@@ -7,18 +7,18 @@
 //! and table rows (read with their header). Each is scored by the question's terms it holds, each
 //! term weighted by how rare it is among the best passages' pieces (a term the section's heading,
 //! the document's title or the sentence before it holds counts half: they say what "it" or "the
-//! round" is; a version or a decimal is one term; an acronym matches
-//! the words it stands for, "CTO" and "chief technology officer"), by whether it has a number when
-//! the question asks for one (in its text or in the heading it is quoted after; a version when it
-//! asks which release), and by its document's retrieval rank (20% less per place). With the
-//! knowledge base's embedder at hand, half of a question's score is how close the piece is to it
-//! in meaning (the question compared with its acronyms spelled out), so a paraphrase finds its
-//! answer and an unrelated piece that shares a word or two is not quoted. A piece written "key:
-//! value" (a table row, a list item like "Enterprise: 99.95%") whose key the question names
-//! scores half as much again: the question asks for that row, not for another that mentions the
-//! key among its values. A question gets the best piece with its `[n]`; a request ("Explain our
-//! refund policy") gets the relevant pieces in document order. When the best piece holds too
-//! little of the question, the answer says the documents don't say.
+//! round" is; a version or a decimal is one term; an acronym matches the words it stands for, "CTO"
+//! and "chief technology officer"), by whether it has a number when the question asks for one (in
+//! its text or in the heading it is quoted after; a version when it asks which release; money, a
+//! percentage or "free" when it asks a price), and by its document's retrieval rank (20% less per
+//! place). With the knowledge base's embedder at hand, half of a question's score is how close the
+//! piece is to it in meaning (the question compared with its acronyms spelled out), so a paraphrase
+//! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece written
+//! "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the question names
+//! scores half as much again: the question asks for that row, not for another that mentions the key
+//! among its values. A question gets the best piece with its `[n]`; a request ("Explain our refund
+//! policy") gets the relevant pieces in document order. When the best piece holds too little of the
+//! question, the answer says the documents don't say.
 //!
 //! [`check`] is the other direction: a local model's written answer is checked for numbers the
 //! passages do not have.
@@ -414,6 +414,9 @@ enum Asked {
     Version,
     /// An amount in one currency ("How much is it in euros?"), by its sign.
     Money(char),
+    /// A price ("How much is …", "What does … cost?"): an amount in any currency, a percentage
+    /// (a fee may be one), or "free".
+    Price,
 }
 
 /// What `question` asks for.
@@ -424,6 +427,8 @@ fn asked(question: &str) -> Asked {
         Asked::Version
     } else if let Some(sign) = currency(question).filter(|_| wants_number(question)) {
         Asked::Money(sign)
+    } else if asks_price(&q) {
+        Asked::Price
     } else if wants_number(question) {
         Asked::Number
     } else {
@@ -438,7 +443,20 @@ fn holds(u: &Unit, asked: Asked) -> bool {
         Asked::Number => has_number(u),
         Asked::Version => has_version(u),
         Asked::Money(sign) => has_number(u) && names_currency(&quoted_without_section_number(u), sign),
+        Asked::Price => {
+            let quoted = quoted_without_section_number(u);
+            let money = CURRENCIES.iter().any(|(sign, _)| names_currency(&quoted, *sign));
+            (money || quoted.contains('%')) && has_number(u) || terms(&quoted).iter().any(|t| t == "free")
+        }
     }
+}
+
+/// Whether a lower-cased question asks what something costs: it says "price", "cost", "fee" or
+/// "pay", or "how much is" ("how much storage" asks for an amount of something else).
+fn asks_price(q: &str) -> bool {
+    let words = ["price", "prices", "priced", "cost", "costs", "fee", "fees", "pay", "paid"];
+    q.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(&w))
+        || ["how much is", "how much are"].iter().any(|p| q.contains(p))
 }
 
 /// Currencies: a sign and the words that name it. An amount in another currency is not the one

@@ -451,3 +451,35 @@ fn a_terms_rarity_is_measured_among_the_best_passages_not_among_the_more_searche
     let all = quote_weighed(question, &searched, &searched, None);
     assert!(all.starts_with(NOT_IN_DOCUMENTS), "{all}");
 }
+
+#[test]
+fn a_price_question_wants_an_amount_of_money_a_percentage_or_free() {
+    let sources = vec![
+        source(
+            1,
+            "Support",
+            &[("1. Channels", "Workspaces that buy the Priority support add-on get the targets listed in section 4.")],
+        ),
+        source(
+            2,
+            "Pricing",
+            &[("Add-ons", "| Add-on | Price | |---|---| | Priority support | $29 per workspace per month |")],
+        ),
+    ];
+    let question = "How much is the Priority support add-on?";
+    assert_eq!(asked(question), Asked::Price);
+    let meaning = closeness(&sources, 0.5, &[("section 4", 0.75), ("$29", 0.6)]);
+    assert_eq!(
+        quote_weighed(question, &sources, &sources, Some(&meaning)),
+        "Add-ons: Priority support: Price $29 per workspace per month [2]"
+    );
+    // "How much storage" asks for an amount of something else; a fee may be a share.
+    assert_eq!(asked("How much storage does Plus have?"), Asked::Number);
+    let fee = vec![source(
+        1,
+        "Returns",
+        &[("Fees", "Returns reach us in 3 to 5 days. An opened Quillpad has a restocking fee of 8%.")],
+    )];
+    let quoted = quote("Is there a fee for returning an opened Quillpad?", &fee);
+    assert!(quoted.contains("8%"), "{quoted}");
+}

@@ -16,7 +16,8 @@
 //! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece written
 //! "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the question names
 //! scores half as much again: the question asks for that row, not for another that mentions the key
-//! among its values. A question gets the best piece with its `[n]`; a request ("Explain our refund
+//! among its values. A question gets the best piece with its `[n]` (and the piece after it when the
+//! best one only raises the question, as a FAQ's question does); a request ("Explain our refund
 //! policy") gets the relevant pieces in document order. When the best piece holds too little of the
 //! question, the answer says the documents don't say.
 //!
@@ -127,9 +128,23 @@ pub fn quote_weighed(question: &str, sources: &[Source], rare_among: &[Source], 
         return picked.iter().map(|&(i, _)| format!("- {}", render(&units[i]))).collect::<Vec<_>>().join("\n");
     }
     match best {
-        Some((i, s)) if s >= ANSWERED => render(&units[i]),
+        Some((i, s)) if s >= ANSWERED => match units.get(i + 1).filter(|next| answers(&units[i], next)) {
+            Some(next) => render(&Unit { text: format!("{} {}", units[i].text, next.text), ..units[i].clone() }),
+            None => render(&units[i]),
+        },
         _ => not_found(sources),
     }
+}
+
+/// Whether `next` answers what piece `u` only raises: `u` is a question ("Can I change my plan
+/// later?" in a FAQ) or says that people ask ("People often ask where the name comes from."), and
+/// `next` follows it in the same section of the same source.
+fn answers(u: &Unit, next: &Unit) -> bool {
+    let asks = ["ask", "asks", "asked", "wonder", "wonders", "question"];
+    let raises = u.text.ends_with('?')
+        || u.text.split_whitespace().count() <= 10
+            && u.text.split(|c: char| !c.is_alphanumeric()).any(|w| asks.contains(&w.to_lowercase().as_str()));
+    raises && next.n == u.n && next.heading == u.heading
 }
 
 /// A piece as quoted: after its section's heading and its label, which often hold what the

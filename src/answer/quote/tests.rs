@@ -483,3 +483,31 @@ fn a_price_question_wants_an_amount_of_money_a_percentage_or_free() {
     let quoted = quote("Is there a fee for returning an opened Quillpad?", &fee);
     assert!(quoted.contains("8%"), "{quoted}");
 }
+
+#[test]
+fn a_piece_that_only_raises_the_question_is_quoted_with_the_one_that_answers_it() {
+    let faq = vec![source(
+        1,
+        "Help",
+        &[(
+            "FAQ",
+            "Can I change my plan later? Yes: plans can be changed at any time under Settings, Billing.\n\n\
+             Can I pay by invoice? Only Enterprise customers can.",
+        )],
+    )];
+    assert_eq!(
+        quote("Can I change my plan later?", &faq),
+        "FAQ: Can I change my plan later? Yes: plans can be changed at any time under Settings, Billing. [1]"
+    );
+    let history = vec![source(
+        1,
+        "Company history",
+        &[(
+            "The name",
+            "People often ask where the name comes from. Ines's grandmother kept a garden full of \
+             larkspur flowers.",
+        )],
+    )];
+    let quoted = quote("Where does the name Larkspur come from?", &history);
+    assert!(quoted.contains("grandmother"), "{quoted}");
+}

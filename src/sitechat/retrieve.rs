@@ -18,6 +18,8 @@ use crate::{
 
 /// RRF's constant: damps the weight of the very top ranks (60 in Cormack et al. and most systems).
 const RRF_K: f32 = 60.0;
+/// A method's first chunk's fused score is raised by this share of what its place gives it.
+const FIRST_BONUS: f32 = 1.0;
 /// Candidates taken from each method before fusing.
 const CANDIDATES: usize = 40;
 /// Terms kept from a query for keyword search.
@@ -144,16 +146,9 @@ impl SiteChat {
             "knowledge base searched"
         );
         let (keyword, semantic) = (keyword?, semantic?);
-        let mut fused: HashMap<i64, f32> = HashMap::new();
-        for (rank, (id, _)) in keyword.iter().enumerate() {
-            *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
-        }
-        for (rank, (id, _)) in semantic.iter().enumerate() {
-            *fused.entry(*id as i64).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
-        }
-        let mut ranked: Vec<(i64, f32)> = fused.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(k);
+        let keyword: Vec<i64> = keyword.iter().map(|(id, _)| *id).collect();
+        let semantic: Vec<i64> = semantic.iter().map(|(id, _)| *id as i64).collect();
+        let ranked = fuse(&keyword, &semantic, k);
         let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
         let mut rows: HashMap<i64, _> =
             self.db().chunk_hits(&kb.id, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
@@ -177,9 +172,44 @@ impl SiteChat {
     }
 }
 
+/// Reciprocal rank fusion of the chunk ids each method ranked, best first, at most `k`: a chunk
+/// gets 1 / (RRF_K + place) from each method that found it, and each method's first chunk gets
+/// its share again. Without that, a chunk only one method finds, and finds first (the table row
+/// holding the question's rarest word; the page that answers in other words), loses to chunks both
+/// methods put in the middle.
+fn fuse(keyword: &[i64], semantic: &[i64], k: usize) -> Vec<(i64, f32)> {
+    let mut fused: HashMap<i64, f32> = HashMap::new();
+    for ranked in [keyword, semantic] {
+        for (rank, id) in ranked.iter().enumerate() {
+            *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+        if let Some(first) = ranked.first() {
+            *fused.entry(*first).or_default() += FIRST_BONUS / (RRF_K + 1.0);
+        }
+    }
+    let mut ranked: Vec<(i64, f32)> = fused.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(k);
+    ranked
+}
+
 #[cfg(test)]
 mod tests {
-    use super::keyword_query;
+    use super::{fuse, keyword_query};
+
+    #[test]
+    fn each_methods_first_chunk_is_kept_among_the_fused_best() {
+        // 100 is only a keyword match and 200 only a match in meaning, each ranked first; 1 to 6 are
+        // ranked by both, below them.
+        let keyword = [100, 1, 2, 3, 4, 5, 6];
+        let semantic = [200, 1, 2, 3, 4, 5, 6];
+        let ids = |k| fuse(&keyword, &semantic, k).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(5), [100, 200, 1, 2, 3]);
+        // Below the first places, a chunk both methods found (1) beats one only one found (7), though
+        // 7 ranks above 1 there.
+        let ids = fuse(&[100, 7, 1], &[200, 1], 4).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids, [100, 200, 1, 7]);
+    }
 
     #[test]
     fn a_keyword_query_keeps_each_distinct_word_so_fts_syntax_is_plain_text() {

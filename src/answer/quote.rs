@@ -10,16 +10,17 @@
 //! round" is; a version or a decimal is one term; an acronym matches the words it stands for, "CTO"
 //! and "chief technology officer"), by whether it has a number when the question asks for one (in
 //! its text or in the heading it is quoted after; a version when it asks which release; money, a
-//! percentage or "free" when it asks a price), and by its document's retrieval rank (20% less per
-//! place). With the knowledge base's embedder at hand, half of a question's score is how close the
-//! piece is to it in meaning (the question compared with its acronyms spelled out), so a paraphrase
-//! finds its answer and an unrelated piece that shares a word or two is not quoted. A piece written
-//! "key: value" (a table row, a list item like "Enterprise: 99.95%") whose key the question names
-//! scores half as much again: the question asks for that row, not for another that mentions the key
-//! among its values. A question gets the best piece with its `[n]` (and the piece after it when the
-//! best one only raises the question, as a FAQ's question does); a request ("Explain our refund
-//! policy") gets the relevant pieces in document order. When the best piece holds too little of the
-//! question, the answer says the documents don't say.
+//! percentage or "free" when it asks a price; a number that is not a year when it asks how many),
+//! and by its document's retrieval rank (20% less per place). With the knowledge base's embedder at
+//! hand, half of a question's score is how close the piece is to it in meaning (the question
+//! compared with its acronyms spelled out), so a paraphrase finds its answer and an unrelated piece
+//! that shares a word or two is not quoted. A piece written "key: value" (a table row, a list item
+//! like "Enterprise: 99.95%") whose key the question names scores half as much again: the question
+//! asks for that row, not for another that mentions the key among its values. A question gets the
+//! best piece with its `[n]` (and the piece after it when the best one only raises the question, as
+//! a FAQ's question does); a request ("Explain our refund policy") gets the relevant pieces in
+//! document order. When the best piece holds too little of the question, the answer says the
+//! documents don't say.
 //!
 //! [`check`] is the other direction: a local model's written answer is checked for numbers the
 //! passages do not have.
@@ -432,6 +433,8 @@ enum Asked {
     /// A price ("How much is …", "What does … cost?"): an amount in any currency, a percentage
     /// (a fee may be one), or "free".
     Price,
+    /// A count ("How many people …"): a number that is not a year.
+    Count,
 }
 
 /// What `question` asks for.
@@ -444,6 +447,8 @@ fn asked(question: &str) -> Asked {
         Asked::Money(sign)
     } else if asks_price(&q) {
         Asked::Price
+    } else if q.contains("how many") || q.contains("number of") {
+        Asked::Count
     } else if wants_number(question) {
         Asked::Number
     } else {
@@ -458,12 +463,18 @@ fn holds(u: &Unit, asked: Asked) -> bool {
         Asked::Number => has_number(u),
         Asked::Version => has_version(u),
         Asked::Money(sign) => has_number(u) && names_currency(&quoted_without_section_number(u), sign),
+        Asked::Count => numbers(&quoted_without_section_number(u)).iter().any(|n| !is_year(n)),
         Asked::Price => {
             let quoted = quoted_without_section_number(u);
             let money = CURRENCIES.iter().any(|(sign, _)| names_currency(&quoted, *sign));
             (money || quoted.contains('%')) && has_number(u) || terms(&quoted).iter().any(|t| t == "free")
         }
     }
+}
+
+/// Whether a number as [`numbers`] writes it is a year (1900 to 2099).
+fn is_year(n: &str) -> bool {
+    n.len() == 4 && n.parse::<u32>().is_ok_and(|y| (1900..2100).contains(&y))
 }
 
 /// Whether a lower-cased question asks what something costs: it says "price", "cost", "fee" or

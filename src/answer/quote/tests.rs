@@ -511,3 +511,23 @@ fn a_piece_that_only_raises_the_question_is_quoted_with_the_one_that_answers_it(
     let quoted = quote("Where does the name Larkspur come from?", &history);
     assert!(quoted.contains("grandmother"), "{quoted}");
 }
+
+#[test]
+fn a_year_is_not_a_count() {
+    let sources = vec![source(
+        1,
+        "Company history",
+        &[
+            ("Looking ahead", "In 2016 the people at Larkspur Labs began to work on the problem of lost notes."),
+            ("Today", "Larkspur Labs has 236 employees."),
+        ],
+    )];
+    let question = "How many people work at Larkspur Labs?";
+    assert_eq!(asked(question), Asked::Count);
+    let meaning = closeness(&sources, 0.5, &[("In 2016", 0.55), ("236", 0.8)]);
+    assert_eq!(
+        quote_weighed(question, &sources, &sources, Some(&meaning)),
+        "Today: Larkspur Labs has 236 employees. [1]"
+    );
+    assert_eq!(asked("What is the number of seats on Team?"), Asked::Count);
+}

@@ -19,8 +19,8 @@
 //! asks for that row, not for another that mentions the key among its values. A question gets the
 //! best piece with its `[n]` (and the piece after it when the best one only raises the question, as
 //! a FAQ's question does); a request ("Explain our refund policy") gets the relevant pieces in
-//! document order. When the best piece holds too little of the question, the answer says the
-//! documents don't say.
+//! document order. When the best piece holds too little of the question (or is unrelated to it in
+//! meaning and lacks some of its words), the answer says the documents don't say.
 //!
 //! [`check`] is the other direction: a local model's written answer is checked for numbers the
 //! passages do not have.
@@ -64,6 +64,11 @@ const MEANING: f32 = 0.5;
 /// A cosine at or below this counts as unrelated (all-MiniLM-L6-v2 puts unrelated sentences
 /// about 0.1 to 0.35 apart).
 const MEANING_FLOOR: f32 = 0.4;
+/// With embeddings, a piece unrelated in meaning to the question (its cosine at or below
+/// [`MEANING_FLOOR`]) answers it only when its words alone score this much: "Storage: 32 GB, of
+/// which 26 GB is available" shares "Quillpad" and "available" with "Which colors is the Quillpad
+/// available in?" and is about something else.
+const WORDS_ALONE: f32 = 0.9;
 /// A piece written "key: value" whose key the question names ("Severity 1", the "Plus" plan)
 /// scores this much more.
 const KEY_NAMED: f32 = 0.5;
@@ -99,7 +104,9 @@ pub fn quote_weighed(question: &str, sources: &[Source], rare_among: &[Source], 
     }
     let lexical = score(question, &q, &units, &weights);
     let mut scored = lexical.clone();
-    if let Some(meaning) = meaning.filter(|m| m.len() == units.len()) {
+    // Similarities that do not match the pieces are ignored.
+    let meaning = meaning.filter(|m| m.len() == units.len());
+    if let Some(meaning) = meaning {
         let asked = asked(question);
         for ((i, s), m) in scored.iter_mut().zip(meaning) {
             let u = &units[*i];
@@ -128,8 +135,10 @@ pub fn quote_weighed(question: &str, sources: &[Source], rare_among: &[Source], 
         picked.sort_by_key(|&(i, _)| (units[i].rank, units[i].at));
         return picked.iter().map(|&(i, _)| format!("- {}", render(&units[i]))).collect::<Vec<_>>().join("\n");
     }
+    // A piece unrelated in meaning answers only with nearly all of the question's words.
+    let related = |i: usize| meaning.is_none_or(|m| m[i] > MEANING_FLOOR) || lexical[i].1 >= WORDS_ALONE;
     match best {
-        Some((i, s)) if s >= ANSWERED => match units.get(i + 1).filter(|next| answers(&units[i], next)) {
+        Some((i, s)) if s >= ANSWERED && related(i) => match units.get(i + 1).filter(|next| answers(&units[i], next)) {
             Some(next) => render(&Unit { text: format!("{} {}", units[i].text, next.text), ..units[i].clone() }),
             None => render(&units[i]),
         },

@@ -531,3 +531,24 @@ fn a_year_is_not_a_count() {
     );
     assert_eq!(asked("What is the number of seats on Team?"), Asked::Count);
 }
+
+#[test]
+fn a_piece_unrelated_in_meaning_answers_only_with_nearly_all_the_questions_words() {
+    let sources = vec![source(
+        1,
+        "Quillpad Spec Sheet",
+        &[
+            ("Specifications", "Quillpad storage: 32 GB, of which about 26 GB is available for your pages."),
+            ("Notebooks", "There are 16 colors to choose from for a notebook."),
+            ("Testing", "Penetration tests are run each year by Northwall Security."),
+        ],
+    )];
+    // As in the evaluation: the storage row shares "Quillpad" and "available" (two thirds of the
+    // question's words) and every piece is 0.35 from the question in meaning (unrelated).
+    let meaning = closeness(&sources, 0.35, &[]);
+    let colors = quote_weighed("Which colors is the Quillpad available in?", &sources, &sources, Some(&meaning));
+    assert!(colors.starts_with(NOT_IN_DOCUMENTS), "{colors}");
+    // Every word of the question is there: quoted, however far its embedding.
+    let tests = quote_weighed("Who runs the penetration tests?", &sources, &sources, Some(&meaning));
+    assert_eq!(tests, "Testing: Penetration tests are run each year by Northwall Security. [1]");
+}

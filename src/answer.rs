@@ -284,14 +284,16 @@ impl Answers {
         let quoting = grounded && style == AnswerStyle::Quote;
         let searched = if quoting { SEARCHED_FOR_QUOTE } else { SOURCES_PER_ANSWER };
         let (mut hits, embedding_model) = self.retrieve(&req, searched).await?;
+        // A quote's sources are the best passages and more of their documents; its terms are
+        // weighed among the best.
         let more = more_from_the_same_documents(&mut hits);
-        let mut sources = Source::from_hits(hits.clone());
-        let quoted = match quoting {
-            true => {
-                let best = std::mem::replace(&mut sources, Source::from_hits(hits.into_iter().chain(more).collect()));
-                Some(self.quote(&req, &sources, &best, embedding_model.as_deref()).await)
-            }
-            false => None,
+        let (sources, quoted) = if quoting {
+            let best = Source::from_hits(hits.clone());
+            let sources = Source::from_hits(hits.into_iter().chain(more).collect());
+            let quoted = self.quote(&req, &sources, &best, embedding_model.as_deref()).await;
+            (sources, Some(quoted))
+        } else {
+            (Source::from_hits(hits), None)
         };
         // A local model's written answer is checked against the passages' numbers at its end.
         let checking =

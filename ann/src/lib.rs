@@ -276,7 +276,8 @@ impl Lazy {
         tracing::warn!(index = %self.basename, reason, "HNSW graph files not usable; rebuilding from the search copy");
         let p = self.params;
         let hnsw = Hnsw::new(p.max_nb_connection, flat.len().max(1_000), p.max_layers, p.ef_construction, UnitCosine);
-        hnsw.parallel_insert_slice(&flat.points().collect::<Vec<_>>());
+        let points: Vec<(Vec<f32>, usize)> = flat.points().collect();
+        hnsw.parallel_insert_slice(&points.iter().map(|(v, id)| (v.as_slice(), *id)).collect::<Vec<_>>());
         hnsw
     }
 }

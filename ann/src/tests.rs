@@ -56,7 +56,8 @@ fn the_flat_search_returns_exactly_the_brute_force_top_k_when_ef_covers_every_po
         let found = graph.search(&q, 10, 300);
         assert_eq!(found.iter().map(|n| n.d_id).collect::<Vec<_>>(), brute_force(&vectors, &q, 10));
         for n in &found {
-            assert!((n.distance - (1.0 - dot(&vectors[n.d_id], &q))).abs() < 1e-5);
+            // The copy stores f16: about 1e-5 off the f32 distance at 48 dimensions.
+            assert!((n.distance - (1.0 - dot(&vectors[n.d_id], &q))).abs() < 1e-4);
         }
     }
 }

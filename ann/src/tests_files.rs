@@ -87,7 +87,7 @@ fn a_damaged_front_or_truncated_copy_is_invalid_data_and_a_missing_one_not_found
     flipped[80] ^= 0x40;
     assert_eq!(kind(&flipped), Some(std::io::ErrorKind::InvalidData), "checksum");
     assert_eq!(kind(&good[..good.len() - 9]), Some(std::io::ErrorKind::InvalidData), "truncated");
-    assert_eq!(kind(b"WPFLATL3"), Some(std::io::ErrorKind::InvalidData), "header only");
+    assert_eq!(kind(b"WPFLATL4"), Some(std::io::ErrorKind::InvalidData), "header only");
     let mut other = good.clone();
     other[..8].copy_from_slice(b"NOTFLAT!");
     assert_eq!(kind(&other), Some(std::io::ErrorKind::InvalidData), "magic");
@@ -102,11 +102,11 @@ fn garbage_in_the_mapped_blocks_never_makes_a_search_panic() {
     let (dir, _graph, vectors) = saved(500);
     let path = file(dir.path(), "flat");
     let mut bytes = std::fs::read(&path).unwrap();
-    // 500 blocks of 320 bytes (32 dims, a 48-slot link area) end the file; overwrite most of
-    // them with random bytes: link counts past their slot, neighbours past the graph, NaNs.
+    // 500 blocks of 256 bytes (a 48-slot link area, then 32 dims in f16) end the file; overwrite
+    // most of them with random bytes: link counts past their slot, neighbours past the graph, NaNs.
     let mut rng = StdRng::seed_from_u64(25);
     let end = bytes.len();
-    rng.fill(&mut bytes[end - 150_000..]);
+    rng.fill(&mut bytes[end - 120_000..]);
     std::fs::write(&path, &bytes).unwrap();
     let opened = Graph::open(dir.path(), "g", PARAMS).expect("blocks are not checked at open");
     for q in vectors.iter().take(50) {

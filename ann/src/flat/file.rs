@@ -13,12 +13,12 @@
 //! data ids: points × u64
 //! CRC-32 of everything above: u32
 //! zeros up to a multiple of 64 bytes
-//! blocks: points × (slot + stride) × u32   (layer-0 links, then the vector's f32 bits)
+//! blocks: points × (slot + stride) × u32   (layer-0 links, then the vector's f16 bits)
 //! ```
 //!
 //! The eagerly read part is fully checked (CRC, sizes, offsets, neighbour numbers). The mapped
 //! blocks are not checked at open: the search reads them defensively instead (a link count is
-//! capped to its slot, a neighbour outside the graph is skipped, only `dims` floats of a row are
+//! capped to its slot, a neighbour outside the graph is skipped, only `dims` values of a row are
 //! used), so a damaged block can misrank results but never make a search read out of bounds.
 //! Files are written once under a fresh name and never changed in place (see
 //! `webplus::index::persist`); truncating one under a running server is outside that contract
@@ -30,12 +30,12 @@ use std::path::Path;
 
 use bytemuck::Pod;
 
-use super::{Blocks, Csr, Flat, ROW_ALIGN};
+use super::{Blocks, Csr, Flat, ROW_ALIGN, vector_words};
 
 #[cfg(target_endian = "little")]
-const MAGIC: &[u8; 8] = b"WPFLATL3";
+const MAGIC: &[u8; 8] = b"WPFLATL4";
 #[cfg(target_endian = "big")]
-const MAGIC: &[u8; 8] = b"WPFLATB3";
+const MAGIC: &[u8; 8] = b"WPFLATB4";
 
 const HEADER: usize = 64;
 /// Blocks start at a multiple of this many bytes (a cache line; mappings are page aligned).
@@ -104,7 +104,7 @@ impl Flat {
         let fields: [u32; 6] = bytemuck::pod_read_unaligned(&header[8..32]);
         let [dims, stride, points_low, points_high, slot, upper_count] = fields;
         let points = u64::from(points_low) | u64::from(points_high) << 32;
-        if dims == 0 || dims > MAX_DIMS || stride as usize != (dims as usize).div_ceil(ROW_ALIGN) * ROW_ALIGN {
+        if dims == 0 || dims > MAX_DIMS || stride as usize != vector_words(dims as usize) {
             return Err(invalid("bad dimensions"));
         }
         let (slot, stride) = (slot as usize, stride as usize);

@@ -444,13 +444,25 @@ enum Asked {
     Price,
     /// A count ("How many people …"): a number that is not a year.
     Count,
+    /// A phone number: seven digits or more in one run of digits, spaces, dashes, dots,
+    /// brackets and a leading plus.
+    Phone,
+    /// An email address: a word, "@", and a dotted domain.
+    Email,
 }
 
 /// What `question` asks for.
 fn asked(question: &str) -> Asked {
     let q = question.to_lowercase();
     let version = ["which release", "what release", "which version", "what version", "which update"];
-    if version.iter().any(|p| q.contains(p)) {
+    let words: Vec<&str> = q.split(|c: char| !c.is_alphanumeric()).collect();
+    // "phone" alone is often the device ("the notes on my phone").
+    let phone = ["phone number", "telephone", "hotline", "number to call", "number do i call"];
+    if phone.iter().any(|p| q.contains(p)) {
+        Asked::Phone
+    } else if words.iter().any(|w| ["email", "e"].contains(w)) && q.contains("mail") && q.contains("address") {
+        Asked::Email
+    } else if version.iter().any(|p| q.contains(p)) {
         Asked::Version
     } else if let Some(sign) = currency(question).filter(|_| wants_number(question)) {
         Asked::Money(sign)
@@ -473,12 +485,52 @@ fn holds(u: &Unit, asked: Asked) -> bool {
         Asked::Version => has_version(u),
         Asked::Money(sign) => has_number(u) && names_currency(&quoted_without_section_number(u), sign),
         Asked::Count => numbers(&quoted_without_section_number(u)).iter().any(|n| !is_year(n)),
+        Asked::Phone => has_phone_number(&u.text),
+        Asked::Email => has_email_address(&u.text),
         Asked::Price => {
             let quoted = quoted_without_section_number(u);
             let money = CURRENCIES.iter().any(|(sign, _)| names_currency(&quoted, *sign));
             (money || quoted.contains('%')) && has_number(u) || terms(&quoted).iter().any(|t| t == "free")
         }
     }
+}
+
+/// Whether `text` has a phone number: seven digits or more in one run of digits and the signs
+/// phone numbers are written with ("+1 (416) 555-0199", "020 7946 0018"). A date or a price
+/// has fewer digits, or other signs between them.
+fn has_phone_number(text: &str) -> bool {
+    let mut run = String::new();
+    for c in text.chars().chain(['\n']) {
+        match c {
+            '0'..='9' => run.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '+' if !run.is_empty() || matches!(c, '+' | '(') => run.push(c),
+            _ => {
+                let digits = run.chars().filter(char::is_ascii_digit).count();
+                if digits >= 7 && !is_date(run.trim_matches(|c: char| !c.is_ascii_digit())) {
+                    return true;
+                }
+                run.clear();
+            }
+        }
+    }
+    false
+}
+
+/// Whether `s` is an ISO date ("2026-03-14").
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 3
+        && [4, 2, 2].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether `text` has an email address: letters, "@", and a domain with a dot in it.
+fn has_email_address(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';')).any(|w| {
+        let w = w.trim_end_matches(['.', ':']);
+        w.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+    })
 }
 
 /// Whether a number as [`numbers`] writes it is a year (1900 to 2099).

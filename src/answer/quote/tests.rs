@@ -552,3 +552,42 @@ fn a_piece_unrelated_in_meaning_answers_only_with_nearly_all_the_questions_words
     let tests = quote_weighed("Who runs the penetration tests?", &sources, &sources, Some(&meaning));
     assert_eq!(tests, "Testing: Penetration tests are run each year by Northwall Security. [1]");
 }
+
+#[test]
+fn a_phone_number_question_wants_a_phone_number_and_an_email_question_an_address() {
+    assert_eq!(asked("What's the phone number for customer support?"), Asked::Phone);
+    assert_eq!(asked("Which e-mail address do I write to for refunds?"), Asked::Email);
+    assert_eq!(asked("What is the email address of the privacy team?"), Asked::Email);
+    assert_eq!(asked("Can I email my invoices?"), Asked::Anything);
+    assert_eq!(asked("How many notes does the app keep on my phone?"), Asked::Count);
+    for phone in ["Call +1 (416) 555-0199.", "Tel. 020 7946 0018", "ring 5550199 today"] {
+        assert!(has_phone_number(phone), "{phone}");
+    }
+    for other in ["On 2026-03-14 at 10:30", "$1,299.00 a year", "Version 4.2.0 (build 1182)", "call 555 01"] {
+        assert!(!has_phone_number(other), "{other}");
+    }
+    assert!(has_email_address("Write to privacy@larkspur.example."));
+    assert!(!has_email_address("Write to us @larkspur or at support@ the office."));
+    let sources = vec![source(
+        1,
+        "Support",
+        &[
+            (
+                "Contact",
+                "Larkspur Labs customer support answers by email and in the app, 9:00 to 17:00 on weekdays, \
+                 within 24 hours.",
+            ),
+            ("Hours", "Support is closed on public holidays."),
+        ],
+    )];
+    let question = "What's the phone number for Larkspur Labs customer support?";
+    let quoted = quote_weighed(question, &sources, &sources, None);
+    assert!(quoted.starts_with(NOT_IN_DOCUMENTS), "{quoted}");
+    let with_phone = vec![source(
+        1,
+        "Support",
+        &[("Contact", "Larkspur Labs customer support: phone +1 (416) 555-0199, 9:00 to 17:00.")],
+    )];
+    let quoted = quote_weighed(question, &with_phone, &with_phone, None);
+    assert!(quoted.contains("555-0199"), "{quoted}");
+}

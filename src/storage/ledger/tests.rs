@@ -133,7 +133,10 @@ async fn a_batch_larger_than_one_statement_stores_every_row_as_given() {
 
 #[test]
 fn placeholders_number_every_value_of_every_row() {
-    assert_eq!(placeholders(1), format!("({})", (1..=17).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")));
-    let two = placeholders(2);
+    let one = placeholders(1, Backend::Postgres);
+    assert_eq!(one, format!("({})", (1..=17).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")));
+    let two = placeholders(2, Backend::Postgres);
     assert!(two.starts_with("($1, ") && two.contains("$17), ($18, ") && two.ends_with("$34)"), "{two}");
+    let sqlite = placeholders(2, Backend::Sqlite);
+    assert_eq!(sqlite, format!("({0}), ({0})", vec!["?"; 17].join(", ")));
 }

@@ -455,12 +455,11 @@ enum Asked {
 fn asked(question: &str) -> Asked {
     let q = question.to_lowercase();
     let version = ["which release", "what release", "which version", "what version", "which update"];
-    let words: Vec<&str> = q.split(|c: char| !c.is_alphanumeric()).collect();
     // "phone" alone is often the device ("the notes on my phone").
     let phone = ["phone number", "telephone", "hotline", "number to call", "number do i call"];
     if phone.iter().any(|p| q.contains(p)) {
         Asked::Phone
-    } else if words.iter().any(|w| ["email", "e"].contains(w)) && q.contains("mail") && q.contains("address") {
+    } else if ["email address", "e-mail address"].iter().any(|p| q.contains(p)) {
         Asked::Email
     } else if version.iter().any(|p| q.contains(p)) {
         Asked::Version

@@ -25,6 +25,10 @@ use webplus::index::{Fingerprint, IndexParams, VectorIndex};
 
 use crate::report::Row;
 
+/// The server's allocator (server/src/main.rs): the index is built and searched in its process.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const DIMS: usize = 384;
 const K: usize = 10;
 const FULL: usize = 100_000;

@@ -88,15 +88,14 @@ const VALUES_PER_ROW: usize = 17;
 /// SQLite takes `$n` as a named parameter, and sqlx looks each one's name up while binding,
 /// which SQLite answers by scanning the statement's list of names: binding a 64-row insert (1,088
 /// values) takes on the order of 1,088² / 2 ≈ 600,000 comparisons (`sqlite3_bind_parameter_name`
-/// was 4.5% of the server's CPU samples in the TTFT benchmark). Plain `?`s are numbered by position and have no name to look up.
+/// was 4.5% of the server's CPU samples in the TTFT benchmark). Plain `?`s are numbered by
+/// position and have no name to look up.
 fn placeholders(rows: usize, backend: Backend) -> String {
     let row = |r: usize| {
-        let values: Vec<String> = (1..=VALUES_PER_ROW)
-            .map(|c| match backend {
-                Backend::Postgres => format!("${}", r * VALUES_PER_ROW + c),
-                Backend::Sqlite => "?".to_owned(),
-            })
-            .collect();
+        let values: Vec<String> = match backend {
+            Backend::Postgres => (1..=VALUES_PER_ROW).map(|c| format!("${}", r * VALUES_PER_ROW + c)).collect(),
+            Backend::Sqlite => vec!["?".to_owned(); VALUES_PER_ROW],
+        };
         format!("({})", values.join(", "))
     };
     (0..rows).map(row).collect::<Vec<_>>().join(", ")

@@ -84,3 +84,16 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::OPTIONS])
         .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every response's body is boxed once with the compression layer's body inside it, used or
+    /// not, so its size is memory each open stream holds for as long as it streams. It stays small
+    /// while only gzip (whose encoder is boxed) is compiled in; brotli's encoder state made it
+    /// 5,824 bytes (see the workspace Cargo.toml).
+    #[test]
+    fn the_compression_body_each_stream_holds_stays_small() {
+        let size = std::mem::size_of::<tower_http::compression::CompressionBody<axum::body::Body>>();
+        assert!(size <= 1024, "the compression layer's body is {size} bytes: an encoder's state is held inline");
+    }
+}

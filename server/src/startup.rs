@@ -177,7 +177,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(page_threads, crate::middleware::page_threads::confine));
     // The bundle: a file's `.br`/`.gz` twin (compressed once, at the highest level, by
     // .ci/build-site.sh) is sent when the browser takes it; otherwise the compression layer
-    // compresses on the fly, faster but larger (the WASM: 664 KB at brotli 11 vs 877 KB).
+    // gzips it on the fly, faster but larger.
     // `Vary` so that no shared cache hands a compressed twin to a browser that did not ask for it.
     let vary = tower_http::set_header::SetResponseHeaderLayer::appending(
         axum::http::header::VARY,

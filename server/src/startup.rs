@@ -14,7 +14,7 @@ use webplus::settings::Settings;
 
 use crate::{
     http, middleware,
-    state::{AppState, Services},
+    state::{AppState, Services, Shared},
     telemetry,
 };
 
@@ -54,7 +54,12 @@ impl Application {
             ),
             None => None,
         };
-        let state = AppState { leptos_options, services, settings: Arc::new(settings), metrics: telemetry::metrics() };
+        let state = AppState::new(Shared {
+            leptos_options,
+            services,
+            settings: Arc::new(settings),
+            metrics: telemetry::metrics(),
+        });
         let router = router(state.clone());
         let metrics = metrics_listener.map(|l| (l, http::metrics_routes().with_state(state.clone())));
         Ok(Self { listener, router, metrics, state, shutdown_grace: SHUTDOWN_GRACE })

@@ -1,13 +1,13 @@
-//! In-process vector index for one knowledge base (hnsw_rs builds the graph; `webplus-ann`
-//! searches a flat copy of it). Its keyword index (Tantivy) is in `index/keyword.rs`.
+//! In-process vector index for one knowledge base (an HNSW graph, `webplus-ann`: our inserts,
+//! searches on a flat copy of it). Its keyword index (Tantivy) is in `index/keyword.rs`.
 //!
 //! The database is the source of truth; this index is a cache of it. Ids are the database row ids
-//! of chunks. hnsw_rs cannot delete, so a removed id stays in the graph as a tombstone and is
+//! of chunks. The graph has no delete, so a removed id stays in the graph as a tombstone and is
 //! filtered out of every search; [`VectorIndex::needs_rebuild`] says when to rebuild from the
 //! database. Persistence (with a fingerprint to detect a stale file) is in `index/persist.rs`.
 //!
-//! Thread safety: searches and inserts run concurrently (hnsw_rs inserts through `&self` with
-//! its own fine-grained locks). Saving and rebuilding hold the write gate, so inserts and removes
+//! Thread safety: searches and inserts run concurrently (the graph inserts through `&self` with
+//! a lock per point). Saving and rebuilding hold the write gate, so inserts and removes
 //! wait for them while searches carry on.
 
 mod keyword;
@@ -31,7 +31,7 @@ pub use scan::ExactScan;
 /// The distance kernel (`1 - dot` of unit vectors), for callers that score vectors themselves.
 pub use webplus_ann::{UnitCosine, dot};
 
-/// hnsw_rs keeps at most this many layers.
+/// The graph has at most this many layers.
 const MAX_LAYERS: usize = 16;
 
 /// Tuning for one index. The defaults target 384-d sentence embeddings (MiniLM) and knowledge
@@ -59,7 +59,7 @@ impl Default for IndexParams {
     }
 }
 
-/// Which graph entries are live. hnsw_rs data ids are our dense entry numbers, not row ids, so an
+/// Which graph entries are live. The graph's data ids are our dense entry numbers, not row ids, so an
 /// id inserted again (e.g. an edited chunk) gets a fresh entry and its old vector dies with it.
 #[derive(Default)]
 struct Entries {
@@ -169,10 +169,10 @@ impl VectorIndex {
             return Ok(Vec::new());
         }
         let live = entries.live.len();
-        // No filter inside the graph search (hnsw_rs's `search_filter` never took its early exit
-        // and explored most of the graph: 10k entries, ~50× slower). Instead ask for enough extra
-        // neighbours to cover the expected share of tombstones, drop those, and widen if that was
-        // not enough.
+        // No filter inside the graph search (hnsw_rs's `search_filter`, when it searched, never
+        // took its early exit and explored most of the graph: 10k entries, ~50× slower). Instead
+        // ask for enough extra neighbours to cover the expected share of tombstones, drop those,
+        // and widen if that was not enough.
         let mut asked = ((k * total).div_ceil(live) + if total > live { 8 } else { 0 }).min(total);
         loop {
             let ef = self.params.ef_search.max(asked);
@@ -242,7 +242,7 @@ fn unit(dims: usize, v: &[f32]) -> Result<Vec<f32>> {
     if v.len() != dims {
         return Err(Error::invalid("vector", format!("has {} dimensions; this index takes {dims}", v.len())));
     }
-    // hnsw_rs asserts on NaN distances: refuse them here.
+    // A NaN would make every distance to it NaN and the graph's order meaningless: refuse it.
     if !v.iter().all(|x| x.is_finite()) {
         return Err(Error::invalid("vector", "contains NaN or infinite values"));
     }

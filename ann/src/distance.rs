@@ -3,10 +3,8 @@
 //! Not anndists' `DistDot`: without its nightly `simdeez_f` feature it is a scalar loop that
 //! asserts `1 - dot >= 0`, which rounding breaks for two identical unit vectors (a duplicate chunk,
 //! or a query equal to a chunk): a panic. Not `DistCosine`: three f64 products per dimension, about
-//! 5× slower. The result is clamped to [0, 2] because hnsw_rs asserts that distances are not
-//! negative.
-
-use hnsw_rs::prelude::Distance;
+//! 5× slower. The result is clamped to [0, 2], as hnsw_rs, which asserts that distances are
+//! not negative, needs it for the reference graph of the tests.
 
 /// Accumulators of the dot product. 32 independent f32 sums are four AVX registers (eight SSE
 /// ones): LLVM vectorises the fixed-size inner loop, and four chains hide the add latency.
@@ -101,7 +99,10 @@ impl UnitCosine {
     }
 }
 
-impl Distance<f32> for UnitCosine {
+/// hnsw_rs's distance trait, for the tests that build hnsw_rs's graph as the reference ours is
+/// held to (`tests_build.rs`).
+#[cfg(test)]
+impl hnsw_rs::prelude::Distance<f32> for UnitCosine {
     fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
         Self::distance(a, b)
     }
@@ -110,6 +111,8 @@ impl Distance<f32> for UnitCosine {
 #[cfg(test)]
 mod tests {
     use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    use hnsw_rs::prelude::Distance;
 
     use super::*;
 

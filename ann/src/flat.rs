@@ -1,8 +1,9 @@
-//! A frozen, flat copy of hnsw_rs's graph, and our own HNSW search over it.
+//! A frozen, flat copy of the graph being built ([`crate::build`]), and the HNSW search over it.
 //!
-//! hnsw_rs keeps each point behind an `Arc` with its vector in its own allocation and its links
-//! behind an `RwLock`, and its search loop allocates per candidate and tracks visited points in a
-//! `HashMap`: most of a query went there and into cache misses (docs/BENCHMARKS.md). Here each
+//! Searches used to run on hnsw_rs's graph, which keeps each point behind an `Arc` with its vector
+//! in its own allocation and its links behind an `RwLock`, and whose search loop allocates per
+//! candidate and tracks visited points in a `HashMap`: most of a query went there and into cache
+//! misses (docs/BENCHMARKS.md). Here each
 //! point is one 64-byte-aligned block of its layer-0 links and its vector (f16), and the upper layers
 //! one CSR array each, so a search touches plain memory, takes no lock and allocates nothing after
 //! the first query on a thread.
@@ -13,18 +14,15 @@
 
 mod file;
 
-use std::sync::Arc;
+use std::cmp::Reverse;
 
-use hnsw_rs::prelude::{Hnsw, Point, PointId};
-
-use half::f16;
-
-use crate::distance::{UnitCosine, dot_f16};
+use crate::build::Build;
+use crate::distance::dot_f16;
 use crate::search::{Scored, with_scratch};
 
 /// Vectors and link slots are padded to a multiple of this many 4-byte values (64 bytes: one
 /// cache line), so every vector starts on a line.
-const ROW_ALIGN: usize = 16;
+pub(crate) const ROW_ALIGN: usize = 16;
 
 /// The u32 words that hold a vector of `dims` f16 values, padded to whole cache lines.
 pub(crate) fn vector_words(dims: usize) -> usize {
@@ -75,73 +73,44 @@ pub(crate) struct Flat {
 
 impl Flat {
     /// Copies the graph. The caller makes sure no insert is half done (see `Graph::refresh`).
-    pub(crate) fn from_hnsw(hnsw: &Hnsw<'static, f32, UnitCosine>) -> Self {
-        let indexation = hnsw.get_point_indexation();
-        if hnsw.get_nb_point() == 0 {
-            return Self::default();
+    pub(crate) fn from_build(build: &Build) -> Self {
+        let Some((entry, top)) = build.entry() else { return Self::default() };
+        let n = build.len();
+        let level = |p: u32| build.level(p).min(top);
+        // Ours: by level, highest first, the entry point first of all.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&p| (Reverse(level(p)), p != entry));
+        let mut ours = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            ours[old as usize] = new as u32;
         }
-        let top = indexation.get_max_level_observed() as usize;
-        // by_level[l]: the points whose level is l, at their rank in hnsw_rs's layer l.
-        let by_level: Vec<Vec<Arc<Point<'static, f32>>>> = (0..=top)
-            .map(|l| {
-                if indexation.get_layer_nb_point(l) == 0 {
-                    Vec::new()
-                } else {
-                    indexation.get_layer_iterator(l).collect()
-                }
-            })
-            .collect();
-        // first[l]: our number of hnsw_rs's point (l, 0).
-        let mut first = vec![0usize; top + 1];
-        for l in (0..top).rev() {
-            first[l] = first[l + 1] + by_level[l + 1].len();
-        }
-        let ours = |p: PointId| -> Option<u32> {
-            let (l, rank) = (p.0 as usize, usize::try_from(p.1).ok()?);
-            (l <= top && rank < by_level[l].len()).then(|| (first[l] + rank) as u32)
+        // members[l]: how many points are on layer l (a prefix of ours).
+        let members: Vec<usize> = (0..=top).map(|l| order.iter().take_while(|&&p| level(p) >= l).count()).collect();
+        let mut found = Vec::new();
+        let mut links_on = |p: u32, l: usize| -> Vec<u32> {
+            found.clear();
+            build.links(p, l, &mut found);
+            found.iter().map(|&q| ours[q as usize]).filter(|&q| (q as usize) < members[l]).collect()
         };
-        let points: Vec<&Arc<Point<'static, f32>>> = (0..=top).rev().flat_map(|l| &by_level[l]).collect();
-        // Only links within the layer. hnsw_rs also keeps, on layer l, links to points of lower
-        // levels: when a point raises the top level, its lists on the new layers hold the old
-        // entry point (and get reverse links), which is how its own search descends until the new
-        // layers fill up. Our descent starts on the top layer and needs none of them. A point we
-        // did not copy cannot appear while inserts are held off; dropping it keeps the copy sound
-        // regardless.
-        let links_on = |point: &Point<'static, f32>, l: usize| -> Vec<u32> {
-            let members = first[l] + by_level[l].len();
-            let links = point.get_neighborhood_id();
-            links
-                .get(l)
-                .into_iter()
-                .flatten()
-                .filter_map(|n| ours(n.p_id))
-                .filter(|&q| (q as usize) < members)
-                .collect()
-        };
-        let layer0: Vec<Vec<u32>> = points.iter().map(|p| links_on(p, 0)).collect();
-        let dims = points[0].get_v().len();
+        let layer0: Vec<Vec<u32>> = order.iter().map(|&p| links_on(p, 0)).collect();
+        let dims = build.dims();
         let stride = vector_words(dims);
         let slot = (1 + layer0.iter().map(Vec::len).max().unwrap_or(0)).div_ceil(ROW_ALIGN) * ROW_ALIGN;
-        let (mut storage, start) = aligned_storage(points.len() * (slot + stride));
-        let mut upper: Vec<Csr> = (1..=top)
-            .map(|l| Csr { offsets: vec![0], neighbours: Vec::with_capacity((first[l] + by_level[l].len()) * 16) })
-            .collect();
-        for (p, (point, links)) in points.iter().zip(&layer0).enumerate() {
+        let (mut storage, start) = aligned_storage(n * (slot + stride));
+        let mut upper: Vec<Csr> =
+            (1..=top).map(|l| Csr { offsets: vec![0], neighbours: Vec::with_capacity(members[l] * 16) }).collect();
+        for (p, (&old, links)) in order.iter().zip(&layer0).enumerate() {
             let block = &mut storage[start + p * (slot + stride)..][..slot + stride];
             block[0] = links.len() as u32;
             block[1..=links.len()].copy_from_slice(links);
-            let halves: &mut [u16] = bytemuck::cast_slice_mut(&mut block[slot..]);
-            for (to, x) in halves.iter_mut().zip(point.get_v()) {
-                *to = f16::from_f32(*x).to_bits();
-            }
-            let level = point.get_point_id().0 as usize;
-            for (l, csr) in upper.iter_mut().enumerate().take(level) {
-                csr.neighbours.extend(links_on(point, l + 1));
+            block[slot..].copy_from_slice(&build.vector_words(old));
+            for (l, csr) in upper.iter_mut().enumerate().take(level(old)) {
+                csr.neighbours.extend(links_on(old, l + 1));
                 csr.offsets.push(csr.neighbours.len() as u32);
             }
         }
-        let ids = points.iter().map(|p| p.get_origin_id()).collect();
-        let blocks = Blocks::Owned { storage, start, len: points.len() * (slot + stride) };
+        let ids = order.iter().map(|&p| build.id(p)).collect();
+        let blocks = Blocks::Owned { storage, start, len: n * (slot + stride) };
         Self { dims, stride, slot, blocks, ids, upper }
     }
 
@@ -149,9 +118,36 @@ impl Flat {
         self.ids.len()
     }
 
-    /// Every point's vector (as stored: rounded to f16) with its data id.
-    pub(crate) fn points(&self) -> impl Iterator<Item = (Vec<f32>, usize)> {
-        (0..self.len()).map(|p| (self.row(p as u32).iter().map(|h| f16::from_bits(*h).to_f32()).collect(), self.ids[p]))
+    pub(crate) fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// The number of upper layers (the entry point's level).
+    pub(crate) fn top_level(&self) -> usize {
+        self.upper.len()
+    }
+
+    /// The level of point `p`: the upper layers are prefixes of the points.
+    pub(crate) fn level(&self, p: u32) -> usize {
+        self.upper.iter().take_while(|csr| (p as usize) + 1 < csr.offsets.len()).count()
+    }
+
+    /// The caller's data id of point `p`.
+    pub(crate) fn id(&self, p: u32) -> usize {
+        self.ids[p as usize]
+    }
+
+    /// The neighbours of `p` on upper layer `l` (1 or more); none past the layer.
+    pub(crate) fn upper_links(&self, l: usize, p: u32) -> &[u32] {
+        match self.upper.get(l - 1) {
+            Some(csr) if (p as usize) + 1 < csr.offsets.len() => csr.of(p),
+            _ => &[],
+        }
+    }
+
+    /// The vector of `p` as stored: u32 words of two f16 values each, padded.
+    pub(crate) fn vector_words(&self, p: u32) -> &[u32] {
+        &self.block(p)[self.slot..]
     }
 
     /// All blocks.
@@ -175,7 +171,7 @@ impl Flat {
     /// The layer-0 neighbours of `p`. The count is capped to the slot: a mapped block is not
     /// checked when the file is opened (`file.rs`).
     #[inline]
-    fn links0(&self, p: u32) -> &[u32] {
+    pub(crate) fn links0(&self, p: u32) -> &[u32] {
         let block = self.block(p);
         &block[1..=(block[0] as usize).min(self.slot - 1)]
     }
@@ -209,7 +205,14 @@ impl Flat {
             }
         }
         let found = with_scratch(self.len(), |s| {
-            s.beam(entry, ef.max(k), self.len(), |p| self.links0(p), |p| self.prefetch(p), |p| self.distance(q, p))
+            s.beam(
+                entry,
+                ef.max(k),
+                self.len(),
+                |p, out| out.extend_from_slice(self.links0(p)),
+                |p| self.prefetch(p),
+                |p| self.distance(q, p),
+            )
         });
         found.into_iter().take(k).map(|s| (s.d.clamp(0.0, 2.0), self.ids[s.p as usize])).collect()
     }

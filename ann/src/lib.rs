@@ -1,53 +1,55 @@
-//! The ANN graph behind `webplus::index`: hnsw_rs over unit vectors with [`UnitCosine`] builds,
-//! dumps and reloads the graph; searches run on a flat copy of it with our own loop (`flat.rs`,
-//! `search.rs`).
+//! The ANN graph behind `webplus::index`: HNSW over unit vectors, built by our own inserts
+//! (`build.rs`) and searched on a flat, frozen copy of it (`flat.rs`, `search.rs`) that is also
+//! the file it is saved to.
 //!
-//! Why a crate of its own: hnsw_rs is generic over the distance, so its search and insert code is
-//! compiled (monomorphised) in the crate that names `Hnsw<f32, UnitCosine>`. Named inside the
-//! engine crate, that code was built at the engine's dev opt-level 0 even though dependencies get
-//! opt-level 2: 45 searches/s instead of 600 in every test that builds an index. Here, behind
-//! non-generic, non-`#[inline]` methods, it is compiled once in this crate, which the root
-//! Cargo.toml builds optimised in dev too.
+//! Why a crate of its own: the graph's hot loops are generic over closures and must be compiled
+//! optimised. Named inside the engine crate, such code was built at the engine's dev opt-level 0
+//! even though dependencies get opt-level 2: 45 searches/s instead of 600 in every test that
+//! builds an index. Here, behind non-generic, non-`#[inline]` methods, it is compiled once in
+//! this crate, which the root Cargo.toml builds optimised in dev too.
 
+mod build;
 mod distance;
 mod flat;
 mod search;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_build;
+#[cfg(test)]
 mod tests_files;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo, ReloadOptions};
-
 pub use distance::{UnitCosine, dot};
-pub use hnsw_rs::prelude::Neighbour;
 
+use build::Build;
 use flat::Flat;
 
-type HnswGraph = Hnsw<'static, f32, UnitCosine>;
+/// A neighbour found by a search: the caller's data id and its distance, `1 - cosine`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Neighbour {
+    pub d_id: usize,
+    pub distance: f32,
+}
 
 /// An HNSW graph of unit vectors. Data ids are the caller's (dense) entry numbers.
 ///
-/// hnsw_rs builds the graph (inserts, parallel inserts, dump and reload); searches run on a flat
-/// copy of it ([`flat`]) with our own search loop, several times faster than hnsw_rs's. Vectors
-/// inserted since the copy was taken are `pending`: searched by brute force and merged, until
-/// enough pile up to be worth a new copy (taken by the insert that crosses the threshold, so
-/// searches never wait for one).
+/// Inserts go into the graph being built ([`build`]); searches run on a flat copy of it
+/// ([`flat`]) and take no lock the inserts hold. Vectors inserted since the copy was taken are
+/// `pending`: searched by brute force and merged, until enough pile up to be worth a new copy
+/// (taken by the insert that crosses the threshold, so searches never wait for one).
 ///
-/// A graph opened from files ([`Graph::open`]) reads only the flat copy; hnsw_rs's graph is
-/// reloaded when the first insert needs it. Read-only knowledge bases never pay for it, in time
-/// or memory.
+/// A graph opened from files ([`Graph::open`]) has only the flat copy; the graph to insert into
+/// is made from it (a copy of links and vectors, no search) when the first insert needs it.
+/// Read-only knowledge bases never pay for it, in time or memory.
 pub struct Graph {
-    hnsw: OnceLock<HnswGraph>,
-    /// For a graph opened from files: how to get hnsw_rs's graph when it is first needed.
-    lazy: Option<Lazy>,
-    /// Inserts hold it shared while hnsw_rs links a point; a copy holds it exclusively, so it
-    /// never sees a half-linked point and `pending` is exactly what the copy lacks.
+    build: OnceLock<RwLock<Build>>,
+    params: Params,
+    /// Inserts hold it shared while they link points; a copy holds it exclusively, so it never
+    /// sees a half-linked point and `pending` is exactly what the copy lacks.
     linking: RwLock<()>,
     snapshot: RwLock<Snapshot>,
     /// The files (directory, basename) that hold exactly this graph: set by open and save,
@@ -62,19 +64,15 @@ struct Snapshot {
     pending: Vec<(usize, Vec<f32>)>,
 }
 
-/// hnsw_rs's construction parameters, kept for a graph whose hnsw_rs part is not loaded yet.
+/// The graph's construction parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
-    /// M; layer 0 keeps 2·M.
+    /// M: the links a point keeps on each upper layer; layer 0 keeps 2·M.
     pub max_nb_connection: usize,
+    /// Levels run from 0 to `max_layers - 1`.
     pub max_layers: usize,
+    /// The candidates an insert's search keeps on each layer.
     pub ef_construction: usize,
-}
-
-struct Lazy {
-    dir: PathBuf,
-    basename: String,
-    params: Params,
 }
 
 /// A new copy is taken when the pending vectors reach this many, or 1/128 of the copy if that is
@@ -85,60 +83,57 @@ const MIN_PENDING: usize = 256;
 impl Graph {
     /// `capacity` is a sizing hint, not a limit.
     pub fn new(params: Params, capacity: usize) -> Self {
-        let hnsw = Hnsw::new(params.max_nb_connection, capacity, params.max_layers, params.ef_construction, UnitCosine);
-        Self::from_hnsw(hnsw)
-    }
-
-    fn from_hnsw(hnsw: HnswGraph) -> Self {
-        let graph = Self {
-            hnsw: OnceLock::from(hnsw),
-            lazy: None,
+        Self {
+            build: OnceLock::from(RwLock::new(Build::new(params, capacity))),
+            params,
             linking: RwLock::new(()),
             snapshot: RwLock::new(Snapshot::default()),
             saved_at: Mutex::new(None),
-        };
-        graph.refresh();
-        graph
+        }
     }
 
-    /// Inserts one vector under `id` (through `&self`: hnsw_rs locks internally).
+    /// Inserts one vector under `id`, on the calling thread.
     pub fn insert(&self, vector: &[f32], id: usize) {
-        let hnsw = self.hnsw();
-        {
-            let _linking = read(&self.linking);
-            *lock(&self.saved_at) = None;
-            hnsw.insert_slice((vector, id));
-            write(&self.snapshot).pending.push((id, vector.to_vec()));
-        }
-        self.refresh_if_due();
+        self.add(&[(vector, id)], None);
     }
 
     /// Inserts many vectors in parallel, on the pool of [`insert_pool`].
     pub fn parallel_insert(&self, items: Vec<(&[f32], usize)>) {
-        let hnsw = self.hnsw();
+        self.add(&items, insert_pool());
+    }
+
+    fn add(&self, items: &[(&[f32], usize)], pool: Option<&rayon::ThreadPool>) {
+        if items.is_empty() {
+            return;
+        }
+        let build = self.build();
         {
             let _linking = read(&self.linking);
             *lock(&self.saved_at) = None;
-            match insert_pool() {
-                Some(pool) => pool.install(|| hnsw.parallel_insert_slice(&items)),
-                None => hnsw.parallel_insert_slice(&items),
-            }
+            let added = write(build).append(items);
+            read(build).link_all(added, pool);
             write(&self.snapshot).pending.extend(items.iter().map(|&(v, id)| (id, v.to_vec())));
         }
         self.refresh_if_due();
     }
 
-    /// hnsw_rs's graph, reloaded (or, failing that, rebuilt from the flat copy) on first use for
-    /// a graph opened from files.
-    fn hnsw(&self) -> &HnswGraph {
-        self.hnsw.get_or_init(|| {
-            let lazy = self.lazy.as_ref().expect("a graph without hnsw_rs's part was opened from files");
-            lazy.materialize(&read(&self.snapshot).flat)
+    /// The graph to insert into, made from the flat copy on first use for a graph opened from
+    /// files.
+    fn build(&self) -> &RwLock<Build> {
+        self.build.get_or_init(|| {
+            let started = Instant::now();
+            let build = Build::from_flat(&read(&self.snapshot).flat, self.params);
+            tracing::info!(
+                points = build.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "made the saved graph ready for inserts"
+            );
+            RwLock::new(build)
         })
     }
 
     /// The `k` nearest vectors, nearest first, exploring `ef` candidates on layer 0 (`query` a
-    /// unit vector). Distances are `1 - cosine` clamped to [0, 2], as hnsw_rs reports them.
+    /// unit vector). Distances are `1 - cosine` clamped to [0, 2].
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<Neighbour> {
         let snapshot = read(&self.snapshot);
         let mut found = snapshot.flat.search(query, k, ef);
@@ -147,7 +142,7 @@ impl Graph {
             found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             found.truncate(k);
         }
-        found.into_iter().map(|(distance, d_id)| Neighbour { d_id, distance, ..Default::default() }).collect()
+        found.into_iter().map(|(distance, d_id)| Neighbour { d_id, distance }).collect()
     }
 
     #[cfg(test)]
@@ -160,12 +155,13 @@ impl Graph {
         read(&self.snapshot).pending.len()
     }
 
-    /// Whether hnsw_rs's graph is in memory (always, unless opened from files and not written to).
-    pub fn is_hnsw_loaded(&self) -> bool {
-        self.hnsw.get().is_some()
+    /// Whether the graph to insert into is in memory (always, unless opened from files and not
+    /// written to).
+    pub fn is_ready_for_inserts(&self) -> bool {
+        self.build.get().is_some()
     }
 
-    /// Copies hnsw_rs's graph for searches now, whatever is pending.
+    /// Copies the graph for searches now, whatever is pending.
     pub fn refresh(&self) {
         self.refresh_when(|_| true);
     }
@@ -179,14 +175,14 @@ impl Graph {
 
     /// Inserts wait while the graph is copied; searches carry on with the previous copy.
     fn refresh_when(&self, due: impl Fn(&Snapshot) -> bool) {
-        // Not loaded: nothing was inserted since the copy was read, so it is complete.
-        let Some(hnsw) = self.hnsw.get() else { return };
+        // Not made yet: nothing was inserted since the copy was read, so it is complete.
+        let Some(build) = self.build.get() else { return };
         let _linking = write(&self.linking);
         // Another insert may have refreshed while this one waited for the lock.
         if !due(&read(&self.snapshot)) {
             return;
         }
-        let flat = Arc::new(Flat::from_hnsw(hnsw));
+        let flat = Arc::new(Flat::from_build(&read(build)));
         let old = {
             let mut snapshot = write(&self.snapshot);
             std::mem::replace(&mut *snapshot, Snapshot { flat, pending: Vec::new() })
@@ -210,87 +206,35 @@ impl Graph {
         lock(&self.saved_at).clone()
     }
 
-    /// Writes `basename.flat` (the search copy) and hnsw_rs's `basename.hnsw.graph` and
-    /// `basename.hnsw.data`, each synced to disk. Use a basename no other graph's files have.
-    /// Inserts wait; searches carry on.
+    /// Writes `basename.flat`, the search copy, which is all of the graph, synced to disk. Use a
+    /// basename no other graph's files have. Inserts wait; searches carry on.
     pub fn save(&self, dir: &Path, basename: &str) -> anyhow::Result<()> {
         anyhow::ensure!(!self.is_empty(), "an empty graph has nothing to save");
-        let hnsw = self.hnsw();
         let _linking = write(&self.linking);
         let flat = {
             let mut snapshot = write(&self.snapshot);
-            if !snapshot.pending.is_empty() {
-                *snapshot = Snapshot { flat: Arc::new(Flat::from_hnsw(hnsw)), pending: Vec::new() };
+            if let Some(build) = self.build.get().filter(|_| !snapshot.pending.is_empty()) {
+                *snapshot = Snapshot { flat: Arc::new(Flat::from_build(&read(build))), pending: Vec::new() };
             }
             snapshot.flat.clone()
         };
         flat.write_file(&dir.join(format!("{basename}.flat")))?;
-        // hnsw_rs panics instead of returning an error when it cannot create its files.
-        let used = catch_unwind(AssertUnwindSafe(|| hnsw.file_dump(dir, basename)))
-            .map_err(|_| anyhow::anyhow!("hnsw_rs panicked while writing to {}", dir.display()))??;
-        for ext in ["graph", "data"] {
-            let path = dir.join(format!("{used}.hnsw.{ext}"));
-            std::fs::File::open(&path)?.sync_all()?;
-            if used != basename {
-                // hnsw_rs picks another name rather than overwrite files it has mapped.
-                std::fs::rename(&path, dir.join(format!("{basename}.hnsw.{ext}")))?;
-            }
-        }
         *lock(&self.saved_at) = Some((dir.to_path_buf(), basename.to_owned()));
         Ok(())
     }
 
-    /// Opens files written by [`Graph::save`]: reads only the flat copy (searches work at once);
-    /// hnsw_rs's graph is reloaded on the first insert. `InvalidData` when the copy is damaged.
+    /// Opens a file written by [`Graph::save`]: searches work at once; the graph to insert into
+    /// is made from it on the first insert. `InvalidData` when the copy is damaged.
     pub fn open(dir: &Path, basename: &str, params: Params) -> std::io::Result<Self> {
         let flat = Flat::read_file(&dir.join(format!("{basename}.flat")))?;
         Ok(Self {
-            hnsw: OnceLock::new(),
-            lazy: Some(Lazy { dir: dir.to_path_buf(), basename: basename.to_owned(), params }),
+            build: OnceLock::new(),
+            params,
             linking: RwLock::new(()),
             snapshot: RwLock::new(Snapshot { flat: Arc::new(flat), pending: Vec::new() }),
             saved_at: Mutex::new(Some((dir.to_path_buf(), basename.to_owned()))),
         })
     }
-}
-
-impl Lazy {
-    /// hnsw_rs's graph from its files; if they are missing, damaged or of another size, a new
-    /// one built from the copy's vectors (slow, but the copy is all the data there is).
-    fn materialize(&self, flat: &Flat) -> HnswGraph {
-        let started = Instant::now();
-        let reason = match catch_unwind(|| reload(&self.dir, &self.basename)) {
-            Ok(Ok(hnsw)) if hnsw.get_nb_point() == flat.len() => {
-                tracing::info!(
-                    index = %self.basename,
-                    points = flat.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "reloaded the HNSW graph for inserts"
-                );
-                return hnsw;
-            }
-            Ok(Ok(hnsw)) => format!("it has {} points, the search copy {}", hnsw.get_nb_point(), flat.len()),
-            Ok(Err(e)) => format!("{e:#}"),
-            Err(_) => "hnsw_rs panicked reading it".to_owned(),
-        };
-        tracing::warn!(index = %self.basename, reason, "HNSW graph files not usable; rebuilding from the search copy");
-        let p = self.params;
-        let hnsw = Hnsw::new(p.max_nb_connection, flat.len().max(1_000), p.max_layers, p.ef_construction, UnitCosine);
-        let points: Vec<(Vec<f32>, usize)> = flat.points().collect();
-        hnsw.parallel_insert_slice(&points.iter().map(|(v, id)| (v.as_slice(), *id)).collect::<Vec<_>>());
-        hnsw
-    }
-}
-
-/// Reloads a dump with its data in memory (no mmap). May panic on damaged files (hnsw_rs asserts
-/// on magic numbers and dimensions).
-fn reload(dir: &Path, basename: &str) -> anyhow::Result<HnswGraph> {
-    // `load_hnsw` ties the graph's lifetime to its `HnswIo` even when, as here without mmap, the
-    // graph owns all its data. Leak the loader deliberately, once per load: it is a path, a name
-    // and a few flags (about 100 bytes) and holds no file or mapping.
-    let io: &'static mut HnswIo =
-        Box::leak(Box::new(HnswIo::new_with_options(dir, basename, ReloadOptions::default())));
-    io.load_hnsw::<f32, UnitCosine>()
 }
 
 // A panic while a lock was held leaves nothing half-updated (each write is one push or one

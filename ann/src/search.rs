@@ -74,15 +74,15 @@ impl Scratch {
         self.results.clear();
     }
 
-    /// The `ef` nearest points found from `entry` on the layer whose neighbours `links` gives,
-    /// nearest first; neighbours numbered `points` or more are skipped. `prefetch(p)` is called on a
-    /// batch of points before `distance` is asked for each of them.
-    pub(crate) fn beam<'a>(
+    /// The `ef` nearest points found from `entry` on the layer whose neighbours `links(p, out)`
+    /// appends to `out`, nearest first; neighbours numbered `points` or more are skipped.
+    /// `prefetch(p)` is called on a batch of points before `distance` is asked for each of them.
+    pub(crate) fn beam(
         &mut self,
         entry: Scored,
         ef: usize,
         points: usize,
-        links: impl Fn(u32) -> &'a [u32],
+        links: impl Fn(u32, &mut Vec<u32>),
         prefetch: impl Fn(u32),
         distance: impl Fn(u32) -> f32,
     ) -> Vec<Scored> {
@@ -96,16 +96,14 @@ impl Scratch {
                 break; // nothing left to expand can improve the results
             }
             fresh.clear();
-            for &n in links(c.p) {
-                if n as usize >= points {
-                    continue; // only a damaged file could hold one (see flat/file.rs)
-                }
-                let tag = &mut tags[n as usize];
-                if *tag != epoch {
-                    *tag = epoch;
-                    fresh.push(n);
-                }
-            }
+            links(c.p, fresh);
+            fresh.retain(|&n| {
+                // A neighbour past the graph: only a damaged file could hold one (see flat/file.rs).
+                let Some(tag) = tags.get_mut(n as usize).filter(|_| (n as usize) < points) else { return false };
+                let fresh = *tag != epoch;
+                *tag = epoch;
+                fresh
+            });
             // Start every row's load before the first distance needs one: the loads overlap.
             fresh.iter().for_each(|&n| prefetch(n));
             for &n in fresh.iter() {

@@ -1,4 +1,4 @@
-//! The flat search against brute force, hnsw_rs's graph and itself across threads.
+//! The flat search against brute force and itself across threads; copies and pending inserts.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,5 @@
-//! Saving and opening a graph: the flat copy alone answers searches, hnsw_rs's graph comes back
-//! on the first insert (or is rebuilt from the copy when its files are gone), damage is refused.
+//! Saving and opening a graph: the flat copy is the whole file and answers searches at once, the
+//! graph to insert into is made from it on the first insert, damage is refused.
 
 use std::path::Path;
 
@@ -19,10 +19,12 @@ fn file(dir: &Path, ext: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn an_opened_graph_answers_like_the_saved_one_without_loading_hnsw_rs() {
+fn an_opened_graph_answers_like_the_saved_one_without_making_the_graph_for_inserts() {
     let (dir, graph, vectors) = saved(1_500);
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["g.flat"], "the search copy is the whole graph");
     let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
-    assert!(!opened.is_hnsw_loaded(), "only the flat copy was read");
+    assert!(!opened.is_ready_for_inserts(), "only the flat copy was read");
     assert_eq!(opened.len(), 1_500);
     assert_eq!(opened.saved_at(), Some((dir.path().to_path_buf(), "g".to_owned())));
     for q in clustered(50, 32, 10, 22) {
@@ -32,12 +34,12 @@ fn an_opened_graph_answers_like_the_saved_one_without_loading_hnsw_rs() {
 }
 
 #[test]
-fn the_first_insert_reloads_hnsw_rs_and_later_copies_keep_every_point() {
+fn the_first_insert_makes_the_graph_from_the_copy_and_later_copies_keep_every_point() {
     let (dir, _graph, vectors) = saved(1_000);
     let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
     let more = clustered(300, 32, 10, 23);
     opened.insert(&more[0], 1_000);
-    assert!(opened.is_hnsw_loaded());
+    assert!(opened.is_ready_for_inserts());
     assert_eq!(opened.saved_at(), None, "an insert makes the files out of date");
     opened.parallel_insert(more.iter().enumerate().skip(1).map(|(i, v)| (v.as_slice(), 1_000 + i)).collect());
     opened.refresh();
@@ -45,22 +47,6 @@ fn the_first_insert_reloads_hnsw_rs_and_later_copies_keep_every_point() {
     for (i, v) in vectors.iter().chain(&more).enumerate().step_by(37) {
         assert_eq!(ids(&opened, v, 1, 32), [i], "old and new points are in the new copy");
     }
-}
-
-#[test]
-fn missing_hnsw_rs_files_are_rebuilt_from_the_copy_on_the_first_insert() {
-    let (dir, _graph, vectors) = saved(800);
-    std::fs::remove_file(file(dir.path(), "hnsw.graph")).unwrap();
-    std::fs::write(file(dir.path(), "hnsw.data"), b"damaged").unwrap();
-    let opened = Graph::open(dir.path(), "g", PARAMS).unwrap();
-    let extra = clustered(1, 32, 10, 24).remove(0);
-    opened.insert(&extra, 800);
-    opened.refresh();
-    assert_eq!(opened.len(), 801);
-    for (i, v) in vectors.iter().enumerate().step_by(29) {
-        assert_eq!(ids(&opened, v, 1, 32), [i]);
-    }
-    assert_eq!(ids(&opened, &extra, 1, 32), [800]);
 }
 
 #[test]

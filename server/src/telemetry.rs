@@ -8,7 +8,7 @@ use webplus::settings::LogFormat;
 
 fn filter() -> EnvFilter {
     EnvFilter::try_from_env("WEBPLUS_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info,hnsw_rs=warn,lopdf=warn,pdf_extract=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info,lopdf=warn,pdf_extract=warn"))
 }
 
 /// Server logs: JSON lines in production, pretty in development. Safe to call twice.

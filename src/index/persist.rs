@@ -1,9 +1,8 @@
 //! Saving and loading a [`VectorIndex`].
 //!
 //! Files per index in the data dir, under a fresh *generation* name each time the graph changed:
-//! `NAME.GEN.flat` (the search copy, read at load), hnsw_rs's `NAME.GEN.hnsw.graph` and
-//! `NAME.GEN.hnsw.data` (reloaded only when the index is next written to), and our sidecar
-//! `NAME.index.json` (dims, params, the caller's fingerprint of the database state, the
+//! `NAME.GEN.flat` (the graph: the search copy, read at load; the graph to insert into is made
+//! from it when the index is next written to), and our sidecar `NAME.index.json` (dims, params, the caller's fingerprint of the database state, the
 //! generation, entry → row id table, tombstones). Every file is synced before the sidecar is
 //! written and renamed into place, so the sidecar is the commit point: a crash mid-save leaves
 //! the previous generation in force, and files of other generations are deleted after a commit.
@@ -19,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::{Entries, Graph, IndexParams, VectorIndex, graph_params, new_graph, read, write};
 use crate::{Error, Result};
 
-/// 1: hnsw_rs files with SHA-256 sums, reloaded at load. 2: generations with a flat copy.
+/// 1: hnsw_rs files with SHA-256 sums, reloaded at load. 2: generations with a flat copy (until
+/// 2026-12-06 beside hnsw_rs's files, which are no longer written or read; the next save of a
+/// changed graph deletes them).
 const FORMAT: u32 = 2;
 
 /// What the database looked like when the index was saved, computed by the caller (e.g. chunk
@@ -155,7 +156,7 @@ impl VectorIndex {
 fn current_generation(graph: &Graph, dir: &Path, name: &str) -> Option<String> {
     let (saved_dir, basename) = graph.saved_at()?;
     let generation = basename.strip_prefix(name)?.strip_prefix('.').filter(|g| is_generation(g))?;
-    let present = ["flat", "hnsw.graph", "hnsw.data"].iter().all(|ext| dir.join(format!("{basename}.{ext}")).is_file());
+    let present = dir.join(format!("{basename}.flat")).is_file();
     (saved_dir == dir && present).then(|| generation.to_owned())
 }
 
@@ -189,7 +190,8 @@ fn entries_from(sidecar: &Sidecar) -> Option<Entries> {
 }
 
 /// Removes the graph files of `name` that are not of generation `keep` (older generations, the
-/// format-1 files, leftovers of a save that crashed). Not the sidecar.
+/// format-1 files, leftovers of a save that crashed), and hnsw_rs's files of `keep` itself (saved
+/// before 2026-12-06, never read now). Not the sidecar.
 fn remove_files_except(dir: &Path, name: &str, keep: Option<&str>) {
     let Ok(listing) = std::fs::read_dir(dir) else { return };
     let prefix = format!("{name}.");
@@ -199,7 +201,8 @@ fn remove_files_except(dir: &Path, name: &str, keep: Option<&str>) {
         let file = entry.file_name();
         let Some(file) = file.to_str() else { continue };
         let ours = file.starts_with(&prefix) && file != sidecar;
-        if ours && !kept.as_ref().is_some_and(|k| file.starts_with(k.as_str())) {
+        let kept = kept.as_ref().is_some_and(|k| file.starts_with(k.as_str())) && !file.contains(".hnsw.");
+        if ours && !kept {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -166,7 +166,7 @@ fn save_then_load_gives_identical_search_results() {
     let dir = tempfile::tempdir().unwrap();
     index.save(dir.path(), "kb-1", &FP).unwrap();
     let first = files_in(dir.path());
-    assert_eq!(first.len(), 4, "sidecar, flat copy, hnsw graph and data: {first:?}");
+    assert_eq!(first.len(), 2, "the sidecar and the graph: {first:?}");
     let loaded = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads");
     assert_eq!((loaded.len(), loaded.live(), loaded.dims()), (index.len(), index.live(), DIMS));
     for q in unit_vectors(20, 5).iter().chain(items.iter().take(5).map(|(_, v)| v)) {
@@ -179,14 +179,14 @@ fn save_then_load_gives_identical_search_results() {
     let reloaded = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads");
     assert_eq!(reloaded.live(), 398);
     assert!(reloaded.search(&items[4].1, 5).unwrap().iter().all(|(id, _)| *id != items[4].0));
-    // An insert: hnsw_rs's graph is reloaded, the next save writes a new generation and deletes
-    // the old one.
+    // An insert: the graph to insert into is made from the copy, the next save writes a new
+    // generation and deletes the old one.
     let extra = unit_vectors(1, 77).remove(0);
     reloaded.insert(9_999, &extra).unwrap();
     assert_eq!(reloaded.search(&extra, 1).unwrap()[0].0, 9_999);
     reloaded.save(dir.path(), "kb-1", &FP).unwrap();
     let second = files_in(dir.path());
-    assert_eq!(second.len(), 4, "{second:?}");
+    assert_eq!(second.len(), 2, "{second:?}");
     assert!(second.iter().all(|f| f == "kb-1.index.json" || !first.contains(f)), "old generation gone");
     let again = VectorIndex::load(dir.path(), "kb-1", &FP).unwrap().expect("loads again");
     assert_eq!(again.search(&extra, 1).unwrap()[0].0, 9_999);
@@ -255,22 +255,26 @@ fn a_damaged_search_copy_or_sidecar_loads_as_none_without_panicking() {
 }
 
 #[test]
-fn damaged_hnsw_files_do_not_stop_searches_and_inserts_rebuild_the_graph_from_the_copy() {
+fn hnsw_rs_files_saved_beside_the_copy_by_older_versions_are_ignored_and_deleted_by_the_next_save() {
     let (index, items) = built(300);
     let dir = tempfile::tempdir().unwrap();
     index.save(dir.path(), "kb", &FP).unwrap();
-    let data = file_ending(dir.path(), ".hnsw.data");
-    let mut bytes = std::fs::read(&data).unwrap();
-    bytes[0] ^= 0xff; // hnsw_rs's magic number: it would assert
-    std::fs::write(&data, &bytes).unwrap();
-    let loaded = VectorIndex::load(dir.path(), "kb", &FP).unwrap().expect("the search copy is intact");
+    let flat = file_ending(dir.path(), ".flat");
+    let generation = flat.file_name().unwrap().to_str().unwrap().trim_end_matches(".flat").to_owned();
+    for ext in ["hnsw.graph", "hnsw.data"] {
+        std::fs::write(dir.path().join(format!("{generation}.{ext}")), b"hnsw_rs's dump").unwrap();
+    }
+    let loaded = VectorIndex::load(dir.path(), "kb", &FP).unwrap().expect("the copy is the graph");
     assert_eq!(loaded.search(&items[9].1, 1).unwrap()[0].0, items[9].0);
     let extra = unit_vectors(1, 78).remove(0);
     loaded.insert(5_000, &extra).unwrap();
     assert_eq!(loaded.search(&extra, 1).unwrap()[0].0, 5_000);
     for (id, v) in items.iter().step_by(23) {
-        assert_eq!(loaded.search(v, 1).unwrap()[0].0, *id, "old entries survive the rebuild");
+        assert_eq!(loaded.search(v, 1).unwrap()[0].0, *id, "old entries are in the graph inserted into");
     }
+    // Unchanged graph, same generation: only the leftovers go.
+    index.save(dir.path(), "kb", &FP).unwrap();
+    assert_eq!(files_in(dir.path()), [format!("{generation}.flat"), "kb.index.json".to_owned()]);
 }
 
 #[test]
@@ -288,7 +292,7 @@ fn an_older_format_loads_as_none_and_the_next_save_removes_its_files() {
     index.save(dir.path(), "kb", &FP).unwrap();
     let files = files_in(dir.path());
     assert!(!files.iter().any(|f| f.starts_with("kb.hnsw.")), "{files:?}");
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 2);
 }
 
 #[test]
@@ -299,7 +303,7 @@ fn delete_files_removes_one_index_and_leaves_others() {
     index.save(dir.path(), "kb-10", &FP).unwrap();
     VectorIndex::delete_files(dir.path(), "kb-1");
     let files = files_in(dir.path());
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 2);
     assert!(files.iter().all(|f| f.starts_with("kb-10.")), "{files:?}");
     assert!(VectorIndex::load(dir.path(), "kb-10", &FP).unwrap().is_some());
 }

@@ -3,10 +3,9 @@
 //! Searches used to run on hnsw_rs's graph, which keeps each point behind an `Arc` with its vector
 //! in its own allocation and its links behind an `RwLock`, and whose search loop allocates per
 //! candidate and tracks visited points in a `HashMap`: most of a query went there and into cache
-//! misses (docs/BENCHMARKS.md). Here each
-//! point is one 64-byte-aligned block of its layer-0 links and its vector (f16), and the upper layers
-//! one CSR array each, so a search touches plain memory, takes no lock and allocates nothing after
-//! the first query on a thread.
+//! misses (docs/BENCHMARKS.md). Here each point is one 64-byte-aligned block of its layer-0 links
+//! and its vector (f16), and the upper layers one CSR array each, so a search touches plain
+//! memory, takes no lock and allocates nothing after the first query on a thread.
 //!
 //! Numbering: points are renumbered by level, highest first, so layer `l` is exactly the prefix
 //! of the points whose level is at least `l` (its links need no id map) and point 0, a point of the

@@ -15,15 +15,15 @@
 //! (docs/BENCHMARKS.md), most of it in cache misses and reference counts.
 
 use std::ops::Range;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
 
 use half::f16;
 
-use crate::Params;
 use crate::distance::dot_f16;
 use crate::flat::{Flat, ROW_ALIGN, vector_words};
-use crate::search::{Scored, with_scratch};
+use crate::search::{Scored, prefetch_lines, with_scratch};
+use crate::{Params, lock};
 
 /// A graph being built: points can be added (through `&mut`) and linked (through `&`, on many
 /// threads at once).
@@ -100,7 +100,7 @@ impl Build {
             {
                 *word.get_mut() = *value;
             }
-            build.write_links0(p, &links);
+            build.store_links0(p, &links);
             let level = flat.level(p).min(top);
             let upper = (1..=level)
                 .map(|l| flat.upper_links(l, p).iter().filter(valid).copied().take(build.m).collect())
@@ -294,7 +294,7 @@ impl Build {
             self.select(&all, cap).iter().map(|s| s.p).collect()
         };
         if layer == 0 {
-            self.store_links0(p, &list, &mut upper);
+            self.store_links0(p, &list);
         } else if let Some(slot) = upper.get_mut(layer - 1) {
             *slot = list;
         }
@@ -320,23 +320,15 @@ impl Build {
         kept
     }
 
-    /// Writes `p`'s layer-0 list; the caller holds `p`'s lock (its guard is the proof).
-    fn store_links0(&self, p: u32, list: &[u32], _locked: &mut MutexGuard<'_, Vec<Vec<u32>>>) {
+    /// Writes `p`'s layer-0 list: ids first, then the count, so a reader never sees a count past
+    /// the ids written. The caller holds `p`'s lock, or `&mut self`.
+    fn store_links0(&self, p: u32, list: &[u32]) {
         let base = self.base(p);
         let list = &list[..list.len().min(self.slot - 1)];
         for (word, &n) in self.blocks[base + 1..].iter().zip(list) {
             word.store(n, Relaxed);
         }
         self.blocks[base].store(list.len() as u32, Relaxed);
-    }
-
-    fn write_links0(&mut self, p: u32, list: &[u32]) {
-        let base = self.base(p);
-        let list = &list[..list.len().min(self.slot - 1)];
-        for (word, &n) in self.blocks[base + 1..].iter_mut().zip(list) {
-            *word.get_mut() = n;
-        }
-        *self.blocks[base].get_mut() = list.len() as u32;
     }
 
     fn set_dims(&mut self, dims: usize) {
@@ -364,19 +356,10 @@ impl Build {
         self.vector(p).iter().map(|h| f16::from_bits(*h).to_f32()).collect()
     }
 
-    /// Starts loading all of block `p` (see `Flat::prefetch`).
+    /// Starts loading all of block `p` (see [`prefetch_lines`]).
     #[inline]
     fn prefetch(&self, p: u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            for line in self.blocks[self.base(p)..][..self.slot + self.stride].chunks(ROW_ALIGN) {
-                // SAFETY: a prefetch is a hint; it never faults, and the address is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = p;
+        prefetch_lines(&self.blocks[self.base(p)..][..self.slot + self.stride]);
     }
 
     /// Room for the blocks of `points` points (at least double the old room, so that adding
@@ -408,8 +391,4 @@ impl Build {
         let u = ((x >> 11) + 1) as f64 / (1u64 << 53) as f64; // (0, 1]
         ((-u.ln() * self.level_scale) as usize).min(self.max_level)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
